@@ -1,0 +1,13 @@
+// The `vigil` command line: each area contributes its own subcommands (node, device, bridge,
+// workflow, devnet); this file only assembles them. Run it as `npm run vigil -- <command>`.
+import { Command } from "commander";
+
+const program = new Command()
+  .name("vigil")
+  .description("Vigil: verification network for DePIN protocols")
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(`error: ${text.replace(/^error: /, "")}`) });
+
+// Subcommands are added here as the areas land, e.g. program.addCommand(nodeCommand()).
+
+await program.parseAsync(process.argv);
