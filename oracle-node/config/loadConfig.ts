@@ -1,0 +1,160 @@
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parse, TomlError } from "smol-toml";
+import { z } from "zod";
+import { applyEnvOverrides } from "./env";
+import { ConfigError, type ConfigIssue } from "./errors";
+import { address, type DeploymentAddresses, type NodeConfig, nodeConfigSchema } from "./schema";
+
+export interface LoadConfigOptions {
+  /** Path of the TOML file; without it the config comes from the environment alone. */
+  path?: string;
+  /** Environment to read `VIGIL_*` overrides from (default: `process.env`). */
+  env?: Record<string, string | undefined>;
+}
+
+const deploymentSchema = z.looseObject({
+  chainId: z.number().int().positive(),
+  settlement: address,
+  registry: address,
+  forwarder: address,
+  token: address,
+});
+
+function issueKey(path: PropertyKey[]): string {
+  return path
+    .map((p) => (typeof p === "number" ? `[${p}]` : String(p)))
+    .join(".")
+    .replace(/\.\[/g, "[");
+}
+
+/** Reads, merges (file < environment) and validates the node configuration. Throws `ConfigError`. */
+export function loadConfig(options: LoadConfigOptions = {}): NodeConfig {
+  const env = options.env ?? process.env;
+  let file: Record<string, unknown> = {};
+  if (options.path !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(options.path, "utf8");
+    } catch (cause) {
+      throw new ConfigError("CONFIG_NOT_FOUND", `cannot read config file ${options.path}`, [], { cause });
+    }
+    try {
+      file = parse(text);
+    } catch (cause) {
+      const where = cause instanceof TomlError ? ` (line ${cause.line}, column ${cause.column})` : "";
+      throw new ConfigError("CONFIG_PARSE", `config file ${options.path} is not valid TOML${where}`, [], {
+        cause,
+      });
+    }
+  }
+  return resolveConfig(file, { env, path: options.path });
+}
+
+/** Validates an already-parsed config object; exposed for tests and for callers that build config in code. */
+export function resolveConfig(
+  file: Record<string, unknown>,
+  options: { env?: Record<string, string | undefined>; path?: string } = {},
+): NodeConfig {
+  const { merged, sources } = applyEnvOverrides(file, options.env ?? {});
+  const source = options.path ? `config file ${options.path}` : "configuration";
+  const parsed = nodeConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issues: ConfigIssue[] = parsed.error.issues.map((issue) => {
+      const key = issueKey(issue.path) || "(root)";
+      const env = sources.get(key.replace(/\[\d+\]$/, ""));
+      const unknownKeys = issue.code === "unrecognized_keys" ? issue.keys : undefined;
+      const message = unknownKeys ? `unknown key(s) ${unknownKeys.join(", ")}` : issue.message;
+      return env ? { key, message, env } : { key, message };
+    });
+    throw new ConfigError("CONFIG_INVALID", `${source} is invalid:`, issues);
+  }
+  const c = parsed.data;
+  const base = options.path ? dirname(resolve(options.path)) : process.cwd();
+  const dataDir = isAbsolute(c.data_dir) ? c.data_dir : resolve(base, c.data_dir);
+  const inData = (p: string) => (isAbsolute(p) ? p : resolve(dataDir, p));
+  const addresses = resolveAddresses(c.chain, c.chain.chain_id, base);
+  return {
+    configPath: options.path ? resolve(options.path) : undefined,
+    dataDir,
+    logLevel: c.log_level,
+    networks: c.networks,
+    p2p: {
+      listen: c.p2p.listen,
+      bootstrap: c.p2p.bootstrap,
+      mdns: c.p2p.mdns,
+      peerKeyFile: inData(c.p2p.peer_key_file),
+    },
+    api: { host: c.api.host, port: c.api.port, adminToken: c.api.admin_token },
+    chain: {
+      rpcUrls: c.chain.rpc_urls,
+      chainId: c.chain.chain_id,
+      signerKeyFile: inData(c.chain.signer_key_file),
+      addresses,
+    },
+    epoch: {
+      lengthSeconds: c.epoch.length_seconds,
+      genesisTime: c.epoch.genesis_time,
+      closeGraceMs: c.epoch.close_grace_ms,
+    },
+  };
+}
+
+const ADDRESS_KEYS = ["settlement", "registry", "forwarder", "token"] as const;
+
+function resolveAddresses(
+  chain: Partial<Record<(typeof ADDRESS_KEYS)[number], string>> & { deployment_file?: string },
+  chainId: number,
+  base: string,
+): DeploymentAddresses {
+  let deployment: Partial<Record<(typeof ADDRESS_KEYS)[number], string>> = {};
+  if (chain.deployment_file !== undefined) {
+    const path = isAbsolute(chain.deployment_file)
+      ? chain.deployment_file
+      : resolve(base, chain.deployment_file);
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(path, "utf8"));
+    } catch (cause) {
+      throw new ConfigError(
+        "CONFIG_INVALID",
+        "configuration is invalid:",
+        [{ key: "chain.deployment_file", message: `cannot read deployment JSON at ${path}` }],
+        { cause },
+      );
+    }
+    const parsed = deploymentSchema.safeParse(json);
+    if (!parsed.success)
+      throw new ConfigError("CONFIG_INVALID", "configuration is invalid:", [
+        {
+          key: "chain.deployment_file",
+          message: `${path} is not a deployment file: ${parsed.error.issues.map((i) => `${issueKey(i.path)}: ${i.message}`).join("; ")}`,
+        },
+      ]);
+    if (parsed.data.chainId !== chainId)
+      throw new ConfigError("CONFIG_INVALID", "configuration is invalid:", [
+        {
+          key: "chain.deployment_file",
+          message: `deployment is for chain ${parsed.data.chainId} but chain.chain_id is ${chainId}`,
+        },
+      ]);
+    deployment = parsed.data;
+  }
+  const missing = ADDRESS_KEYS.filter((k) => (chain[k] ?? deployment[k]) === undefined);
+  if (missing.length > 0)
+    throw new ConfigError(
+      "CONFIG_INVALID",
+      "configuration is invalid:",
+      missing.map((k) => ({
+        key: `chain.${k}`,
+        message: "expected a contract address (set it or chain.deployment_file)",
+      })),
+    );
+  const pick = (k: (typeof ADDRESS_KEYS)[number]) => (chain[k] ?? deployment[k]) as `0x${string}`;
+  return {
+    settlement: pick("settlement"),
+    registry: pick("registry"),
+    forwarder: pick("forwarder"),
+    token: pick("token"),
+  };
+}

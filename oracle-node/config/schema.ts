@@ -1,0 +1,100 @@
+import { isAddress } from "viem";
+import { z } from "zod";
+
+export const address = z
+  .string()
+  .refine((v) => isAddress(v, { strict: false }), { message: "expected a 20-byte hex address (0x...)" });
+
+const multiaddr = z.string().regex(/^\/(ip4|ip6|dns|dns4|dns6)\//, {
+  message: "expected a multiaddr such as /ip4/0.0.0.0/tcp/9000",
+});
+
+const uint64 = z
+  .union([z.number().int().nonnegative(), z.bigint().nonnegative()])
+  .transform((v) => BigInt(v));
+
+/** Log levels pino understands. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/**
+ * The node's configuration file, as written in TOML (snake_case keys). This schema is the single
+ * source of the config type: `NodeConfig` is its output. Unknown keys are errors, so a typo does not
+ * silently fall back to a default.
+ */
+export const nodeConfigSchema = z.strictObject({
+  /** Everything the node persists (keys, SQLite store). Relative paths resolve against the config file. */
+  data_dir: z.string().min(1),
+  log_level: z.enum(LOG_LEVELS).default("info"),
+  /** DePIN networks (registry ids) this node verifies. */
+  networks: z.array(uint64).min(1, { message: "expected at least one network id" }),
+  p2p: z
+    .strictObject({
+      listen: z.array(multiaddr).default(["/ip4/0.0.0.0/tcp/9000"]),
+      bootstrap: z
+        .array(
+          z.string().regex(/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/, "expected a multiaddr ending in /p2p/<peer id>"),
+        )
+        .default([]),
+      mdns: z.boolean().default(false),
+      /** File holding the protobuf-encoded Ed25519 libp2p key, relative to data_dir. */
+      peer_key_file: z.string().min(1).default("peer.key"),
+    })
+    .prefault({}),
+  api: z.strictObject({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535),
+    /** Bearer token for /admin endpoints; at least 16 characters so it is not guessable. */
+    admin_token: z.string().min(16, { message: "expected at least 16 characters" }),
+  }),
+  chain: z.strictObject({
+    rpc_urls: z
+      .array(z.url({ protocol: /^(https?|wss?)$/ }))
+      .min(1, { message: "expected at least one RPC URL" }),
+    chain_id: z.number().int().positive(),
+    /** Deployment JSON written by scripts/deploy (docs/interfaces.md); explicit addresses below win. */
+    deployment_file: z.string().min(1).optional(),
+    settlement: address.optional(),
+    registry: address.optional(),
+    forwarder: address.optional(),
+    token: address.optional(),
+    /** Ethereum signer key (hex, 0x-prefixed), relative to data_dir. */
+    signer_key_file: z.string().min(1).default("eth.key"),
+  }),
+  /** Devnet-only overrides of the on-chain epoch timing. */
+  epoch: z
+    .strictObject({
+      length_seconds: z.number().int().positive().optional(),
+      genesis_time: z.number().int().nonnegative().optional(),
+      /** How long after an epoch ends the node waits for late gossip before closing it. */
+      close_grace_ms: z.number().int().nonnegative().default(2_000),
+    })
+    .prefault({}),
+});
+
+export type NodeConfigInput = z.input<typeof nodeConfigSchema>;
+export type NodeConfigFile = z.output<typeof nodeConfigSchema>;
+
+/** Contract addresses the node talks to; all four are required once the config is resolved. */
+export interface DeploymentAddresses {
+  settlement: `0x${string}`;
+  registry: `0x${string}`;
+  forwarder: `0x${string}`;
+  token: `0x${string}`;
+}
+
+/** A validated configuration with paths made absolute and deployment addresses resolved. */
+export interface NodeConfig {
+  configPath: string | undefined;
+  dataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  networks: bigint[];
+  p2p: { listen: string[]; bootstrap: string[]; mdns: boolean; peerKeyFile: string };
+  api: { host: string; port: number; adminToken: string };
+  chain: {
+    rpcUrls: string[];
+    chainId: number;
+    signerKeyFile: string;
+    addresses: DeploymentAddresses;
+  };
+  epoch: { lengthSeconds?: number; genesisTime?: number; closeGraceMs: number };
+}
