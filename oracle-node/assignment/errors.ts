@@ -1,0 +1,9 @@
+export class AssignmentError extends Error {
+  override name = "AssignmentError";
+  constructor(
+    readonly code: "ASSIGNMENT_INVALID_INPUT",
+    message: string,
+  ) {
+    super(message);
+  }
+}
