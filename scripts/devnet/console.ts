@@ -1,0 +1,43 @@
+import type { DevnetEvent } from "./events";
+
+const TOKEN = 10n ** 18n;
+
+/** `1234500000000000000` wei as `1.234 VGL`. */
+export function formatToken(wei: string | bigint): string {
+  const v = BigInt(wei);
+  return `${v / TOKEN}.${String(((v % TOKEN) * 1000n) / TOKEN).padStart(3, "0")} VGL`;
+}
+
+const short = (hex: string) => (hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex);
+
+/** One human line per event worth showing on the terminal; undefined for the rest (the dashboard has them). */
+export function formatEvent(e: DevnetEvent): string | undefined {
+  switch (e.type) {
+    case "stage":
+      if (e.status === "ready") return `✓ ${e.stage}${e.detail ? `: ${e.detail}` : ""}`;
+      if (e.status === "starting") return `… ${e.stage}${e.detail ? `: ${e.detail}` : ""}`;
+      if (e.status === "skipped") return `- ${e.stage} not started: ${e.detail ?? ""}`;
+      return `✗ ${e.stage} failed: ${e.detail ?? ""}`;
+    case "chain":
+      return `  ${e.name} chain ${e.chainId} at ${e.rpcUrl}`;
+    case "node":
+      return e.status === "up"
+        ? `  node ${e.index} up: signer ${e.signer}${e.api ? `, api ${e.api}` : ""}`
+        : undefined;
+    case "epoch": {
+      const slashed = Object.entries(e.slashed);
+      const slashText = slashed.length ? slashed.map(([reason, n]) => `${n} ${reason}`).join(", ") : "none";
+      return [
+        `epoch ${e.epoch}: ${e.verified} verified, ${e.rewarded} rewarded (${formatToken(e.totalReward)})`,
+        `slashed ${slashText}`,
+        `${e.rejected} rejected`,
+        e.settlementTx ? `settled ${short(e.settlementTx)} (${e.signatures ?? "?"} sigs)` : "NOT settled",
+        `bridged ${formatToken(e.bridged)}`,
+      ].join(" | ");
+    }
+    case "log":
+      return e.level === "info" ? undefined : `${e.level}: ${e.message}`;
+    default:
+      return undefined;
+  }
+}

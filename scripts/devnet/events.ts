@@ -1,0 +1,100 @@
+import { EventEmitter } from "node:events";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+
+/** What the devnet has done, as a log the console, the dashboard and the summary all read. */
+export type DevnetEventBody =
+  | { type: "stage"; stage: string; status: "starting" | "ready" | "skipped" | "failed"; detail?: string }
+  | { type: "chain"; name: "home" | "remote"; chainId: number; rpcUrl: string }
+  | { type: "deployment"; chain: "home" | "remote"; addresses: Record<string, string> }
+  | {
+      type: "node";
+      index: number;
+      signer: string;
+      peerId?: string;
+      api?: string;
+      status: "starting" | "up" | "down";
+      peers: string[];
+    }
+  | { type: "device"; deviceId: string; owner: string; strategy: string; honest: boolean }
+  | { type: "uptime"; epoch: number; deviceId: string; uptimeBps: number; work: string }
+  | {
+      type: "epoch";
+      epoch: number;
+      verified: number;
+      rewarded: number;
+      slashed: Record<string, number>;
+      rejected: number;
+      resultRoot?: string;
+      settlementTx?: string;
+      signatures?: number;
+      totalReward: string;
+      bridged: string;
+    }
+  | {
+      type: "slash";
+      epoch: number;
+      deviceId: string;
+      reason: string;
+      amount: string;
+      evidenceHash: string;
+      honest: boolean;
+    }
+  | { type: "reward"; epoch: number; deviceId: string; amount: string; claimTx?: string }
+  | {
+      type: "bridge";
+      epoch: number;
+      deviceId: string;
+      amount: string;
+      sourceTx: string;
+      destTx?: string;
+      status: "sent" | "delivered" | "failed";
+    }
+  | { type: "log"; level: "info" | "warn" | "error"; message: string };
+
+export type DevnetEvent = DevnetEventBody & { seq: number; time: number };
+
+/**
+ * Append-only event log: in memory for the dashboard, on disk (JSON lines) so `--resume` and a
+ * reloaded page see the same history. Bounded only by the run (a few thousand events per epoch at
+ * 200 devices), which is fine for a local devnet.
+ */
+export class EventLog {
+  private readonly events: DevnetEvent[] = [];
+  private readonly emitter = new EventEmitter();
+
+  constructor(private readonly file?: string) {
+    this.emitter.setMaxListeners(0);
+    if (file && existsSync(file)) {
+      for (const line of readFileSync(file, "utf8").split("\n")) {
+        if (!line.trim()) continue;
+        try {
+          const event = JSON.parse(line) as DevnetEvent;
+          if (typeof event.type === "string" && typeof event.seq === "number") this.events.push(event);
+        } catch {
+          // A line cut short by a crash mid-write is the only way to get here: drop it.
+        }
+      }
+    }
+  }
+
+  emit(body: DevnetEventBody): DevnetEvent {
+    const event = { ...body, seq: this.events.length, time: Date.now() } as DevnetEvent;
+    this.events.push(event);
+    if (this.file) appendFileSync(this.file, `${JSON.stringify(event)}\n`);
+    this.emitter.emit("event", event);
+    return event;
+  }
+
+  all(): readonly DevnetEvent[] {
+    return this.events;
+  }
+
+  since(seq: number): DevnetEvent[] {
+    return this.events.slice(Math.max(0, seq));
+  }
+
+  subscribe(listener: (event: DevnetEvent) => void): () => void {
+    this.emitter.on("event", listener);
+    return () => this.emitter.off("event", listener);
+  }
+}

@@ -1,0 +1,37 @@
+import { z } from "zod";
+
+/**
+ * Devnet options, validated once where they enter (CLI flags or a test). Defaults are the
+ * newcomer's `npm start`: 4 nodes (n = 3f + 1 with f = 1), 200 devices, epochs until Ctrl-C.
+ */
+export const devnetOptionsSchema = z
+  .object({
+    /** Epochs to run; omitted: run until stopped. */
+    epochs: z.number().int().positive().max(10_000).optional(),
+    devices: z.number().int().min(1).max(5_000).default(200),
+    nodes: z.number().int().min(4).max(16).default(4),
+    /** Wall-clock length of one epoch. 10 s leaves room for challenges on 2 cores. */
+    epochSeconds: z.number().int().min(1).max(3_600).default(10),
+    /** Exit after the last epoch with a JSON summary (needs `epochs`). */
+    exit: z.boolean().default(false),
+    fresh: z.boolean().default(false),
+    resume: z.boolean().default(false),
+    dataDir: z.string().min(1).default(".vigil/devnet"),
+    /** Dashboard port on 127.0.0.1; 0 picks a free one. */
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_535)
+      .default(8545 + 1000),
+  })
+  .refine((o) => !(o.fresh && o.resume), { message: "--fresh and --resume exclude each other" })
+  .refine((o) => !o.exit || o.epochs !== undefined, { message: "--exit needs --epochs N" });
+
+export type DevnetOptions = z.output<typeof devnetOptionsSchema>;
+export type DevnetOptionsInput = z.input<typeof devnetOptionsSchema>;
+
+/** Tolerated faulty nodes for `n` nodes (n >= 3f + 1). */
+export function faultTolerance(nodes: number): number {
+  return Math.floor((nodes - 1) / 3);
+}

@@ -1,0 +1,78 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { DevnetError } from "./errors";
+
+export interface SupervisedProcess {
+  name: string;
+  child: ChildProcess;
+  /** Resolves when the process has exited (for whatever reason). */
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts and stops the devnet's child processes (oracle nodes). Each writes its output to a log file
+ * in the data dir; an unexpected exit is reported through `onUnexpectedExit` so the devnet can stop
+ * with the reason instead of hanging on a dead node.
+ */
+export class ProcessSupervisor {
+  private readonly procs: SupervisedProcess[] = [];
+  private stopping = false;
+
+  constructor(private readonly onUnexpectedExit: (error: DevnetError) => void) {}
+
+  /** Runs a TypeScript entry point on this Node (22, via npm/npx) with tsx's loader. */
+  spawnTs(name: string, entry: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}) {
+    return this.spawn(name, process.execPath, ["--import", "tsx", entry, ...args], logFile, env);
+  }
+
+  spawn(name: string, command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}) {
+    const out: WriteStream = createWriteStream(logFile, { flags: "a" });
+    const child = spawn(command, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    const exited = new Promise<number | null>((resolve) => {
+      child.once("exit", (code, signal) => {
+        out.end();
+        if (!this.stopping) {
+          this.onUnexpectedExit(
+            new DevnetError(
+              "PROCESS_EXITED",
+              `${name} exited (code ${code}, signal ${signal}); see ${logFile}`,
+              {
+                name,
+                logFile,
+              },
+            ),
+          );
+        }
+        resolve(code);
+      });
+    });
+    const proc = { name, child, exited };
+    this.procs.push(proc);
+    return proc;
+  }
+
+  /** SIGTERM everything (in reverse start order), SIGKILL what is still alive after `graceMs`. */
+  async stopAll(graceMs = 5_000): Promise<void> {
+    this.stopping = true;
+    const alive = this.procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
+    for (const p of alive.slice().reverse()) p.child.kill("SIGTERM");
+    await Promise.all(
+      alive.map((p) =>
+        Promise.race([
+          p.exited,
+          new Promise<void>((resolve) =>
+            setTimeout(() => {
+              p.child.kill("SIGKILL");
+              resolve();
+            }, graceMs).unref(),
+          ),
+        ]),
+      ),
+    );
+  }
+}

@@ -1,0 +1,72 @@
+import type { DevnetEvent } from "./events";
+
+export interface SupplyCheck {
+  /** Reward tokens on the home chain plus the remote chain, before and after; equal when conserved. */
+  before: string;
+  after: string;
+  bridgedOut: string;
+  conserved: boolean;
+}
+
+export interface DevnetSummary {
+  ok: boolean;
+  epochsSettled: number;
+  devicesRewarded: number;
+  devicesSlashedByReason: Record<string, number>;
+  honestDevicesSlashed: number;
+  rejectedUnrewarded: number;
+  bridgeTransfersDelivered: number;
+  bridgeTransfersSent: number;
+  supplyCheck: SupplyCheck | null;
+  /** Stages that ran end to end, and those that could not yet (with why). */
+  stages: Record<string, string>;
+  reason?: string;
+}
+
+/** Folds the event log into the one-line JSON summary `--exit` prints. */
+export function summarize(events: readonly DevnetEvent[], supplyCheck: SupplyCheck | null): DevnetSummary {
+  const rewarded = new Set<string>();
+  const slashedByReason: Record<string, number> = {};
+  const slashed = new Set<string>();
+  let honestSlashed = 0;
+  let epochsSettled = 0;
+  let rejected = 0;
+  let delivered = 0;
+  let sent = 0;
+  const stages: Record<string, string> = {};
+  for (const e of events) {
+    if (e.type === "epoch" && e.settlementTx) {
+      epochsSettled++;
+      rejected += e.rejected;
+    }
+    if (e.type === "reward" && BigInt(e.amount) > 0n) rewarded.add(e.deviceId);
+    if (e.type === "slash" && !slashed.has(e.deviceId)) {
+      slashed.add(e.deviceId);
+      slashedByReason[e.reason] = (slashedByReason[e.reason] ?? 0) + 1;
+      if (e.honest) honestSlashed++;
+    }
+    if (e.type === "bridge") {
+      if (e.status === "sent") sent++;
+      if (e.status === "delivered") delivered++;
+    }
+    if (e.type === "stage") stages[e.stage] = e.detail ? `${e.status}: ${e.detail}` : e.status;
+  }
+  const failed = Object.entries(stages).find(([, s]) => s.startsWith("failed"));
+  const reasons: string[] = [];
+  if (honestSlashed > 0) reasons.push(`${honestSlashed} honest devices slashed`);
+  if (supplyCheck && !supplyCheck.conserved) reasons.push("bridged supply not conserved");
+  if (failed) reasons.push(`stage ${failed[0]} ${failed[1]}`);
+  return {
+    ok: reasons.length === 0,
+    epochsSettled,
+    devicesRewarded: rewarded.size,
+    devicesSlashedByReason: slashedByReason,
+    honestDevicesSlashed: honestSlashed,
+    rejectedUnrewarded: rejected,
+    bridgeTransfersDelivered: delivered,
+    bridgeTransfersSent: sent,
+    supplyCheck,
+    stages,
+    ...(reasons.length ? { reason: reasons.join("; ") } : {}),
+  };
+}
