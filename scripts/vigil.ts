@@ -1,6 +1,7 @@
 // The `vigil` command line: each area contributes its own subcommands (node, device, bridge,
 // workflow, devnet); this file only assembles them. Run it as `npm run vigil -- <command>`.
 import { Command } from "commander";
+import { devnetCommand } from "./devnet/command";
 
 const program = new Command()
   .name("vigil")
@@ -9,5 +10,6 @@ const program = new Command()
   .configureOutput({ outputError: (text, write) => write(`error: ${text.replace(/^error: /, "")}`) });
 
 // Subcommands are added here as the areas land, e.g. program.addCommand(nodeCommand()).
+program.addCommand(devnetCommand());
 
 await program.parseAsync(process.argv);
