@@ -1,0 +1,143 @@
+// Data the agreement consumes and produces. The node app builds `EpochContext` (from the chain)
+// and one `ObservationSet` per epoch (from intake and challenges); everything else is derived here.
+import type { Address, Hex } from "viem";
+
+/** A fraud verdict carries its own evidence: any node re-verifies it before it counts. */
+export interface FraudVerdict {
+  /** Reason code, copied into `DeviceSlash.reason` (0..255). */
+  reason: number;
+  /** Evidence bundle in the attestation library's canonical encoding; `evidenceHash = keccak256(evidence)`. */
+  evidence: Uint8Array;
+}
+
+/** One observer's view of one assigned device over one epoch. */
+export interface DeviceObservation {
+  /** bytes32: the device's raw Ed25519 public key. */
+  deviceId: Hex;
+  /** 0..10000. */
+  uptimeBps: number;
+  /** Verified work units (uint64). */
+  work: bigint;
+  fraud?: FraudVerdict;
+}
+
+/** What one oracle node saw in one epoch, signed at epoch close. Devices sorted by deviceId, unique. */
+export interface ObservationSet {
+  networkId: bigint;
+  epoch: bigint;
+  /** The observer's Ethereum signer address (its registered identity). */
+  observer: Address;
+  devices: DeviceObservation[];
+}
+
+/** A signed observation set exactly as gossiped: the canonical bytes plus the sender's peer signature. */
+export interface SignedObservation {
+  observation: ObservationSet;
+  /** Canonical encoding (`encodeObservation`); its keccak256 is the observation hash. */
+  bytes: Uint8Array;
+  hash: Hex;
+  /** libp2p peer id (Ed25519) of the observer, and its signature over the domain-separated bytes. */
+  peerId: string;
+  signature: Uint8Array;
+}
+
+export interface OracleInfo {
+  /** Ethereum signer address (signs ResultVotes). */
+  signer: Address;
+  /** libp2p peer id string (signs gossip). */
+  peerId: string;
+}
+
+export interface DeviceInfo {
+  deviceId: Hex;
+  owner: Address;
+  /** Slash amount if fraud is proven (the device's stake). */
+  stake: bigint;
+}
+
+/** Everything the deterministic result depends on besides the observations. Injected by the caller. */
+export interface EpochContext {
+  networkId: bigint;
+  epoch: bigint;
+  /** EIP-712 domain of ResultVote. */
+  chainId: number;
+  settlement: Address;
+  /** Reward budget of the epoch. */
+  budget: bigint;
+  /** Observers per device. */
+  k: number;
+  /** The oracle set, n = 3f + 1 (order does not matter; sorted by signer internally). */
+  oracles: OracleInfo[];
+  /** Registered devices of the network in this epoch. */
+  devices: DeviceInfo[];
+  /** deviceId (lowercase hex) -> the signer addresses assigned to observe it. */
+  assignment: ReadonlyMap<Hex, readonly Address[]>;
+}
+
+/** One Merkle leaf, in the order pinned by docs/interfaces.md. */
+export interface DeviceLine {
+  networkId: bigint;
+  epoch: bigint;
+  deviceId: Hex;
+  owner: Address;
+  uptimeBps: number;
+  work: bigint;
+  reward: bigint;
+  slash: bigint;
+}
+
+export interface DeviceSlash {
+  deviceId: Hex;
+  amount: bigint;
+  reason: number;
+  evidenceHash: Hex;
+}
+
+/** The deterministic epoch result: same observation set and context give the same bytes on every node. */
+export interface EpochResult {
+  networkId: bigint;
+  epoch: bigint;
+  resultRoot: Hex;
+  observationsCommitment: Hex;
+  deviceCount: number;
+  totalReward: bigint;
+  totalSlash: bigint;
+  slashes: DeviceSlash[];
+  /** Lines sorted by deviceId. */
+  lines: DeviceLine[];
+  /** Observation hashes used, sorted by observer address. */
+  observations: { observer: Address; hash: Hex }[];
+}
+
+/** A ResultVote (EIP-712, docs/interfaces.md) with its signature. */
+export interface ResultVote {
+  networkId: bigint;
+  epoch: bigint;
+  resultRoot: Hex;
+  observationsCommitment: Hex;
+  signer: Address;
+  signature: Hex;
+}
+
+/** 2f+1 ResultVotes on one result. */
+export interface EpochCertificate {
+  result: EpochResult;
+  votes: ResultVote[];
+}
+
+/** Two conflicting signed messages by one signer: submit to the settlement contract's oracle slashing. */
+export interface EquivocationEvidence {
+  networkId: bigint;
+  epoch: bigint;
+  signer: Address;
+  kind: "result-vote" | "observation" | "proposal" | "prevote" | "precommit";
+  /** The two conflicting messages as signed (for result votes: JSON of `ResultVote`). */
+  first: Uint8Array;
+  second: Uint8Array;
+}
+
+/**
+ * Re-verifies a fraud verdict's evidence (the attestation library provides it). Returns true only if
+ * the evidence proves fraud by `deviceId`. Must be deterministic: every node must reach the same answer.
+ */
+export type FraudEvidenceVerifier = (deviceId: Hex, verdict: FraudVerdict) => boolean | Promise<boolean>;

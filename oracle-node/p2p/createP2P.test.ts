@@ -1,0 +1,108 @@
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { GossipSub } from "@libp2p/gossipsub";
+import { pino } from "pino";
+import { afterAll, describe, expect, it } from "vitest";
+import { PeerAllowList } from "./allowList";
+import { createP2P } from "./createP2P";
+import { EnvelopeSigner } from "./envelope";
+import { type GossipMessage, type P2P, Validation } from "./interface";
+
+const logger = pino({ level: "silent" });
+const opts = {
+  listen: ["/ip4/127.0.0.1/tcp/0"],
+  mdns: false,
+  namespace: "test",
+  heartbeatIntervalMs: 100,
+  topicLimits: { attestations: { maxBytes: 1024 } },
+};
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timeout");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const pubsubOf = (p: P2P) => (p.libp2p as unknown as { services: { pubsub: GossipSub } }).services.pubsub;
+
+describe("p2p on loopback", () => {
+  const nodes: P2P[] = [];
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  it("gossips between allow-listed peers, rejects hostile gossip and lowers the sender's score", async () => {
+    const allow = new PeerAllowList();
+    for (let i = 0; i < 3; i++) nodes.push(await createP2P(opts, { logger, allowList: allow }));
+    const [a, b, hostile] = nodes as [P2P, P2P, P2P];
+    allow.set(nodes.map((n) => n.peerId));
+    const topic = a.topic("attestations");
+    const got: Record<string, GossipMessage[]> = { a: [], b: [] };
+    const validator = (m: GossipMessage) => (m.data[0] === 0xff ? Validation.Reject : Validation.Accept);
+    a.subscribe(topic, validator, (m) => {
+      got.a?.push(m);
+    });
+    b.subscribe(topic, validator, (m) => {
+      got.b?.push(m);
+    });
+    hostile.subscribe(topic, validator, () => {});
+    await a.dial(b.addresses()[0]!);
+    await hostile.dial(a.addresses()[0]!);
+    await until(
+      () => pubsubOf(a).getSubscribers(topic).length === 2 && pubsubOf(b).getSubscribers(topic).length >= 1,
+    );
+
+    await a.publish(topic, new Uint8Array([1, 2, 3]));
+    await until(() => got.b?.length === 1);
+    expect(got.b?.[0]?.from).toBe(a.peerId);
+    expect([...(got.b?.[0]?.data ?? [])]).toEqual([1, 2, 3]);
+
+    // The hostile (registered but misbehaving) peer sends raw gossip around the envelope checks.
+    const raw = pubsubOf(hostile);
+    const forger = new EnvelopeSigner(await generateKeyPair("Ed25519")); // not allow-listed key
+    const honestSealed = new EnvelopeSigner(await generateKeyPair("Ed25519")).seal(
+      topic,
+      new Uint8Array([9]),
+    );
+    const tampered = honestSealed.slice();
+    tampered[tampered.length - 1] = 8;
+    const bad: Uint8Array[] = [
+      new Uint8Array([0xde, 0xad]), // garbage
+      new Uint8Array(4096).fill(7), // oversized
+      forger.seal(topic, new Uint8Array([4])), // signer not registered
+      tampered, // wrong signature
+      forger.seal(topic, new Uint8Array([5]), Date.now() - 10 * 60_000), // replay of an old message
+    ];
+    for (const m of bad) await raw.publish(topic, m);
+    // Oversized topic-limit check happens before the payload validator; a payload the app rejects:
+    await hostile.publish(topic, new Uint8Array([0xff]));
+    await until(() => a.peers().find((p) => p.peerId === hostile.peerId)!.score < 0);
+    expect(got.a).toHaveLength(0);
+    expect(got.b).toHaveLength(1);
+
+    // Still works after the abuse.
+    await b.publish(topic, new Uint8Array([4, 5]));
+    await until(() => got.a?.length === 1);
+    expect(() => a.topic("nope")).toThrow(/unknown topic/);
+    await expect(a.publish(topic, new Uint8Array(2048))).rejects.toMatchObject({
+      code: "P2P_MESSAGE_TOO_LARGE",
+    });
+  });
+
+  it("refuses connections from peers that are not registered operators", async () => {
+    const allow = new PeerAllowList();
+    const member = await createP2P(opts, { logger, allowList: allow });
+    const outsiderAllow = new PeerAllowList();
+    const outsider = await createP2P(opts, { logger, allowList: outsiderAllow });
+    nodes.push(member, outsider);
+    allow.set([member.peerId]);
+    outsiderAllow.set([member.peerId, outsider.peerId]);
+    // The member refuses to dial it; the outsider's own dial may finish its handshake before the
+    // member's gater (which needs the authenticated peer id) drops the connection, so check the outcome.
+    await expect(member.dial(outsider.addresses()[0]!)).rejects.toThrow();
+    await outsider.dial(member.addresses()[0]!).catch(() => {});
+    await until(() => outsider.peers().length === 0);
+    expect(member.peers()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,278 @@
+import { createHash } from "node:crypto";
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { bootstrap } from "@libp2p/bootstrap";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { type GossipSub, gossipsub, type TopicValidatorFn, TopicValidatorResult } from "@libp2p/gossipsub";
+import { createPeerScoreParams, createTopicScoreParams } from "@libp2p/gossipsub/score";
+import { identify } from "@libp2p/identify";
+import type { Libp2p, PeerId } from "@libp2p/interface";
+import { mdns } from "@libp2p/mdns";
+import { prometheusMetrics } from "@libp2p/prometheus-metrics";
+import { tcp } from "@libp2p/tcp";
+import { multiaddr } from "@multiformats/multiaddr";
+import { createLibp2p } from "libp2p";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { PeerAllowList } from "./allowList";
+import { EnvelopeSigner, openEnvelope } from "./envelope";
+import { P2PError } from "./errors";
+import {
+  type GossipMessage,
+  type MessageHandler,
+  type P2P,
+  type PeerInfo,
+  type TopicValidator,
+  Validation,
+} from "./interface";
+import { createP2PMetrics, type P2PMetrics } from "./metrics";
+import {
+  DEFAULT_TOPIC_LIMITS,
+  defaultP2POptions,
+  type P2POptions,
+  TOPIC_KINDS,
+  type TopicLimits,
+} from "./options";
+import { loadOrCreatePeerKey } from "./peerKey";
+
+export interface P2PModules {
+  logger: Logger;
+  /** Registry for Vigil's and libp2p's metrics; omit to run without metrics (tests, benchmarks). */
+  metrics?: Registry;
+  allowList: PeerAllowList;
+}
+
+type Services = { identify: ReturnType<ReturnType<typeof identify>>; pubsub: GossipSub };
+
+const TO_GOSSIPSUB: Record<Validation, TopicValidatorResult> = {
+  [Validation.Accept]: TopicValidatorResult.Accept,
+  [Validation.Ignore]: TopicValidatorResult.Ignore,
+  [Validation.Reject]: TopicValidatorResult.Reject,
+};
+
+/** Builds and starts the node's libp2p host with the oracle gossip topics. */
+export async function createP2P(options: Partial<P2POptions>, modules: P2PModules): Promise<P2P> {
+  const opts: P2POptions = { ...defaultP2POptions, ...options };
+  const log = modules.logger.child({ module: "p2p" });
+  const { allowList } = modules;
+  const privateKey = opts.peerKeyFile
+    ? await loadOrCreatePeerKey(opts.peerKeyFile)
+    : await generateKeyPair("Ed25519");
+  const signer = new EnvelopeSigner(privateKey);
+
+  const topicName = (kind: string) => `/vigil/${opts.namespace}/${kind}/1`;
+  const limits = new Map<string, TopicLimits>();
+  for (const kind of TOPIC_KINDS)
+    limits.set(topicName(kind), opts.topicLimits[kind] ?? DEFAULT_TOPIC_LIMITS[kind]);
+  for (const [kind, l] of Object.entries(opts.extraTopics)) limits.set(topicName(kind), l);
+  const maxPayload = Math.max(...[...limits.values()].map((l) => l.maxBytes));
+  // Envelope header (105 bytes) plus protobuf framing headroom.
+  const maxFrame = maxPayload + 4096;
+
+  // Every REJECT costs the propagation source; a handful of invalid messages takes a peer below the
+  // graylist threshold (-80 by default thresholds scaled below), after which its RPCs are ignored.
+  const topicScore = createTopicScoreParams({
+    topicWeight: 1,
+    timeInMeshWeight: 0,
+    firstMessageDeliveriesWeight: 0,
+    meshMessageDeliveriesWeight: 0,
+    meshFailurePenaltyWeight: 0,
+    invalidMessageDeliveriesWeight: -10,
+    invalidMessageDeliveriesDecay: 0.99,
+  });
+  const scoreParams = createPeerScoreParams({
+    topics: Object.fromEntries([...limits.keys()].map((t) => [t, topicScore])),
+    topicScoreCap: 100,
+    IPColocationFactorWeight: 0, // every oracle may sit on one host in tests and small deployments
+    appSpecificScore: () => 0,
+  });
+
+  const peerDiscovery = [
+    ...(opts.bootstrap.length > 0 ? [bootstrap({ list: opts.bootstrap })] : []),
+    ...(opts.mdns ? [mdns()] : []),
+  ];
+
+  const libp2p: Libp2p<Services> = await createLibp2p({
+    privateKey,
+    addresses: { listen: opts.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionGater: {
+      // Only registered oracle operators: checked on the encrypted (authenticated) peer id both ways.
+      denyDialPeer: (peer: PeerId) => !allowList.has(peer.toString()),
+      denyInboundEncryptedConnection: (peer: PeerId) => !allowList.has(peer.toString()),
+      denyOutboundEncryptedConnection: (peer: PeerId) => !allowList.has(peer.toString()),
+      // Loopback and private addresses are how oracles reach each other in tests and private networks.
+      denyDialMultiaddr: () => false,
+    },
+    metrics: modules.metrics
+      ? prometheusMetrics({
+          registry: modules.metrics,
+          preserveExistingMetrics: true,
+          collectDefaultMetrics: false,
+        })
+      : undefined,
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: "StrictNoSign",
+        allowedTopics: [...limits.keys()],
+        // Content-addressed ids: the same payload relayed twice is one message.
+        msgIdFn: (msg) => createHash("sha256").update(msg.data).digest(),
+        maxInboundDataLength: maxFrame,
+        maxOutboundBufferSize: 64 * maxFrame,
+        heartbeatInterval: opts.heartbeatIntervalMs,
+        seenTTL: opts.maxMessageAgeMs,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        scoreParams,
+        emitSelf: false,
+        floodPublish: true,
+        directPeers: [],
+      }),
+    },
+  });
+  const pubsub = libp2p.services.pubsub;
+  const metrics: P2PMetrics | undefined = modules.metrics ? createP2PMetrics(modules.metrics) : undefined;
+
+  allowList.onChange((removed) => {
+    for (const id of removed) {
+      for (const conn of libp2p.getConnections())
+        if (conn.remotePeer.toString() === id)
+          void conn.close().catch(() => conn.abort(new Error("removed")));
+    }
+  });
+
+  const handlers = new Map<string, MessageHandler>();
+  // Messages accepted by validation wait here for their handler (gossipsub emits `message` after ACCEPT).
+  const accepted = new Map<string, GossipMessage>();
+  let stopped = false;
+
+  function envelopeKey(topic: string, data: Uint8Array): string {
+    return `${topic}:${createHash("sha256").update(data).digest("base64")}`;
+  }
+
+  pubsub.addEventListener("message", (evt) => {
+    const msg = evt.detail;
+    const key = envelopeKey(msg.topic, msg.data);
+    const gm = accepted.get(key);
+    accepted.delete(key);
+    const handler = handlers.get(msg.topic);
+    if (!gm || !handler) return;
+    Promise.resolve()
+      .then(() => handler(gm))
+      .catch((err: unknown) => log.error({ err, topic: msg.topic, from: gm.from }, "gossip handler failed"));
+  });
+
+  await libp2p.start();
+  log.info({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(String) }, "p2p started");
+
+  return {
+    peerId: libp2p.peerId.toString(),
+    libp2p,
+    topic: (kind) => {
+      const t = topicName(kind);
+      if (!limits.has(t)) throw new P2PError("P2P_UNKNOWN_TOPIC", `unknown topic kind ${kind}`, { kind });
+      return t;
+    },
+
+    async publish(topic, data) {
+      if (stopped) throw new P2PError("P2P_STOPPED", "p2p is stopped");
+      const limit = limits.get(topic);
+      if (!limit) throw new P2PError("P2P_UNKNOWN_TOPIC", `unknown topic ${topic}`, { topic });
+      if (data.length > limit.maxBytes)
+        throw new P2PError(
+          "P2P_MESSAGE_TOO_LARGE",
+          `payload of ${data.length} bytes exceeds ${limit.maxBytes}`,
+          {
+            topic,
+            size: data.length,
+          },
+        );
+      const res = await pubsub.publish(topic, signer.seal(topic, data));
+      metrics?.gossipPublished.inc({ topic });
+      return res.recipients.length;
+    },
+
+    subscribe(topic, validator: TopicValidator, handler) {
+      const limit = limits.get(topic);
+      if (!limit) throw new P2PError("P2P_UNKNOWN_TOPIC", `unknown topic ${topic}`, { topic });
+      if (handlers.has(topic)) throw new P2PError("P2P_ALREADY_SUBSCRIBED", `already subscribed to ${topic}`);
+      const validate: TopicValidatorFn = async (propagationSource, msg) => {
+        const started = performance.now();
+        const result = await validateOne(propagationSource, msg.data);
+        metrics?.gossipValidated.inc({ topic, result });
+        metrics?.validationSeconds.observe({ topic }, (performance.now() - started) / 1000);
+        if (result !== Validation.Accept)
+          log.debug({ topic, from: propagationSource.toString(), result }, "gossip not accepted");
+        return TO_GOSSIPSUB[result];
+      };
+      const validateOne = async (propagationSource: PeerId, envelope: Uint8Array): Promise<Validation> => {
+        if (envelope.length > limit.maxBytes + 105) return Validation.Reject;
+        let opened: ReturnType<typeof openEnvelope>;
+        try {
+          opened = openEnvelope(topic, envelope);
+        } catch {
+          return Validation.Reject;
+        }
+        if (!allowList.has(opened.from)) return Validation.Reject;
+        if (Math.abs(Date.now() - opened.timestampMs) > opts.maxMessageAgeMs) return Validation.Reject;
+        const gm: GossipMessage = {
+          topic,
+          data: opened.payload,
+          from: opened.from,
+          propagationSource: propagationSource.toString(),
+          timestampMs: opened.timestampMs,
+          envelope,
+        };
+        let result: Validation;
+        try {
+          result = await validator(gm);
+        } catch (err) {
+          log.debug({ err, topic }, "validator threw; rejecting");
+          result = Validation.Reject;
+        }
+        if (result === Validation.Accept) {
+          // Bounded: entries leave on delivery; cap in case gossipsub drops one after validation.
+          if (accepted.size > 10_000) accepted.clear();
+          accepted.set(envelopeKey(topic, envelope), gm);
+        }
+        return result;
+      };
+      handlers.set(topic, handler);
+      pubsub.topicValidators.set(topic, validate);
+      pubsub.subscribe(topic);
+      return () => {
+        pubsub.unsubscribe(topic);
+        pubsub.topicValidators.delete(topic);
+        handlers.delete(topic);
+      };
+    },
+
+    peers(): PeerInfo[] {
+      const scored = pubsub as unknown as { getScore(id: string): number };
+      return libp2p.getPeers().map((p) => ({
+        peerId: p.toString(),
+        addrs: libp2p.getConnections(p).map((c) => c.remoteAddr.toString()),
+        score: scored.getScore(p.toString()),
+      }));
+    },
+
+    addresses: () => libp2p.getMultiaddrs().map(String),
+
+    async dial(addr) {
+      await libp2p.dial(multiaddr(addr));
+    },
+
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      handlers.clear();
+      accepted.clear();
+      await libp2p.stop();
+      log.info("p2p stopped");
+    },
+  };
+}

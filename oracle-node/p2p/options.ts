@@ -1,0 +1,52 @@
+/** Message classes with their own topic. Other modules may add generic ones via `extraTopics`. */
+export const TOPIC_KINDS = ["attestations", "challenges", "observations", "agreement", "evidence"] as const;
+export type TopicKind = (typeof TOPIC_KINDS)[number];
+
+export interface TopicLimits {
+  /** Max payload bytes (the envelope adds ~110 bytes). */
+  maxBytes: number;
+}
+
+export interface P2POptions {
+  /** e.g. ["/ip4/0.0.0.0/tcp/9000"]; use port 0 in tests. */
+  listen: string[];
+  /** Multiaddrs with /p2p/<id> dialled at start and kept (the bootstrap list). */
+  bootstrap: string[];
+  /** mDNS discovery on the LAN (off in tests to keep them hermetic). */
+  mdns: boolean;
+  /** Topics are `/vigil/<namespace>/<kind>/1`; the namespace separates deployments (e.g. chain id). */
+  namespace: string;
+  /** Extra topic kinds with their payload limits (e.g. CRE consensus). */
+  extraTopics: Record<string, TopicLimits>;
+  /** Per-kind payload limits, merged over DEFAULT_TOPIC_LIMITS. */
+  topicLimits: Partial<Record<TopicKind, TopicLimits>>;
+  /**
+   * Accept envelopes signed at most this long ago or ahead; older ones are replays and are REJECTED.
+   * Equals gossipsub's seen-cache TTL so a duplicate is caught either by the cache or by this window.
+   */
+  maxMessageAgeMs: number;
+  /** Gossipsub heartbeat; tests use ~100 ms so the mesh forms in well under a second. */
+  heartbeatIntervalMs: number;
+  /** Path of the persistent Ed25519 peer key (protobuf, created on first start). Unset: ephemeral key. */
+  peerKeyFile?: string;
+}
+
+// Sizes: an observation is ~43 bytes per device; 100k devices observed by one node is ~4.3 MB.
+export const DEFAULT_TOPIC_LIMITS: Record<TopicKind, TopicLimits> = {
+  attestations: { maxBytes: 4 * 1024 },
+  challenges: { maxBytes: 256 * 1024 },
+  observations: { maxBytes: 8 * 1024 * 1024 },
+  agreement: { maxBytes: 1024 * 1024 },
+  evidence: { maxBytes: 1024 * 1024 },
+};
+
+export const defaultP2POptions: P2POptions = {
+  listen: ["/ip4/0.0.0.0/tcp/9000"],
+  bootstrap: [],
+  mdns: true,
+  namespace: "devnet",
+  extraTopics: {},
+  topicLimits: {},
+  maxMessageAgeMs: 120_000,
+  heartbeatIntervalMs: 700,
+};
