@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IClaimHook} from "./interfaces/IClaimHook.sol";
+import {IVigilRegistry} from "./interfaces/IVigilRegistry.sol";
+import {IVigilSettlement} from "./interfaces/IVigilSettlement.sol";
+import {IReceiver} from "@chainlink/contracts/src/v0.8/keystone/interfaces/IReceiver.sol";
+import {IERC165} from "@openzeppelin/contracts@5.0.2/utils/introspection/IERC165.sol";
+import {Ownable} from "@openzeppelin/contracts@5.3.0/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts@5.3.0/access/Ownable2Step.sol";
+import {IERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts@5.3.0/utils/ReentrancyGuardTransient.sol";
+import {ECDSA} from "@openzeppelin/contracts@5.3.0/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts@5.3.0/utils/cryptography/EIP712.sol";
+import {MerkleProof} from "@openzeppelin/contracts@5.3.0/utils/cryptography/MerkleProof.sol";
+import {SafeCast} from "@openzeppelin/contracts@5.3.0/utils/math/SafeCast.sol";
+
+/// @title VigilSettlement
+/// @notice Receives CRE reports through Chainlink's `KeystoneForwarder` and settles epochs of Vigil networks;
+/// holds the reward budgets, pays claims against the settled Merkle roots, applies device slashes and slashes
+/// equivocating oracle signers. It is also the verified feed (`IVigilFeed`) DePIN contracts read.
+contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    uint8 public constant KIND_EPOCH_SETTLEMENT = 1;
+    uint8 public constant KIND_FRAUD_SLASH = 2;
+    bytes32 public constant RESULT_VOTE_TYPEHASH = keccak256(
+        "ResultVote(uint64 networkId,uint64 epoch,bytes32 resultRoot,bytes32 observationsCommitment)"
+    );
+    /// workflow_cid(32) | workflow_name(10) | workflow_owner(20); the forwarder sends 2 more bytes (report id).
+    uint256 internal constant MIN_METADATA_LENGTH = 62;
+    uint16 internal constant MAX_BPS = 10_000;
+
+    /// The part of a network's books that every settlement touches, packed into one slot.
+    struct Ledger {
+        uint128 budget;
+        uint64 nextEpoch;
+    }
+
+    IVigilRegistry internal immutable i_registry;
+    IERC20 internal immutable i_token;
+
+    address public forwarder;
+    address public treasury;
+    uint16 public reporterRewardBps;
+
+    mapping(uint8 kind => Workflow) internal s_workflows;
+    mapping(uint64 networkId => Ledger) internal s_ledgers;
+    /// Beacon of the next epoch to settle; zero until the first settlement (then the genesis beacon applies).
+    mapping(uint64 networkId => bytes32) internal s_beacons;
+    mapping(uint64 networkId => mapping(uint64 epoch => EpochResult)) internal s_results;
+    mapping(bytes32 claimKey => bool) internal s_claimed;
+    mapping(bytes32 evidenceHash => bool) internal s_evidenceApplied;
+
+    /// @param registry_ The registry whose stakes this contract slashes (it must name this contract its settlement).
+    /// @param forwarder_ The `KeystoneForwarder` allowed to call `onReport`.
+    /// @param admin Owner (configures forwarder, workflows, treasury) and first treasury.
+    /// @param reporterRewardBps_ Share of a slashed oracle stake paid to whoever proved the equivocation.
+    constructor(IVigilRegistry registry_, address forwarder_, address admin, uint16 reporterRewardBps_)
+        EIP712("Vigil", "1")
+        Ownable(admin)
+    {
+        if (address(registry_) == address(0) || forwarder_ == address(0)) revert ZeroAddress();
+        if (reporterRewardBps_ > MAX_BPS) revert InvalidBps(reporterRewardBps_);
+        i_registry = registry_;
+        i_token = IERC20(registry_.token());
+        forwarder = forwarder_;
+        treasury = admin;
+        reporterRewardBps = reporterRewardBps_;
+        emit ForwarderSet(forwarder_);
+        emit TreasurySet(admin);
+        emit ReporterRewardBpsSet(reporterRewardBps_);
+    }
+
+    // ================================================================
+    // Admin
+    // ================================================================
+
+    /// @notice Allows reports of `kind` only from the workflow with this owner and name (zero owner: none).
+    function setWorkflow(uint8 kind, address owner_, bytes10 name) external onlyOwner {
+        if (kind != KIND_EPOCH_SETTLEMENT && kind != KIND_FRAUD_SLASH) revert UnknownReportKind(kind);
+        s_workflows[kind] = Workflow({owner: owner_, name: name});
+        emit WorkflowSet(kind, owner_, name);
+    }
+
+    function setForwarder(address forwarder_) external onlyOwner {
+        if (forwarder_ == address(0)) revert ZeroAddress();
+        forwarder = forwarder_;
+        emit ForwarderSet(forwarder_);
+    }
+
+    function setTreasury(address treasury_) external onlyOwner {
+        if (treasury_ == address(0)) revert ZeroAddress();
+        treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+
+    function setReporterRewardBps(uint16 bps) external onlyOwner {
+        if (bps > MAX_BPS) revert InvalidBps(bps);
+        reporterRewardBps = bps;
+        emit ReporterRewardBpsSet(bps);
+    }
+
+    // ================================================================
+    // Reports
+    // ================================================================
+
+    /// @inheritdoc IReceiver
+    function onReport(bytes calldata metadata, bytes calldata report) external {
+        if (msg.sender != forwarder) revert UnauthorizedForwarder(msg.sender);
+        if (metadata.length < MIN_METADATA_LENGTH) revert InvalidMetadata(metadata.length);
+        (uint8 kind, bytes memory payload) = abi.decode(report, (uint8, bytes));
+        if (kind != KIND_EPOCH_SETTLEMENT && kind != KIND_FRAUD_SLASH) revert UnknownReportKind(kind);
+
+        bytes10 name = bytes10(metadata[32:42]);
+        address workflowOwner = address(bytes20(metadata[42:62]));
+        Workflow memory expected = s_workflows[kind];
+        if (expected.owner == address(0) || workflowOwner != expected.owner || name != expected.name) {
+            revert UnauthorizedWorkflow(kind, workflowOwner, name);
+        }
+
+        if (kind == KIND_EPOCH_SETTLEMENT) {
+            _settle(abi.decode(payload, (EpochSettlement)));
+        } else {
+            (uint64 networkId, uint64 epoch, DeviceSlash memory slash) =
+                abi.decode(payload, (uint64, uint64, DeviceSlash));
+            (,, uint32 epochLength,) = i_registry.epochParams(networkId);
+            if (epochLength == 0) revert UnknownNetwork(networkId);
+            _applySlash(networkId, epoch, slash);
+        }
+    }
+
+    function _settle(EpochSettlement memory s) internal {
+        (, uint64 genesisTime, uint32 epochLength, uint128 budgetPerEpoch) =
+            i_registry.epochParams(s.networkId);
+        if (epochLength == 0) revert UnknownNetwork(s.networkId);
+        Ledger memory ledger = s_ledgers[s.networkId];
+        if (s.epoch != ledger.nextEpoch) revert EpochOutOfOrder(s.networkId, s.epoch, ledger.nextEpoch);
+        uint256 endsAt = uint256(genesisTime) + (uint256(s.epoch) + 1) * epochLength;
+        if (block.timestamp < endsAt) revert EpochNotOver(s.networkId, s.epoch, endsAt);
+        if (s.totalReward > budgetPerEpoch) {
+            revert RewardExceedsBudgetPerEpoch(s.totalReward, budgetPerEpoch);
+        }
+        if (s.totalReward > ledger.budget) {
+            revert InsufficientBudget(s.networkId, s.totalReward, ledger.budget);
+        }
+
+        // The reward is funded now: it leaves the budget and can only be claimed.
+        s_ledgers[s.networkId] =
+            Ledger({budget: ledger.budget - uint128(s.totalReward), nextEpoch: s.epoch + 1});
+        s_results[s.networkId][s.epoch] = EpochResult({
+            resultRoot: s.resultRoot,
+            observationsCommitment: s.observationsCommitment,
+            totalReward: uint128(s.totalReward),
+            claimed: 0,
+            totalSlash: SafeCast.toUint128(s.totalSlash),
+            deviceCount: s.deviceCount,
+            settledAt: uint64(block.timestamp)
+        });
+        bytes32 next = keccak256(abi.encode(_beacon(s.networkId), s.resultRoot));
+        s_beacons[s.networkId] = next;
+        emit EpochSettled(
+            s.networkId,
+            s.epoch,
+            s.resultRoot,
+            s.observationsCommitment,
+            s.deviceCount,
+            s.totalReward,
+            s.totalSlash,
+            next
+        );
+
+        for (uint256 i = 0; i < s.slashes.length; ++i) {
+            _applySlash(s.networkId, s.epoch, s.slashes[i]);
+        }
+    }
+
+    /// Applies a device slash once per evidence hash; what is taken from the stake refills the network's budget,
+    /// so a cheating device's stake is paid out to the honest ones in later epochs.
+    function _applySlash(uint64 networkId, uint64 epoch, DeviceSlash memory slash) internal {
+        if (s_evidenceApplied[slash.evidenceHash]) {
+            emit DeviceSlashSkipped(networkId, slash.deviceId, slash.evidenceHash, true);
+            return;
+        }
+        uint256 taken = i_registry.slashDevice(networkId, slash.deviceId, slash.amount);
+        if (taken == 0) {
+            emit DeviceSlashSkipped(networkId, slash.deviceId, slash.evidenceHash, false);
+            return;
+        }
+        s_evidenceApplied[slash.evidenceHash] = true;
+        s_ledgers[networkId].budget += uint128(taken);
+        emit DeviceSlashApplied(networkId, epoch, slash.deviceId, taken, slash.reason, slash.evidenceHash);
+    }
+
+    // ================================================================
+    // Budget
+    // ================================================================
+
+    /// @inheritdoc IVigilSettlement
+    function depositBudget(uint64 networkId, uint256 amount) external {
+        if (amount == 0) revert ZeroAmount();
+        (,, uint32 epochLength,) = i_registry.epochParams(networkId);
+        if (epochLength == 0) revert UnknownNetwork(networkId);
+        uint128 budget = SafeCast.toUint128(s_ledgers[networkId].budget + amount);
+        s_ledgers[networkId].budget = budget;
+        i_token.safeTransferFrom(msg.sender, address(this), amount);
+        emit BudgetDeposited(networkId, msg.sender, amount, budget);
+    }
+
+    /// @inheritdoc IVigilSettlement
+    function withdrawBudget(uint64 networkId, uint256 amount, address to) external {
+        (address networkOwner,, uint32 epochLength,) = i_registry.epochParams(networkId);
+        if (epochLength == 0) revert UnknownNetwork(networkId);
+        if (msg.sender != networkOwner) revert NotNetworkOwner(networkId, msg.sender);
+        if (to == address(0)) revert ZeroAddress();
+        if (amount == 0) revert ZeroAmount();
+        uint128 budget = s_ledgers[networkId].budget;
+        if (amount > budget) revert InsufficientBudget(networkId, amount, budget);
+        budget -= uint128(amount);
+        s_ledgers[networkId].budget = budget;
+        i_token.safeTransfer(to, amount);
+        emit BudgetWithdrawn(networkId, to, amount, budget);
+    }
+
+    // ================================================================
+    // Claims
+    // ================================================================
+
+    /// @inheritdoc IVigilSettlement
+    function claim(uint64 networkId, uint64 epoch, DeviceLine calldata line, bytes32[] calldata proof)
+        external
+        nonReentrant
+    {
+        uint256 amount = _claim(networkId, epoch, line, proof, line.owner);
+        i_token.safeTransfer(line.owner, amount);
+    }
+
+    /// @inheritdoc IVigilSettlement
+    function claimTo(
+        uint64 networkId,
+        uint64 epoch,
+        DeviceLine calldata line,
+        bytes32[] calldata proof,
+        address receiver
+    ) external nonReentrant {
+        if (msg.sender != line.owner) revert NotLineOwner(line.owner, msg.sender);
+        if (receiver == address(0)) revert ZeroAddress();
+        uint256 amount = _claim(networkId, epoch, line, proof, receiver);
+        i_token.safeTransfer(receiver, amount);
+    }
+
+    /// @inheritdoc IVigilSettlement
+    function claimAndCall(
+        uint64 networkId,
+        uint64 epoch,
+        DeviceLine calldata line,
+        bytes32[] calldata proof,
+        address hook,
+        bytes calldata data
+    ) external nonReentrant returns (bytes32 ref) {
+        if (msg.sender != line.owner) revert NotLineOwner(line.owner, msg.sender);
+        if (hook == address(0)) revert ZeroAddress();
+        uint256 amount = _claim(networkId, epoch, line, proof, hook);
+        i_token.safeTransfer(hook, amount);
+        ref = IClaimHook(hook).onVigilClaim(line.owner, amount, data);
+        emit ClaimHookCalled(hook, ref);
+    }
+
+    /// Checks and records a claim (effects before the caller's transfer); returns the amount to pay.
+    function _claim(
+        uint64 networkId,
+        uint64 epoch,
+        DeviceLine calldata line,
+        bytes32[] calldata proof,
+        address receiver
+    ) internal returns (uint256 amount) {
+        if (line.networkId != networkId || line.epoch != epoch) {
+            revert LineMismatch(line.networkId, line.epoch);
+        }
+        EpochResult storage result = s_results[networkId][epoch];
+        bytes32 root = result.resultRoot;
+        // A settled empty epoch has a zero root too; no line can be proven against it either way.
+        if (root == bytes32(0)) revert EpochNotSettled(networkId, epoch);
+        amount = line.reward;
+        if (amount == 0) revert NothingToClaim(networkId, epoch, line.deviceId);
+        bytes32 key = _claimKey(networkId, epoch, line.deviceId);
+        if (s_claimed[key]) revert AlreadyClaimed(networkId, epoch, line.deviceId);
+        if (!MerkleProof.verifyCalldata(proof, root, _lineLeaf(line))) {
+            revert InvalidProof(networkId, epoch, line.deviceId);
+        }
+        s_claimed[key] = true;
+        // Defence in depth: even a wrong root signed by the DON cannot pay out more than the epoch funded.
+        uint256 claimed = uint256(result.claimed) + amount;
+        if (claimed > result.totalReward) revert ClaimExceedsFunded(claimed, result.totalReward);
+        result.claimed = uint128(claimed);
+        emit Claimed(networkId, epoch, line.deviceId, line.owner, receiver, amount);
+    }
+
+    // ================================================================
+    // Oracle slashing
+    // ================================================================
+
+    /// @inheritdoc IVigilSettlement
+    function slashEquivocation(
+        ResultVote calldata voteA,
+        bytes calldata signatureA,
+        ResultVote calldata voteB,
+        bytes calldata signatureB
+    ) external nonReentrant {
+        if (
+            voteA.networkId != voteB.networkId || voteA.epoch != voteB.epoch
+                || (voteA.resultRoot == voteB.resultRoot
+                    && voteA.observationsCommitment == voteB.observationsCommitment)
+        ) revert VotesNotConflicting();
+        address signerA = ECDSA.recover(resultVoteDigest(voteA), signatureA);
+        address signerB = ECDSA.recover(resultVoteDigest(voteB), signatureB);
+        if (signerA != signerB) revert SignerMismatch(signerA, signerB);
+
+        uint256 amount = i_registry.slashOperator(signerA);
+        if (amount == 0) revert NothingToSlash(signerA);
+        uint256 reporterReward = amount * reporterRewardBps / MAX_BPS;
+        if (reporterReward > 0) i_token.safeTransfer(msg.sender, reporterReward);
+        if (amount > reporterReward) i_token.safeTransfer(treasury, amount - reporterReward);
+        emit OracleSlashed(signerA, voteA.networkId, voteA.epoch, amount, msg.sender, reporterReward);
+    }
+
+    // ================================================================
+    // Views
+    // ================================================================
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IReceiver).interfaceId || interfaceId == type(IERC165).interfaceId;
+    }
+
+    /// @inheritdoc IVigilSettlement
+    function resultVoteDigest(ResultVote calldata vote) public view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    RESULT_VOTE_TYPEHASH,
+                    vote.networkId,
+                    vote.epoch,
+                    vote.resultRoot,
+                    vote.observationsCommitment
+                )
+            )
+        );
+    }
+
+    function latestEpoch(uint64 networkId) external view returns (uint64) {
+        uint64 next = s_ledgers[networkId].nextEpoch;
+        if (next == 0) revert NoEpochSettled(networkId);
+        return next - 1;
+    }
+
+    function epochResult(uint64 networkId, uint64 epoch) external view returns (EpochResult memory result) {
+        result = s_results[networkId][epoch];
+        if (result.settledAt == 0) revert EpochNotSettled(networkId, epoch);
+    }
+
+    function verifyLine(uint64 networkId, uint64 epoch, DeviceLine calldata line, bytes32[] calldata proof)
+        external
+        view
+        returns (bool)
+    {
+        if (line.networkId != networkId || line.epoch != epoch) return false;
+        bytes32 root = s_results[networkId][epoch].resultRoot;
+        if (root == bytes32(0)) return false;
+        return MerkleProof.verifyCalldata(proof, root, _lineLeaf(line));
+    }
+
+    function lineLeaf(DeviceLine calldata line) external pure returns (bytes32) {
+        return _lineLeaf(line);
+    }
+
+    function registry() external view returns (address) {
+        return address(i_registry);
+    }
+
+    function token() external view returns (address) {
+        return address(i_token);
+    }
+
+    function workflow(uint8 kind) external view returns (Workflow memory) {
+        return s_workflows[kind];
+    }
+
+    function budgetOf(uint64 networkId) external view returns (uint256) {
+        return s_ledgers[networkId].budget;
+    }
+
+    function nextEpoch(uint64 networkId) external view returns (uint64) {
+        return s_ledgers[networkId].nextEpoch;
+    }
+
+    function beacon(uint64 networkId) external view returns (bytes32) {
+        return _beacon(networkId);
+    }
+
+    function isClaimed(uint64 networkId, uint64 epoch, bytes32 deviceId) external view returns (bool) {
+        return s_claimed[_claimKey(networkId, epoch, deviceId)];
+    }
+
+    function isEvidenceApplied(bytes32 evidenceHash) external view returns (bool) {
+        return s_evidenceApplied[evidenceHash];
+    }
+
+    // ================================================================
+    // Internal
+    // ================================================================
+
+    function _beacon(uint64 networkId) internal view returns (bytes32 b) {
+        b = s_beacons[networkId];
+        if (b == bytes32(0)) b = keccak256(abi.encode("vigil.beacon", networkId));
+    }
+
+    /// The leaf `StandardMerkleTree` builds: keccak256 of keccak256 of the ABI-encoded line (a static struct
+    /// encodes exactly as its fields in order).
+    function _lineLeaf(DeviceLine calldata line) internal pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(line))));
+    }
+
+    function _claimKey(uint64 networkId, uint64 epoch, bytes32 deviceId) internal pure returns (bytes32) {
+        return keccak256(abi.encode(networkId, epoch, deviceId));
+    }
+}

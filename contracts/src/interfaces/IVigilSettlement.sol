@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IVigilFeed} from "./IVigilFeed.sol";
+import {IReceiver} from "@chainlink/contracts/src/v0.8/keystone/interfaces/IReceiver.sol";
+
+/// @title IVigilSettlement
+/// @notice Settles epochs of DePIN networks from CRE reports delivered by Chainlink's `KeystoneForwarder`,
+/// holds each network's reward budget, pays device rewards against Merkle proofs, and slashes devices
+/// (from reports) and equivocating oracles (from two conflicting EIP-712 `ResultVote`s).
+/// Report body: `abi.encode(uint8 kind, bytes payload)`, kind 1 `abi.encode(EpochSettlement)`, kind 2
+/// `abi.encode(uint64 networkId, uint64 epoch, DeviceSlash slash)` (docs/interfaces.md).
+interface IVigilSettlement is IVigilFeed, IReceiver {
+    /// @notice A device slash with the hash of the evidence bundle that proves the fraud.
+    struct DeviceSlash {
+        bytes32 deviceId;
+        uint256 amount;
+        uint8 reason;
+        bytes32 evidenceHash;
+    }
+
+    /// @notice Payload of a kind 1 report.
+    struct EpochSettlement {
+        uint64 networkId;
+        uint64 epoch;
+        bytes32 resultRoot;
+        bytes32 observationsCommitment;
+        uint32 deviceCount;
+        uint256 totalReward;
+        uint256 totalSlash;
+        DeviceSlash[] slashes;
+    }
+
+    /// @notice An oracle node's EIP-712 vote for an epoch result
+    /// (`ResultVote(uint64 networkId,uint64 epoch,bytes32 resultRoot,bytes32 observationsCommitment)`,
+    /// domain name "Vigil", version "1", this contract as verifying contract).
+    struct ResultVote {
+        uint64 networkId;
+        uint64 epoch;
+        bytes32 resultRoot;
+        bytes32 observationsCommitment;
+    }
+
+    /// @notice The workflow allowed to send reports of one kind.
+    struct Workflow {
+        address owner;
+        bytes10 name;
+    }
+
+    event EpochSettled(
+        uint64 indexed networkId,
+        uint64 indexed epoch,
+        bytes32 resultRoot,
+        bytes32 observationsCommitment,
+        uint32 deviceCount,
+        uint256 totalReward,
+        uint256 totalSlash,
+        bytes32 nextBeacon
+    );
+    event DeviceSlashApplied(
+        uint64 indexed networkId,
+        uint64 indexed epoch,
+        bytes32 indexed deviceId,
+        uint256 amount,
+        uint8 reason,
+        bytes32 evidenceHash
+    );
+    /// @notice A listed slash was not applied: its evidence was applied before (`alreadyApplied`), or the device
+    /// is unknown, belongs to another network or has no stake left (`alreadyApplied` false, nothing taken).
+    event DeviceSlashSkipped(
+        uint64 indexed networkId, bytes32 indexed deviceId, bytes32 indexed evidenceHash, bool alreadyApplied
+    );
+    event OracleSlashed(
+        address indexed signer,
+        uint64 indexed networkId,
+        uint64 indexed epoch,
+        uint256 amount,
+        address reporter,
+        uint256 reporterReward
+    );
+    event Claimed(
+        uint64 indexed networkId,
+        uint64 indexed epoch,
+        bytes32 indexed deviceId,
+        address owner,
+        address receiver,
+        uint256 amount
+    );
+    event ClaimHookCalled(address indexed hook, bytes32 ref);
+    event BudgetDeposited(uint64 indexed networkId, address indexed from, uint256 amount, uint256 budget);
+    event BudgetWithdrawn(uint64 indexed networkId, address indexed to, uint256 amount, uint256 budget);
+    event WorkflowSet(uint8 indexed kind, address owner, bytes10 name);
+    event ForwarderSet(address indexed forwarder);
+    event TreasurySet(address indexed treasury);
+    event ReporterRewardBpsSet(uint16 bps);
+
+    error UnauthorizedForwarder(address caller);
+    error UnauthorizedWorkflow(uint8 kind, address owner, bytes10 name);
+    error UnknownReportKind(uint8 kind);
+    error InvalidMetadata(uint256 length);
+    error UnknownNetwork(uint64 networkId);
+    error EpochOutOfOrder(uint64 networkId, uint64 epoch, uint64 expected);
+    error EpochNotOver(uint64 networkId, uint64 epoch, uint256 endsAt);
+    error RewardExceedsBudgetPerEpoch(uint256 totalReward, uint256 rewardBudgetPerEpoch);
+    error InsufficientBudget(uint64 networkId, uint256 needed, uint256 available);
+    error LineMismatch(uint64 networkId, uint64 epoch);
+    error InvalidProof(uint64 networkId, uint64 epoch, bytes32 deviceId);
+    error AlreadyClaimed(uint64 networkId, uint64 epoch, bytes32 deviceId);
+    error NothingToClaim(uint64 networkId, uint64 epoch, bytes32 deviceId);
+    error ClaimExceedsFunded(uint256 claimed, uint256 funded);
+    error NotLineOwner(address owner, address caller);
+    error ZeroAddress();
+    error ZeroAmount();
+    error NotNetworkOwner(uint64 networkId, address caller);
+    error VotesNotConflicting();
+    error SignerMismatch(address signerA, address signerB);
+    error NothingToSlash(address signer);
+    error InvalidBps(uint256 bps);
+
+    // Reports arrive through `IReceiver.onReport(metadata, report)`, called by the forwarder only; `metadata`
+    // is the forwarder's `workflow_cid(32) | workflow_name(10) | workflow_owner(20) | report_id(2)`.
+
+    // ----- budget -----
+
+    /// @notice Adds reward tokens to a network's budget (anyone may pay; needs an allowance).
+    function depositBudget(uint64 networkId, uint256 amount) external;
+
+    /// @notice Takes unspent budget back. Network owner only.
+    function withdrawBudget(uint64 networkId, uint256 amount, address to) external;
+
+    // ----- claims -----
+
+    /// @notice Pays a line's reward to its owner (anyone may call, e.g. a relayer).
+    function claim(uint64 networkId, uint64 epoch, DeviceLine calldata line, bytes32[] calldata proof)
+        external;
+
+    /// @notice Pays a line's reward to `receiver`. Line owner only.
+    function claimTo(
+        uint64 networkId,
+        uint64 epoch,
+        DeviceLine calldata line,
+        bytes32[] calldata proof,
+        address receiver
+    ) external;
+
+    /// @notice Claims a line, transfers the reward to `hook` and calls `IClaimHook.onVigilClaim` in the same
+    /// transaction. Line owner only. Returns the hook's reference.
+    function claimAndCall(
+        uint64 networkId,
+        uint64 epoch,
+        DeviceLine calldata line,
+        bytes32[] calldata proof,
+        address hook,
+        bytes calldata data
+    ) external returns (bytes32 ref);
+
+    // ----- oracle slashing -----
+
+    /// @notice Slashes the whole stake of the registered oracle signer that signed two different votes for one
+    /// (network, epoch); `reporterRewardBps` of it goes to the caller, the rest to the treasury.
+    function slashEquivocation(
+        ResultVote calldata voteA,
+        bytes calldata signatureA,
+        ResultVote calldata voteB,
+        bytes calldata signatureB
+    ) external;
+
+    // ----- views -----
+
+    function registry() external view returns (address);
+    function token() external view returns (address);
+    function forwarder() external view returns (address);
+    function treasury() external view returns (address);
+    function reporterRewardBps() external view returns (uint16);
+    function workflow(uint8 kind) external view returns (Workflow memory);
+    /// @notice Unspent reward budget of a network.
+    function budgetOf(uint64 networkId) external view returns (uint256);
+    /// @notice The next epoch of a network that can be settled.
+    function nextEpoch(uint64 networkId) external view returns (uint64);
+    /// @notice The beacon of the next epoch to settle (docs/interfaces.md, "Beacon and assignment").
+    function beacon(uint64 networkId) external view returns (bytes32);
+    function isClaimed(uint64 networkId, uint64 epoch, bytes32 deviceId) external view returns (bool);
+    function isEvidenceApplied(bytes32 evidenceHash) external view returns (bool);
+    /// @notice The EIP-712 digest a node signs for `vote`.
+    function resultVoteDigest(ResultVote calldata vote) external view returns (bytes32);
+    /// @notice The Merkle leaf of a line (double keccak of its ABI encoding, as `StandardMerkleTree`).
+    function lineLeaf(DeviceLine calldata line) external pure returns (bytes32);
+}
