@@ -1,0 +1,148 @@
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import type { Hex } from "viem";
+import { DEVICE_LINE_LEAF_TYPES, type DeviceLineLeafValues, deviceLineValues } from "./deviceLine";
+import type {
+  DeviceHistoryItem,
+  DeviceLine,
+  DeviceLineProof,
+  DeviceSlash,
+  EpochPageQuery,
+  EpochResult,
+  FeedSource,
+  ResultVoteSignature,
+  VerdictEvent,
+} from "./source";
+
+export interface PublishedEpoch {
+  networkId: bigint;
+  epoch: bigint;
+  observationsCommitment: Hex;
+  lines: DeviceLine[];
+  slashes?: DeviceSlash[];
+  votes?: ResultVoteSignature[];
+  settled?: boolean;
+}
+
+interface StoredEpoch {
+  result: EpochResult;
+  tree: StandardMerkleTree<DeviceLineLeafValues>;
+  /** Lower-case device id to leaf index. */
+  index: Map<string, number>;
+  lines: DeviceLine[];
+}
+
+/** A feed source over epochs held in memory, with the same Merkle tree the node builds. */
+export interface MemoryFeedSource extends FeedSource {
+  /** Builds the epoch's tree and stores the result; returns it (root, totals). */
+  publishEpoch(epoch: PublishedEpoch): EpochResult;
+  addVotes(networkId: bigint, epoch: bigint, votes: ResultVoteSignature[]): void;
+  /** Marks the epoch settled and tells stream subscribers. */
+  markSettled(networkId: bigint, epoch: bigint): void;
+  emitVerdict(event: VerdictEvent): void;
+}
+
+/** Builds the device-line tree of an epoch (OpenZeppelin `StandardMerkleTree`, `docs/interfaces.md` leaf). */
+export function buildDeviceLineTree(lines: DeviceLine[]): StandardMerkleTree<DeviceLineLeafValues> {
+  return StandardMerkleTree.of(lines.map(deviceLineValues), [...DEVICE_LINE_LEAF_TYPES]);
+}
+
+export function createMemoryFeedSource(): MemoryFeedSource {
+  const networks = new Map<bigint, Map<bigint, StoredEpoch>>();
+  const listeners = new Map<bigint, Set<(event: VerdictEvent) => void>>();
+
+  const epochsOf = (networkId: bigint) => networks.get(networkId) ?? new Map<bigint, StoredEpoch>();
+  const sortedEpochs = (networkId: bigint, before?: bigint) =>
+    [...epochsOf(networkId).keys()]
+      .filter((e) => before === undefined || e < before)
+      .sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+  const emit = (event: VerdictEvent) => {
+    for (const listener of listeners.get(event.networkId) ?? []) listener(event);
+  };
+  const page = <T>(keys: bigint[], limit: number, map: (k: bigint) => T) => ({
+    items: keys.slice(0, limit).map(map),
+    next: keys.length > limit ? keys[limit - 1]! : null,
+  });
+
+  return {
+    publishEpoch(input) {
+      const tree = buildDeviceLineTree(input.lines);
+      const index = new Map<string, number>();
+      for (const [i, line] of input.lines.entries()) index.set(line.deviceId.toLowerCase(), i);
+      const result: EpochResult = {
+        networkId: input.networkId,
+        epoch: input.epoch,
+        resultRoot: tree.root as Hex,
+        observationsCommitment: input.observationsCommitment,
+        deviceCount: input.lines.length,
+        totalReward: input.lines.reduce((sum, l) => sum + l.reward, 0n),
+        totalSlash: input.lines.reduce((sum, l) => sum + l.slash, 0n),
+        slashes: input.slashes ?? [],
+        votes: input.votes ?? [],
+        settled: input.settled ?? false,
+      };
+      const epochs = networks.get(input.networkId) ?? new Map<bigint, StoredEpoch>();
+      networks.set(input.networkId, epochs);
+      epochs.set(input.epoch, { result, tree, index, lines: input.lines });
+      return result;
+    },
+    addVotes(networkId, epoch, votes) {
+      const stored = epochsOf(networkId).get(epoch);
+      if (!stored) throw new Error(`no epoch ${epoch} of network ${networkId}`);
+      stored.result.votes.push(...votes);
+    },
+    markSettled(networkId, epoch) {
+      const stored = epochsOf(networkId).get(epoch);
+      if (!stored) throw new Error(`no epoch ${epoch} of network ${networkId}`);
+      stored.result.settled = true;
+      emit({ type: "settled", networkId, epoch, resultRoot: stored.result.resultRoot });
+    },
+    emitVerdict: emit,
+
+    async listEpochs(networkId, { before, limit }: EpochPageQuery) {
+      return page(sortedEpochs(networkId, before), limit, (e) => {
+        const {
+          slashes: _s,
+          votes: _v,
+          observationsCommitment: _o,
+          ...summary
+        } = epochsOf(networkId).get(e)!.result;
+        return summary;
+      });
+    },
+    async getEpochResult(networkId, epoch) {
+      return epochsOf(networkId).get(epoch)?.result;
+    },
+    async getDeviceLine(networkId, epoch, deviceId): Promise<DeviceLineProof | undefined> {
+      const stored = epochsOf(networkId).get(epoch);
+      const i = stored?.index.get(deviceId.toLowerCase());
+      if (!stored || i === undefined) return undefined;
+      const { slashes: _s, ...result } = stored.result;
+      return {
+        line: stored.lines[i]!,
+        leaf: stored.tree.leafHash(stored.tree.at(i)!) as Hex,
+        proof: stored.tree.getProof(i) as Hex[],
+        result,
+      };
+    },
+    async getDeviceHistory(networkId, deviceId, { before, limit }) {
+      const key = deviceId.toLowerCase();
+      const keys = sortedEpochs(networkId, before).filter((e) => epochsOf(networkId).get(e)!.index.has(key));
+      return page(keys, limit, (e): DeviceHistoryItem => {
+        const stored = epochsOf(networkId).get(e)!;
+        return {
+          line: stored.lines[stored.index.get(key)!]!,
+          resultRoot: stored.result.resultRoot,
+          settled: stored.result.settled,
+        };
+      });
+    },
+    subscribeVerdicts(networkId, listener) {
+      const set = listeners.get(networkId) ?? new Set();
+      listeners.set(networkId, set);
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+      };
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import type { Address, Hex } from "viem";
+
+/**
+ * What the feed reads, and nothing more. The feed API is built against this interface so it does
+ * not depend on how a node stores epochs: `storeSource.ts` adapts the node's SQLite store,
+ * `memorySource.ts` serves epochs held in memory (tests, benchmarks, a read-only mirror).
+ */
+export interface FeedSource {
+  /** Epochs of a network with a result, newest first; `before` is exclusive. */
+  listEpochs(networkId: bigint, page: EpochPageQuery): Promise<EpochPage>;
+  /** The agreed result of an epoch with the oracle votes over it, or undefined if none yet. */
+  getEpochResult(networkId: bigint, epoch: bigint): Promise<EpochResult | undefined>;
+  /** A device's line in an epoch's result with its Merkle proof, or undefined if it has none. */
+  getDeviceLine(networkId: bigint, epoch: bigint, deviceId: Hex): Promise<DeviceLineProof | undefined>;
+  /** A device's lines across epochs, newest first; `before` is exclusive. */
+  getDeviceHistory(networkId: bigint, deviceId: Hex, page: EpochPageQuery): Promise<DeviceHistoryPage>;
+  /** Per-device verdicts as the node reaches them; returns the unsubscribe function. */
+  subscribeVerdicts(networkId: bigint, listener: (event: VerdictEvent) => void): () => void;
+}
+
+export interface EpochPageQuery {
+  /** Only epochs strictly lower than this one (the cursor of the previous page). */
+  before?: bigint;
+  limit: number;
+}
+
+/** One line of an epoch result: the Merkle leaf of `docs/interfaces.md`. */
+export interface DeviceLine {
+  networkId: bigint;
+  epoch: bigint;
+  deviceId: Hex;
+  owner: Address;
+  uptimeBps: number;
+  work: bigint;
+  reward: bigint;
+  slash: bigint;
+}
+
+export interface DeviceSlash {
+  deviceId: Hex;
+  amount: bigint;
+  reason: number;
+  evidenceHash: Hex;
+}
+
+/** One oracle's EIP-712 `ResultVote` signature over `(networkId, epoch, resultRoot, observationsCommitment)`. */
+export interface ResultVoteSignature {
+  signer: Address;
+  signature: Hex;
+}
+
+export interface EpochResult {
+  networkId: bigint;
+  epoch: bigint;
+  resultRoot: Hex;
+  observationsCommitment: Hex;
+  deviceCount: number;
+  totalReward: bigint;
+  totalSlash: bigint;
+  slashes: DeviceSlash[];
+  votes: ResultVoteSignature[];
+  /** True once the settlement contract stored the root. */
+  settled: boolean;
+}
+
+export type EpochSummary = Omit<EpochResult, "slashes" | "votes" | "observationsCommitment">;
+
+export interface EpochPage {
+  items: EpochSummary[];
+  /** Cursor of the next page (pass as `before`), or null on the last page. */
+  next: bigint | null;
+}
+
+export interface DeviceLineProof {
+  line: DeviceLine;
+  /** The leaf hash the proof starts from. */
+  leaf: Hex;
+  proof: Hex[];
+  result: Omit<EpochResult, "slashes">;
+}
+
+export interface DeviceHistoryItem {
+  line: DeviceLine;
+  resultRoot: Hex;
+  settled: boolean;
+}
+
+export interface DeviceHistoryPage {
+  items: DeviceHistoryItem[];
+  next: bigint | null;
+}
+
+/** A device's verdict during an epoch; `provisional` until the epoch's result settles. */
+export interface DeviceVerdict {
+  type: "verdict";
+  networkId: bigint;
+  epoch: bigint;
+  deviceId: Hex;
+  uptimeBps: number;
+  work: bigint;
+  /** Non-zero when the node holds fraud evidence against the device. */
+  slash: bigint;
+  provisional: boolean;
+}
+
+/** The epoch settled on chain: its verdicts are final and its lines can be fetched with proofs. */
+export interface EpochSettledEvent {
+  type: "settled";
+  networkId: bigint;
+  epoch: bigint;
+  resultRoot: Hex;
+}
+
+export type VerdictEvent = DeviceVerdict | EpochSettledEvent;
