@@ -1,0 +1,26 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export type ApiErrorCode =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "NOT_FOUND"
+  | "NOT_READY"
+  | "UNSUPPORTED"
+  | "PAYLOAD_TOO_LARGE"
+  | "INTERNAL";
+
+/** An error the API answers with as `{ error: { code, message } }` and the given status. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ApiErrorCode | (string & {}),
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}

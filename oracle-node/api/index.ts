@@ -1,0 +1,9 @@
+export {
+  type ApiApp,
+  type ApiModules,
+  type AssignmentView,
+  createApiApp,
+  type NodeStatus,
+} from "./createApiApp";
+export { ApiError, type ApiErrorCode, errorBody } from "./errors";
+export { type ApiServer, serveApi } from "./serveApi";
