@@ -93,7 +93,10 @@ describe("node API", () => {
 
   it("guards admin endpoints with the operator token", async () => {
     const { app: a, closed } = app();
-    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: TOKEN }]) {
+    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: TOKEN }] as Record<
+      string,
+      string
+    >[]) {
       const res = await a.request("/admin/status", { headers });
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ error: { code: "UNAUTHORIZED" } });
