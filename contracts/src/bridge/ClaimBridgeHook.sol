@@ -45,7 +45,10 @@ contract ClaimBridgeHook is IClaimHook {
 
     /// @inheritdoc IClaimHook
     /// @dev `data = abi.encode(uint64 destChainSelector, address receiver)`. Returns the CCIP message id.
-    function onVigilClaim(address claimant, uint256 amount, bytes calldata data) external returns (bytes32 ref) {
+    function onVigilClaim(address claimant, uint256 amount, bytes calldata data)
+        external
+        returns (bytes32 ref)
+    {
         // Only the settlement contract hands tokens over and calls in the same transaction; anyone else
         // could otherwise move tokens that happen to sit here.
         if (msg.sender != i_settlement) revert OnlySettlement(msg.sender);
@@ -63,7 +66,11 @@ contract ClaimBridgeHook is IClaimHook {
     }
 
     /// @notice The token-only CCIP message the hook sends: no data, no receiver callback.
-    function buildMessage(address receiver, uint256 amount) public view returns (Client.EVM2AnyMessage memory) {
+    function buildMessage(address receiver, uint256 amount)
+        public
+        view
+        returns (Client.EVM2AnyMessage memory)
+    {
         Client.EVMTokenAmount[] memory tokenAmounts = new Client.EVMTokenAmount[](1);
         tokenAmounts[0] = Client.EVMTokenAmount({token: address(i_token), amount: amount});
         return Client.EVM2AnyMessage({

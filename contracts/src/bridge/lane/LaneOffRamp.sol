@@ -37,7 +37,11 @@ contract LaneOffRamp is Ownable2StepMsgSender {
     mapping(address transmitter => bool allowed) internal s_transmitters;
     mapping(uint64 sequenceNumber => bytes32 messageId) internal s_executed;
 
-    constructor(uint64 localChainSelector, uint64 sourceChainSelector, ITokenAdminRegistry tokenAdminRegistry) {
+    constructor(
+        uint64 localChainSelector,
+        uint64 sourceChainSelector,
+        ITokenAdminRegistry tokenAdminRegistry
+    ) {
         i_localChainSelector = localChainSelector;
         i_sourceChainSelector = sourceChainSelector;
         i_tokenAdminRegistry = tokenAdminRegistry;
@@ -54,7 +58,11 @@ contract LaneOffRamp is Ownable2StepMsgSender {
     }
 
     /// @notice Which of `sequenceNumbers` have executed, in one call (the relayer checks this after a restart).
-    function getExecutionStates(uint64[] calldata sequenceNumbers) external view returns (bool[] memory executed) {
+    function getExecutionStates(uint64[] calldata sequenceNumbers)
+        external
+        view
+        returns (bool[] memory executed)
+    {
         executed = new bool[](sequenceNumbers.length);
         for (uint256 i = 0; i < sequenceNumbers.length; ++i) {
             executed[i] = s_executed[sequenceNumbers[i]] != bytes32(0);
@@ -70,8 +78,10 @@ contract LaneOffRamp is Ownable2StepMsgSender {
     }
 
     function _execute(LaneMessage.Message calldata message) internal {
-        if (message.sourceChainSelector != i_sourceChainSelector || message.destChainSelector != i_localChainSelector)
-        {
+        if (
+            message.sourceChainSelector != i_sourceChainSelector
+                || message.destChainSelector != i_localChainSelector
+        ) {
             revert WrongLane(message.sourceChainSelector, message.destChainSelector);
         }
         bytes32 messageId = LaneMessage.id(message);
@@ -82,8 +92,9 @@ contract LaneOffRamp is Ownable2StepMsgSender {
 
         address pool = i_tokenAdminRegistry.getPool(message.destToken);
         if (pool == address(0)) revert UnsupportedToken(message.destToken);
-        Pool.ReleaseOrMintOutV1 memory out = IPoolV1(pool).releaseOrMint(
-            Pool.ReleaseOrMintInV1({
+        Pool.ReleaseOrMintOutV1 memory out = IPoolV1(pool)
+            .releaseOrMint(
+                Pool.ReleaseOrMintInV1({
                 originalSender: abi.encode(message.sender),
                 remoteChainSelector: message.sourceChainSelector,
                 receiver: message.receiver,
@@ -93,9 +104,13 @@ contract LaneOffRamp is Ownable2StepMsgSender {
                 sourcePoolData: message.sourcePoolData,
                 offchainTokenData: ""
             })
-        );
+            );
         emit ExecutionStateChanged(
-            message.sourceChainSelector, message.sequenceNumber, messageId, message.receiver, out.destinationAmount
+            message.sourceChainSelector,
+            message.sequenceNumber,
+            messageId,
+            message.receiver,
+            out.destinationAmount
         );
     }
 }

@@ -45,15 +45,16 @@ contract LaneOnRamp {
         address originalSender
     ) external returns (bytes32 messageId) {
         if (msg.sender != i_router) revert OnlyRouter(msg.sender);
-        Pool.LockOrBurnOutV1 memory out = IPoolV1(pool).lockOrBurn(
-            Pool.LockOrBurnInV1({
+        Pool.LockOrBurnOutV1 memory out = IPoolV1(pool)
+            .lockOrBurn(
+                Pool.LockOrBurnInV1({
                 receiver: abi.encode(receiver),
                 remoteChainSelector: destChainSelector,
                 originalSender: originalSender,
                 amount: amount,
                 localToken: token
             })
-        );
+            );
         LaneMessage.Message memory message = LaneMessage.Message({
             sourceChainSelector: i_localChainSelector,
             destChainSelector: destChainSelector,

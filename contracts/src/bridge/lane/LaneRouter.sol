@@ -74,7 +74,9 @@ contract LaneRouter is IRouter, IRouterClient, Ownable2StepMsgSender {
     /// @inheritdoc IRouterClient
     /// @dev The local lane charges nothing.
     function getFee(uint64 destChainSelector, Client.EVM2AnyMessage memory) external view returns (uint256) {
-        if (s_onRamps[destChainSelector] == address(0)) revert UnsupportedDestinationChain(destChainSelector);
+        if (s_onRamps[destChainSelector] == address(0)) {
+            revert UnsupportedDestinationChain(destChainSelector);
+        }
         return 0;
     }
 
@@ -101,8 +103,14 @@ contract LaneRouter is IRouter, IRouterClient, Ownable2StepMsgSender {
         if (pool == address(0)) revert UnsupportedToken(tokenAmount.token);
         IERC20(tokenAmount.token).safeTransferFrom(msg.sender, pool, tokenAmount.amount);
 
-        return LaneOnRamp(onRamp).forwardFromRouter(
-            destChainSelector, tokenAmount.token, pool, tokenAmount.amount, address(uint160(rawReceiver)), msg.sender
-        );
+        return LaneOnRamp(onRamp)
+            .forwardFromRouter(
+                destChainSelector,
+                tokenAmount.token,
+                pool,
+                tokenAmount.amount,
+                address(uint160(rawReceiver)),
+                msg.sender
+            );
     }
 }

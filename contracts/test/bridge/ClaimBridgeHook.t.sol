@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ClaimBridgeHook} from "../../src/bridge/ClaimBridgeHook.sol";
+import {LaneMessage} from "../../src/bridge/lane/LaneMessage.sol";
+import {VigilToken} from "../../src/token/VigilToken.sol";
+import {LaneFixture} from "./LaneFixture.sol";
+import {IRouterClient} from "@chainlink/contracts-ccip/contracts/interfaces/IRouterClient.sol";
+import {CCIPLocalSimulator} from "@chainlink/local/src/ccip/CCIPLocalSimulator.sol";
+import {IERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/IERC20.sol";
+
+/// The hook against Chainlink Local's simulator (the router a real chain would have, same-chain) and
+/// against the local lane with the real pools.
+contract ClaimBridgeHookSimulatorTest is LaneFixture {
+    CCIPLocalSimulator internal simulator;
+    IRouterClient internal simRouter;
+    uint64 internal simSelector;
+    VigilToken internal token;
+    ClaimBridgeHook internal hook;
+    address internal settlement = makeAddr("settlement");
+    address internal claimant = makeAddr("claimant");
+    address internal receiver = makeAddr("receiver");
+
+    function setUp() public override {
+        super.setUp();
+        simulator = new CCIPLocalSimulator();
+        // Decoded by hand: the simulator's return types come from its own (1.6.2) contracts-ccip copy.
+        (bool ok, bytes memory ret) =
+            address(simulator).staticcall(abi.encodeWithSignature("configuration()"));
+        require(ok, "configuration");
+        address sourceRouter;
+        (simSelector, sourceRouter) = abi.decode(ret, (uint64, address));
+        simRouter = IRouterClient(sourceRouter);
+        token = new VigilToken(address(this), 0);
+        token.grantMintAndBurnRoles(address(this));
+        hook = new ClaimBridgeHook(simRouter, IERC20(address(token)), settlement);
+    }
+
+    /// What the settlement contract does in claimAndCall: transfer, then call the hook.
+    function _claimThroughHook(ClaimBridgeHook h, VigilToken t, uint64 dest, uint256 amount)
+        internal
+        returns (bytes32)
+    {
+        t.mint(address(h), amount);
+        vm.prank(settlement);
+        return h.onVigilClaim(claimant, amount, abi.encode(dest, receiver));
+    }
+
+    function test_SimulatorDeliversClaim() public {
+        token.mint(address(hook), 42e18);
+        vm.expectEmit(true, true, false, false, address(hook));
+        emit ClaimBridgeHook.ClaimBridged(claimant, simSelector, receiver, 42e18, bytes32(0));
+        vm.prank(settlement);
+        bytes32 id = hook.onVigilClaim(claimant, 42e18, abi.encode(simSelector, receiver));
+        assertTrue(id != bytes32(0));
+        assertEq(token.balanceOf(receiver), 42e18, "receiver credited by the simulator");
+        assertEq(token.balanceOf(address(hook)), 0, "hook keeps nothing");
+    }
+
+    function test_SimulatorFeePaidFromHookBalance() public {
+        (bool ok,) = address(simRouter).call(abi.encodeWithSignature("setFee(uint256)", 0.01 ether));
+        require(ok, "setFee");
+        token.mint(address(hook), 1e18);
+        vm.prank(settlement);
+        vm.expectRevert(
+            abi.encodeWithSelector(ClaimBridgeHook.InsufficientFeeBalance.selector, 0.01 ether, 0)
+        );
+        hook.onVigilClaim(claimant, 1e18, abi.encode(simSelector, receiver));
+
+        vm.deal(address(hook), 1 ether);
+        vm.prank(settlement);
+        hook.onVigilClaim(claimant, 1e18, abi.encode(simSelector, receiver));
+        assertEq(address(hook).balance, 1 ether - 0.01 ether);
+        assertEq(token.balanceOf(receiver), 1e18);
+    }
+
+    function test_RevertIf_CallerIsNotSettlement() public {
+        token.mint(address(hook), 1e18);
+        vm.expectRevert(abi.encodeWithSelector(ClaimBridgeHook.OnlySettlement.selector, address(this)));
+        hook.onVigilClaim(claimant, 1e18, abi.encode(simSelector, receiver));
+    }
+
+    function test_RevertIf_ReceiverIsZero() public {
+        token.mint(address(hook), 1e18);
+        vm.prank(settlement);
+        vm.expectRevert(ClaimBridgeHook.InvalidReceiver.selector);
+        hook.onVigilClaim(claimant, 1e18, abi.encode(simSelector, address(0)));
+    }
+
+    function test_LocalLaneClaimBurnsAndMints() public {
+        ClaimBridgeHook laneHook =
+            new ClaimBridgeHook(IRouterClient(address(a.router)), IERC20(address(a.token)), settlement);
+        a.token.grantMintAndBurnRoles(address(this));
+        vm.recordLogs();
+        bytes32 id = _claimThroughHook(laneHook, a.token, SELECTOR_B, 7e18);
+        LaneMessage.Message[] memory messages = _sentMessages();
+        assertEq(LaneMessage.id(messages[0]), id);
+        assertEq(messages[0].sender, address(laneHook));
+        assertEq(a.token.totalSupply(), 0, "burned on A");
+        vm.prank(relayer);
+        b.offRamp.execute(messages);
+        assertEq(b.token.balanceOf(receiver), 7e18, "minted on B");
+    }
+
+    function test_RevertIf_LaneDestinationUnknown() public {
+        ClaimBridgeHook laneHook =
+            new ClaimBridgeHook(IRouterClient(address(a.router)), IERC20(address(a.token)), settlement);
+        a.token.grantMintAndBurnRoles(address(this));
+        a.token.mint(address(laneHook), 1e18);
+        vm.prank(settlement);
+        vm.expectRevert(abi.encodeWithSelector(ClaimBridgeHook.UnsupportedDestination.selector, uint64(77)));
+        laneHook.onVigilClaim(claimant, 1e18, abi.encode(uint64(77), receiver));
+    }
+}
