@@ -1,0 +1,60 @@
+// Everything in the library that does not depend on which Ed25519 implementation verifies:
+// shared by the fast path (index.ts, node:crypto) and the portable path (portable.ts, noble).
+export { bytesToHex, equalBytes, hexToBytes } from "./bytes";
+export { bandwidthPayload, payloadHash, summarizeLatency } from "./challenges/bandwidth";
+export {
+  Challenger,
+  type ChallengerOptions,
+  defaultDeadlineMs,
+  type IssueInput,
+  paramsFor,
+} from "./challenges/challenger";
+export {
+  type ComputeResult,
+  computeSampleIndices,
+  computeSeed,
+  judgeCompute,
+  matrixRow,
+  openRows,
+  proveCompute,
+  rowLeaf,
+} from "./challenges/compute";
+export { type Exchange, type Judgement, judgeExchange, workUnitsOf } from "./challenges/judge";
+export { sampleIndices } from "./challenges/sample";
+export {
+  buildStorage,
+  chunkLeaf,
+  judgeStorage,
+  openChunks,
+  type StorageSet,
+  storageChunk,
+  storageSampleIndices,
+} from "./challenges/storage";
+export {
+  ChallengeType,
+  type ChallengeTypeName,
+  COMPUTE_MODULUS,
+  COMPUTE_SAMPLES,
+  computeSize,
+  MAX_COMPUTE_CLASS,
+  MAX_MESSAGE_BYTES,
+  MessageKind,
+  type MessageKindName,
+  VERSION,
+} from "./constants";
+export type { Ed25519Verify, Signer } from "./crypto/ed25519";
+export { AttestationError, type AttestationErrorCode, type Result } from "./errors";
+export { buildEvidence, type EvidenceInput, hex, type ProvenFraud, verifyEvidence } from "./evidence";
+export { challengeIdOf, evidenceHashOf, keccak256 } from "./hash";
+export { createHeartbeatVerifier, type HeartbeatVerifier, type HeartbeatVerifierOptions } from "./heartbeat";
+export { merkleLevels, merkleProof, merkleRoot, verifyMerkleProof } from "./merkle";
+export type { Capabilities } from "./messages/capabilities";
+export type { ChallengeBody, ChallengeParams } from "./messages/challenge";
+export type { CommitBody } from "./messages/commit";
+export { type EvidenceBody, FraudReason, type FraudReasonName } from "./messages/evidence";
+export type { HeartbeatBody } from "./messages/heartbeat";
+export { decodeMessage, type Expect, type Message, verifyMessage } from "./messages/message";
+export type { RegistrationBody } from "./messages/registration";
+export type { OpenedChunk, OpenedRow, ResponseBody } from "./messages/response";
+export { type MessageContext, signMessage } from "./messages/sign";
+export { isSlashable, type Verdict, type VerdictStatus } from "./verdict";

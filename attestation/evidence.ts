@@ -1,0 +1,122 @@
+import { bytesToHex } from "./bytes";
+import { judgeExchange } from "./challenges/judge";
+import type { Ed25519Verify, Signer } from "./crypto/ed25519";
+import { fail, ok, type Result } from "./errors";
+import { challengeIdOf, evidenceHashOf } from "./hash";
+import type { FraudReasonName } from "./messages/evidence";
+import { FraudReason } from "./messages/evidence";
+import { guard, type Message, verifyMessage } from "./messages/message";
+import { signMessage } from "./messages/sign";
+
+export interface EvidenceInput {
+  challenge: Message<"challenge">;
+  salt: Uint8Array;
+  registration?: Message<"registration"> | null;
+  commit?: Message<"commit"> | null;
+  response: Message<"response">;
+  commitReceivedAtMs?: bigint;
+  responseReceivedAtMs: bigint;
+  reason: FraudReasonName;
+}
+
+/** The challenger signs a bundle of the whole exchange (same network and epoch as the challenge). */
+export function buildEvidence(x: EvidenceInput, challenger: Signer): Uint8Array {
+  return signMessage(
+    "evidence",
+    { networkId: x.challenge.networkId, epoch: x.challenge.epoch },
+    {
+      challenge: x.challenge.bytes,
+      registration: x.registration?.bytes ?? null,
+      commit: x.commit?.bytes ?? null,
+      salt: x.salt,
+      response: x.response.bytes,
+      commitReceivedAtMs: x.commitReceivedAtMs ?? 0n,
+      responseReceivedAtMs: x.responseReceivedAtMs,
+      reason: x.reason,
+    },
+    challenger,
+  );
+}
+
+/** What a verified evidence bundle proves: this device signed fraudulent content in this epoch. */
+export interface ProvenFraud {
+  networkId: bigint;
+  epoch: bigint;
+  deviceId: Uint8Array;
+  challenger: Uint8Array;
+  challengeId: Uint8Array;
+  reason: FraudReasonName;
+  /** `DeviceSlash.reason` on chain. */
+  reasonCode: number;
+  /** keccak256 of the bundle bytes: `DeviceSlash.evidenceHash`. */
+  evidenceHash: Uint8Array;
+  detail: string;
+}
+
+/**
+ * Re-verifies an evidence bundle with nothing but its bytes: every signature, the links between
+ * the messages, and the fraud itself (recomputed, not trusted). Never throws.
+ */
+export function verifyEvidence(
+  bytes: Uint8Array,
+  expect: { networkId: bigint; epoch?: bigint },
+  verify: Ed25519Verify,
+): Result<ProvenFraud> {
+  return guard(() => {
+    const ev = verifyMessage(bytes, { kind: "evidence", ...expect }, verify);
+    if (!ev.ok) return ev;
+    const e = ev.value;
+    const ctx = { networkId: e.networkId, epoch: e.epoch };
+    const challenge = verifyMessage(
+      e.body.challenge,
+      { kind: "challenge", ...ctx, signer: e.signer },
+      verify,
+    );
+    if (!challenge.ok) return challenge;
+    const deviceId = challenge.value.body.deviceId;
+    if (!e.body.response) return fail("VERDICT_MISMATCH", "evidence without a response proves no fraud");
+    const response = verifyMessage(e.body.response, { kind: "response", ...ctx, signer: deviceId }, verify);
+    if (!response.ok) return response;
+    let commit: Message<"commit"> | null = null;
+    if (e.body.commit) {
+      const c = verifyMessage(e.body.commit, { kind: "commit", ...ctx, signer: deviceId }, verify);
+      if (!c.ok) return c;
+      commit = c.value;
+    }
+    let registration: Message<"registration"> | null = null;
+    if (e.body.registration) {
+      const rg = verifyMessage(
+        e.body.registration,
+        { kind: "registration", networkId: e.networkId, signer: deviceId },
+        verify,
+      );
+      if (!rg.ok) return rg;
+      registration = rg.value;
+    }
+    const judged = judgeExchange({
+      challenge: challenge.value,
+      salt: e.body.salt,
+      commit,
+      registration,
+      response: response.value,
+    });
+    if (!judged.ok) return judged;
+    const j = judged.value;
+    if (j.outcome !== "fraud") return fail("VERDICT_MISMATCH", "the response passes the challenge");
+    if (j.reason !== e.body.reason)
+      return fail("VERDICT_MISMATCH", `bundle claims ${e.body.reason}, content shows ${j.reason}`);
+    return ok({
+      networkId: e.networkId,
+      epoch: e.epoch,
+      deviceId,
+      challenger: e.signer,
+      challengeId: challengeIdOf(challenge.value.signingBytes),
+      reason: j.reason,
+      reasonCode: FraudReason[j.reason],
+      evidenceHash: evidenceHashOf(bytes),
+      detail: j.detail,
+    });
+  });
+}
+
+export const hex = (b: Uint8Array): `0x${string}` => `0x${bytesToHex(b)}`;
