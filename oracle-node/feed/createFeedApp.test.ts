@@ -1,7 +1,7 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { beforeAll, describe, expect, it } from "vitest";
+import { LINE_LEAF_TYPES } from "../../contracts/lines";
 import { createFeedApp } from "./createFeedApp";
-import { DEVICE_LINE_LEAF_TYPES } from "./deviceLine";
 import { createFeedFixture, deviceId, type FeedFixture } from "./fixture";
 import type { DeviceHistoryPageJson, DeviceLineProofJson, EpochPageJson, EpochResultJson } from "./schemas";
 
@@ -32,9 +32,9 @@ describe("feed API", () => {
     const body = (await res.json()) as DeviceLineProofJson;
     const l = body.line;
     const values = [l.networkId, l.epoch, l.deviceId, l.owner, l.uptimeBps, l.work, l.reward, l.slash];
-    expect(
-      StandardMerkleTree.verify(body.result.resultRoot, [...DEVICE_LINE_LEAF_TYPES], values, body.proof),
-    ).toBe(true);
+    expect(StandardMerkleTree.verify(body.result.resultRoot, [...LINE_LEAF_TYPES], values, body.proof)).toBe(
+      true,
+    );
     expect(body.result.resultRoot).toBe(fx.results.get(2n)!.resultRoot);
   });
 

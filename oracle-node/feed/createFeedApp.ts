@@ -1,7 +1,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
-import type { Context } from "hono";
+import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { Hex } from "viem";
 import type { ZodError } from "zod";
@@ -63,7 +63,7 @@ function defaultClientKey(c: Context): string {
  * The feed API every node serves under `/v1`: epochs, results with their votes, device lines with
  * Merkle proofs, device history, a verdict stream, the OpenAPI document and its reference page.
  */
-export function createFeedApp(source: FeedSource, options: Partial<FeedAppOptions> = {}) {
+export function createFeedApp(source: FeedSource, options: Partial<FeedAppOptions> = {}): Hono {
   const opts: FeedAppOptions = { ...defaultFeedAppOptions, ...options };
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
@@ -287,7 +287,6 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
     },
   });
   app2.get(DOCS_PATH, Scalar({ url: OPENAPI_PATH, pageTitle: opts.title }));
-  return app2;
+  // A plain Hono type so the node mounts it like any sub-app (`app.route("/", feed)`).
+  return app2 as unknown as Hono;
 }
-
-export type FeedApp = ReturnType<typeof createFeedApp>;

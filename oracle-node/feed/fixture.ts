@@ -2,8 +2,8 @@
 // `ResultVote`s signed by real secp256k1 keys (viem local accounts), never canned JSON.
 import { type Address, bytesToHex, type Hex, keccak256, type PrivateKeyAccount, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { resultVoteDomain, resultVoteTypes } from "../../contracts/votes";
 import { createMemoryFeedSource, type MemoryFeedSource } from "./memorySource";
-import { RESULT_VOTE_TYPES, resultVoteDomain } from "./resultVote";
 import type { DeviceLine, EpochResult, ResultVoteSignature } from "./source";
 
 /** Deterministic keys so failures reproduce; the seed keeps fixtures of different tests apart. */
@@ -54,7 +54,7 @@ export async function signResultVote(
 ): Promise<ResultVoteSignature> {
   const signature = await account.signTypedData({
     domain: resultVoteDomain(ctx.chainId, ctx.settlement),
-    types: RESULT_VOTE_TYPES,
+    types: resultVoteTypes,
     primaryType: "ResultVote",
     message: {
       networkId: result.networkId,

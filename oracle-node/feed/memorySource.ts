@@ -1,6 +1,5 @@
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { Hex } from "viem";
-import { DEVICE_LINE_LEAF_TYPES, type DeviceLineLeafValues, deviceLineValues } from "./deviceLine";
+import { buildLinesTree, type LinesTree } from "../../contracts/lines";
 import type {
   DeviceHistoryItem,
   DeviceLine,
@@ -25,7 +24,7 @@ export interface PublishedEpoch {
 
 interface StoredEpoch {
   result: EpochResult;
-  tree: StandardMerkleTree<DeviceLineLeafValues>;
+  tree: LinesTree;
   /** Lower-case device id to leaf index. */
   index: Map<string, number>;
   lines: DeviceLine[];
@@ -39,11 +38,6 @@ export interface MemoryFeedSource extends FeedSource {
   /** Marks the epoch settled and tells stream subscribers. */
   markSettled(networkId: bigint, epoch: bigint): void;
   emitVerdict(event: VerdictEvent): void;
-}
-
-/** Builds the device-line tree of an epoch (OpenZeppelin `StandardMerkleTree`, `docs/interfaces.md` leaf). */
-export function buildDeviceLineTree(lines: DeviceLine[]): StandardMerkleTree<DeviceLineLeafValues> {
-  return StandardMerkleTree.of(lines.map(deviceLineValues), [...DEVICE_LINE_LEAF_TYPES]);
 }
 
 export function createMemoryFeedSource(): MemoryFeedSource {
@@ -65,7 +59,7 @@ export function createMemoryFeedSource(): MemoryFeedSource {
 
   return {
     publishEpoch(input) {
-      const tree = buildDeviceLineTree(input.lines);
+      const tree = buildLinesTree(input.lines);
       const index = new Map<string, number>();
       for (const [i, line] of input.lines.entries()) index.set(line.deviceId.toLowerCase(), i);
       const result: EpochResult = {

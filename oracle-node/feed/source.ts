@@ -1,4 +1,7 @@
 import type { Address, Hex } from "viem";
+import type { DeviceLine } from "../../contracts/lines";
+
+export type { DeviceLine };
 
 /**
  * What the feed reads, and nothing more. The feed API is built against this interface so it does
@@ -22,18 +25,6 @@ export interface EpochPageQuery {
   /** Only epochs strictly lower than this one (the cursor of the previous page). */
   before?: bigint;
   limit: number;
-}
-
-/** One line of an epoch result: the Merkle leaf of `docs/interfaces.md`. */
-export interface DeviceLine {
-  networkId: bigint;
-  epoch: bigint;
-  deviceId: Hex;
-  owner: Address;
-  uptimeBps: number;
-  work: bigint;
-  reward: bigint;
-  slash: bigint;
 }
 
 export interface DeviceSlash {

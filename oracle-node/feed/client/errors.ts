@@ -1,0 +1,202 @@
+import type { Address, Hex } from "viem";
+
+export type FeedClientErrorCode =
+  | "NODE_UNREACHABLE"
+  | "NODE_ERROR"
+  | "MALFORMED_RESPONSE"
+  | "LINE_MISMATCH"
+  | "TAMPERED_LINE"
+  | "INVALID_PROOF"
+  | "INVALID_SIGNATURE"
+  | "FOREIGN_SIGNER"
+  | "TOO_FEW_SIGNATURES"
+  | "ROOT_MISMATCH"
+  | "NOT_SETTLED_ON_CHAIN"
+  | "LINE_REJECTED_ON_CHAIN"
+  | "ALL_NODES_FAILED";
+
+/**
+ * Base of every error the client throws: `code` says which check failed, `node` which node answered
+ * (when one did), `details` the values compared. Catch this class, switch on `code`.
+ */
+export class FeedClientError extends Error {
+  override name = "FeedClientError";
+  constructor(
+    readonly code: FeedClientErrorCode,
+    readonly shortMessage: string,
+    readonly details: Record<string, unknown> = {},
+    options: { cause?: unknown; node?: string } = {},
+  ) {
+    super(options.node ? `${shortMessage} (node ${options.node})` : shortMessage, { cause: options.cause });
+    this.node = options.node;
+  }
+  node: string | undefined;
+}
+
+/** The node could not be reached (connection refused, DNS, timeout). */
+export class NodeUnreachableError extends FeedClientError {
+  override name = "NodeUnreachableError";
+  constructor(node: string, cause: unknown) {
+    super("NODE_UNREACHABLE", "feed node unreachable", {}, { node, cause });
+  }
+}
+
+/** The node answered with an HTTP error; `apiCode` is its JSON error code (e.g. `EPOCH_NOT_FOUND`). */
+export class NodeResponseError extends FeedClientError {
+  override name = "NodeResponseError";
+  constructor(
+    node: string,
+    readonly status: number,
+    readonly apiCode: string | undefined,
+    message: string,
+  ) {
+    super(
+      "NODE_ERROR",
+      `feed node answered ${status}${apiCode ? ` ${apiCode}` : ""}: ${message}`,
+      { status, apiCode },
+      { node },
+    );
+  }
+}
+
+/** The body is not what the feed API documents. */
+export class MalformedResponseError extends FeedClientError {
+  override name = "MalformedResponseError";
+  constructor(node: string, issues: string) {
+    super("MALFORMED_RESPONSE", `malformed feed response: ${issues}`, { issues }, { node });
+  }
+}
+
+/** The node served a line (or result) of another network, epoch or device than asked for. */
+export class LineMismatchError extends FeedClientError {
+  override name = "LineMismatchError";
+  constructor(node: string, field: string, expected: unknown, actual: unknown) {
+    super(
+      "LINE_MISMATCH",
+      `served ${field} ${actual} instead of ${expected}`,
+      { field, expected, actual },
+      { node },
+    );
+  }
+}
+
+/** The proof leads from its leaf to the root, but the line's fields do not hash to that leaf. */
+export class TamperedLineError extends FeedClientError {
+  override name = "TamperedLineError";
+  constructor(node: string | undefined, expectedLeaf: Hex, actualLeaf: Hex) {
+    super(
+      "TAMPERED_LINE",
+      "device line does not hash to the proven leaf",
+      { expectedLeaf, actualLeaf },
+      { node },
+    );
+  }
+}
+
+/** The Merkle proof does not lead from the leaf to the result root. */
+export class InvalidProofError extends FeedClientError {
+  override name = "InvalidProofError";
+  constructor(node: string | undefined, root: Hex, leaf: Hex) {
+    super("INVALID_PROOF", "Merkle proof does not lead to the result root", { root, leaf }, { node });
+  }
+}
+
+/** A vote's signature is unreadable or was not made by its claimed signer over this result. */
+export class InvalidSignatureError extends FeedClientError {
+  override name = "InvalidSignatureError";
+  constructor(node: string | undefined, signer: Address, recovered: Address | undefined, cause?: unknown) {
+    super(
+      "INVALID_SIGNATURE",
+      `vote of ${signer} is not a signature over this result`,
+      { signer, recovered },
+      { node, cause },
+    );
+  }
+}
+
+/** Too few votes without the ones from signers that are not registered oracles. */
+export class ForeignSignerError extends FeedClientError {
+  override name = "ForeignSignerError";
+  constructor(
+    node: string | undefined,
+    readonly foreign: Address[],
+    readonly valid: number,
+    readonly required: number,
+  ) {
+    super(
+      "FOREIGN_SIGNER",
+      `votes signed by unregistered signers (${foreign.join(", ")}); only ${valid} of ${required} required registered signers`,
+      { foreign, valid, required },
+      { node },
+    );
+  }
+}
+
+/** Fewer than `required` (f + 1) distinct registered signers voted for the result. */
+export class TooFewSignaturesError extends FeedClientError {
+  override name = "TooFewSignaturesError";
+  constructor(
+    node: string | undefined,
+    readonly valid: number,
+    readonly required: number,
+  ) {
+    super(
+      "TOO_FEW_SIGNATURES",
+      `${valid} registered signers voted; ${required} required`,
+      { valid, required },
+      { node },
+    );
+  }
+}
+
+/** The root the nodes signed is not the root the settlement contract stored. */
+export class RootMismatchError extends FeedClientError {
+  override name = "RootMismatchError";
+  constructor(node: string | undefined, servedRoot: Hex, onChainRoot: Hex) {
+    super(
+      "ROOT_MISMATCH",
+      "result root differs from the settled root on chain",
+      { servedRoot, onChainRoot },
+      { node },
+    );
+  }
+}
+
+/** The epoch is not settled on chain yet, so there is no root to compare with. */
+export class NotSettledOnChainError extends FeedClientError {
+  override name = "NotSettledOnChainError";
+  constructor(node: string | undefined, networkId: bigint, epoch: bigint, cause?: unknown) {
+    super(
+      "NOT_SETTLED_ON_CHAIN",
+      `epoch ${epoch} of network ${networkId} is not settled on chain`,
+      { networkId, epoch },
+      { node, cause },
+    );
+  }
+}
+
+/** The settlement contract's `verifyLine` returned false for the line and proof. */
+export class LineRejectedOnChainError extends FeedClientError {
+  override name = "LineRejectedOnChainError";
+  constructor(node: string | undefined, deviceId: Hex) {
+    super(
+      "LINE_REJECTED_ON_CHAIN",
+      `settlement contract rejects the line of ${deviceId}`,
+      { deviceId },
+      { node },
+    );
+  }
+}
+
+/** Every node failed; `errors` holds each node's error, in the order tried. */
+export class AllNodesFailedError extends FeedClientError {
+  override name = "AllNodesFailedError";
+  constructor(readonly errors: FeedClientError[]) {
+    super(
+      "ALL_NODES_FAILED",
+      `no node served a verified answer: ${errors.map((e) => `${e.node}: ${e.code}`).join("; ")}`,
+      { codes: errors.map((e) => e.code) },
+      { cause: errors[0] },
+    );
+  }
+}
