@@ -1,0 +1,140 @@
+import { toString as bytesToString } from "uint8arrays/to-string";
+import { type Address, type Hex, hexToBytes, type PublicClient } from "viem";
+import { vigilRegistryAbi, vigilSettlementAbi } from "../../contracts/index";
+import { ChainError } from "./errors";
+
+/** Registry status enum (IVigilRegistry.Status). */
+export const STATUS = ["None", "Active", "Exiting", "Exited"] as const;
+
+export interface NetworkInfo {
+  networkId: bigint;
+  owner: Address;
+  epochLength: number;
+  genesisTime: bigint;
+  rewardBudgetPerEpoch: bigint;
+  stakePerDevice: bigint;
+  challengePolicyId: number;
+  k: number;
+  deviceCount: number;
+}
+
+export interface DeviceInfo {
+  deviceId: Hex;
+  networkId: bigint;
+  status: (typeof STATUS)[number];
+  owner: Address;
+  stake: bigint;
+  slashed: bigint;
+  registeredAt: bigint;
+}
+
+export interface OperatorInfo {
+  signer: Address;
+  status: (typeof STATUS)[number];
+  owner: Address;
+  stake: bigint;
+  /** libp2p peer id string (base58btc of the registered multihash), or null if the bytes are not one. */
+  peerId: string | null;
+}
+
+/** A libp2p peer id string from the multihash bytes the registry stores. */
+export function peerIdFromRegistryBytes(bytes: Hex): string | null {
+  const raw = hexToBytes(bytes);
+  // Identity multihash of a protobuf Ed25519 key (0x00 0x24 ...), or a sha256 one (0x12 0x20 ...).
+  if (raw.length < 2 || (raw[0] !== 0x00 && raw[0] !== 0x12) || raw[1] !== raw.length - 2) return null;
+  return bytesToString(raw, "base58btc");
+}
+
+export async function getNetwork(
+  client: PublicClient,
+  registry: Address,
+  networkId: bigint,
+): Promise<NetworkInfo> {
+  const n = await client.readContract({
+    address: registry,
+    abi: vigilRegistryAbi,
+    functionName: "getNetwork",
+    args: [networkId],
+  });
+  if (n.epochLength === 0)
+    throw new ChainError("CHAIN_UNKNOWN_NETWORK", `network ${networkId} is not registered`, { networkId });
+  return { networkId, ...n };
+}
+
+/** All devices of a network in registration order, read in pages of `pageSize`. */
+export async function getNetworkDevices(
+  client: PublicClient,
+  registry: Address,
+  networkId: bigint,
+  pageSize = 500,
+): Promise<DeviceInfo[]> {
+  const out: DeviceInfo[] = [];
+  for (let offset = 0n; ; offset += BigInt(pageSize)) {
+    const page = await client.readContract({
+      address: registry,
+      abi: vigilRegistryAbi,
+      functionName: "getNetworkDevices",
+      args: [networkId, offset, BigInt(pageSize)],
+    });
+    for (const d of page)
+      out.push({
+        deviceId: d.deviceId,
+        networkId: d.networkId,
+        status: STATUS[d.status] ?? "None",
+        owner: d.owner,
+        stake: d.stake,
+        slashed: d.slashed,
+        registeredAt: d.registeredAt,
+      });
+    if (page.length < pageSize) return out;
+  }
+}
+
+/** Every operator ever registered (any status), read in pages. */
+export async function getOperators(
+  client: PublicClient,
+  registry: Address,
+  pageSize = 200,
+): Promise<OperatorInfo[]> {
+  const out: OperatorInfo[] = [];
+  for (let offset = 0n; ; offset += BigInt(pageSize)) {
+    const page = await client.readContract({
+      address: registry,
+      abi: vigilRegistryAbi,
+      functionName: "getOperators",
+      args: [offset, BigInt(pageSize)],
+    });
+    for (const o of page)
+      out.push({
+        signer: o.signer,
+        status: STATUS[o.status] ?? "None",
+        owner: o.owner,
+        stake: o.stake,
+        peerId: peerIdFromRegistryBytes(o.peerId),
+      });
+    if (page.length < pageSize) return out;
+  }
+}
+
+/** Settlement progress of a network: the next epoch to settle and its beacon. */
+export async function getSettlementState(
+  client: PublicClient,
+  settlement: Address,
+  networkId: bigint,
+): Promise<{ nextEpoch: bigint; beacon: Hex; lastSettledEpoch: bigint | null }> {
+  const [nextEpoch, beacon] = await Promise.all([
+    client.readContract({
+      address: settlement,
+      abi: vigilSettlementAbi,
+      functionName: "nextEpoch",
+      args: [networkId],
+    }),
+    client.readContract({
+      address: settlement,
+      abi: vigilSettlementAbi,
+      functionName: "beacon",
+      args: [networkId],
+    }),
+  ]);
+  return { nextEpoch, beacon, lastSettledEpoch: nextEpoch === 0n ? null : nextEpoch - 1n };
+}
