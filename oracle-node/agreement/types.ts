@@ -1,6 +1,7 @@
 // Data the agreement consumes and produces. The node app builds `EpochContext` (from the chain)
 // and one `ObservationSet` per epoch (from intake and challenges); everything else is derived here.
 import type { Address, Hex } from "viem";
+import type { DeviceLine } from "../../contracts/lines";
 
 /** A fraud verdict carries its own evidence: any node re-verifies it before it counts. */
 export interface FraudVerdict {
@@ -74,17 +75,8 @@ export interface EpochContext {
   assignment: ReadonlyMap<Hex, readonly Address[]>;
 }
 
-/** One Merkle leaf, in the order pinned by docs/interfaces.md. */
-export interface DeviceLine {
-  networkId: bigint;
-  epoch: bigint;
-  deviceId: Hex;
-  owner: Address;
-  uptimeBps: number;
-  work: bigint;
-  reward: bigint;
-  slash: bigint;
-}
+/** One Merkle leaf, in the order pinned by docs/interfaces.md (owned by contracts/lines.ts). */
+export type { DeviceLine } from "../../contracts/lines";
 
 export interface DeviceSlash {
   deviceId: Hex;

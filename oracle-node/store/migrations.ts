@@ -1,0 +1,86 @@
+// Numbered schema migrations. `PRAGMA user_version` holds how many have run; never edit a shipped
+// one, append a new one. Integers that fit int64 (network id, epoch, view) are INTEGER so they sort;
+// token amounts are decimal TEXT (uint256).
+export const MIGRATIONS: readonly string[] = [
+  // 1: agreement state
+  `
+  CREATE TABLE signing_decisions (
+    network_id INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    kind TEXT NOT NULL,            -- 'proposal' | 'prevote' | 'precommit' | 'result-vote'
+    view INTEGER NOT NULL,         -- -1 for epoch-scoped decisions (result-vote)
+    value TEXT NOT NULL,           -- what was (or will be) signed: a value id or 'nil'
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (network_id, epoch, kind, view)
+  ) STRICT;
+  CREATE TABLE consensus_state (
+    network_id INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    view INTEGER NOT NULL,
+    locked_value TEXT, locked_view INTEGER NOT NULL,
+    valid_value TEXT, valid_view INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (network_id, epoch)
+  ) STRICT;
+  CREATE TABLE observations (
+    network_id INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    observer TEXT NOT NULL,        -- signer address, lowercase
+    hash TEXT NOT NULL,            -- keccak256 of bytes
+    peer_id TEXT NOT NULL,
+    bytes BLOB NOT NULL,           -- canonical observation encoding
+    envelope BLOB NOT NULL,        -- signed gossip envelope (verifiable with openEnvelope)
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (network_id, epoch, observer, hash)
+  ) STRICT;
+  CREATE TABLE results (
+    network_id INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    result_root TEXT NOT NULL,
+    observations_commitment TEXT NOT NULL,
+    device_count INTEGER NOT NULL,
+    total_reward TEXT NOT NULL,
+    total_slash TEXT NOT NULL,
+    slashes TEXT NOT NULL,         -- JSON DeviceSlash[] (amounts as decimal strings)
+    observations TEXT NOT NULL,    -- JSON [{observer, hash}] used, sorted by observer
+    tree BLOB NOT NULL,            -- StandardMerkleTree node hashes, 32 bytes each, in tree order
+    certified INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (network_id, epoch)
+  ) STRICT;
+  CREATE TABLE lines (
+    network_id INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    device_id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    uptime_bps INTEGER NOT NULL,
+    work TEXT NOT NULL,
+    reward TEXT NOT NULL,
+    slash TEXT NOT NULL,
+    tree_index INTEGER NOT NULL,
+    PRIMARY KEY (network_id, epoch, device_id)
+  ) STRICT;
+  CREATE INDEX lines_by_device ON lines (device_id, network_id, epoch);
+  CREATE TABLE votes (
+    network_id INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    signer TEXT NOT NULL,
+    result_root TEXT NOT NULL,
+    observations_commitment TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (network_id, epoch, signer, result_root, observations_commitment)
+  ) STRICT;
+  CREATE TABLE equivocations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    network_id INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    signer TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    first BLOB NOT NULL,
+    second BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (network_id, epoch, signer, kind)
+  ) STRICT;
+  `,
+];

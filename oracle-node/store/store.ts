@@ -1,0 +1,409 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { Address, Hex } from "viem";
+import type {
+  DeviceLine,
+  DeviceSlash,
+  EpochResult,
+  EquivocationEvidence,
+  ResultVote,
+} from "../agreement/types";
+import { StoreError } from "./errors";
+import { MIGRATIONS } from "./migrations";
+import { defaultStoreOptions, type StoreOptions } from "./options";
+import type {
+  ConsensusState,
+  EpochSummary,
+  LineWithProof,
+  SigningDecision,
+  SigningKind,
+  StoredObservation,
+  StoredResult,
+} from "./types";
+
+const INT64_MAX = (1n << 63n) - 1n;
+
+function int(v: bigint, what: string): bigint {
+  if (v < 0n || v > INT64_MAX) throw new StoreError("STORE_OUT_OF_RANGE", `${what} ${v} does not fit int64`);
+  return v;
+}
+
+type Row = Record<string, SQLInputValue>;
+
+function hexOf(bytes: Uint8Array): Hex {
+  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;
+}
+
+/**
+ * The node's SQLite database (node:sqlite, WAL). Agreement writes through it; the API and feed read
+ * it through the typed queries at the bottom. One writer per file (the node process).
+ */
+export class Store {
+  readonly db: DatabaseSync;
+  private readonly stmts = new Map<string, StatementSync>();
+  private closed = false;
+
+  private constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  static open(options: Partial<StoreOptions> & { dataDir: string }): Store {
+    const opts: StoreOptions = { ...defaultStoreOptions, ...options };
+    mkdirSync(opts.dataDir, { recursive: true });
+    const db = new DatabaseSync(join(opts.dataDir, opts.fileName));
+    db.exec(
+      `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${opts.synchronous}; PRAGMA busy_timeout = 5000;`,
+    );
+    migrate(db);
+    return new Store(db);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private stmt(sql: string): StatementSync {
+    if (this.closed) throw new StoreError("STORE_CLOSED", "store is closed");
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      s.setReadBigInts(true);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  private tx<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.db.exec("COMMIT");
+      return out;
+    } catch (err) {
+      this.db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  // --- signing decisions -------------------------------------------------------------------------
+
+  /**
+   * Records the intent to sign `value` for (network, epoch, kind, view) unless a decision exists.
+   * Returns the value now on record: the caller signs only if it equals what it asked for. The row is
+   * committed (fsynced with synchronous=FULL) before this returns, i.e. before any signature exists.
+   */
+  recordSigningDecision(d: SigningDecision): string {
+    const args = [int(d.networkId, "networkId"), int(d.epoch, "epoch"), d.kind, d.view] as const;
+    this.stmt(
+      "INSERT OR IGNORE INTO signing_decisions (network_id, epoch, kind, view, value, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    ).run(...args, d.value, Date.now());
+    return this.getSigningDecision(d.networkId, d.epoch, d.kind, d.view)!;
+  }
+
+  getSigningDecision(networkId: bigint, epoch: bigint, kind: SigningKind, view: number): string | undefined {
+    const row = this.stmt(
+      "SELECT value FROM signing_decisions WHERE network_id = ? AND epoch = ? AND kind = ? AND view = ?",
+    ).get(int(networkId, "networkId"), int(epoch, "epoch"), kind, view) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  saveConsensusState(s: ConsensusState): void {
+    this.stmt(
+      `INSERT INTO consensus_state (network_id, epoch, view, locked_value, locked_view, valid_value, valid_view, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (network_id, epoch) DO UPDATE SET view = excluded.view, locked_value = excluded.locked_value,
+         locked_view = excluded.locked_view, valid_value = excluded.valid_value, valid_view = excluded.valid_view,
+         updated_at = excluded.updated_at`,
+    ).run(
+      int(s.networkId, "networkId"),
+      int(s.epoch, "epoch"),
+      s.view,
+      s.lockedValue,
+      s.lockedView,
+      s.validValue,
+      s.validView,
+      Date.now(),
+    );
+  }
+
+  getConsensusState(networkId: bigint, epoch: bigint): ConsensusState | undefined {
+    const r = this.stmt("SELECT * FROM consensus_state WHERE network_id = ? AND epoch = ?").get(
+      int(networkId, "networkId"),
+      int(epoch, "epoch"),
+    ) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      networkId,
+      epoch,
+      view: Number(r.view),
+      lockedValue: (r.locked_value as string | null) ?? null,
+      lockedView: Number(r.locked_view),
+      validValue: (r.valid_value as string | null) ?? null,
+      validView: Number(r.valid_view),
+    };
+  }
+
+  // --- observations --------------------------------------------------------------------------------
+
+  /** Stores a verified observation; false if it was already there. */
+  saveObservation(o: StoredObservation): boolean {
+    const res = this.stmt(
+      `INSERT OR IGNORE INTO observations (network_id, epoch, observer, hash, peer_id, bytes, envelope, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      int(o.networkId, "networkId"),
+      int(o.epoch, "epoch"),
+      o.observer.toLowerCase(),
+      o.hash,
+      o.peerId,
+      o.bytes,
+      o.envelope,
+      Date.now(),
+    );
+    return Number(res.changes) > 0;
+  }
+
+  getObservations(networkId: bigint, epoch: bigint): StoredObservation[] {
+    const rows = this.stmt(
+      "SELECT * FROM observations WHERE network_id = ? AND epoch = ? ORDER BY observer, received_at",
+    ).all(int(networkId, "networkId"), int(epoch, "epoch")) as Row[];
+    return rows.map((r) => ({
+      networkId,
+      epoch,
+      observer: r.observer as Address,
+      hash: r.hash as Hex,
+      peerId: r.peer_id as string,
+      bytes: new Uint8Array(r.bytes as Uint8Array),
+      envelope: new Uint8Array(r.envelope as Uint8Array),
+    }));
+  }
+
+  // --- results, lines, votes -----------------------------------------------------------------------
+
+  /** Stores a computed result with its lines and tree (idempotent for the same result). */
+  saveResult(result: EpochResult, tree: { nodes: Hex[]; treeIndex: number[] }): void {
+    const n = int(result.networkId, "networkId");
+    const e = int(result.epoch, "epoch");
+    const treeBytes = Buffer.from(tree.nodes.map((h) => h.slice(2)).join(""), "hex");
+    this.tx(() => {
+      this.stmt("DELETE FROM lines WHERE network_id = ? AND epoch = ?").run(n, e);
+      this.stmt(
+        `INSERT OR REPLACE INTO results (network_id, epoch, result_root, observations_commitment, device_count,
+           total_reward, total_slash, slashes, observations, tree, certified, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+      ).run(
+        n,
+        e,
+        result.resultRoot,
+        result.observationsCommitment,
+        result.deviceCount,
+        result.totalReward.toString(),
+        result.totalSlash.toString(),
+        JSON.stringify(result.slashes.map((s) => ({ ...s, amount: s.amount.toString() }))),
+        JSON.stringify(result.observations),
+        treeBytes,
+        Date.now(),
+      );
+      const ins = this.stmt(
+        `INSERT INTO lines (network_id, epoch, device_id, owner, uptime_bps, work, reward, slash, tree_index)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      result.lines.forEach((l, i) => {
+        ins.run(
+          n,
+          e,
+          l.deviceId.toLowerCase(),
+          l.owner,
+          l.uptimeBps,
+          l.work.toString(),
+          l.reward.toString(),
+          l.slash.toString(),
+          tree.treeIndex[i]!,
+        );
+      });
+    });
+  }
+
+  markCertified(networkId: bigint, epoch: bigint): void {
+    this.stmt("UPDATE results SET certified = 1 WHERE network_id = ? AND epoch = ?").run(
+      int(networkId, "networkId"),
+      int(epoch, "epoch"),
+    );
+  }
+
+  /** Stores a verified vote; false if it was already there. */
+  saveVote(v: ResultVote): boolean {
+    const res = this.stmt(
+      `INSERT OR IGNORE INTO votes (network_id, epoch, signer, result_root, observations_commitment, signature, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      int(v.networkId, "networkId"),
+      int(v.epoch, "epoch"),
+      v.signer.toLowerCase(),
+      v.resultRoot,
+      v.observationsCommitment,
+      v.signature,
+      Date.now(),
+    );
+    return Number(res.changes) > 0;
+  }
+
+  getVotes(networkId: bigint, epoch: bigint): ResultVote[] {
+    const rows = this.stmt("SELECT * FROM votes WHERE network_id = ? AND epoch = ? ORDER BY signer").all(
+      int(networkId, "networkId"),
+      int(epoch, "epoch"),
+    ) as Row[];
+    return rows.map((r) => ({
+      networkId,
+      epoch,
+      signer: r.signer as Address,
+      resultRoot: r.result_root as Hex,
+      observationsCommitment: r.observations_commitment as Hex,
+      signature: r.signature as Hex,
+    }));
+  }
+
+  /** Stores equivocation evidence once per (network, epoch, signer, kind); false if already known. */
+  saveEquivocation(e: EquivocationEvidence): boolean {
+    const res = this.stmt(
+      `INSERT OR IGNORE INTO equivocations (network_id, epoch, signer, kind, first, second, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      int(e.networkId, "networkId"),
+      int(e.epoch, "epoch"),
+      e.signer.toLowerCase(),
+      e.kind,
+      e.first,
+      e.second,
+      Date.now(),
+    );
+    return Number(res.changes) > 0;
+  }
+
+  // --- read API (feed, HTTP API) -------------------------------------------------------------------
+
+  getEquivocations(filter: { networkId?: bigint; epoch?: bigint } = {}): EquivocationEvidence[] {
+    const rows = this.stmt(
+      `SELECT * FROM equivocations WHERE (?1 IS NULL OR network_id = ?1) AND (?2 IS NULL OR epoch = ?2) ORDER BY id`,
+    ).all(filter.networkId ?? null, filter.epoch ?? null) as Row[];
+    return rows.map((r) => ({
+      networkId: r.network_id as bigint,
+      epoch: r.epoch as bigint,
+      signer: r.signer as Address,
+      kind: r.kind as EquivocationEvidence["kind"],
+      first: new Uint8Array(r.first as Uint8Array),
+      second: new Uint8Array(r.second as Uint8Array),
+    }));
+  }
+
+  /** Epochs of a network with a computed result, newest first. */
+  listEpochs(networkId: bigint, opts: { limit?: number; before?: bigint } = {}): EpochSummary[] {
+    const rows = this.stmt(
+      `SELECT network_id, epoch, result_root, observations_commitment, device_count, total_reward, total_slash, certified
+       FROM results WHERE network_id = ? AND (? IS NULL OR epoch < ?) ORDER BY epoch DESC LIMIT ?`,
+    ).all(int(networkId, "networkId"), opts.before ?? null, opts.before ?? null, opts.limit ?? 100) as Row[];
+    return rows.map(summary);
+  }
+
+  /** The result of an epoch with every stored vote for it (votes for other results are not included). */
+  getEpochResult(networkId: bigint, epoch: bigint): StoredResult | undefined {
+    const r = this.stmt(
+      `SELECT network_id, epoch, result_root, observations_commitment, device_count, total_reward, total_slash,
+         certified, slashes, observations FROM results WHERE network_id = ? AND epoch = ?`,
+    ).get(int(networkId, "networkId"), int(epoch, "epoch")) as Row | undefined;
+    if (!r) return undefined;
+    const s = summary(r);
+    const slashes = (
+      JSON.parse(r.slashes as string) as (Omit<DeviceSlash, "amount"> & { amount: string })[]
+    ).map((x) => ({ ...x, amount: BigInt(x.amount) }));
+    const votes = this.getVotes(networkId, epoch).filter(
+      (v) => v.resultRoot === s.resultRoot && v.observationsCommitment === s.observationsCommitment,
+    );
+    return { ...s, slashes, observations: JSON.parse(r.observations as string), votes };
+  }
+
+  /** A device's line in an epoch with its Merkle proof against the epoch's root. */
+  getDeviceLine(networkId: bigint, epoch: bigint, deviceId: Hex): LineWithProof | undefined {
+    const n = int(networkId, "networkId");
+    const e = int(epoch, "epoch");
+    const l = this.stmt("SELECT * FROM lines WHERE network_id = ? AND epoch = ? AND device_id = ?").get(
+      n,
+      e,
+      deviceId.toLowerCase(),
+    ) as Row | undefined;
+    if (!l) return undefined;
+    const r = this.stmt("SELECT result_root, tree FROM results WHERE network_id = ? AND epoch = ?").get(
+      n,
+      e,
+    ) as Row;
+    const tree = r.tree as Uint8Array;
+    const node = (i: number) => hexOf(tree.subarray(i * 32, i * 32 + 32));
+    // @openzeppelin/merkle-tree's array layout: children of i are 2i+1 and 2i+2.
+    const proof: Hex[] = [];
+    for (let i = Number(l.tree_index); i > 0; i = Math.floor((i - 1) / 2))
+      proof.push(node(i % 2 === 1 ? i + 1 : i - 1));
+    return { line: line(l), proof, resultRoot: r.result_root as Hex };
+  }
+
+  /** A device's lines across epochs of a network, newest first. */
+  getDeviceHistory(networkId: bigint, deviceId: Hex, opts: { limit?: number } = {}): DeviceLine[] {
+    const rows = this.stmt(
+      "SELECT * FROM lines WHERE device_id = ? AND network_id = ? ORDER BY epoch DESC LIMIT ?",
+    ).all(deviceId.toLowerCase(), int(networkId, "networkId"), opts.limit ?? 100) as Row[];
+    return rows.map(line);
+  }
+}
+
+function summary(r: Row): EpochSummary {
+  return {
+    networkId: r.network_id as bigint,
+    epoch: r.epoch as bigint,
+    resultRoot: r.result_root as Hex,
+    observationsCommitment: r.observations_commitment as Hex,
+    deviceCount: Number(r.device_count),
+    totalReward: BigInt(r.total_reward as string),
+    totalSlash: BigInt(r.total_slash as string),
+    certified: Number(r.certified) === 1,
+  };
+}
+
+function line(r: Row): DeviceLine {
+  return {
+    networkId: r.network_id as bigint,
+    epoch: r.epoch as bigint,
+    deviceId: r.device_id as Hex,
+    owner: r.owner as Address,
+    uptimeBps: Number(r.uptime_bps),
+    work: BigInt(r.work as string),
+    reward: BigInt(r.reward as string),
+    slash: BigInt(r.slash as string),
+  };
+}
+
+function migrate(db: DatabaseSync): void {
+  const { user_version: current } = db.prepare("PRAGMA user_version").get() as { user_version: number };
+  if (current > MIGRATIONS.length)
+    throw new StoreError(
+      "STORE_NEWER_SCHEMA",
+      `database schema ${current} is newer than this node (${MIGRATIONS.length})`,
+    );
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(MIGRATIONS[v]!);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec("COMMIT");
+    } catch (cause) {
+      db.exec("ROLLBACK");
+      throw new StoreError(
+        "STORE_MIGRATION_FAILED",
+        `migration ${v + 1} failed`,
+        { version: v + 1 },
+        { cause },
+      );
+    }
+  }
+}
