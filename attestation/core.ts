@@ -14,7 +14,8 @@ export {
   computeSampleIndices,
   computeSeed,
   judgeCompute,
-  matrixRow,
+  matrixB,
+  matrixRowA,
   openRows,
   proveCompute,
   rowLeaf,
@@ -43,6 +44,15 @@ export {
   VERSION,
 } from "./constants";
 export type { Ed25519Verify, Signer } from "./crypto/ed25519";
+export {
+  answerBandwidth,
+  answerLatency,
+  answerStorage,
+  type ComputeWork,
+  type DeviceBehaviour,
+  finishCompute,
+  startCompute,
+} from "./device";
 export { AttestationError, type AttestationErrorCode, type Result } from "./errors";
 export { buildEvidence, type EvidenceInput, hex, type ProvenFraud, verifyEvidence } from "./evidence";
 export { challengeIdOf, evidenceHashOf, keccak256 } from "./hash";

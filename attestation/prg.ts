@@ -1,50 +1,72 @@
 /**
  * xoshiro128** (Blackman & Vigna): a tiny, fast PRG with only 32-bit integer operations, so any
  * language reproduces the same workload from a seed. Not cryptographic: the unpredictability
- * comes from the 32-byte keccak seed it is keyed with, fresh per challenge.
+ * comes from the 32-byte keccak seed it is keyed with, fresh per challenge. State = the first 16
+ * seed bytes as four big-endian uint32.
  */
 export class Prg {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  private s = new Uint32Array(4);
   constructor(seed: Uint8Array) {
     const dv = new DataView(seed.buffer, seed.byteOffset, seed.byteLength);
-    this.s0 = dv.getUint32(0);
-    this.s1 = dv.getUint32(4);
-    this.s2 = dv.getUint32(8);
-    this.s3 = dv.getUint32(12);
+    for (let i = 0; i < 4; i++) this.s[i] = dv.getUint32(4 * i);
     // An all-zero state is a fixed point; a keccak output is never that in practice, but be safe.
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    if ((this.s[0]! | this.s[1]! | this.s[2]! | this.s[3]!) === 0) this.s[0] = 1;
   }
+
   /** Next uint32. */
   next(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    const out = new Uint32Array(1);
+    this.fillWords(out);
+    return out[0]!;
   }
-  /** Fills `out` with pseudo-random bytes (4 per step, big-endian). */
-  fill(out: Uint8Array): Uint8Array {
-    let i = 0;
-    for (; i + 4 <= out.length; i += 4) {
-      const v = this.next();
-      out[i] = v >>> 24;
-      out[i + 1] = (v >>> 16) & 0xff;
-      out[i + 2] = (v >>> 8) & 0xff;
-      out[i + 3] = v & 0xff;
+
+  /** Fills `out` with the next `out.length` uint32 outputs (locals in the loop: ~10x faster than next()). */
+  fillWords(out: Uint32Array): Uint32Array {
+    let s0 = this.s[0]!;
+    let s1 = this.s[1]!;
+    let s2 = this.s[2]!;
+    let s3 = this.s[3]!;
+    for (let i = 0; i < out.length; i++) {
+      const m = Math.imul(s1, 5);
+      out[i] = Math.imul((m << 7) | (m >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
     }
-    if (i < out.length) {
-      const v = this.next();
-      for (let k = 0; i < out.length; i++, k++) out[i] = (v >>> (24 - 8 * k)) & 0xff;
+    this.s[0] = s0;
+    this.s[1] = s1;
+    this.s[2] = s2;
+    this.s[3] = s3;
+    return out;
+  }
+
+  /**
+   * Fills `out` with entries in [0, modulus) for a modulus in (2^15, 2^16]: each uint32 output gives
+   * two entries, its high then its low 16 bits, each reduced by one conditional subtraction (a
+   * small, deterministic bias, harmless for a workload).
+   */
+  fillEntries(out: Uint16Array, modulus: number): Uint16Array {
+    const words = this.fillWords(new Uint32Array((out.length + 1) >> 1));
+    for (let i = 0, w = 0; i < out.length; i += 2, w++) {
+      const x = words[w]!;
+      const hi = x >>> 16;
+      out[i] = hi >= modulus ? hi - modulus : hi;
+      if (i + 1 < out.length) {
+        const lo = x & 0xffff;
+        out[i + 1] = lo >= modulus ? lo - modulus : lo;
+      }
     }
     return out;
   }
-}
 
-const rotl = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
+  /** Fills `out` with pseudo-random bytes (each uint32 output big-endian). */
+  fill(out: Uint8Array): Uint8Array {
+    const words = this.fillWords(new Uint32Array((out.length + 3) >> 2));
+    for (let i = 0; i < out.length; i++) out[i] = (words[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
+    return out;
+  }
+}

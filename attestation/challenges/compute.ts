@@ -14,50 +14,53 @@ import { sampleIndices } from "./sample";
 export const computeSeed = (challengeId: Uint8Array): Uint8Array =>
   taggedHash("vigil.compute.seed", challengeId);
 
-export function matrixRow(seed: Uint8Array, matrix: "A" | "B", row: number, n: number): Uint32Array {
-  const prg = new Prg(taggedHash(`vigil.compute.${matrix}`, seed, u32be(row)));
-  const out = new Uint32Array(n);
-  for (let j = 0; j < n; j++) out[j] = prg.next() % P;
-  return out;
-}
+/** Row i of A: its own PRG stream, so the verifier generates only the rows it opens. */
+export const matrixRowA = (seed: Uint8Array, row: number, n: number): Uint16Array =>
+  new Prg(taggedHash("vigil.compute.A", seed, u32be(row))).fillEntries(new Uint16Array(n), P);
 
-/** Leaf of result row i: keccak256("vigil.compute.row" || u32 i || row as u32 big-endian). */
-export function rowLeaf(index: number, values: Uint32Array): Uint8Array {
-  const b = new Uint8Array(values.length * 4);
-  const dv = new DataView(b.buffer);
-  for (let k = 0; k < values.length; k++) dv.setUint32(4 * k, values[k]!);
+/** All of B, row-major, from one stream (both sides need all of it). */
+export const matrixB = (seed: Uint8Array, n: number): Uint16Array =>
+  new Prg(taggedHash("vigil.compute.B", seed)).fillEntries(new Uint16Array(n * n), P);
+
+/** Leaf of result row i: keccak256("vigil.compute.row" || u32 i || entries as u16 big-endian). */
+export function rowLeaf(index: number, values: Uint16Array): Uint8Array {
+  const b = new Uint8Array(values.length * 2);
+  for (let k = 0; k < values.length; k++) {
+    b[2 * k] = values[k]! >>> 8;
+    b[2 * k + 1] = values[k]! & 0xff;
+  }
   return taggedHash("vigil.compute.row", u32be(index), b);
 }
 
 export interface ComputeResult {
-  rows: Uint32Array[];
+  rows: Uint16Array[];
   levels: Uint8Array[][];
   root: Uint8Array;
 }
 
 /**
  * The prover's work: all n rows of A·B (n^3 multiply-adds), then the Merkle tree over them.
- * `skipRow` lets the fleet's cheating devices leave rows uncomputed (they commit garbage there).
+ * `skipRow` lets the fleet's cheating devices leave rows uncomputed (they commit junk there).
  */
 export function proveCompute(seed: Uint8Array, n: number, skipRow?: (i: number) => boolean): ComputeResult {
-  const B = Array.from({ length: n }, (_, k) => matrixRow(seed, "B", k, n));
+  const B = matrixB(seed, n);
   const acc = new Float64Array(n);
-  const rows: Uint32Array[] = [];
+  const rows: Uint16Array[] = [];
   for (let i = 0; i < n; i++) {
-    const out = new Uint32Array(n);
+    let out: Uint16Array;
     if (skipRow?.(i)) {
-      // Plausible-looking but unrelated numbers: what a device that skipped the row commits.
-      const junk = matrixRow(seed, "A", i + n, n);
-      out.set(junk);
+      // Plausible-looking numbers that cost nothing: what a device that skipped the row commits.
+      out = matrixRowA(seed, i + n, n);
     } else {
-      const a = matrixRow(seed, "A", i, n);
+      out = new Uint16Array(n);
+      const a = matrixRowA(seed, i, n);
       acc.fill(0);
-      // Products < 2^32 and at most 1024 terms: sums < 2^42, exact in a double; reduce once per entry.
+      // Products < 2^32, at most 1024 terms: sums < 2^42, exact in a double; reduce once per entry.
       for (let k = 0; k < n; k++) {
         const aik = a[k]!;
         if (aik === 0) continue;
-        const bk = B[k]!;
-        for (let j = 0; j < n; j++) acc[j]! += aik * bk[j]!;
+        const off = k * n;
+        for (let j = 0; j < n; j++) acc[j]! += aik * B[off + j]!;
       }
       for (let j = 0; j < n; j++) out[j] = acc[j]! % P;
     }
@@ -123,15 +126,16 @@ export function judgeCompute(
     if (!verifyMerkleProof(root, rowLeaf(row.index, row.values), row.index, n, row.proof))
       return { ok: false, reason: "computeBadOpening", detail: `row ${row.index} proof` };
   }
-  const r = new Prg(taggedHash("vigil.compute.r", salt));
-  const rv = new Float64Array(n);
-  for (let j = 0; j < n; j++) rv[j] = r.next() % P;
+  // r is derived from the salt, which the device learns only after committing to its rows.
+  const r = new Prg(taggedHash("vigil.compute.r", salt)).fillEntries(new Uint16Array(n), P);
+  // Stream B one row at a time (same stream as matrixB, n is even so rows split on word bounds).
+  const streamB = new Prg(taggedHash("vigil.compute.B", seed));
+  const bk = new Uint16Array(n);
   const v = new Float64Array(n);
-  const seedB = seed;
   for (let k = 0; k < n; k++) {
-    const bk = matrixRow(seedB, "B", k, n);
+    streamB.fillEntries(bk, P);
     let sum = 0;
-    for (let j = 0; j < n; j++) sum += bk[j]! * rv[j]!;
+    for (let j = 0; j < n; j++) sum += bk[j]! * r[j]!;
     v[k] = sum % P;
   }
   for (const row of rows) {
@@ -139,9 +143,9 @@ export function judgeCompute(
     for (let j = 0; j < n; j++) {
       const c = row.values[j]!;
       if (c >= P) return { ok: false, reason: "computeWrongRow", detail: `row ${row.index} entry ${j} >= p` };
-      lhs += c * rv[j]!;
+      lhs += c * r[j]!;
     }
-    const a = matrixRow(seed, "A", row.index, n);
+    const a = matrixRowA(seed, row.index, n);
     let rhs = 0;
     for (let k = 0; k < n; k++) rhs += a[k]! * v[k]!;
     if (lhs % P !== rhs % P) return { ok: false, reason: "computeWrongRow", detail: `row ${row.index}` };

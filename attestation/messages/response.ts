@@ -12,7 +12,7 @@ import { AttestationError } from "../errors";
 
 export interface OpenedRow {
   index: number;
-  values: Uint32Array;
+  values: Uint16Array; // entries mod p = 65521, so 16 bits each
   proof: Uint8Array[];
 }
 /** `data: null` is the device saying (signed) that it cannot produce the chunk. */
@@ -48,7 +48,10 @@ export function encodeResponseBody(b: ResponseBody): Uint8Array {
     w.u16(b.rows.length);
     for (const row of b.rows) {
       w.u32(row.index).u32(row.values.length);
-      for (const v of row.values) w.u32(v);
+      const raw = new Uint8Array(2 * row.values.length);
+      const dv = new DataView(raw.buffer);
+      for (let k = 0; k < row.values.length; k++) dv.setUint16(2 * k, row.values[k]!);
+      w.bytes(raw);
       writeProof(w, row.proof);
     }
   } else if (b.type === "storage") {
@@ -77,10 +80,10 @@ export function decodeResponseBody(body: Uint8Array): ResponseBody {
       const index = r.u32(`response.rows[${i}].index`);
       const n = r.u32(`response.rows[${i}].length`);
       if (n > MAX_N) throw new AttestationError("OVERSIZED", `response.rows[${i}].length ${n}`);
-      const raw = r.bytes(4 * n, `response.rows[${i}].values`);
+      const raw = r.bytes(2 * n, `response.rows[${i}].values`);
       const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      const values = new Uint32Array(n);
-      for (let k = 0; k < n; k++) values[k] = dv.getUint32(4 * k);
+      const values = new Uint16Array(n);
+      for (let k = 0; k < n; k++) values[k] = dv.getUint16(2 * k);
       rows.push({ index, values, proof: readProof(r, `response.rows[${i}].proof`) });
     }
     out = { challengeId, type, rows };
