@@ -71,7 +71,10 @@ function numericKey(v: Value): { num: bigint; scale: number } | number {
     case "float64Value":
       return value.value;
     default:
-      throw new CreHostError("CONSENSUS_FAILED", `median needs numeric observations, got ${value.case ?? "empty"}`);
+      throw new CreHostError(
+        "CONSENSUS_FAILED",
+        `median needs numeric observations, got ${value.case ?? "empty"}`,
+      );
   }
 }
 
@@ -98,12 +101,17 @@ function groups(values: Value[]): { key: string; value: Value; count: number }[]
     if (g) g.count++;
     else byKey.set(key, { key, value: v, count: 1 });
   }
-  return [...byKey.values()].sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return [...byKey.values()].sort(
+    (a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  );
 }
 
 function listOf(v: Value, what: string): Value[] {
   if (v.value.case !== "listValue") {
-    throw new CreHostError("CONSENSUS_FAILED", `${what} needs list observations, got ${v.value.case ?? "empty"}`);
+    throw new CreHostError(
+      "CONSENSUS_FAILED",
+      `${what} needs list observations, got ${v.value.case ?? "empty"}`,
+    );
   }
   return v.value.value.fields;
 }
@@ -135,7 +143,10 @@ function aggregateWith(values: Value[], descriptor: Descriptor | undefined, f: n
     for (const [name, sub] of Object.entries(d.value.fields)) {
       const column = values.map((v) => {
         if (v.value.case !== "mapValue") {
-          throw new CreHostError("CONSENSUS_FAILED", `field aggregation needs map observations, got ${v.value.case}`);
+          throw new CreHostError(
+            "CONSENSUS_FAILED",
+            `field aggregation needs map observations, got ${v.value.case}`,
+          );
         }
         const field = v.value.value.fields[name];
         if (!field) throw new CreHostError("CONSENSUS_FAILED", `observation lacks field "${name}"`);
@@ -174,7 +185,9 @@ function aggregateWith(values: Value[], descriptor: Descriptor | undefined, f: n
             value: {
               fields: {
                 value: g.value,
-                count: create(VALUES_PB.ValueSchema, { value: { case: "int64Value", value: BigInt(g.count) } }),
+                count: create(VALUES_PB.ValueSchema, {
+                  value: { case: "int64Value", value: BigInt(g.count) },
+                }),
               },
             },
           },

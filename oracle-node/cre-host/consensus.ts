@@ -48,7 +48,10 @@ export class DonConsensus {
   constructor(private readonly opts: DonConsensusOptions) {
     this.n = opts.members.length;
     if (this.n < 3 * opts.f + 1) {
-      throw new CreHostError("INVALID_CONFIG", `a DON with f=${opts.f} needs at least ${3 * opts.f + 1} members`);
+      throw new CreHostError(
+        "INVALID_CONFIG",
+        `a DON with f=${opts.f} needs at least ${3 * opts.f + 1} members`,
+      );
     }
     const me = opts.members[opts.transport.self];
     if (!me || me.toLowerCase() !== opts.signer.address.toLowerCase()) {
@@ -147,7 +150,11 @@ export class DonConsensus {
   }
 
   /** Runs one `Simple` consensus round; resolves with the DON's agreed value. */
-  async simple(executionId: Hex, callbackId: number, input: SDK_PB.SimpleConsensusInputs): Promise<VALUES_PB.Value> {
+  async simple(
+    executionId: Hex,
+    callbackId: number,
+    input: SDK_PB.SimpleConsensusInputs,
+  ): Promise<VALUES_PB.Value> {
     const key = `${executionId}/${callbackId}`;
     const leader = this.leaderOf(executionId);
     await this.publish(key, "observation", toBinary(SDK_PB.SimpleConsensusInputsSchema, input));
@@ -159,10 +166,14 @@ export class DonConsensus {
         if (!obs) return undefined;
         if (obs.size >= this.n) return obs;
         if (obs.size >= quorum) {
-          graceStarted ??= Date.now();
           const grace = this.opts.graceMs ?? 200;
+          if (graceStarted === undefined) {
+            graceStarted = Date.now();
+            setTimeout(() => {
+              for (const w of [...r.wake]) w();
+            }, grace);
+          }
           if (Date.now() - graceStarted >= grace) return obs;
-          setTimeout(() => r.wake.forEach((w) => w()), grace);
         }
         return undefined;
       });
@@ -179,11 +190,16 @@ export class DonConsensus {
         const value = aggregateObservations(decoded, input.descriptors, input.default, this.opts.f);
         outcome = new Uint8Array([1, ...toBinary(VALUES_PB.ValueSchema, value)]);
       } catch (err) {
-        outcome = new Uint8Array([0, ...new TextEncoder().encode(err instanceof Error ? err.message : String(err))]);
+        outcome = new Uint8Array([
+          0,
+          ...new TextEncoder().encode(err instanceof Error ? err.message : String(err)),
+        ]);
       }
       await this.publish(key, "outcome", outcome);
     }
-    const outcome = await this.waitFor(key, "the leader's outcome", (r) => r.messages.get("outcome")?.get(leader));
+    const outcome = await this.waitFor(key, "the leader's outcome", (r) =>
+      r.messages.get("outcome")?.get(leader),
+    );
     if (outcome[0] === 1) return fromBinary(VALUES_PB.ValueSchema, outcome.subarray(1));
     throw new CreHostError("CONSENSUS_FAILED", new TextDecoder().decode(outcome.subarray(1)), { round: key });
   }
@@ -228,10 +244,16 @@ export class DonConsensus {
         .slice(0, this.opts.f + 1);
       if (valid.length === this.opts.f + 1) {
         const sigs = this.round(key).messages.get("signature")!;
-        return { rawReport, reportContext, sigs: valid.map((signerId) => ({ signerId, signature: sigs.get(signerId)! })) };
+        return {
+          rawReport,
+          reportContext,
+          sigs: valid.map((signerId) => ({ signerId, signature: sigs.get(signerId)! })),
+        };
       }
       if (Date.now() > deadline) {
-        throw new CreHostError("CONSENSUS_TIMEOUT", `report round ${key} got too few valid signatures`, { round: key });
+        throw new CreHostError("CONSENSUS_TIMEOUT", `report round ${key} got too few valid signatures`, {
+          round: key,
+        });
       }
     }
   }
@@ -248,4 +270,3 @@ export class DonConsensus {
     }
   }
 }
-

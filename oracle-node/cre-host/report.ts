@@ -1,4 +1,13 @@
-import { bytesToHex, concat, hexToBytes, keccak256, type Hex, type LocalAccount, sha256, toBytes } from "viem";
+import {
+  bytesToHex,
+  concat,
+  type Hex,
+  hexToBytes,
+  keccak256,
+  type LocalAccount,
+  sha256,
+  toBytes,
+} from "viem";
 import { CreHostError } from "./errors";
 
 /** Length of the metadata header `KeystoneForwarder` expects before the report body. */
@@ -71,16 +80,22 @@ export function computeExecutionId(workflowId: Hex, eventId: string): Hex {
 function fixed(hex: Hex, size: number, field: string): Uint8Array {
   const bytes = hexToBytes(hex);
   if (bytes.length !== size) {
-    throw new CreHostError("INVALID_CONFIG", `report metadata ${field} must be ${size} bytes, got ${bytes.length}`, {
-      field,
-    });
+    throw new CreHostError(
+      "INVALID_CONFIG",
+      `report metadata ${field} must be ${size} bytes, got ${bytes.length}`,
+      {
+        field,
+      },
+    );
   }
   return bytes;
 }
 
 function uint32(value: number, field: string): Uint8Array {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new CreHostError("INVALID_CONFIG", `report metadata ${field} must be a uint32, got ${value}`, { field });
+    throw new CreHostError("INVALID_CONFIG", `report metadata ${field} must be a uint32, got ${value}`, {
+      field,
+    });
   }
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, value, false);
