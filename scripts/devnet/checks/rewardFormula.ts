@@ -1,0 +1,33 @@
+/** A device line as the Merkle leaf carries it (docs/interfaces.md, "Device line"). */
+export interface DeviceLine {
+  networkId: bigint;
+  epoch: bigint;
+  deviceId: `0x${string}`;
+  owner: `0x${string}`;
+  uptimeBps: number;
+  work: bigint;
+  reward: bigint;
+  slash: bigint;
+}
+
+export interface RewardMismatch {
+  deviceId: `0x${string}`;
+  expected: bigint;
+  actual: bigint;
+}
+
+/**
+ * Recomputes every line's reward from docs/interfaces.md's formula: over devices not slashed,
+ * `reward_i = floor(B * work_i * uptimeBps_i / Σ work_j * uptimeBps_j)`; a slashed line earns 0.
+ * Returns the lines whose reward differs (empty when the result follows the formula).
+ */
+export function checkRewardFormula(budget: bigint, lines: readonly DeviceLine[]): RewardMismatch[] {
+  const weight = (l: DeviceLine) => (l.slash > 0n ? 0n : l.work * BigInt(l.uptimeBps));
+  const total = lines.reduce((sum, l) => sum + weight(l), 0n);
+  const mismatches: RewardMismatch[] = [];
+  for (const line of lines) {
+    const expected = total === 0n ? 0n : (budget * weight(line)) / total;
+    if (expected !== line.reward) mismatches.push({ deviceId: line.deviceId, expected, actual: line.reward });
+  }
+  return mismatches;
+}
