@@ -1,0 +1,131 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { MAX_MESSAGE_BYTES } from "../constants";
+import { nobleVerify } from "../crypto/noble";
+import { nodeVerify } from "../crypto/node";
+import { keyFromLabel, testCapabilities, testDevice } from "../testing";
+import { decodeMessage, verifyMessage } from "./message";
+import { signMessage } from "./sign";
+
+const NET = 1n;
+const device = keyFromLabel("device");
+const heartbeat = (seq: bigint, epoch = 5n, networkId = NET) =>
+  signMessage(
+    "heartbeat",
+    { networkId, epoch },
+    { seq, timeMs: 1_700_000_000_000n, loadBps: 2_500, capabilities: testCapabilities },
+    device,
+  );
+
+describe("message encoding", () => {
+  it("round-trips every kind and verifies on both paths", () => {
+    const hb = heartbeat(1n);
+    for (const verify of [nodeVerify, nobleVerify]) {
+      const m = verifyMessage(
+        hb,
+        { kind: "heartbeat", networkId: NET, epoch: 5n, signer: device.publicKey },
+        verify,
+      );
+      expect(m.ok).toBe(true);
+      if (m.ok) {
+        expect(m.value.body.seq).toBe(1n);
+        expect(m.value.body.capabilities).toEqual(testCapabilities);
+      }
+    }
+    const reg = testDevice("d", NET).registration;
+    expect(decodeMessage(reg.bytes).ok).toBe(true);
+  });
+
+  it("rejects replays across kinds, networks and epochs with the failed check", () => {
+    const hb = heartbeat(1n);
+    const code = (r: ReturnType<typeof verifyMessage>) => (r.ok ? "ok" : r.error.code);
+    expect(code(verifyMessage(hb, { kind: "registration", networkId: NET }, nodeVerify))).toBe("WRONG_KIND");
+    expect(code(verifyMessage(hb, { kind: "heartbeat", networkId: 2n, epoch: 5n }, nodeVerify))).toBe(
+      "WRONG_NETWORK",
+    );
+    expect(code(verifyMessage(hb, { kind: "heartbeat", networkId: NET, epoch: 6n }, nodeVerify))).toBe(
+      "WRONG_EPOCH",
+    );
+    // Rewriting the epoch field breaks the signature: the context is signed.
+    const moved = hb.slice();
+    moved[6 + 8 + 7]! ^= 1; // last byte of epoch
+    expect(code(verifyMessage(moved, { kind: "heartbeat", networkId: NET, epoch: 4n }, nodeVerify))).toBe(
+      "BAD_SIGNATURE",
+    );
+  });
+
+  it("names the failed check on bad input", () => {
+    const hb = heartbeat(1n);
+    const code = (b: Uint8Array) => {
+      const r = decodeMessage(b);
+      return r.ok ? "ok" : r.error.code;
+    };
+    expect(code(hb.subarray(0, 50))).toBe("TRUNCATED");
+    expect(code(hb.subarray(0, hb.length - 1))).toBe("TRUNCATED");
+    const extra = new Uint8Array(hb.length + 1);
+    extra.set(hb);
+    expect(code(extra)).toBe("TRAILING_BYTES");
+    expect(code(new Uint8Array(MAX_MESSAGE_BYTES + 1))).toBe("OVERSIZED");
+    const magic = hb.slice();
+    magic[0] = 0;
+    expect(code(magic)).toBe("BAD_MAGIC");
+    const version = hb.slice();
+    version[4] = 9;
+    expect(code(version)).toBe("UNSUPPORTED_VERSION");
+    const kind = hb.slice();
+    kind[5] = 99;
+    expect(code(kind)).toBe("UNKNOWN_KIND");
+    const sig = hb.slice();
+    sig[sig.length - 1]! ^= 0x80;
+    const v = verifyMessage(sig, { kind: "heartbeat", networkId: NET, epoch: 5n }, nodeVerify);
+    expect(v.ok || v.error.code).toBe("BAD_SIGNATURE");
+    // loadBps out of range, re-signed: a MALFORMED body, not a crash.
+    const bad = signMessage(
+      "heartbeat",
+      { networkId: NET, epoch: 5n },
+      { seq: 1n, timeMs: 0n, loadBps: 20_000, capabilities: testCapabilities },
+      device,
+    );
+    expect(code(bad)).toBe("MALFORMED");
+  });
+
+  it("property: decoding never throws on arbitrary bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+        const r = decodeMessage(bytes);
+        expect(typeof r.ok).toBe("boolean");
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("property: any single-byte change to a signed message fails verification on both paths, identically", () => {
+    const hb = heartbeat(42n);
+    fc.assert(
+      fc.property(fc.nat({ max: hb.length - 1 }), fc.integer({ min: 1, max: 255 }), (i, x) => {
+        const m = hb.slice();
+        m[i]! ^= x;
+        const expect_ = { kind: "heartbeat" as const, networkId: NET, epoch: 5n };
+        const fast = verifyMessage(m, expect_, nodeVerify);
+        const portable = verifyMessage(m, expect_, nobleVerify);
+        expect(fast.ok).toBe(false);
+        expect(portable.ok ? "ok" : portable.error.code).toBe(fast.ok ? "ok" : fast.error.code);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("property: truncations and valid-prefix garbage are rejected, never thrown", () => {
+    const hb = heartbeat(7n);
+    fc.assert(
+      fc.property(fc.nat({ max: hb.length - 1 }), fc.uint8Array({ maxLength: 64 }), (cut, tail) => {
+        const b = new Uint8Array(cut + tail.length);
+        b.set(hb.subarray(0, cut));
+        b.set(tail, cut);
+        const r = verifyMessage(b, { kind: "heartbeat", networkId: NET, epoch: 5n }, nodeVerify);
+        expect(r.ok).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
