@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkRewardFormula, type DeviceLine } from "./rewardFormula";
+import type { DeviceLine } from "../../../contracts";
+import { checkRewardFormula } from "./rewardFormula";
 
 const line = (i: number, work: bigint, uptimeBps: number, reward: bigint, slash = 0n): DeviceLine => ({
   networkId: 1n,

@@ -1,17 +1,7 @@
-/** A device line as the Merkle leaf carries it (docs/interfaces.md, "Device line"). */
-export interface DeviceLine {
-  networkId: bigint;
-  epoch: bigint;
-  deviceId: `0x${string}`;
-  owner: `0x${string}`;
-  uptimeBps: number;
-  work: bigint;
-  reward: bigint;
-  slash: bigint;
-}
+import type { DeviceLine } from "../../../contracts";
 
 export interface RewardMismatch {
-  deviceId: `0x${string}`;
+  deviceId: DeviceLine["deviceId"];
   expected: bigint;
   actual: bigint;
 }
