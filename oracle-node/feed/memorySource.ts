@@ -24,9 +24,10 @@ export interface PublishedEpoch {
 
 interface StoredEpoch {
   result: EpochResult;
-  tree: LinesTree;
-  /** Lower-case device id to leaf index. */
-  index: Map<string, number>;
+  /** The tree's nodes as `StandardMerkleTree.dump()` lays them out: root first, leaves last. */
+  nodes: Hex[];
+  /** Lower-case device id to the line's index in `lines` and its leaf's index in `nodes`. */
+  index: Map<string, { line: number; node: number }>;
   lines: DeviceLine[];
 }
 
@@ -38,6 +39,13 @@ export interface MemoryFeedSource extends FeedSource {
   /** Marks the epoch settled and tells stream subscribers. */
   markSettled(networkId: bigint, epoch: bigint): void;
   emitVerdict(event: VerdictEvent): void;
+}
+
+/** Sibling hashes from a leaf up to the root in OpenZeppelin's array layout (children of i: 2i+1, 2i+2). */
+export function proofOf(nodes: readonly Hex[], leafIndex: number): Hex[] {
+  const proof: Hex[] = [];
+  for (let i = leafIndex; i > 0; i = Math.floor((i - 1) / 2)) proof.push(nodes[i % 2 === 1 ? i + 1 : i - 1]!);
+  return proof;
 }
 
 export function createMemoryFeedSource(): MemoryFeedSource {
@@ -60,8 +68,12 @@ export function createMemoryFeedSource(): MemoryFeedSource {
   return {
     publishEpoch(input) {
       const tree = buildLinesTree(input.lines);
-      const index = new Map<string, number>();
-      for (const [i, line] of input.lines.entries()) index.set(line.deviceId.toLowerCase(), i);
+      // Proofs are read off the dumped node array (O(log n) lookups), not with `getProof`, which
+      // re-hashes the leaf on every call and would cost more than the rest of a request.
+      const dump = tree.dump();
+      const index = new Map<string, { line: number; node: number }>();
+      for (const [i, line] of input.lines.entries())
+        index.set(line.deviceId.toLowerCase(), { line: i, node: dump.values[i]!.treeIndex });
       const result: EpochResult = {
         networkId: input.networkId,
         epoch: input.epoch,
@@ -76,7 +88,7 @@ export function createMemoryFeedSource(): MemoryFeedSource {
       };
       const epochs = networks.get(input.networkId) ?? new Map<bigint, StoredEpoch>();
       networks.set(input.networkId, epochs);
-      epochs.set(input.epoch, { result, tree, index, lines: input.lines });
+      epochs.set(input.epoch, { result, nodes: dump.tree as Hex[], index, lines: input.lines });
       return result;
     },
     addVotes(networkId, epoch, votes) {
@@ -108,13 +120,13 @@ export function createMemoryFeedSource(): MemoryFeedSource {
     },
     async getDeviceLine(networkId, epoch, deviceId): Promise<DeviceLineProof | undefined> {
       const stored = epochsOf(networkId).get(epoch);
-      const i = stored?.index.get(deviceId.toLowerCase());
-      if (!stored || i === undefined) return undefined;
+      const at = stored?.index.get(deviceId.toLowerCase());
+      if (!stored || at === undefined) return undefined;
       const { slashes: _s, ...result } = stored.result;
       return {
-        line: stored.lines[i]!,
-        leaf: stored.tree.leafHash(stored.tree.at(i)!) as Hex,
-        proof: stored.tree.getProof(i) as Hex[],
+        line: stored.lines[at.line]!,
+        leaf: stored.nodes[at.node]!,
+        proof: proofOf(stored.nodes, at.node),
         result,
       };
     },
@@ -124,7 +136,7 @@ export function createMemoryFeedSource(): MemoryFeedSource {
       return page(keys, limit, (e): DeviceHistoryItem => {
         const stored = epochsOf(networkId).get(e)!;
         return {
-          line: stored.lines[stored.index.get(key)!]!,
+          line: stored.lines[stored.index.get(key)!.line]!,
           resultRoot: stored.result.resultRoot,
           settled: stored.result.settled,
         };
