@@ -31,6 +31,11 @@ export interface SignedReport {
   sigs: { signerId: number; signature: Uint8Array }[];
 }
 
+/** The member that leads an execution's consensus rounds (and transmits its reports first). */
+export function roundLeader(executionId: Hex, donSize: number): number {
+  return Number.parseInt(executionId.slice(2, 10), 16) % donSize;
+}
+
 /**
  * Consensus among the oracle nodes of one DON, for the `consensus@1.0.0-alpha` capability.
  *
@@ -68,7 +73,7 @@ export class DonConsensus {
 
   /** The leader of a round, rotating over members by execution id so no node leads every round. */
   leaderOf(executionId: Hex): number {
-    return Number.parseInt(executionId.slice(2, 10), 16) % this.n;
+    return roundLeader(executionId, this.n);
   }
 
   close(): void {
