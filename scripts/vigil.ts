@@ -1,6 +1,7 @@
 // The `vigil` command line: each area contributes its own subcommands (node, device, bridge,
 // workflow, devnet); this file only assembles them. Run it as `npm run vigil -- <command>`.
 import { Command } from "commander";
+import { nodeCommand } from "../oracle-node/cli/index";
 import { devnetCommand } from "./devnet/command";
 
 const program = new Command()
@@ -11,5 +12,6 @@ const program = new Command()
 
 // Subcommands are added here as the areas land, e.g. program.addCommand(nodeCommand()).
 program.addCommand(devnetCommand());
+program.addCommand(nodeCommand());
 
 await program.parseAsync(process.argv);

@@ -1,4 +1,5 @@
 export { type ChainClientOptions, createChainClient } from "./createChainClient";
+export { type EpochTiming, epochAt, epochEnd } from "./epochClock";
 export { ChainError, type ChainErrorCode } from "./errors";
 export {
   type DeviceInfo,

@@ -1,0 +1,183 @@
+import { Command, InvalidArgumentError, Option } from "commander";
+import type { Address, Hex } from "viem";
+import { assignDevice } from "../assignment/index";
+import { ConfigError, loadConfig } from "../config/index";
+import { startNode } from "../node";
+import { initNode } from "./initNode";
+import { runUntilSignal } from "./runUntilSignal";
+
+function uint(value: string): bigint {
+  if (!/^\d{1,20}$/.test(value) || BigInt(value) >= 2n ** 64n)
+    throw new InvalidArgumentError("expected a uint64 decimal number");
+  return BigInt(value);
+}
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError("expected a port number (0-65535)");
+  return n;
+}
+function list(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+function hex32(value: string): Hex {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value))
+    throw new InvalidArgumentError("expected 32 bytes of 0x-prefixed hex");
+  return value.toLowerCase() as Hex;
+}
+
+const DEFAULT_CONFIG = "node.toml";
+
+/** A ConfigError's key-by-key message, or an error's message; no stack trace for operator mistakes. */
+export function formatCliError(error: unknown): string {
+  if (error instanceof ConfigError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs an action; a failure prints one clean `error: ...` line set and exits non-zero. */
+function handled<A extends unknown[]>(action: (...args: A) => Promise<void>) {
+  return async (...args: A) => {
+    try {
+      await action(...args);
+    } catch (error) {
+      console.error(`error: ${formatCliError(error)}`);
+      process.exitCode = 1;
+    }
+  };
+}
+
+/** Where a running node's API is, and its admin token: from --url/--token or the config file. */
+function apiTarget(opts: { config: string; url?: string; token?: string }): { url: string; token?: string } {
+  if (opts.url)
+    return { url: opts.url.replace(/\/$/, ""), token: opts.token ?? process.env.VIGIL_API_ADMIN_TOKEN };
+  const config = loadConfig({ path: opts.config });
+  const host = config.api.host === "0.0.0.0" ? "127.0.0.1" : config.api.host;
+  return { url: `http://${host}:${config.api.port}`, token: opts.token ?? config.api.adminToken };
+}
+
+async function getJson(url: string, token?: string): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  } catch (cause) {
+    throw new Error(`cannot reach the node at ${url}: is it running? (${(cause as Error).message})`, {
+      cause,
+    });
+  }
+  const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+  if (!res.ok)
+    throw new Error(
+      `${url}: HTTP ${res.status} ${body?.error ? `${body.error.code}: ${body.error.message}` : ""}`,
+    );
+  return body;
+}
+
+/** `vigil node ...`: init, start, status, assignment. Registered in scripts/vigil.ts. */
+export function nodeCommand(): Command {
+  const node = new Command("node").description("run and inspect a Vigil oracle node");
+
+  node
+    .command("init")
+    .description("create the node's keys (libp2p Ed25519 and Ethereum signer) and a commented node.toml")
+    .option("--dir <path>", "directory for node.toml (keys go to <dir>/data)", ".")
+    .requiredOption("--networks <ids>", "comma-separated network ids to verify", (v) => list(v).map(uint))
+    .option("--api-port <port>", "HTTP API port", port, 8080)
+    .option("--p2p-port <port>", "libp2p TCP port", port, 9000)
+    .option("--rpc-url <urls>", "comma-separated chain RPC URLs", list, ["http://127.0.0.1:8545"])
+    .option("--chain-id <id>", "chain id", (v) => Number(uint(v)), 31337)
+    .option("--deployment <file>", "deployment JSON written by scripts/deploy")
+    .option("--bootstrap <addrs>", "comma-separated bootstrap multiaddrs (/p2p/<id>)", list, [])
+    .option("--mdns", "enable mDNS discovery (LAN devnets)", false)
+    .option("--force", "overwrite an existing node.toml (keys are never overwritten)", false)
+    .action(
+      handled(async (o) => {
+        const result = await initNode({
+          dir: o.dir,
+          networks: o.networks,
+          apiPort: o.apiPort,
+          p2pPort: o.p2pPort,
+          rpcUrls: o.rpcUrl,
+          chainId: o.chainId,
+          deploymentFile: o.deployment,
+          bootstrap: o.bootstrap,
+          mdns: o.mdns,
+          force: o.force,
+        });
+        console.log(`config:   ${result.configPath}`);
+        console.log(`data dir: ${result.dataDir}${result.reusedKeys ? " (existing keys kept)" : ""}`);
+        console.log(`peer id:  ${result.peerId}`);
+        console.log(`signer:   ${result.signer}`);
+        console.log("Register the signer and peer id on the registry (registerOperator) before starting.");
+      }),
+    );
+
+  node
+    .command("start")
+    .description("start the node and run until SIGINT/SIGTERM")
+    .option("-c, --config <path>", "config file", DEFAULT_CONFIG)
+    .addOption(new Option("--devnet", "enable devnet-only admin actions").default(false))
+    .action(
+      handled(async (o) => {
+        const config = loadConfig({ path: o.config });
+        await runUntilSignal(() => startNode(config, { devnet: o.devnet }));
+      }),
+    );
+
+  node
+    .command("status")
+    .description("query a running node's admin status")
+    .option("-c, --config <path>", "config file (for the API address and admin token)", DEFAULT_CONFIG)
+    .option("--url <url>", "API base URL (instead of reading the config)")
+    .option("--token <token>", "admin token (default: from the config or VIGIL_API_ADMIN_TOKEN)")
+    .action(
+      handled(async (o) => {
+        const { url, token } = apiTarget(o);
+        const [health, ready, status] = await Promise.all([
+          getJson(`${url}/health`),
+          fetch(`${url}/ready`).then((r) => r.json()),
+          getJson(`${url}/admin/status`, token),
+        ]);
+        console.log(JSON.stringify({ health, ready, status }, null, 2));
+      }),
+    );
+
+  node
+    .command("assignment")
+    .description(
+      "which oracle nodes watch a network's devices in an epoch (asks the node, or computes offline)",
+    )
+    .requiredOption("--network <id>", "network id", uint)
+    .option("--epoch <e>", "epoch (default: current)", uint)
+    .option("--device <id>", "only this device (bytes32)", hex32)
+    .option("-c, --config <path>", "config file (for the API address)", DEFAULT_CONFIG)
+    .option("--url <url>", "API base URL")
+    .option("--beacon <bytes32>", "compute offline from this beacon (with --nodes, --k and --device)", hex32)
+    .option("--nodes <addresses>", "offline: comma-separated signer addresses", list)
+    .option("--k <k>", "offline: nodes per device", (v) => Number(uint(v)))
+    .action(
+      handled(async (o) => {
+        if (o.beacon) {
+          if (!o.nodes || !o.k || !o.device)
+            throw new InvalidArgumentError("offline mode needs --nodes, --k and --device");
+          const nodes = assignDevice({
+            beacon: o.beacon,
+            deviceId: o.device,
+            nodes: o.nodes as Address[],
+            k: o.k,
+          });
+          console.log(JSON.stringify({ beacon: o.beacon, deviceId: o.device, nodes }, null, 2));
+          return;
+        }
+        const { url } = apiTarget(o);
+        const query = new URLSearchParams();
+        if (o.epoch !== undefined) query.set("epoch", String(o.epoch));
+        if (o.device) query.set("device", o.device);
+        console.log(JSON.stringify(await getJson(`${url}/assignment/${o.network}?${query}`), null, 2));
+      }),
+    );
+
+  return node;
+}
