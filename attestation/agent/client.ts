@@ -1,0 +1,86 @@
+import { bytesToHex, hexToBytes } from "../bytes";
+import { type DeviceGateway, GatewayError, type GatewayInfo } from "./gateway";
+
+export interface HttpGatewayOptions {
+  /** Per-request timeout beyond any long-poll wait, ms (default 10 s). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** Device-side `DeviceGateway` over HTTP, against a node's `createGatewayRouter` mount at `baseUrl`. */
+export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): DeviceGateway {
+  const f = opts.fetch ?? fetch;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const base = baseUrl.replace(/\/$/, "");
+
+  async function call(path: string, init: RequestInit & { extraMs?: number } = {}): Promise<Response> {
+    const signals = [AbortSignal.timeout(timeoutMs + (init.extraMs ?? 0))];
+    if (init.signal) signals.push(init.signal);
+    let res: Response;
+    try {
+      res = await f(`${base}${path}`, { ...init, signal: AbortSignal.any(signals) });
+    } catch (cause) {
+      throw new GatewayError(
+        "UNAVAILABLE",
+        `${path}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
+    }
+    if (res.ok) return res;
+    let detail = `${res.status}`;
+    try {
+      const j = (await res.json()) as { error?: string; check?: string };
+      detail = `${j.error ?? res.status}: ${j.check ?? ""}`;
+    } catch {
+      // a non-JSON error body: the status is all there is
+    }
+    throw new GatewayError(
+      res.status === 404 ? "NOT_FOUND" : res.status >= 500 ? "UNAVAILABLE" : "REJECTED",
+      detail,
+    );
+  }
+  const post = (path: string, body: Uint8Array) =>
+    call(path, {
+      method: "POST",
+      body: body as Uint8Array<ArrayBuffer>,
+      headers: { "content-type": "application/octet-stream" },
+    });
+
+  return {
+    async info(): Promise<GatewayInfo> {
+      const j = (await (await call("/v1/info")).json()) as Record<string, string>;
+      return { networkId: BigInt(j.networkId!), epoch: BigInt(j.epoch!), nowMs: BigInt(j.nowMs!) };
+    },
+    async register(b) {
+      await post("/v1/register", b);
+    },
+    async heartbeat(b) {
+      await post("/v1/heartbeat", b);
+    },
+    async pollChallenges(deviceId, waitMs, signal) {
+      const res = await call(`/v1/challenges/${bytesToHex(deviceId)}?wait=${Math.floor(waitMs)}`, {
+        signal,
+        extraMs: waitMs,
+      });
+      const j = (await res.json()) as { challenges?: unknown };
+      if (!Array.isArray(j.challenges)) throw new GatewayError("PROTOCOL", "challenges: not a list");
+      return j.challenges.map((h) => {
+        if (typeof h !== "string" || !/^[0-9a-f]*$/.test(h) || h.length % 2)
+          throw new GatewayError("PROTOCOL", "challenges: not hex");
+        return hexToBytes(h);
+      });
+    },
+    async commit(b) {
+      const j = (await (await post("/v1/commit", b)).json()) as { salt?: unknown };
+      if (typeof j.salt !== "string" || !/^[0-9a-f]{64}$/.test(j.salt))
+        throw new GatewayError("PROTOCOL", "commit: salt");
+      return { salt: hexToBytes(j.salt) };
+    },
+    async respond(b) {
+      await post("/v1/response", b);
+    },
+    async payload(challengeId) {
+      return new Uint8Array(await (await call(`/v1/payload/${bytesToHex(challengeId)}`)).arrayBuffer());
+    },
+  };
+}

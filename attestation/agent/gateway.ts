@@ -1,0 +1,41 @@
+/**
+ * The node-facing transport of the device agent: what a device can ask of an oracle node. The
+ * node implements it (or uses `createChallengerGateway`), `createGatewayRouter` serves it over
+ * HTTP, and `httpGateway` is the device-side client with the same interface, so the agent works
+ * the same over HTTP or in-process. Methods reject with `GatewayError` (or, node-side,
+ * `AttestationError`, which the router maps to a 400 naming the failed check).
+ */
+export interface DeviceGateway {
+  /** Network, epoch and beacon the node currently works in; the agent signs for this epoch. */
+  info(): Promise<GatewayInfo>;
+  /** The device's signed registration (capabilities, owner, storage root). */
+  register(registration: Uint8Array): Promise<void>;
+  heartbeat(heartbeat: Uint8Array): Promise<void>;
+  /** Long-poll: challenges for the device, waiting up to `waitMs` for one to be issued. */
+  pollChallenges(deviceId: Uint8Array, waitMs: number, signal?: AbortSignal): Promise<Uint8Array[]>;
+  /** A compute commitment; the node answers with its salt (rows to open, Freivalds vector). */
+  commit(commit: Uint8Array): Promise<{ salt: Uint8Array }>;
+  respond(response: Uint8Array): Promise<void>;
+  /** The bandwidth challenge payload to download. */
+  payload(challengeId: Uint8Array): Promise<Uint8Array>;
+}
+
+export interface GatewayInfo {
+  networkId: bigint;
+  epoch: bigint;
+  nowMs: bigint;
+}
+
+export type GatewayErrorCode = "REJECTED" | "NOT_FOUND" | "UNAVAILABLE" | "PROTOCOL";
+
+/** Transport-level failure seen by the device; `check` carries the node's AttestationError code when it rejected input. */
+export class GatewayError extends Error {
+  override readonly name = "GatewayError";
+  constructor(
+    readonly code: GatewayErrorCode,
+    readonly check: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${code}: ${check}`, options);
+  }
+}

@@ -1,0 +1,29 @@
+// Device agent, its node-facing transport (HTTP: router for the node, client for the device) and
+// the fleet simulator. The library itself is `attestation/index.ts`.
+
+export {
+  defaultFleetCapabilities,
+  type Fleet,
+  type FleetDevice,
+  type FleetDeviceInfo,
+  type FleetOptions,
+  planFleet,
+  runFleet,
+  STRATEGIES,
+  type Strategy,
+} from "../fleet/runFleet";
+export {
+  type ChallengerGateway,
+  type ChallengerGatewayOptions,
+  createChallengerGateway,
+} from "./challengerGateway";
+export { type HttpGatewayOptions, httpGateway } from "./client";
+export {
+  type AgentBehaviour,
+  type DeviceAgent,
+  type DeviceAgentOptions,
+  type DeviceAgentStats,
+  startDeviceAgent,
+} from "./deviceAgent";
+export { type DeviceGateway, GatewayError, type GatewayErrorCode, type GatewayInfo } from "./gateway";
+export { createGatewayRouter, type GatewayRouterOptions } from "./router";

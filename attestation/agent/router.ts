@@ -1,0 +1,73 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { bytesToHex, hexToBytes } from "../bytes";
+import { MAX_MESSAGE_BYTES } from "../constants";
+import { AttestationError } from "../errors";
+import { type DeviceGateway, GatewayError } from "./gateway";
+
+export interface GatewayRouterOptions {
+  /** Longest long-poll the node holds open, ms (default 25 s, under common proxy idle timeouts). */
+  maxWaitMs?: number;
+}
+
+const HEX32 = /^(0x)?[0-9a-fA-F]{64}$/;
+const binary = async (c: { req: { arrayBuffer(): Promise<ArrayBuffer> } }) =>
+  new Uint8Array(await c.req.arrayBuffer());
+
+/**
+ * HTTP binding of `DeviceGateway` (mount it under e.g. `/device` in the node's API). Bodies are
+ * the canonical signed message bytes (`application/octet-stream`); rejections are 400
+ * `{ error, check }` with the AttestationError code.
+ */
+export function createGatewayRouter(gateway: DeviceGateway, opts: GatewayRouterOptions = {}) {
+  const maxWaitMs = opts.maxWaitMs ?? 25_000;
+  const limit = bodyLimit({
+    maxSize: MAX_MESSAGE_BYTES,
+    onError: (c) => c.json({ error: "OVERSIZED", check: `body > ${MAX_MESSAGE_BYTES} bytes` }, 413),
+  });
+  const app = new Hono()
+    .get("/v1/info", async (c) => {
+      const i = await gateway.info();
+      return c.json({
+        networkId: i.networkId.toString(),
+        epoch: i.epoch.toString(),
+        nowMs: i.nowMs.toString(),
+      });
+    })
+    .post("/v1/register", limit, async (c) => {
+      await gateway.register(await binary(c));
+      return c.body(null, 204);
+    })
+    .post("/v1/heartbeat", limit, async (c) => {
+      await gateway.heartbeat(await binary(c));
+      return c.body(null, 204);
+    })
+    .get("/v1/challenges/:deviceId", async (c) => {
+      const id = c.req.param("deviceId");
+      if (!HEX32.test(id)) return c.json({ error: "MALFORMED", check: "deviceId" }, 400);
+      const wait = Math.min(Math.max(Number(c.req.query("wait") ?? 0) || 0, 0), maxWaitMs);
+      const list = await gateway.pollChallenges(hexToBytes(id.replace(/^0x/, "")), wait, c.req.raw.signal);
+      return c.json({ challenges: list.map((b) => bytesToHex(b)) });
+    })
+    .post("/v1/commit", limit, async (c) => {
+      const { salt } = await gateway.commit(await binary(c));
+      return c.json({ salt: bytesToHex(salt) });
+    })
+    .post("/v1/response", limit, async (c) => {
+      await gateway.respond(await binary(c));
+      return c.body(null, 204);
+    })
+    .get("/v1/payload/:challengeId", async (c) => {
+      const id = c.req.param("challengeId");
+      if (!HEX32.test(id)) return c.json({ error: "MALFORMED", check: "challengeId" }, 400);
+      const payload = await gateway.payload(hexToBytes(id.replace(/^0x/, "")));
+      return c.body(payload as Uint8Array<ArrayBuffer>, 200, { "content-type": "application/octet-stream" });
+    });
+  app.onError((err, c) => {
+    if (err instanceof AttestationError) return c.json({ error: err.code, check: err.check }, 400);
+    if (err instanceof GatewayError)
+      return c.json({ error: err.code, check: err.check }, err.code === "NOT_FOUND" ? 404 : 400);
+    return c.json({ error: "INTERNAL", check: "internal error" }, 500);
+  });
+  return app;
+}

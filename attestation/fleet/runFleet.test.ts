@@ -1,0 +1,130 @@
+import { type ServerType, serve } from "@hono/node-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ChallengerGateway, createChallengerGateway } from "../agent/challengerGateway";
+import { httpGateway } from "../agent/client";
+import { createGatewayRouter } from "../agent/router";
+import { bytesToHex } from "../bytes";
+import type { AttestationErrorCode } from "../errors";
+import { keyFromLabel } from "../testing";
+import type { Verdict } from "../verdict";
+import { type Fleet, planFleet, runFleet, STRATEGIES, type Strategy } from "./runFleet";
+
+const NET = 5n;
+const strategies: Strategy[] = [...STRATEGIES, "honest"];
+
+interface Seen {
+  heartbeats: number;
+  heartbeatAtMs: number[];
+  verdicts: Verdict[];
+}
+
+describe("fleet against two nodes over HTTP (loopback)", () => {
+  const planned = planFleet({ strategies });
+  const registered = new Set(planned.filter((d) => d.registered).map((d) => bytesToHex(d.deviceId)));
+  const seen = new Map<string, Seen>();
+  const rejections: AttestationErrorCode[] = [];
+  const seenOf = (id: Uint8Array) => {
+    const k = bytesToHex(id);
+    if (!seen.has(k)) seen.set(k, { heartbeats: 0, heartbeatAtMs: [], verdicts: [] });
+    return seen.get(k)!;
+  };
+  const nodes: { gw: ChallengerGateway; server: ServerType; url: string }[] = [];
+  let fleet: Fleet;
+  let ticker: ReturnType<typeof setInterval>;
+  let startedAt = Date.now();
+
+  beforeAll(async () => {
+    for (const label of ["node-1", "node-2"]) {
+      const gw = createChallengerGateway({
+        networkId: NET,
+        signer: keyFromLabel(label),
+        epoch: () => 1n,
+        beacon: () => new Uint8Array(32).fill(1),
+        isRegistered: (id) => registered.has(bytesToHex(id)),
+        schedule: { intervalMs: 150, types: ["compute", "storage", "latency", "bandwidth"] },
+        ttlMs: 1_500,
+        lateGraceMs: 2_000,
+        onHeartbeat: (m) => {
+          const x = seenOf(m.signer);
+          x.heartbeats++;
+          x.heartbeatAtMs.push(Date.now() - startedAt);
+        },
+        onVerdict: (v) =>
+          v.status === "rejected" ? rejections.push(v.error.code) : seenOf(v.deviceId).verdicts.push(v),
+      });
+      const app = createGatewayRouter(gw);
+      const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve) => {
+        const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
+          resolve({ server: s, port: info.port }),
+        );
+      });
+      nodes.push({ gw, server, url: `http://127.0.0.1:${port}` });
+    }
+    ticker = setInterval(() => {
+      for (const n of nodes) n.gw.tick();
+    }, 100);
+    startedAt = Date.now();
+    fleet = runFleet({
+      strategies,
+      gateways: nodes.map((n) => httpGateway(n.url)),
+      heartbeatIntervalMs: 100,
+      pollWaitMs: 500,
+      offlineWindowMs: [0, 2_000],
+      slowDelayMs: 2_000,
+    });
+    await new Promise((r) => setTimeout(r, 4_000));
+    await fleet.stop();
+    clearInterval(ticker);
+    for (const n of nodes) n.gw.tick();
+  }, 30_000);
+
+  afterAll(async () => {
+    clearInterval(ticker);
+    for (const n of nodes) {
+      n.gw.close();
+      await new Promise((r) => n.server.close(r));
+    }
+  });
+
+  const of = (s: Strategy) => fleet.devices.filter((d) => d.strategy === s).map((d) => seenOf(d.deviceId));
+  const statuses = (x: Seen) =>
+    x.verdicts.map((v) => (v.status === "fraud" ? `fraud:${v.reason}` : v.status));
+
+  it("honest devices pass every challenge and are never slashed", () => {
+    for (const x of of("honest")) {
+      expect(x.heartbeats).toBeGreaterThan(4);
+      expect(statuses(x).length).toBeGreaterThan(2);
+      expect(statuses(x).every((s) => s === "pass")).toBe(true);
+    }
+  });
+
+  it("wrong and partial compute, lost storage: fraud with evidence", () => {
+    for (const [s, reason] of [
+      ["wrongCompute", "computeWrongRow"],
+      ["partialCompute", "computeWrongRow"],
+      ["lostStorage", "storageMissing"],
+    ] as const) {
+      const x = of(s)[0]!;
+      expect(statuses(x), s).toContain(`fraud:${reason}`);
+    }
+  });
+
+  it("replayed heartbeats, forged signatures and Sybils are rejected, credited nothing, never slashed", () => {
+    expect(of("replayHeartbeat")[0]!.heartbeats).toBe(2); // the first one, once per node
+    expect(of("forgedSignature")[0]!.heartbeats).toBe(0);
+    expect(of("sybil")[0]!.heartbeats).toBe(0);
+    for (const s of ["forgedSignature", "sybil"] as const) expect(of(s)[0]!.verdicts).toEqual([]);
+    expect(rejections).not.toContain("MALFORMED");
+  });
+
+  it("an offline device earns less uptime; a slow one gets late verdicts, not fraud", () => {
+    // Nothing from the offline device during its silent window (minus request latency), while honest ones beat.
+    const early = (x: Seen) => x.heartbeatAtMs.filter((t) => t < 1_800).length;
+    expect(early(of("offline")[0]!)).toBe(0);
+    expect(early(of("honest")[0]!)).toBeGreaterThan(0);
+    expect(of("offline")[0]!.heartbeats).toBeGreaterThan(0);
+    const slow = statuses(of("slow")[0]!);
+    expect(slow.length).toBeGreaterThan(0);
+    expect(slow.every((s) => s === "late" || s === "missed")).toBe(true);
+  });
+});
