@@ -166,6 +166,29 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
       .catch((err: unknown) => log.error({ err, topic: msg.topic, from: gm.from }, "gossip handler failed"));
   });
 
+  function seal(topic: string, data: Uint8Array): Uint8Array {
+    const limit = limits.get(topic);
+    if (!limit) throw new P2PError("P2P_UNKNOWN_TOPIC", `unknown topic ${topic}`, { topic });
+    if (data.length > limit.maxBytes)
+      throw new P2PError(
+        "P2P_MESSAGE_TOO_LARGE",
+        `payload of ${data.length} bytes exceeds ${limit.maxBytes}`,
+        {
+          topic,
+          size: data.length,
+        },
+      );
+    return signer.seal(topic, data);
+  }
+
+  async function publishSealed(topic: string, envelope: Uint8Array): Promise<number> {
+    if (stopped) throw new P2PError("P2P_STOPPED", "p2p is stopped");
+    if (!limits.has(topic)) throw new P2PError("P2P_UNKNOWN_TOPIC", `unknown topic ${topic}`, { topic });
+    const res = await pubsub.publish(topic, envelope);
+    metrics?.gossipPublished.inc({ topic });
+    return res.recipients.length;
+  }
+
   await libp2p.start();
   log.info({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(String) }, "p2p started");
 
@@ -178,24 +201,11 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
       return t;
     },
 
+    seal,
+    publishSealed,
     async publish(topic, data) {
-      if (stopped) throw new P2PError("P2P_STOPPED", "p2p is stopped");
-      const limit = limits.get(topic);
-      if (!limit) throw new P2PError("P2P_UNKNOWN_TOPIC", `unknown topic ${topic}`, { topic });
-      if (data.length > limit.maxBytes)
-        throw new P2PError(
-          "P2P_MESSAGE_TOO_LARGE",
-          `payload of ${data.length} bytes exceeds ${limit.maxBytes}`,
-          {
-            topic,
-            size: data.length,
-          },
-        );
-      const res = await pubsub.publish(topic, signer.seal(topic, data));
-      metrics?.gossipPublished.inc({ topic });
-      return res.recipients.length;
+      return publishSealed(topic, seal(topic, data));
     },
-
     subscribe(topic, validator: TopicValidator, handler) {
       const limit = limits.get(topic);
       if (!limit) throw new P2PError("P2P_UNKNOWN_TOPIC", `unknown topic ${topic}`, { topic });

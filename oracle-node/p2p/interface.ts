@@ -40,6 +40,10 @@ export interface P2P {
   topic(kind: string): string;
   /** Signs `data` with the peer key and gossips it. Resolves with the number of peers it went to. */
   publish(topic: string, data: Uint8Array): Promise<number>;
+  /** Signs `data` for `topic` without sending it (the envelope is what receivers see). */
+  seal(topic: string, data: Uint8Array): Uint8Array;
+  /** Gossips an envelope from `seal` (e.g. to keep one's own signed message as evidence or justification). */
+  publishSealed(topic: string, envelope: Uint8Array): Promise<number>;
   /** One validator+handler per topic; returns an unsubscribe function. */
   subscribe(topic: string, validator: TopicValidator, handler: MessageHandler): () => void;
   peers(): PeerInfo[];

@@ -348,6 +348,15 @@ export class Store {
     return { line: line(l), proof, resultRoot: r.result_root as Hex };
   }
 
+  /** All lines of an epoch, sorted by deviceId. */
+  getLines(networkId: bigint, epoch: bigint): DeviceLine[] {
+    const rows = this.stmt("SELECT * FROM lines WHERE network_id = ? AND epoch = ? ORDER BY device_id").all(
+      int(networkId, "networkId"),
+      int(epoch, "epoch"),
+    ) as Row[];
+    return rows.map(line);
+  }
+
   /** A device's lines across epochs of a network, newest first. */
   getDeviceHistory(networkId: bigint, deviceId: Hex, opts: { limit?: number } = {}): DeviceLine[] {
     const rows = this.stmt(

@@ -1,0 +1,202 @@
+import type { Hex } from "viem";
+import { type GossipMessage, Validation } from "../p2p/index";
+import { EpochConsensus } from "./epochConsensus";
+import { AgreementError } from "./errors";
+import type { Agreement, AgreementModules } from "./interface";
+import { decodeMessage } from "./messages";
+import { type AgreementMetrics, createAgreementMetrics } from "./metrics";
+import { decodeObservation, encodeObservation, observationHash } from "./observationCodec";
+import { type AgreementOptions, defaultAgreementOptions } from "./options";
+import { recoverResultVoteSigner } from "./resultVote";
+import type { EpochCertificate, EpochContext, ObservationSet } from "./types";
+
+const MAX_BUFFERED_PER_EPOCH = 4096;
+/** An observer may publish at most this many distinct observations per epoch (2 already prove equivocation). */
+const MAX_OBSERVATIONS_PER_OBSERVER = 2;
+
+/**
+ * The agreement module: subscribes to the observation and agreement topics and runs one
+ * `EpochConsensus` per (network, epoch) started with `runEpoch`.
+ */
+export function createAgreement(options: Partial<AgreementOptions>, modules: AgreementModules): Agreement {
+  const opts: AgreementOptions = { ...defaultAgreementOptions, ...options };
+  const { p2p, store, account } = modules;
+  const log = modules.logger.child({ module: "agreement" });
+  const metrics: AgreementMetrics | undefined = modules.metrics
+    ? createAgreementMetrics(modules.metrics)
+    : undefined;
+  const obsTopic = p2p.topic("observations");
+  const agTopic = p2p.topic("agreement");
+  const instances = new Map<string, EpochConsensus>();
+  const buffered = new Map<string, GossipMessage[]>();
+  const latest = new Map<bigint, bigint>();
+  const perObserver = new Map<string, Set<Hex>>();
+  let stopped = false;
+
+  const key = (networkId: bigint, epoch: bigint) => `${networkId}:${epoch}`;
+  const inWindow = (networkId: bigint, epoch: bigint) => {
+    const l = latest.get(networkId);
+    if (l === undefined) return true;
+    const d = epoch > l ? epoch - l : l - epoch;
+    return d <= BigInt(opts.epochWindow);
+  };
+
+  // Decoded observations, from validation to the handler (same GossipMessage object).
+  const decoded = new WeakMap<GossipMessage, ObservationSet>();
+
+  p2p.subscribe(
+    obsTopic,
+    (msg) => {
+      let o: ObservationSet;
+      try {
+        o = decodeObservation(msg.data);
+      } catch {
+        return Validation.Reject;
+      }
+      if (!inWindow(o.networkId, o.epoch)) return Validation.Ignore;
+      const inst = instances.get(key(o.networkId, o.epoch));
+      if (inst && inst.signerOf(msg.from) !== o.observer.toLowerCase()) return Validation.Reject;
+      const seen = perObserver.get(`${key(o.networkId, o.epoch)}:${msg.from}`);
+      if (seen && seen.size >= MAX_OBSERVATIONS_PER_OBSERVER && !seen.has(observationHash(msg.data)))
+        return Validation.Ignore;
+      decoded.set(msg, o);
+      return Validation.Accept;
+    },
+    (msg) => {
+      const o = decoded.get(msg);
+      if (!o || stopped) return;
+      const k = key(o.networkId, o.epoch);
+      const hash = observationHash(msg.data);
+      let seen = perObserver.get(`${k}:${msg.from}`);
+      if (!seen) {
+        seen = new Set();
+        perObserver.set(`${k}:${msg.from}`, seen);
+      }
+      if (seen.has(hash)) return;
+      seen.add(hash);
+      store.saveObservation({
+        networkId: o.networkId,
+        epoch: o.epoch,
+        observer: o.observer,
+        hash,
+        peerId: msg.from,
+        bytes: msg.data,
+        envelope: msg.envelope,
+      });
+      instances.get(k)?.addObservation(msg.from, msg.data, msg.envelope);
+    },
+  );
+
+  p2p.subscribe(
+    agTopic,
+    async (msg) => {
+      let m: ReturnType<typeof decodeMessage>;
+      try {
+        m = decodeMessage(msg.data);
+      } catch {
+        metrics?.messages.inc({ type: "unknown", result: "reject" });
+        return Validation.Reject;
+      }
+      if (!inWindow(m.networkId, m.epoch)) return Validation.Ignore;
+      const inst = instances.get(key(m.networkId, m.epoch));
+      if (inst) {
+        const signer = inst.signerOf(msg.from);
+        if (!signer) return Validation.Reject;
+        if (m.t === "vote") {
+          const body = {
+            ...m,
+            resultRoot: m.resultRoot as Hex,
+            observationsCommitment: m.observationsCommitment as Hex,
+          };
+          const recovered = await recoverResultVoteSigner(inst.ctx, body, m.signature as Hex).catch(
+            () => undefined,
+          );
+          if (recovered?.toLowerCase() !== signer) {
+            metrics?.messages.inc({ type: m.t, result: "reject" });
+            return Validation.Reject;
+          }
+        }
+      }
+      metrics?.messages.inc({ type: m.t, result: "accept" });
+      return Validation.Accept;
+    },
+    async (msg) => {
+      if (stopped) return;
+      const m = decodeMessage(msg.data);
+      const k = key(m.networkId, m.epoch);
+      const inst = instances.get(k);
+      if (inst) return inst.onMessage(msg);
+      let list = buffered.get(k);
+      if (!list) {
+        if (buffered.size > 4 * opts.epochWindow) buffered.delete(buffered.keys().next().value!);
+        list = [];
+        buffered.set(k, list);
+      }
+      if (list.length < MAX_BUFFERED_PER_EPOCH) list.push(msg);
+    },
+  );
+
+  return {
+    async runEpoch(ctx: EpochContext, own: ObservationSet): Promise<EpochCertificate> {
+      if (stopped) throw new AgreementError("AGREEMENT_STOPPED", "agreement stopped");
+      if (own.networkId !== ctx.networkId || own.epoch !== ctx.epoch)
+        throw new AgreementError("AGREEMENT_BAD_OBSERVATION", "own observation is for another epoch");
+      if (own.observer.toLowerCase() !== account.address.toLowerCase())
+        throw new AgreementError("AGREEMENT_BAD_OBSERVATION", "own observation must name this node's signer");
+      const k = key(ctx.networkId, ctx.epoch);
+      const existing = instances.get(k);
+      if (existing) return existing.certificate;
+      const prev = latest.get(ctx.networkId);
+      if (prev === undefined || ctx.epoch > prev) latest.set(ctx.networkId, ctx.epoch);
+      for (const [ik, inst] of instances) {
+        if (!inWindow(inst.ctx.networkId, inst.ctx.epoch)) {
+          inst.stop();
+          instances.delete(ik);
+        }
+      }
+      const bytes = encodeObservation(own);
+      const hash = observationHash(bytes);
+      const inst = new EpochConsensus(ctx, {
+        opts,
+        store,
+        log: log.child({ networkId: ctx.networkId.toString(), epoch: ctx.epoch.toString() }),
+        account,
+        verifyFraud: modules.verifyFraud,
+        agreementTopic: agTopic,
+        metrics,
+        onEquivocation: () => {},
+        publish: async (kind, data) => {
+          const topic = kind === "agreement" ? agTopic : obsTopic;
+          const envelope = p2p.seal(topic, data);
+          await p2p.publishSealed(topic, envelope);
+          return envelope;
+        },
+      });
+      instances.set(k, inst);
+      store.saveObservation({
+        networkId: ctx.networkId,
+        epoch: ctx.epoch,
+        observer: own.observer,
+        hash,
+        peerId: p2p.peerId,
+        bytes,
+        envelope: p2p.seal(obsTopic, bytes),
+      });
+      perObserver.set(`${k}:${p2p.peerId}`, new Set([hash]));
+      await inst.start(bytes);
+      for (const msg of buffered.get(k) ?? []) await inst.onMessage(msg).catch(() => {});
+      buffered.delete(k);
+      return inst.certificate;
+    },
+
+    equivocations: (filter) => store.getEquivocations(filter),
+
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const inst of instances.values()) inst.stop();
+      instances.clear();
+      buffered.clear();
+    },
+  };
+}

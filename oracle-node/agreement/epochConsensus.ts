@@ -1,0 +1,727 @@
+// One epoch's consensus: Tendermint-style rounds ("views") over the observation set, then a
+// ResultVote. The rules below are numbered as in docs/protocol.md; keep the two in step.
+import type { Logger } from "pino";
+import type { Address, Hex, LocalAccount } from "viem";
+import { type GossipMessage, openEnvelope } from "../p2p/index";
+import type { Store } from "../store/store";
+import { type ComputedResult, computeResult, observationsCommitment } from "./computeResult";
+import { AgreementError } from "./errors";
+import type { ProposalMsg, ResultVoteMsg, VoteStepMsg } from "./messages";
+import { decodeMessage, encodeMessage } from "./messages";
+import type { AgreementMetrics } from "./metrics";
+import { decodeObservation, observationHash } from "./observationCodec";
+import type { AgreementOptions } from "./options";
+import { recoverResultVoteSigner, signResultVote } from "./resultVote";
+import type {
+  EpochCertificate,
+  EpochContext,
+  EquivocationEvidence,
+  FraudEvidenceVerifier,
+  ObservationSet,
+  ResultVote,
+} from "./types";
+
+type Step = "propose" | "prevote" | "precommit";
+type Ref = { observer: Address; hash: Hex };
+const NIL = "nil";
+
+interface Tally {
+  /** signer -> [value, envelope] */
+  bySigner: Map<string, { value: string; envelope: Uint8Array }>;
+}
+
+export interface EpochDeps {
+  opts: AgreementOptions;
+  store: Store;
+  log: Logger;
+  account: LocalAccount;
+  verifyFraud: FraudEvidenceVerifier;
+  /** Seals (signs) and gossips; resolves with the signed envelope. */
+  publish(kind: "agreement" | "observations", data: Uint8Array): Promise<Uint8Array>;
+  agreementTopic: string;
+  metrics?: AgreementMetrics;
+  onEquivocation(e: EquivocationEvidence): void;
+}
+
+export class EpochConsensus {
+  readonly ctx: EpochContext;
+  readonly n: number;
+  readonly f: number;
+  readonly quorum: number;
+  private readonly oracles: Address[];
+  private readonly peerToSigner = new Map<string, string>();
+  private readonly me: string;
+
+  private readonly observations = new Map<string, Map<Hex, ObservationSet>>();
+  private readonly values = new Map<string, Ref[]>();
+  private readonly computed = new Map<string, ComputedResult | "invalid">();
+  private readonly computing = new Set<string>();
+  private readonly proposals = new Map<number, { msg: ProposalMsg; envelope: Uint8Array }>();
+  private readonly prevotes = new Map<number, Tally>();
+  private readonly precommits = new Map<number, Tally>();
+  private readonly sendersByView = new Map<number, Set<string>>();
+  private readonly votes = new Map<string, ResultVote>();
+
+  private view = 0;
+  private step: Step = "propose";
+  private lockedValue: string | null = null;
+  private lockedView = -1;
+  private validValue: string | null = null;
+  private validView = -1;
+  private decided: string | null = null;
+  private certified = false;
+  private quorumSince: number | undefined;
+  private readonly polkaDone = new Set<number>();
+  private readonly timersArmed = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private myMessages: {
+    proposal?: Uint8Array;
+    prevote?: Uint8Array;
+    precommit?: Uint8Array;
+    vote?: Uint8Array;
+  } = {};
+  private ownObservation: Uint8Array | undefined;
+  private evaluating = false;
+  private reevaluate = false;
+  private stopped = false;
+  private readonly startedAt = performance.now();
+  private readonly done = deferred<EpochCertificate>();
+
+  constructor(
+    ctx: EpochContext,
+    private readonly deps: EpochDeps,
+  ) {
+    this.ctx = ctx;
+    this.n = ctx.oracles.length;
+    this.f = Math.floor((this.n - 1) / 3);
+    this.quorum = 2 * this.f + 1;
+    this.oracles = ctx.oracles.map((o) => o.signer.toLowerCase() as Address).sort();
+    for (const o of ctx.oracles) this.peerToSigner.set(o.peerId, o.signer.toLowerCase());
+    this.me = deps.account.address.toLowerCase();
+    if (new Set(this.oracles).size !== this.n || this.n < 1)
+      throw new AgreementError("AGREEMENT_BAD_CONTEXT", "oracle set must be non-empty and unique");
+    if (!this.oracles.includes(this.me as Address))
+      throw new AgreementError("AGREEMENT_BAD_CONTEXT", "this node's signer is not in the oracle set", {
+        me: this.me,
+      });
+    this.done.promise.catch(() => {});
+  }
+
+  get certificate(): Promise<EpochCertificate> {
+    return this.done.promise;
+  }
+
+  signerOf(peerId: string): string | undefined {
+    return this.peerToSigner.get(peerId);
+  }
+
+  private get log(): Logger {
+    return this.deps.log;
+  }
+
+  private proposer(view: number): string {
+    return this.oracles[Number((this.ctx.epoch + BigInt(view)) % BigInt(this.n))]!;
+  }
+
+  /** Restores state from the store (restart) and starts. */
+  async start(ownBytes: Uint8Array): Promise<void> {
+    const { store } = this.deps;
+    const { networkId, epoch } = this.ctx;
+    const saved = store.getConsensusState(networkId, epoch);
+    if (saved) {
+      this.view = saved.view;
+      this.lockedValue = saved.lockedValue;
+      this.lockedView = saved.lockedView;
+      this.validValue = saved.validValue;
+      this.validView = saved.validView;
+      this.log.info({ view: this.view, locked: this.lockedValue }, "resuming epoch from store");
+    }
+    for (const o of store.getObservations(networkId, epoch))
+      this.addObservation(o.peerId, o.bytes, o.envelope, false);
+    this.ownObservation = ownBytes;
+    const decided = store.getSigningDecision(networkId, epoch, "result-vote", -1);
+    const result = store.getEpochResult(networkId, epoch);
+    if (decided && result && result.observationsCommitment === decided) {
+      // Already voted before a restart: re-sign the same result (RFC 6979: the same signature).
+      this.decided = decided;
+      for (const v of store.getVotes(networkId, epoch)) this.votes.set(v.signer.toLowerCase(), v);
+      const vote = await signResultVote(this.deps.account, this.ctx, result);
+      this.votes.set(this.me, vote);
+      this.myMessages.vote = encodeMessage(voteMsg(vote));
+      this.checkCertificate(result.resultRoot, result.observationsCommitment);
+    } else if (decided) {
+      this.decided = null;
+      this.pendingDecision = decided;
+    }
+    this.startView(this.view, true);
+    this.arm(`rebroadcast`, this.deps.opts.rebroadcastMs, () => this.rebroadcast(), true);
+    await this.deps
+      .publish("observations", ownBytes)
+      .catch((err) => this.log.warn({ err }, "publish observation"));
+    this.evaluate();
+  }
+
+  /** A decision recorded before a crash whose result row was not yet written: sign only that value. */
+  private pendingDecision: string | null = null;
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.done.reject(new AgreementError("AGREEMENT_STOPPED", "agreement stopped"));
+  }
+
+  // --- inputs ------------------------------------------------------------------------------------
+
+  /** An observation (already stored) from `peerId`; false if it does not belong to this epoch's oracles. */
+  addObservation(peerId: string, bytes: Uint8Array, envelope: Uint8Array, evaluate = true): boolean {
+    const signer = this.peerToSigner.get(peerId);
+    let o: ObservationSet;
+    try {
+      o = decodeObservation(bytes);
+    } catch {
+      return false;
+    }
+    if (!signer || o.observer.toLowerCase() !== signer) return false;
+    const hash = this.hashOf(bytes);
+    let byHash = this.observations.get(signer);
+    if (!byHash) {
+      byHash = new Map();
+      this.observations.set(signer, byHash);
+    }
+    if (!byHash.has(hash) && byHash.size > 0) {
+      const other = this.deps.store
+        .getObservations(this.ctx.networkId, this.ctx.epoch)
+        .find((s) => s.observer.toLowerCase() === signer && s.hash !== hash);
+      if (other) this.equivocation(signer as Address, "observation", other.envelope, envelope);
+    }
+    byHash.set(hash, o);
+    if (evaluate) this.evaluate();
+    return true;
+  }
+
+  private hashOf(bytes: Uint8Array): Hex {
+    return observationHashCache(bytes);
+  }
+
+  /** A verified gossip message on the agreement topic (signature and sender already checked). */
+  async onMessage(msg: GossipMessage): Promise<void> {
+    const signer = this.peerToSigner.get(msg.from);
+    if (!signer || this.stopped) return;
+    const m = decodeMessage(msg.data);
+    if (m.t === "proposal") this.onProposal(signer, m, msg.envelope);
+    else if (m.t === "vote") await this.onVote(signer, m);
+    else this.onStep(signer, m, msg.envelope);
+    this.evaluate();
+  }
+
+  private seen(view: number, signer: string): void {
+    let s = this.sendersByView.get(view);
+    if (!s) {
+      s = new Set();
+      this.sendersByView.set(view, s);
+    }
+    s.add(signer);
+  }
+
+  private onProposal(signer: string, m: ProposalMsg, envelope: Uint8Array): void {
+    if (signer !== this.proposer(m.view)) return;
+    const refs = m.observations as Ref[];
+    const id = observationsCommitment(refs);
+    const prev = this.proposals.get(m.view);
+    if (prev) {
+      if (observationsCommitment(prev.msg.observations as Ref[]) !== id || prev.msg.validView !== m.validView)
+        this.equivocation(signer as Address, "proposal", prev.envelope, envelope);
+      return;
+    }
+    // Justification prevotes are ordinary signed prevotes: take them in (late nodes learn the polka).
+    for (const b64 of m.justification) {
+      try {
+        const env = Buffer.from(b64, "base64");
+        const opened = openEnvelope(this.deps.agreementTopic, env);
+        const s = this.peerToSigner.get(opened.from);
+        const pv = decodeMessage(opened.payload);
+        if (s && pv.t === "prevote") this.onStep(s, pv, env);
+      } catch {
+        // A bad justification only means the proposal may not be justified; rule 3b checks counts.
+      }
+    }
+    this.values.set(id, refs);
+    this.proposals.set(m.view, { msg: m, envelope });
+    this.seen(m.view, signer);
+  }
+
+  private onStep(signer: string, m: VoteStepMsg, envelope: Uint8Array): void {
+    const tallies = m.t === "prevote" ? this.prevotes : this.precommits;
+    let t = tallies.get(m.view);
+    if (!t) {
+      t = { bySigner: new Map() };
+      tallies.set(m.view, t);
+    }
+    const value = m.value ?? NIL;
+    const prev = t.bySigner.get(signer);
+    if (prev) {
+      if (prev.value !== value) this.equivocation(signer as Address, m.t, prev.envelope, envelope);
+      return;
+    }
+    t.bySigner.set(signer, { value, envelope });
+    this.seen(m.view, signer);
+  }
+
+  private async onVote(signer: string, m: ResultVoteMsg): Promise<void> {
+    const vote: ResultVote = {
+      networkId: m.networkId,
+      epoch: m.epoch,
+      resultRoot: m.resultRoot as Hex,
+      observationsCommitment: m.observationsCommitment as Hex,
+      signer: signer as Address,
+      signature: m.signature as Hex,
+    };
+    const recovered = await recoverResultVoteSigner(this.ctx, vote, vote.signature).catch(() => undefined);
+    if (recovered?.toLowerCase() !== signer) return;
+    const prev = this.votes.get(signer);
+    if (prev) {
+      if (prev.resultRoot !== vote.resultRoot || prev.observationsCommitment !== vote.observationsCommitment)
+        this.equivocation(signer as Address, "result-vote", voteBytes(prev), voteBytes(vote));
+      return;
+    }
+    this.votes.set(signer, vote);
+    this.deps.store.saveVote(vote);
+    const mine = this.votes.get(this.me);
+    if (mine) this.checkCertificate(mine.resultRoot, mine.observationsCommitment);
+  }
+
+  private equivocation(
+    signer: Address,
+    kind: EquivocationEvidence["kind"],
+    first: Uint8Array,
+    second: Uint8Array,
+  ) {
+    const e: EquivocationEvidence = {
+      networkId: this.ctx.networkId,
+      epoch: this.ctx.epoch,
+      signer,
+      kind,
+      first,
+      second,
+    };
+    if (this.deps.store.saveEquivocation(e)) {
+      this.log.warn({ signer, kind }, "equivocation");
+      this.deps.metrics?.equivocations.inc({ kind });
+      this.deps.onEquivocation(e);
+    }
+  }
+
+  // --- the state machine ---------------------------------------------------------------------------
+
+  private startView(view: number, resumed = false): void {
+    this.view = view;
+    this.step = "propose";
+    this.deps.metrics?.views.inc();
+    this.deps.metrics?.currentView.set(view);
+    if (!resumed) this.persist();
+    this.myMessages.proposal = undefined;
+    this.myMessages.prevote = undefined;
+    this.myMessages.precommit = undefined;
+    const { proposeTimeoutMs, timeoutDeltaMs } = this.deps.opts;
+    // Rule 8: nothing proposed in time -> prevote nil.
+    this.arm(`propose:${view}`, proposeTimeoutMs + view * timeoutDeltaMs, () => {
+      if (this.view === view && this.step === "propose") void this.sendStep("prevote", null);
+    });
+    this.log.debug({ view, proposer: this.proposer(view) }, "view started");
+  }
+
+  private persist(): void {
+    this.deps.store.saveConsensusState({
+      networkId: this.ctx.networkId,
+      epoch: this.ctx.epoch,
+      view: this.view,
+      lockedValue: this.lockedValue,
+      lockedView: this.lockedView,
+      validValue: this.validValue,
+      validView: this.validView,
+    });
+  }
+
+  private arm(key: string, ms: number, fn: () => void, repeat = false): void {
+    if (this.stopped || (!repeat && this.timersArmed.has(key))) return;
+    this.timersArmed.add(key);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.stopped) return;
+      fn();
+      if (repeat) {
+        this.timersArmed.delete(key);
+        this.arm(key, ms, fn, true);
+      }
+      this.evaluate();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  /** Validity of a value: 2f+1 distinct oracles' observations, all held locally, and a computable result. */
+  private validity(id: string): "valid" | "invalid" | "pending" {
+    const c = this.computed.get(id);
+    if (c) return c === "invalid" ? "invalid" : "valid";
+    const refs = this.values.get(id);
+    if (!refs) return "pending";
+    const observers = new Set(refs.map((r) => r.observer.toLowerCase()));
+    if (
+      observers.size !== refs.length ||
+      observers.size < this.quorum ||
+      ![...observers].every((o) => this.oracles.includes(o as Address))
+    ) {
+      this.computed.set(id, "invalid");
+      return "invalid";
+    }
+    const used: { observation: ObservationSet; hash: Hex }[] = [];
+    for (const r of refs) {
+      const o = this.observations.get(r.observer.toLowerCase())?.get(r.hash.toLowerCase() as Hex);
+      if (!o) return "pending"; // may still arrive by gossip; the propose timeout bounds the wait
+      used.push({ observation: o, hash: r.hash.toLowerCase() as Hex });
+    }
+    if (!this.computing.has(id)) {
+      this.computing.add(id);
+      computeResult(this.ctx, used, this.deps.verifyFraud)
+        .then((res) => this.computed.set(id, res.result.observationsCommitment === id ? res : "invalid"))
+        .catch((err) => {
+          this.log.warn({ err, id }, "value invalid");
+          this.computed.set(id, "invalid");
+        })
+        .finally(() => {
+          this.computing.delete(id);
+          this.evaluate();
+        });
+    }
+    return "pending";
+  }
+
+  private count(t: Tally | undefined, value?: string): number {
+    if (!t) return 0;
+    if (value === undefined) return t.bySigner.size;
+    let c = 0;
+    for (const v of t.bySigner.values()) if (v.value === value) c++;
+    return c;
+  }
+
+  private evaluate(): void {
+    if (this.stopped) return;
+    if (this.evaluating) {
+      this.reevaluate = true;
+      return;
+    }
+    this.evaluating = true;
+    try {
+      do {
+        this.reevaluate = false;
+        this.rules();
+      } while (this.reevaluate && !this.stopped);
+    } catch (err) {
+      this.log.error({ err }, "agreement rule failed");
+    } finally {
+      this.evaluating = false;
+    }
+  }
+
+  private rules(): void {
+    const r = this.view;
+    const { stepTimeoutMs, timeoutDeltaMs, observationGraceMs } = this.deps.opts;
+
+    // Rule 1: 2f+1 precommits for a value in any view -> decide it (sign the ResultVote).
+    if (this.decided === null) {
+      for (const [view, t] of this.precommits) {
+        const counts = new Map<string, number>();
+        for (const { value } of t.bySigner.values()) counts.set(value, (counts.get(value) ?? 0) + 1);
+        for (const [value, c] of counts) {
+          if (value === NIL || c < this.quorum) continue;
+          if (this.validity(value) === "valid") {
+            void this.decide(value, view);
+            return;
+          }
+        }
+      }
+    }
+
+    // Rule 2: f+1 oracles already in a higher view -> jump there.
+    for (const [view, senders] of this.sendersByView) {
+      if (view > r && senders.size >= this.f + 1) {
+        this.startView(view);
+        this.reevaluate = true;
+        return;
+      }
+    }
+
+    // Rule 3: the view's leader proposes.
+    if (this.proposer(r) === this.me && !this.proposals.has(r) && !this.myMessages.proposal) {
+      if (this.validValue !== null && this.values.has(this.validValue)) {
+        void this.propose(this.validValue, this.validView);
+      } else if (this.validValue === null) {
+        const ready = this.readyObservations();
+        if (ready.length >= this.quorum) {
+          this.quorumSince ??= Date.now();
+          const waited = Date.now() - this.quorumSince;
+          if (ready.length === this.n || waited >= observationGraceMs) {
+            const refs = ready.slice(0, this.n);
+            const id = observationsCommitment(refs);
+            this.values.set(id, refs);
+            void this.propose(id, -1);
+          } else this.arm(`grace:${r}`, observationGraceMs - waited + 1, () => {});
+        }
+      }
+    }
+
+    const proposal = this.proposals.get(r);
+    const pid = proposal ? observationsCommitment(proposal.msg.observations as Ref[]) : undefined;
+
+    // Rules 4 and 5: prevote on the proposal.
+    if (this.step === "propose" && proposal && pid) {
+      const vr = proposal.msg.validView;
+      const v = this.validity(pid);
+      if (vr === -1) {
+        if (v !== "pending") {
+          const ok = v === "valid" && (this.lockedView === -1 || this.lockedValue === pid);
+          void this.sendStep("prevote", ok ? pid : null);
+        }
+      } else if (vr < r && this.count(this.prevotes.get(vr), pid) >= this.quorum) {
+        if (v !== "pending") {
+          const ok = v === "valid" && (this.lockedView <= vr || this.lockedValue === pid);
+          void this.sendStep("prevote", ok ? pid : null);
+        }
+      }
+    }
+
+    const pv = this.prevotes.get(r);
+    // Rule 6: any 2f+1 prevotes -> prevote timeout.
+    if (this.step === "prevote" && this.count(pv) >= this.quorum)
+      this.arm(`prevote:${r}`, stepTimeoutMs + r * timeoutDeltaMs, () => {
+        if (this.view === r && this.step === "prevote") void this.sendStep("precommit", null);
+      });
+
+    // Rule 7: a polka (2f+1 prevotes for the proposal) -> lock and precommit.
+    if (
+      proposal &&
+      pid &&
+      this.step !== "propose" &&
+      !this.polkaDone.has(r) &&
+      this.count(pv, pid) >= this.quorum
+    ) {
+      if (this.validity(pid) === "valid") {
+        this.polkaDone.add(r);
+        if (this.step === "prevote") {
+          this.lockedValue = pid;
+          this.lockedView = r;
+        }
+        this.validValue = pid;
+        this.validView = r;
+        this.persist(); // the lock is durable before the precommit exists
+        if (this.step === "prevote") void this.sendStep("precommit", pid);
+      }
+    }
+
+    // Rule 8b: 2f+1 nil prevotes -> precommit nil.
+    if (this.step === "prevote" && this.count(pv, NIL) >= this.quorum) void this.sendStep("precommit", null);
+
+    // Rule 9: any 2f+1 precommits -> after the precommit timeout, next view.
+    if (this.count(this.precommits.get(r)) >= this.quorum && this.decided === null)
+      this.arm(`precommit:${r}`, stepTimeoutMs + r * timeoutDeltaMs, () => {
+        if (this.view === r && this.decided === null) this.startView(r + 1);
+      });
+  }
+
+  /** Observations usable for a fresh proposal: one per oracle (lowest hash if it equivocated), by signer. */
+  private readyObservations(): Ref[] {
+    const refs: Ref[] = [];
+    for (const signer of this.oracles) {
+      const byHash = this.observations.get(signer);
+      if (!byHash || byHash.size === 0) continue;
+      const hash = [...byHash.keys()].sort()[0]!;
+      refs.push({ observer: signer, hash });
+    }
+    return refs;
+  }
+
+  private async propose(id: string, validView: number): Promise<void> {
+    const r = this.view;
+    const recorded = this.deps.store.recordSigningDecision({
+      networkId: this.ctx.networkId,
+      epoch: this.ctx.epoch,
+      kind: "proposal",
+      view: r,
+      value: id,
+    });
+    const value = recorded;
+    const refs = this.values.get(value);
+    if (!refs) return; // proposed something else before a restart and lost its refs: stay silent this view
+    const justification =
+      validView >= 0
+        ? [...(this.prevotes.get(validView)?.bySigner.values() ?? [])]
+            .filter((p) => p.value === value && p.envelope.length > 0)
+            .map((p) => Buffer.from(p.envelope).toString("base64"))
+        : [];
+    const msg: ProposalMsg = {
+      t: "proposal",
+      networkId: this.ctx.networkId,
+      epoch: this.ctx.epoch,
+      view: r,
+      validView,
+      observations: refs,
+      justification,
+    };
+    const bytes = encodeMessage(msg);
+    this.myMessages.proposal = bytes;
+    this.proposals.set(r, { msg, envelope: new Uint8Array() });
+    this.seen(r, this.me);
+    this.log.debug({ view: r, value, validView }, "proposing");
+    await this.deps.publish("agreement", bytes).catch((err) => this.log.warn({ err }, "publish proposal"));
+    this.evaluate();
+  }
+
+  private async sendStep(kind: "prevote" | "precommit", value: string | null): Promise<void> {
+    const r = this.view;
+    // The decision is on disk before the message exists; after a restart we repeat what is recorded.
+    const recorded = this.deps.store.recordSigningDecision({
+      networkId: this.ctx.networkId,
+      epoch: this.ctx.epoch,
+      kind,
+      view: r,
+      value: value ?? NIL,
+    });
+    this.step = kind;
+    const msg: VoteStepMsg = {
+      t: kind,
+      networkId: this.ctx.networkId,
+      epoch: this.ctx.epoch,
+      view: r,
+      value: recorded === NIL ? null : recorded,
+    };
+    const bytes = encodeMessage(msg);
+    this.myMessages[kind] = bytes;
+    const tallies = kind === "prevote" ? this.prevotes : this.precommits;
+    let t = tallies.get(r);
+    if (!t) {
+      t = { bySigner: new Map() };
+      tallies.set(r, t);
+    }
+    const entry: { value: string; envelope: Uint8Array } = { value: recorded, envelope: new Uint8Array() };
+    t.bySigner.set(this.me, entry);
+    this.seen(r, this.me);
+    // Keep our own signed envelope: it is part of the justification when we re-propose later.
+    entry.envelope = await this.deps.publish("agreement", bytes).catch((err) => {
+      this.log.warn({ err }, `publish ${kind}`);
+      return new Uint8Array();
+    });
+    this.evaluate();
+  }
+
+  private async decide(id: string, view: number): Promise<void> {
+    if (this.decided !== null) return;
+    if (this.pendingDecision !== null && this.pendingDecision !== id) {
+      this.log.error({ id, recorded: this.pendingDecision }, "refusing to vote for a second result");
+      return;
+    }
+    const computed = this.computed.get(id);
+    if (!computed || computed === "invalid") return;
+    const { store } = this.deps;
+    const { networkId, epoch } = this.ctx;
+    const existing = store.getSigningDecision(networkId, epoch, "result-vote", -1);
+    if (existing !== undefined && existing !== id) {
+      this.log.error({ id, recorded: existing }, "refusing to vote for a second result");
+      return;
+    }
+    this.decided = id;
+    store.saveResult(computed.result, computed.tree);
+    const recorded = store.recordSigningDecision({
+      networkId,
+      epoch,
+      kind: "result-vote",
+      view: -1,
+      value: id,
+    });
+    if (recorded !== id) {
+      this.decided = null;
+      throw new AgreementError("AGREEMENT_SIGNING_CONFLICT", "a different result vote is on record", {
+        id,
+        recorded,
+      });
+    }
+    const vote = await signResultVote(this.deps.account, this.ctx, computed.result);
+    store.saveVote(vote);
+    this.votes.set(this.me, vote);
+    this.myMessages.vote = encodeMessage(voteMsg(vote));
+    this.log.info({ view, root: vote.resultRoot, commitment: id }, "decided; result vote signed");
+    await this.deps
+      .publish("agreement", this.myMessages.vote)
+      .catch((err) => this.log.warn({ err }, "publish vote"));
+    this.checkCertificate(vote.resultRoot, vote.observationsCommitment);
+  }
+
+  private checkCertificate(root: Hex, commitment: Hex): void {
+    if (this.certified) return;
+    const votes = [...this.votes.values()].filter(
+      (v) => v.resultRoot === root && v.observationsCommitment === commitment,
+    );
+    if (votes.length < this.quorum) return;
+    this.certified = true;
+    const { store } = this.deps;
+    store.markCertified(this.ctx.networkId, this.ctx.epoch);
+    const stored = store.getEpochResult(this.ctx.networkId, this.ctx.epoch);
+    const computed = this.computed.get(commitment);
+    this.deps.metrics?.epochSeconds.observe((performance.now() - this.startedAt) / 1000);
+    if (computed && computed !== "invalid") this.done.resolve({ result: computed.result, votes });
+    else if (stored) {
+      // Restarted after voting: rebuild the certificate from the store (lines from the lines table).
+      this.done.resolve({
+        result: {
+          ...stored,
+          lines: store.getLines(this.ctx.networkId, this.ctx.epoch),
+        },
+        votes,
+      });
+    }
+  }
+
+  private rebroadcast(): void {
+    const m = this.myMessages;
+    for (const bytes of [m.proposal, m.prevote, m.precommit, m.vote])
+      if (bytes) void this.deps.publish("agreement", bytes).catch(() => {});
+    if (!this.decided && this.ownObservation)
+      void this.deps.publish("observations", this.ownObservation).catch(() => {});
+  }
+}
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+function voteMsg(v: ResultVote): ResultVoteMsg {
+  return {
+    t: "vote",
+    networkId: v.networkId,
+    epoch: v.epoch,
+    resultRoot: v.resultRoot,
+    observationsCommitment: v.observationsCommitment,
+    signature: v.signature,
+  };
+}
+
+function voteBytes(v: ResultVote): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x)),
+  );
+}
+
+const hashCache = new WeakMap<Uint8Array, Hex>();
+function observationHashCache(bytes: Uint8Array): Hex {
+  let h: Hex | undefined = hashCache.get(bytes);
+  if (!h) {
+    h = observationHash(bytes);
+    hashCache.set(bytes, h);
+  }
+  return h;
+}

@@ -1,0 +1,25 @@
+export { type ComputedResult, computeResult, observationsCommitment } from "./computeResult";
+export { createAgreement } from "./createAgreement";
+export { AgreementError, type AgreementErrorCode } from "./errors";
+export type { Agreement, AgreementModules } from "./interface";
+export { buildLinesTreeNodes, type LinesTreeNodes } from "./linesTree";
+export { decodeMessage, encodeMessage } from "./messages";
+export { decodeObservation, encodeObservation, observationHash } from "./observationCodec";
+export { type AgreementOptions, defaultAgreementOptions } from "./options";
+export { recoverResultVoteSigner, signResultVote } from "./resultVote";
+export type {
+  DeviceInfo,
+  DeviceLine,
+  DeviceObservation,
+  DeviceSlash,
+  EpochCertificate,
+  EpochContext,
+  EpochResult,
+  EquivocationEvidence,
+  FraudEvidenceVerifier,
+  FraudVerdict,
+  ObservationSet,
+  OracleInfo,
+  ResultVote,
+  SignedObservation,
+} from "./types";
