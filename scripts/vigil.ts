@@ -1,6 +1,7 @@
 // The `vigil` command line: each area contributes its own subcommands (node, device, bridge,
 // workflow, devnet); this file only assembles them. Run it as `npm run vigil -- <command>`.
 import { Command } from "commander";
+import { deviceCommand } from "../attestation/agent/cli";
 import { nodeCommand } from "../oracle-node/cli/index";
 import { devnetCommand } from "./devnet/command";
 
@@ -13,5 +14,6 @@ const program = new Command()
 // Subcommands are added here as the areas land, e.g. program.addCommand(nodeCommand()).
 program.addCommand(devnetCommand());
 program.addCommand(nodeCommand());
+program.addCommand(deviceCommand());
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,106 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parse, TomlError } from "smol-toml";
+import { z } from "zod";
+import { hexToBytes } from "../bytes";
+import { MAX_COMPUTE_CLASS, MAX_STORAGE_CHUNK_BYTES } from "../constants";
+import type { Capabilities } from "../messages/capabilities";
+
+const hex = (bytes: number) =>
+  z
+    .string()
+    .regex(new RegExp(`^(0x)?[0-9a-fA-F]{${bytes * 2}}$`), `expected ${bytes} bytes of hex`)
+    .transform((s) => hexToBytes(s.replace(/^0x/, "")));
+
+/** `vigil device run --config <file>`: a TOML file (snake_case keys), validated here once. */
+export const deviceConfigSchema = z
+  .object({
+    /** 32-byte Ed25519 secret seed, hex; or `secret_key_file` (a file holding it, relative to the config). */
+    secret_key: hex(32).optional(),
+    secret_key_file: z.string().optional(),
+    owner: hex(20),
+    /** Base URLs of the assigned nodes' device gateways, e.g. "http://127.0.0.1:8080/device". */
+    nodes: z.array(z.url()).min(1),
+    heartbeat_interval_ms: z.int().min(100).default(5_000),
+    poll_wait_ms: z.int().min(0).max(60_000).default(20_000),
+    log_level: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
+    capabilities: z
+      .object({
+        gpu_model: z.string().max(255).default(""),
+        gpu_memory_mib: z.int().min(0).max(0xffffffff).default(0),
+        storage_bytes: z.int().min(0).default(0),
+        bandwidth_class: z.int().min(0).max(15).default(0),
+        compute_class: z.int().min(0).max(MAX_COMPUTE_CLASS).default(0),
+      })
+      .prefault({}),
+    storage: z
+      .object({
+        chunks: z
+          .int()
+          .min(1)
+          .max(1 << 20),
+        chunk_bytes: z.int().min(1).max(MAX_STORAGE_CHUNK_BYTES),
+      })
+      .optional(),
+  })
+  .strict()
+  .refine((c) => (c.secret_key ? 1 : 0) + (c.secret_key_file ? 1 : 0) === 1, {
+    message: "set exactly one of secret_key and secret_key_file",
+  });
+
+export interface DeviceConfig {
+  secretKey: Uint8Array;
+  owner: Uint8Array;
+  nodes: string[];
+  heartbeatIntervalMs: number;
+  pollWaitMs: number;
+  logLevel: string;
+  capabilities: Capabilities;
+  storage?: { chunks: number; chunkBytes: number };
+}
+
+export class DeviceConfigError extends Error {
+  override readonly name = "DeviceConfigError";
+}
+
+/** Reads and validates a device config file; errors name the file and the offending key. */
+export function loadDeviceConfig(path: string): DeviceConfig {
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    const what =
+      e instanceof TomlError ? `invalid TOML: ${e.message}` : `cannot read: ${(e as Error).message}`;
+    throw new DeviceConfigError(`${path}: ${what}`);
+  }
+  const r = deviceConfigSchema.safeParse(raw);
+  if (!r.success)
+    throw new DeviceConfigError(
+      `${path}: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+    );
+  const c = r.data;
+  let secretKey = c.secret_key;
+  if (!secretKey) {
+    const file = resolve(dirname(path), c.secret_key_file!);
+    const text = readFileSync(file, "utf8").trim();
+    const k = hex(32).safeParse(text);
+    if (!k.success) throw new DeviceConfigError(`${file}: expected 32 bytes of hex`);
+    secretKey = k.data;
+  }
+  return {
+    secretKey,
+    owner: c.owner,
+    nodes: c.nodes,
+    heartbeatIntervalMs: c.heartbeat_interval_ms,
+    pollWaitMs: c.poll_wait_ms,
+    logLevel: c.log_level,
+    capabilities: {
+      gpuModel: c.capabilities.gpu_model,
+      gpuMemoryMiB: c.capabilities.gpu_memory_mib,
+      storageBytes: BigInt(c.capabilities.storage_bytes),
+      bandwidthClass: c.capabilities.bandwidth_class,
+      computeClass: c.capabilities.compute_class,
+    },
+    storage: c.storage && { chunks: c.storage.chunks, chunkBytes: c.storage.chunk_bytes },
+  };
+}
