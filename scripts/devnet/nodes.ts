@@ -1,0 +1,155 @@
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { initNode } from "../../oracle-node/cli/index";
+import { loadConfig } from "../../oracle-node/config/index";
+import type { EventLog } from "./events";
+import { freePort } from "./freePort";
+import type { NodeKeys } from "./nodeKeys";
+import type { ProcessSupervisor } from "./processes";
+
+const VIGIL_CLI = fileURLToPath(new URL("../vigil.ts", import.meta.url));
+
+export interface DevnetNode {
+  index: number;
+  keys: NodeKeys;
+  configPath: string;
+  apiUrl: string;
+  adminToken: string;
+  p2pAddr: string;
+}
+
+/**
+ * Writes each node's config with `vigil node init`'s own code (keys made by `prepareNodeKeys` are
+ * kept), on free loopback ports, every node bootstrapping from node 0.
+ */
+export async function configureNodes(opts: {
+  keys: readonly NodeKeys[];
+  nodesDir: string;
+  rpcUrl: string;
+  chainId: number;
+  deploymentFile: string;
+  networkId: bigint;
+}): Promise<DevnetNode[]> {
+  const ports = await Promise.all(
+    opts.keys.map(async () => ({ api: await freePort(), p2p: await freePort() })),
+  );
+  const addr = (i: number) => `/ip4/127.0.0.1/tcp/${ports[i]!.p2p}/p2p/${opts.keys[i]!.peerId}`;
+  const nodes: DevnetNode[] = [];
+  for (const [i, keys] of opts.keys.entries()) {
+    const dir = resolve(opts.nodesDir, `node-${i}`);
+    const result = await initNode({
+      dir,
+      dataDir: keys.dataDir,
+      networks: [opts.networkId],
+      apiPort: ports[i]!.api,
+      apiHost: "127.0.0.1",
+      p2pPort: ports[i]!.p2p,
+      bootstrap: i === 0 ? [] : [addr(0)],
+      rpcUrls: [opts.rpcUrl],
+      chainId: opts.chainId,
+      deploymentFile: opts.deploymentFile,
+      force: true,
+    });
+    const config = loadConfig({ path: result.configPath, env: {} });
+    nodes.push({
+      index: i,
+      keys,
+      configPath: result.configPath,
+      apiUrl: `http://127.0.0.1:${ports[i]!.api}`,
+      adminToken: config.api.adminToken,
+      p2pAddr: addr(i),
+    });
+  }
+  return nodes;
+}
+
+/** Starts each node as its own process: `vigil node start --config <file> --devnet`. */
+export function startNodeProcesses(
+  nodes: readonly DevnetNode[],
+  supervisor: ProcessSupervisor,
+  logsDir: string,
+) {
+  for (const n of nodes) {
+    supervisor.spawnTs(
+      `oracle node ${n.index}`,
+      VIGIL_CLI,
+      ["node", "start", "--config", n.configPath, "--devnet"],
+      join(logsDir, `node-${n.index}.log`),
+    );
+  }
+}
+
+interface PeerJson {
+  peerId?: string;
+  id?: string;
+}
+
+/** Reads a node's peers from its admin API (undefined while it is not answering). */
+async function readPeers(n: DevnetNode): Promise<string[] | undefined> {
+  try {
+    const res = await fetch(`${n.apiUrl}/admin/peers`, {
+      headers: { authorization: `Bearer ${n.adminToken}` },
+      signal: AbortSignal.timeout(2_000),
+    });
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as PeerJson[] | { peers?: PeerJson[] };
+    const list = Array.isArray(body) ? body : (body.peers ?? []);
+    return list.map((p) => p.peerId ?? p.id ?? String(p));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits until every node's API answers `/health`. */
+export async function waitForNodes(nodes: readonly DevnetNode[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const pending = new Set(nodes);
+  while (pending.size && Date.now() < deadline) {
+    for (const n of [...pending]) {
+      const ok = await fetch(`${n.apiUrl}/health`, { signal: AbortSignal.timeout(1_000) })
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ok) pending.delete(n);
+    }
+    if (pending.size) await sleep(250);
+  }
+  if (pending.size)
+    throw new Error(
+      `nodes ${[...pending].map((n) => n.index).join(", ")} did not answer /health in ${timeoutMs} ms`,
+    );
+}
+
+/**
+ * Follows each node's peers for the dashboard: emits a `node` event whenever a node's status or peer
+ * set changes. Returns the function that stops following.
+ */
+export function watchNodes(nodes: readonly DevnetNode[], log: EventLog, intervalMs = 2_000): () => void {
+  const last = new Map<number, string>();
+  let stopped = false;
+  const tick = async () => {
+    while (!stopped) {
+      for (const n of nodes) {
+        const peers = await readPeers(n);
+        const status = peers === undefined ? "down" : "up";
+        const key = `${status}:${(peers ?? []).sort().join(",")}`;
+        if (last.get(n.index) === key) continue;
+        last.set(n.index, key);
+        log.emit({
+          type: "node",
+          index: n.index,
+          signer: n.keys.signer,
+          peerId: n.keys.peerId,
+          api: n.apiUrl,
+          status,
+          peers: peers ?? [],
+        });
+      }
+      await sleep(intervalMs);
+    }
+  };
+  void tick();
+  return () => {
+    stopped = true;
+  };
+}
