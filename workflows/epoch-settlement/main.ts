@@ -1,0 +1,120 @@
+// Epoch settlement: on each tick the DON reads which epoch the settlement contract expects next,
+// every node fetches that epoch's agreed result from its own node API (node mode), the DON checks
+// that all of them got the same result (identical aggregation over the encoded report body),
+// signs a kind-1 report and writes it to the settlement contract through the forwarder.
+import {
+  bytesToHex,
+  type CronPayload,
+  consensusIdenticalAggregation,
+  cre,
+  encodeCallMsg,
+  getNetwork,
+  type HTTPSendRequester,
+  hexToBase64,
+  LATEST_BLOCK_NUMBER,
+  Runner,
+  type Runtime,
+  TxStatus,
+} from "@chainlink/cre-sdk";
+import { decodeFunctionResult, encodeFunctionData, type Hex, parseAbi, zeroAddress } from "viem";
+import { encodeEpochSettlementReport } from "../../contracts/reports";
+import { type Config, configSchema } from "./config";
+
+const settlementAbi = parseAbi(["function nextEpoch(uint64 networkId) view returns (uint64)"]);
+
+/** The node API's `EpochResult` JSON (bigints as decimal strings). */
+interface EpochResultJson {
+  networkId: string;
+  epoch: string;
+  resultRoot: Hex;
+  observationsCommitment: Hex;
+  deviceCount: number;
+  totalReward: string;
+  totalSlash: string;
+  slashes: { deviceId: Hex; amount: string; reason: number; evidenceHash: Hex }[];
+}
+
+/** What a node observes: the report body it would sign, or "" when its API has no result yet. */
+export const fetchEpochBody = (sendRequester: HTTPSendRequester, apiUrl: string, networkId: string, epoch: string): string => {
+  const url = `${apiUrl.replace(/\/$/, "")}/v1/networks/${networkId}/epochs/${epoch}`;
+  const response = sendRequester.sendRequest({ url, method: "GET" }).result();
+  if (response.statusCode === 404) return "";
+  if (response.statusCode !== 200) throw new Error(`node API answered ${response.statusCode} for ${url}`);
+  const r = JSON.parse(new TextDecoder().decode(response.body)) as EpochResultJson;
+  if (r.networkId !== networkId || r.epoch !== epoch) throw new Error(`node API returned epoch ${r.epoch} of network ${r.networkId}`);
+  return encodeEpochSettlementReport({
+    networkId: BigInt(r.networkId),
+    epoch: BigInt(r.epoch),
+    resultRoot: r.resultRoot,
+    observationsCommitment: r.observationsCommitment,
+    deviceCount: r.deviceCount,
+    totalReward: BigInt(r.totalReward),
+    totalSlash: BigInt(r.totalSlash),
+    slashes: r.slashes.map((s) => ({
+      deviceId: s.deviceId,
+      amount: BigInt(s.amount),
+      reason: s.reason,
+      evidenceHash: s.evidenceHash,
+    })),
+  });
+};
+
+const nodeApiUrl = (runtime: Runtime<Config>): string => {
+  try {
+    return runtime.getSecret({ id: "VIGIL_NODE_API_URL" }).result().value;
+  } catch {
+    return runtime.config.nodeApiUrl;
+  }
+};
+
+export const onTick = (runtime: Runtime<Config>, _payload: CronPayload): string => {
+  const { config } = runtime;
+  const network = getNetwork({ chainFamily: "evm", chainSelectorName: config.chainSelectorName });
+  if (!network) throw new Error(`unknown chain selector name ${config.chainSelectorName}`);
+  const evm = new cre.capabilities.EVMClient(network.chainSelector.selector);
+
+  const next = evm
+    .callContract(runtime, {
+      call: encodeCallMsg({
+        from: zeroAddress,
+        to: config.settlement as Hex,
+        data: encodeFunctionData({ abi: settlementAbi, functionName: "nextEpoch", args: [BigInt(config.networkId)] }),
+      }),
+      blockNumber: LATEST_BLOCK_NUMBER,
+    })
+    .result();
+  const epoch = decodeFunctionResult({ abi: settlementAbi, functionName: "nextEpoch", data: bytesToHex(next.data) }).toString();
+
+  const apiUrl = nodeApiUrl(runtime);
+  const http = new cre.capabilities.HTTPClient();
+  const body = http
+    .sendRequest(runtime, fetchEpochBody, consensusIdenticalAggregation<string>())(apiUrl, config.networkId, epoch)
+    .result();
+  if (body === "") {
+    runtime.log(`epoch ${epoch} of network ${config.networkId} has no agreed result yet`);
+    return `epoch ${epoch} not ready`;
+  }
+
+  const report = runtime
+    .report({ encodedPayload: hexToBase64(body), encoderName: "evm", signingAlgo: "ecdsa", hashingAlgo: "keccak256" })
+    .result();
+  const reply = evm
+    .writeReport(runtime, { receiver: config.settlement, report, gasConfig: { gasLimit: config.gasLimit } })
+    .result();
+  if (reply.txStatus !== TxStatus.SUCCESS) {
+    throw new Error(`settlement write failed (status ${reply.txStatus}): ${reply.errorMessage ?? "no message"}`);
+  }
+  const tx = reply.txHash ? bytesToHex(reply.txHash) : "simulated";
+  runtime.log(`settled epoch ${epoch} of network ${config.networkId} in ${tx}`);
+  return `settled epoch ${epoch} in ${tx}`;
+};
+
+export const initWorkflow = (config: Config) => {
+  const cron = new cre.capabilities.CronCapability();
+  return [cre.handler(cron.trigger({ schedule: config.schedule }), onTick)];
+};
+
+export async function main() {
+  const runner = await Runner.newRunner<Config>({ configSchema });
+  await runner.run(initWorkflow);
+}
