@@ -1,0 +1,111 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Hex } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Anvil, startAnvil } from "../scripts/devnet/anvil";
+import { type Deployed, deployChainFixture } from "../test/node/chainFixture";
+import { initNode } from "./cli/index";
+import { loadConfig } from "./config/index";
+import { startNode, type VigilNode } from "./node";
+
+let anvil: Anvil;
+let chain: Deployed;
+let networkId: bigint;
+const nodes: VigilNode[] = [];
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  anvil = await startAnvil();
+  chain = await deployChainFixture(anvil);
+  networkId = await chain.registerNetwork({ epochLength: 60, k: 2 });
+  for (let i = 1; i <= 6; i++)
+    await chain.registerDevice(networkId, `0x${String(i).padStart(64, "0")}` as Hex);
+});
+
+afterAll(async () => {
+  // Reverse order, like the node's own shutdown; anvil last.
+  for (const node of nodes.reverse()) await node.close();
+  await anvil?.stop();
+});
+
+describe("four oracle nodes in one process against anvil", () => {
+  it("init, register, start: they connect to each other and serve the API", async () => {
+    const dirs: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const dir = mkdtempSync(join(tmpdir(), `vigil-node${i}-`));
+      const init = await initNode({
+        dir,
+        networks: [networkId],
+        apiPort: 0,
+        p2pPort: 0,
+        rpcUrls: [anvil.rpcUrl],
+        chainId: anvil.chainId,
+      });
+      await chain.registerOperator(init.signer, init.peerId);
+      dirs.push(dir);
+    }
+    for (const [i, dir] of dirs.entries()) {
+      const config = loadConfig({
+        path: join(dir, "node.toml"),
+        env: {
+          VIGIL_LOG_LEVEL: "warn",
+          VIGIL_P2P_LISTEN: "/ip4/127.0.0.1/tcp/0",
+          // Each node dials the ones started before it, so the four form a full mesh.
+          VIGIL_P2P_BOOTSTRAP: nodes.flatMap((n) => n.p2p.addresses()).join(","),
+          VIGIL_CHAIN_SETTLEMENT: chain.settlement,
+          VIGIL_CHAIN_REGISTRY: chain.registry,
+          VIGIL_CHAIN_FORWARDER: chain.forwarder,
+          VIGIL_CHAIN_TOKEN: chain.token,
+        },
+      });
+      nodes.push(
+        await startNode(config, {
+          defaultMetrics: false,
+          pollingIntervalMs: 50,
+          heartbeatIntervalMs: 100,
+          logDestination: { write: () => {} },
+        }),
+      );
+      expect(nodes[i]!.api.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    }
+
+    await until(() => nodes.every((n) => n.p2p.peers().length === 3), "a full mesh of 4 nodes");
+
+    const token = (n: VigilNode) => ({ authorization: `Bearer ${n.config.api.adminToken}` });
+    for (const n of nodes) {
+      expect((await fetch(`${n.api.url}/health`)).status).toBe(200);
+      const ready = await (await fetch(`${n.api.url}/ready`)).json();
+      expect(ready).toEqual({ ready: true, checks: { chain: true, registered: true, peers: true } });
+      const status = (await (await fetch(`${n.api.url}/admin/status`, { headers: token(n) })).json()) as {
+        peerId: string;
+        signer: string;
+        peers: number;
+        networks: { networkId: string; assignedDevices: number }[];
+      };
+      expect(status).toMatchObject({ peerId: n.peerId, signer: n.signer, peers: 3 });
+      expect(status.networks[0]!.networkId).toBe(String(networkId));
+      expect(await (await fetch(`${n.api.url}/metrics`)).text()).toContain("vigil_chain_head_block");
+    }
+    // libp2p's own metrics share the node's registry. @libp2p/prometheus-metrics keeps one metric map
+    // per process, so with several nodes in one process only the first node's registry holds them.
+    expect(await (await fetch(`${nodes[0]!.api.url}/metrics`)).text()).toMatch(/libp2p_connection_manager/);
+
+    // Every node computes the same public assignment: 6 devices × k=2 spread over the 4 signers.
+    const views = await Promise.all(
+      nodes.map(async (n) => (await fetch(`${n.api.url}/assignment/${networkId}`)).json()),
+    );
+    for (const v of views) expect(v).toEqual(views[0]);
+    const view = views[0] as { devices: { nodes: string[] }[]; nodes: string[] };
+    expect(view.devices).toHaveLength(6);
+    for (const d of view.devices) expect(new Set(d.nodes).size).toBe(2);
+    expect(new Set(view.nodes)).toEqual(new Set(nodes.map((n) => n.signer)));
+  });
+});
