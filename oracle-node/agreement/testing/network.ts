@@ -1,0 +1,170 @@
+// Test and benchmark harness: real libp2p nodes on loopback, real SQLite stores, real agreement.
+// Not part of the node; tests, the kill -9 child and the `agreement` benchmark share it.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { GossipSub } from "@libp2p/gossipsub";
+import { pino } from "pino";
+import { type Address, type Hex, keccak256, type LocalAccount, numberToHex, toHex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { assignNetwork } from "../../assignment/index";
+import { createP2P, type P2P, PeerAllowList } from "../../p2p/index";
+import { Store } from "../../store/index";
+import { createAgreement } from "../createAgreement";
+import type { Agreement } from "../interface";
+import type { AgreementOptions } from "../options";
+import type { DeviceInfo, EpochContext, FraudEvidenceVerifier, ObservationSet } from "../types";
+
+export const silent = pino({ level: "silent" });
+
+export const testAccount = (i: number): LocalAccount => privateKeyToAccount(keccak256(toHex(`vigil-test-oracle-${i}`)));
+
+export const fastAgreement: Partial<AgreementOptions> = {
+  proposeTimeoutMs: 3_000,
+  stepTimeoutMs: 1_000,
+  timeoutDeltaMs: 1_000,
+  observationGraceMs: 300,
+  rebroadcastMs: 500,
+};
+
+export const p2pTestOptions = {
+  listen: ["/ip4/127.0.0.1/tcp/0"],
+  mdns: false,
+  namespace: "agreement-test",
+  heartbeatIntervalMs: 100,
+};
+
+/** Deterministic "true" behaviour of device i, which honest observers report. */
+export function truth(i: number): { uptimeBps: number; work: bigint } {
+  return { uptimeBps: 5_000 + ((i * 37) % 5_001), work: BigInt(100 + ((i * 13) % 900)) };
+}
+
+export function makeDevices(count: number): DeviceInfo[] {
+  return Array.from({ length: count }, (_, i) => ({
+    deviceId: numberToHex(BigInt(i) + 1n, { size: 32 }),
+    owner: numberToHex(0xa000n + BigInt(i % 50), { size: 20 }) as Address,
+    stake: 1_000n,
+  }));
+}
+
+export function makeContext(
+  params: { networkId?: bigint; epoch?: bigint; k: number; devices: DeviceInfo[] },
+  oracles: { signer: Address; peerId: string }[],
+): EpochContext {
+  const beacon = keccak256(toHex(`beacon-${params.epoch ?? 1n}`));
+  const assignment = assignNetwork({
+    beacon,
+    deviceIds: params.devices.map((d) => d.deviceId),
+    nodes: oracles.map((o) => o.signer),
+    k: params.k,
+  });
+  return {
+    networkId: params.networkId ?? 7n,
+    epoch: params.epoch ?? 1n,
+    chainId: 31337,
+    settlement: "0x00000000000000000000000000000000000051e7",
+    budget: 1_000_000_000_000_000_000n,
+    k: params.k,
+    oracles,
+    devices: params.devices,
+    assignment,
+  };
+}
+
+/** Honest observation of `signer`: the truth for each device it is assigned to. `lie` distorts it. */
+export function observe(ctx: EpochContext, signer: Address, lie = false): ObservationSet {
+  const me = signer.toLowerCase();
+  const devices = ctx.devices
+    .map((d, i) => ({ d, i }))
+    .filter(({ d }) => ctx.assignment.get(d.deviceId)?.some((a) => a.toLowerCase() === me))
+    .map(({ d, i }) => {
+      const t = truth(i);
+      return lie
+        ? { deviceId: d.deviceId, uptimeBps: 10_000, work: 1_000_000n }
+        : { deviceId: d.deviceId, uptimeBps: t.uptimeBps, work: t.work };
+    })
+    .sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
+  return { networkId: ctx.networkId, epoch: ctx.epoch, observer: signer, devices };
+}
+
+/** Accepts evidence bytes that start with "fraud" (stands in for the attestation library's verifier). */
+export const testVerifier: FraudEvidenceVerifier = (_id, verdict) =>
+  new TextDecoder().decode(verdict.evidence.subarray(0, 5)) === "fraud";
+
+export interface TestNode {
+  index: number;
+  account: LocalAccount;
+  p2p: P2P;
+  store: Store;
+  agreement: Agreement;
+  dataDir: string;
+}
+
+export interface TestNetwork {
+  nodes: TestNode[];
+  allow: PeerAllowList;
+  oracles: { signer: Address; peerId: string }[];
+  root: string;
+  stop(): Promise<void>;
+}
+
+export async function waitFor(cond: () => boolean, ms = 15_000, what = "condition"): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const pubsubOf = (p: P2P) => (p.libp2p as unknown as { services: { pubsub: GossipSub } }).services.pubsub;
+
+/** Starts n oracle nodes, fully meshed on loopback; `external` extra oracle identities (other processes). */
+export async function startTestNetwork(params: {
+  n: number;
+  agreement?: Partial<AgreementOptions>;
+  external?: { signer: Address; peerId: string }[];
+}): Promise<TestNetwork> {
+  const root = mkdtempSync(join(tmpdir(), "vigil-agreement-"));
+  const allow = new PeerAllowList();
+  const nodes: TestNode[] = [];
+  for (let i = 0; i < params.n; i++) {
+    const dataDir = join(root, `node${i}`);
+    const p2p = await createP2P(p2pTestOptions, { logger: silent, allowList: allow });
+    const store = Store.open({ dataDir });
+    const account = testAccount(i);
+    const agreement = createAgreement(
+      { ...fastAgreement, ...params.agreement },
+      { p2p, store, logger: silent, account, verifyFraud: testVerifier },
+    );
+    nodes.push({ index: i, account, p2p, store, agreement, dataDir });
+  }
+  const oracles = [
+    ...nodes.map((nd) => ({ signer: nd.account.address, peerId: nd.p2p.peerId })),
+    ...(params.external ?? []),
+  ];
+  allow.set(oracles.map((o) => o.peerId));
+  for (let i = 0; i < nodes.length; i++)
+    for (let j = i + 1; j < nodes.length; j++) await nodes[i]!.p2p.dial(nodes[j]!.p2p.addresses()[0]!);
+  const topic = nodes[0]!.p2p.topic("agreement");
+  await waitFor(
+    () => nodes.every((nd) => pubsubOf(nd.p2p).getSubscribers(topic).length >= nodes.length - 1),
+    15_000,
+    "gossip subscriptions",
+  );
+  return {
+    nodes,
+    allow,
+    oracles,
+    root,
+    async stop() {
+      for (const nd of [...nodes].reverse()) {
+        await nd.agreement.stop();
+        await nd.p2p.stop();
+        nd.store.close();
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export type { Hex };
