@@ -1,0 +1,709 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {VigilSettlement} from "../../src/VigilSettlement.sol";
+import {IClaimHook} from "../../src/interfaces/IClaimHook.sol";
+import {IVigilFeed} from "../../src/interfaces/IVigilFeed.sol";
+import {IVigilRegistry} from "../../src/interfaces/IVigilRegistry.sol";
+import {IVigilSettlement} from "../../src/interfaces/IVigilSettlement.sol";
+import {VigilFixture} from "./VigilFixture.sol";
+import {IReceiver} from "@chainlink/contracts/src/v0.8/keystone/interfaces/IReceiver.sol";
+import {IERC165} from "@openzeppelin/contracts@5.0.2/utils/introspection/IERC165.sol";
+import {Ownable} from "@openzeppelin/contracts@5.3.0/access/Ownable.sol";
+import {IERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/IERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts@5.3.0/utils/cryptography/ECDSA.sol";
+
+/// A claim hook that records what it got, like the CCIP bridge hook would before sending.
+contract RecordingHook is IClaimHook {
+    address public claimant;
+    uint256 public amount;
+    bytes public data;
+
+    function onVigilClaim(address claimant_, uint256 amount_, bytes calldata data_)
+        external
+        returns (bytes32)
+    {
+        claimant = claimant_;
+        amount = amount_;
+        data = data_;
+        return keccak256(data_);
+    }
+}
+
+/// A hook that tries to claim the same line again from inside the callback.
+contract ReentrantHook is IClaimHook {
+    VigilSettlement internal immutable settlement;
+    IVigilFeed.DeviceLine internal line;
+    bytes32[] internal proof;
+
+    constructor(VigilSettlement settlement_) {
+        settlement = settlement_;
+    }
+
+    function arm(IVigilFeed.DeviceLine memory line_, bytes32[] memory proof_) external {
+        line = line_;
+        proof = proof_;
+    }
+
+    function onVigilClaim(address, uint256, bytes calldata) external returns (bytes32) {
+        settlement.claim(line.networkId, line.epoch, line, proof);
+        return bytes32(0);
+    }
+}
+
+contract VigilSettlementTest is VigilFixture {
+    bytes32 internal constant DEVICE = keccak256("device-a");
+
+    // ================================================================
+    // Configuration
+    // ================================================================
+
+    function test_ConstructorWiring() public view {
+        assertEq(settlement.registry(), address(registry));
+        assertEq(settlement.token(), address(token));
+        assertEq(settlement.forwarder(), address(forwarder));
+        assertEq(settlement.treasury(), admin);
+        assertEq(settlement.reporterRewardBps(), REPORTER_BPS);
+        assertEq(settlement.owner(), admin);
+        IVigilSettlement.Workflow memory w = settlement.workflow(1);
+        assertEq(w.owner, workflowOwner);
+        assertEq(w.name, SETTLE_NAME);
+    }
+
+    function test_RevertIf_ConstructorZeroForwarder() public {
+        vm.expectRevert(IVigilSettlement.ZeroAddress.selector);
+        new VigilSettlement(registry, address(0), admin, 0);
+    }
+
+    function test_RevertIf_ConstructorBpsTooHigh() public {
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.InvalidBps.selector, 10_001));
+        new VigilSettlement(registry, address(forwarder), admin, 10_001);
+    }
+
+    function test_SupportsIReceiverAndERC165() public view {
+        assertTrue(settlement.supportsInterface(type(IReceiver).interfaceId));
+        assertTrue(settlement.supportsInterface(type(IERC165).interfaceId));
+        assertFalse(settlement.supportsInterface(0xffffffff));
+    }
+
+    function test_AdminSetters() public {
+        vm.startPrank(admin);
+        settlement.setForwarder(alice);
+        settlement.setTreasury(bob);
+        settlement.setReporterRewardBps(1_000);
+        settlement.setWorkflow(2, alice, bytes10("other"));
+        vm.stopPrank();
+        assertEq(settlement.forwarder(), alice);
+        assertEq(settlement.treasury(), bob);
+        assertEq(settlement.reporterRewardBps(), 1_000);
+        assertEq(settlement.workflow(2).owner, alice);
+    }
+
+    function test_RevertIf_SetterNotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        vm.prank(alice);
+        settlement.setForwarder(alice);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        vm.prank(alice);
+        settlement.setWorkflow(1, alice, bytes10("x"));
+    }
+
+    function test_RevertIf_SetterInvalidValues() public {
+        vm.startPrank(admin);
+        vm.expectRevert(IVigilSettlement.ZeroAddress.selector);
+        settlement.setForwarder(address(0));
+        vm.expectRevert(IVigilSettlement.ZeroAddress.selector);
+        settlement.setTreasury(address(0));
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.InvalidBps.selector, 10_001));
+        settlement.setReporterRewardBps(10_001);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.UnknownReportKind.selector, 3));
+        settlement.setWorkflow(3, alice, bytes10("x"));
+        vm.stopPrank();
+    }
+
+    // ================================================================
+    // Settlement
+    // ================================================================
+
+    function test_SettleStoresResultFundsAndChainsBeacon() public {
+        bytes32 beacon0 = settlement.beacon(networkId);
+        assertEq(beacon0, keccak256(abi.encode("vigil.beacon", networkId)));
+        (, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
+        bytes32 root = _root(leaves);
+
+        IVigilFeed.EpochResult memory r = settlement.epochResult(networkId, 0);
+        assertEq(r.resultRoot, root);
+        assertEq(r.observationsCommitment, keccak256(abi.encode("observations", uint64(0))));
+        assertEq(r.totalReward, 500e18);
+        assertEq(r.claimed, 0);
+        assertEq(r.deviceCount, 2);
+        assertEq(r.settledAt, block.timestamp);
+        assertEq(settlement.latestEpoch(networkId), 0);
+        assertEq(settlement.nextEpoch(networkId), 1);
+        assertEq(settlement.budgetOf(networkId), 10_000e18 - 500e18);
+        assertEq(settlement.beacon(networkId), keccak256(abi.encode(beacon0, root)));
+    }
+
+    function test_SettleEmitsEvent() public {
+        _warpPastEpoch(0);
+        IVigilSettlement.EpochSettlement memory s = _settlement(0, bytes32(uint256(1)), 10);
+        bytes32 next = keccak256(abi.encode(settlement.beacon(networkId), s.resultRoot));
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.EpochSettled(
+            networkId, 0, s.resultRoot, s.observationsCommitment, 2, 10, 0, next
+        );
+        _deliver(SETTLE_NAME, _settleBody(s));
+    }
+
+    function test_RevertIf_NotForwarder() public {
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.UnauthorizedForwarder.selector, alice));
+        vm.prank(alice);
+        settlement.onReport(_metadata(SETTLE_NAME, workflowOwner), _settleBody(_settlement(0, bytes32(0), 0)));
+    }
+
+    function test_RevertIf_MetadataTooShort() public {
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.InvalidMetadata.selector, 61));
+        vm.prank(address(forwarder));
+        settlement.onReport(new bytes(61), _settleBody(_settlement(0, bytes32(0), 0)));
+    }
+
+    function test_RevertIf_UnknownKind() public {
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.UnknownReportKind.selector, 9));
+        _deliver(SETTLE_NAME, abi.encode(uint8(9), bytes("")));
+    }
+
+    function test_RevertIf_WrongWorkflowOwner() public {
+        _warpPastEpoch(0);
+        vm.expectRevert(
+            abi.encodeWithSelector(IVigilSettlement.UnauthorizedWorkflow.selector, 1, alice, SETTLE_NAME)
+        );
+        vm.prank(address(forwarder));
+        settlement.onReport(_metadata(SETTLE_NAME, alice), _settleBody(_settlement(0, bytes32(0), 0)));
+    }
+
+    function test_RevertIf_WrongWorkflowName() public {
+        _warpPastEpoch(0);
+        // The fraud-slash workflow cannot send a settlement.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IVigilSettlement.UnauthorizedWorkflow.selector, 1, workflowOwner, SLASH_NAME
+            )
+        );
+        _deliver(SLASH_NAME, _settleBody(_settlement(0, bytes32(0), 0)));
+    }
+
+    function test_RevertIf_WorkflowUnset() public {
+        vm.prank(admin);
+        settlement.setWorkflow(1, address(0), bytes10(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IVigilSettlement.UnauthorizedWorkflow.selector, 1, address(0), bytes10(0))
+        );
+        vm.prank(address(forwarder));
+        settlement.onReport(_metadata(bytes10(0), address(0)), _settleBody(_settlement(0, bytes32(0), 0)));
+    }
+
+    function test_RevertIf_UnknownNetwork() public {
+        IVigilSettlement.EpochSettlement memory s = _settlement(0, bytes32(0), 0);
+        s.networkId = 99;
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.UnknownNetwork.selector, 99));
+        _deliver(SETTLE_NAME, _settleBody(s));
+    }
+
+    function test_RevertIf_EpochSettledTwice() public {
+        _settleTwo(0, 1, 1);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.EpochOutOfOrder.selector, networkId, 0, 1));
+        _deliver(SETTLE_NAME, _settleBody(_settlement(0, bytes32(uint256(5)), 0)));
+    }
+
+    function test_RevertIf_EpochSkipped() public {
+        _warpPastEpoch(1);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.EpochOutOfOrder.selector, networkId, 1, 0));
+        _deliver(SETTLE_NAME, _settleBody(_settlement(1, bytes32(0), 0)));
+    }
+
+    function test_RevertIf_EpochNotOver() public {
+        uint256 endsAt = block.timestamp + EPOCH_LENGTH;
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.EpochNotOver.selector, networkId, 0, endsAt));
+        _deliver(SETTLE_NAME, _settleBody(_settlement(0, bytes32(0), 0)));
+    }
+
+    function test_RevertIf_RewardAboveBudgetPerEpoch() public {
+        _warpPastEpoch(0);
+        uint256 tooMuch = uint256(BUDGET_PER_EPOCH) + 1;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IVigilSettlement.RewardExceedsBudgetPerEpoch.selector, tooMuch, BUDGET_PER_EPOCH
+            )
+        );
+        _deliver(SETTLE_NAME, _settleBody(_settlement(0, bytes32(0), tooMuch)));
+    }
+
+    function test_RevertIf_BudgetNotDeposited() public {
+        vm.prank(networkOwner);
+        settlement.withdrawBudget(networkId, 10_000e18 - 5, networkOwner);
+        _warpPastEpoch(0);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.InsufficientBudget.selector, networkId, 6, 5));
+        _deliver(SETTLE_NAME, _settleBody(_settlement(0, bytes32(0), 6)));
+    }
+
+    function test_SettleAppliesSlashesOnceAndRefillsBudget() public {
+        _registerDevice(DEVICE, alice);
+        IVigilSettlement.EpochSettlement memory s = _settlement(0, bytes32(uint256(1)), 100);
+        s.slashes = new IVigilSettlement.DeviceSlash[](3);
+        s.slashes[0] = IVigilSettlement.DeviceSlash(DEVICE, 4e18, 1, keccak256("evidence-1"));
+        // Same evidence again: skipped.
+        s.slashes[1] = IVigilSettlement.DeviceSlash(DEVICE, 4e18, 1, keccak256("evidence-1"));
+        // Unknown device: skipped, nothing taken.
+        s.slashes[2] = IVigilSettlement.DeviceSlash(keccak256("nobody"), 4e18, 1, keccak256("evidence-2"));
+        s.totalSlash = 12e18;
+        _warpPastEpoch(0);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.DeviceSlashApplied(networkId, 0, DEVICE, 4e18, 1, keccak256("evidence-1"));
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.DeviceSlashSkipped(networkId, DEVICE, keccak256("evidence-1"), true);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.DeviceSlashSkipped(
+            networkId, keccak256("nobody"), keccak256("evidence-2"), false
+        );
+        _deliver(SETTLE_NAME, _settleBody(s));
+
+        assertEq(registry.getDevice(DEVICE).stake, STAKE_PER_DEVICE - 4e18);
+        assertEq(registry.getDevice(DEVICE).slashed, 4e18);
+        assertEq(settlement.budgetOf(networkId), 10_000e18 - 100 + 4e18);
+        assertTrue(settlement.isEvidenceApplied(keccak256("evidence-1")));
+        assertFalse(settlement.isEvidenceApplied(keccak256("evidence-2")));
+        assertEq(settlement.epochResult(networkId, 0).totalSlash, 12e18);
+    }
+
+    function test_FraudSlashReportAppliesOnceThenSettlementSkips() public {
+        _registerDevice(DEVICE, alice);
+        IVigilSettlement.DeviceSlash memory slash =
+            IVigilSettlement.DeviceSlash(DEVICE, 50e18, 2, keccak256("ev"));
+        _deliver(SLASH_NAME, _slashBody(0, slash, networkId));
+        // Clamped to the stake.
+        assertEq(registry.getDevice(DEVICE).stake, 0);
+        assertEq(registry.getDevice(DEVICE).slashed, STAKE_PER_DEVICE);
+        assertEq(settlement.budgetOf(networkId), 10_000e18 + STAKE_PER_DEVICE);
+
+        // The same evidence in the epoch settlement does not slash twice.
+        IVigilSettlement.EpochSettlement memory s = _settlement(0, bytes32(uint256(1)), 0);
+        s.slashes = new IVigilSettlement.DeviceSlash[](1);
+        s.slashes[0] = slash;
+        _warpPastEpoch(0);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.DeviceSlashSkipped(networkId, DEVICE, keccak256("ev"), true);
+        _deliver(SETTLE_NAME, _settleBody(s));
+    }
+
+    function test_FraudSlashOfOtherNetworkDeviceIsSkipped() public {
+        _registerDevice(DEVICE, alice);
+        vm.prank(networkOwner);
+        uint64 other = registry.registerNetwork(_params());
+        IVigilSettlement.DeviceSlash memory slash =
+            IVigilSettlement.DeviceSlash(DEVICE, 1e18, 2, keccak256("ev"));
+        _deliver(SLASH_NAME, _slashBody(0, slash, other));
+        assertEq(registry.getDevice(DEVICE).stake, STAKE_PER_DEVICE);
+        assertFalse(settlement.isEvidenceApplied(keccak256("ev")));
+    }
+
+    function test_RevertIf_FraudSlashUnknownNetwork() public {
+        IVigilSettlement.DeviceSlash memory slash =
+            IVigilSettlement.DeviceSlash(DEVICE, 1, 2, keccak256("ev"));
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.UnknownNetwork.selector, 42));
+        _deliver(SLASH_NAME, _slashBody(0, slash, 42));
+    }
+
+    function test_RevertIf_FraudSlashFromSettlementWorkflow() public {
+        IVigilSettlement.DeviceSlash memory slash =
+            IVigilSettlement.DeviceSlash(DEVICE, 1, 2, keccak256("ev"));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IVigilSettlement.UnauthorizedWorkflow.selector, 2, workflowOwner, SETTLE_NAME
+            )
+        );
+        _deliver(SETTLE_NAME, _slashBody(0, slash, networkId));
+    }
+
+    // ================================================================
+    // Feed views
+    // ================================================================
+
+    function test_RevertIf_LatestEpochNoneSettled() public {
+        vm.expectRevert(abi.encodeWithSelector(IVigilFeed.NoEpochSettled.selector, networkId));
+        settlement.latestEpoch(networkId);
+    }
+
+    function test_RevertIf_EpochResultNotSettled() public {
+        vm.expectRevert(abi.encodeWithSelector(IVigilFeed.EpochNotSettled.selector, networkId, 3));
+        settlement.epochResult(networkId, 3);
+    }
+
+    function test_VerifyLine() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 3, 4);
+        bytes32[] memory proof = _proof(leaves, 0);
+        assertTrue(settlement.verifyLine(networkId, 0, lines[0], proof));
+        assertEq(settlement.lineLeaf(lines[0]), leaves[0]);
+        // Wrong proof, tampered line, wrong epoch, unsettled epoch.
+        assertFalse(settlement.verifyLine(networkId, 0, lines[1], proof));
+        lines[0].reward += 1;
+        assertFalse(settlement.verifyLine(networkId, 0, lines[0], proof));
+        lines[0].reward -= 1;
+        assertFalse(settlement.verifyLine(networkId, 1, lines[0], proof));
+        lines[0].epoch = 1;
+        assertFalse(settlement.verifyLine(networkId, 1, lines[0], proof));
+    }
+
+    // ================================================================
+    // Budget
+    // ================================================================
+
+    function test_DepositAndWithdrawBudget() public {
+        _mint(alice, 5e18);
+        vm.startPrank(alice);
+        token.approve(address(settlement), 5e18);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.BudgetDeposited(networkId, alice, 5e18, 10_005e18);
+        settlement.depositBudget(networkId, 5e18);
+        vm.stopPrank();
+        vm.prank(networkOwner);
+        settlement.withdrawBudget(networkId, 5e18, bob);
+        assertEq(token.balanceOf(bob), 5e18);
+        assertEq(settlement.budgetOf(networkId), 10_000e18);
+    }
+
+    function test_RevertIf_DepositInvalid() public {
+        vm.expectRevert(IVigilSettlement.ZeroAmount.selector);
+        settlement.depositBudget(networkId, 0);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.UnknownNetwork.selector, 77));
+        settlement.depositBudget(77, 1);
+    }
+
+    function test_RevertIf_WithdrawInvalid() public {
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.NotNetworkOwner.selector, networkId, alice));
+        vm.prank(alice);
+        settlement.withdrawBudget(networkId, 1, alice);
+        vm.startPrank(networkOwner);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.UnknownNetwork.selector, 77));
+        settlement.withdrawBudget(77, 1, alice);
+        vm.expectRevert(IVigilSettlement.ZeroAddress.selector);
+        settlement.withdrawBudget(networkId, 1, address(0));
+        vm.expectRevert(IVigilSettlement.ZeroAmount.selector);
+        settlement.withdrawBudget(networkId, 0, alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IVigilSettlement.InsufficientBudget.selector, networkId, 10_001e18, 10_000e18
+            )
+        );
+        settlement.withdrawBudget(networkId, 10_001e18, alice);
+        vm.stopPrank();
+    }
+
+    // ================================================================
+    // Claims
+    // ================================================================
+
+    function test_ClaimPaysOwnerOnce() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
+        bytes32[] memory proof = _proof(leaves, 0);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.Claimed(networkId, 0, lines[0].deviceId, alice, alice, 300e18);
+        vm.prank(bob); // anyone may relay a claim; the owner is paid
+        settlement.claim(networkId, 0, lines[0], proof);
+        assertEq(token.balanceOf(alice), 300e18);
+        assertTrue(settlement.isClaimed(networkId, 0, lines[0].deviceId));
+        assertEq(settlement.epochResult(networkId, 0).claimed, 300e18);
+
+        vm.expectRevert(
+            abi.encodeWithSelector(IVigilSettlement.AlreadyClaimed.selector, networkId, 0, lines[0].deviceId)
+        );
+        settlement.claim(networkId, 0, lines[0], proof);
+    }
+
+    function test_ClaimToReceiver() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
+        vm.prank(bob);
+        settlement.claimTo(networkId, 0, lines[1], _proof(leaves, 1), alice);
+        assertEq(token.balanceOf(alice), 200e18);
+        assertEq(token.balanceOf(bob), 0);
+    }
+
+    function test_RevertIf_ClaimToNotOwner() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.NotLineOwner.selector, bob, alice));
+        vm.prank(alice);
+        settlement.claimTo(networkId, 0, lines[1], _proof(leaves, 1), alice);
+    }
+
+    function test_RevertIf_ClaimToZeroReceiver() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
+        vm.expectRevert(IVigilSettlement.ZeroAddress.selector);
+        vm.prank(bob);
+        settlement.claimTo(networkId, 0, lines[1], _proof(leaves, 1), address(0));
+    }
+
+    function test_RevertIf_ClaimInvalidProof() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
+        lines[0].reward = 400e18;
+        vm.expectRevert(
+            abi.encodeWithSelector(IVigilSettlement.InvalidProof.selector, networkId, 0, lines[0].deviceId)
+        );
+        settlement.claim(networkId, 0, lines[0], _proof(leaves, 0));
+    }
+
+    function test_RevertIf_ClaimLineMismatch() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.LineMismatch.selector, networkId, 0));
+        settlement.claim(networkId, 1, lines[0], _proof(leaves, 0));
+    }
+
+    function test_RevertIf_ClaimUnsettledEpoch() public {
+        IVigilFeed.DeviceLine memory line = _line(0, DEVICE, alice, 1);
+        vm.expectRevert(abi.encodeWithSelector(IVigilFeed.EpochNotSettled.selector, networkId, 0));
+        settlement.claim(networkId, 0, line, new bytes32[](0));
+    }
+
+    function test_RevertIf_ClaimZeroReward() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 0, 200e18);
+        vm.expectRevert(
+            abi.encodeWithSelector(IVigilSettlement.NothingToClaim.selector, networkId, 0, lines[0].deviceId)
+        );
+        settlement.claim(networkId, 0, lines[0], _proof(leaves, 0));
+    }
+
+    function test_RevertIf_ClaimExceedsFunded() public {
+        // A (faulty) root whose lines add up to more than the funded total cannot pay out more than funded.
+        IVigilFeed.DeviceLine[] memory lines = new IVigilFeed.DeviceLine[](2);
+        lines[0] = _line(0, keccak256("device-a"), alice, 300);
+        lines[1] = _line(0, keccak256("device-b"), bob, 300);
+        bytes32[] memory leaves = new bytes32[](2);
+        leaves[0] = _leaf(lines[0]);
+        leaves[1] = _leaf(lines[1]);
+        _warpPastEpoch(0);
+        _deliver(SETTLE_NAME, _settleBody(_settlement(0, _root(leaves), 500)));
+        settlement.claim(networkId, 0, lines[0], _proof(leaves, 0));
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.ClaimExceedsFunded.selector, 600, 500));
+        settlement.claim(networkId, 0, lines[1], _proof(leaves, 1));
+    }
+
+    function test_ClaimAndCallPaysHookAndCallsIt() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
+        RecordingHook hook = new RecordingHook();
+        bytes memory data = abi.encode(uint64(16015286601757825753), bob);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.ClaimHookCalled(address(hook), keccak256(data));
+        vm.prank(alice);
+        bytes32 ref = settlement.claimAndCall(networkId, 0, lines[0], _proof(leaves, 0), address(hook), data);
+        assertEq(ref, keccak256(data));
+        assertEq(token.balanceOf(address(hook)), 300e18);
+        assertEq(hook.claimant(), alice);
+        assertEq(hook.amount(), 300e18);
+        assertEq(hook.data(), data);
+    }
+
+    function test_RevertIf_ClaimAndCallNotOwner() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
+        RecordingHook hook = new RecordingHook();
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.NotLineOwner.selector, alice, bob));
+        vm.prank(bob);
+        settlement.claimAndCall(networkId, 0, lines[0], _proof(leaves, 0), address(hook), "");
+    }
+
+    function test_RevertIf_ClaimAndCallZeroHook() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
+        vm.expectRevert(IVigilSettlement.ZeroAddress.selector);
+        vm.prank(alice);
+        settlement.claimAndCall(networkId, 0, lines[0], _proof(leaves, 0), address(0), "");
+    }
+
+    function test_RevertIf_ClaimAndCallHookReenters() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
+        ReentrantHook hook = new ReentrantHook(settlement);
+        hook.arm(lines[1], _proof(leaves, 1));
+        vm.expectRevert(bytes4(keccak256("ReentrancyGuardReentrantCall()")));
+        vm.prank(alice);
+        settlement.claimAndCall(networkId, 0, lines[0], _proof(leaves, 0), address(hook), "");
+    }
+
+    function testFuzz_ClaimPaysExactlyTheLineReward(uint256 rewardA, uint256 rewardB, address receiver)
+        public
+    {
+        rewardA = bound(rewardA, 1, BUDGET_PER_EPOCH / 2);
+        rewardB = bound(rewardB, 1, BUDGET_PER_EPOCH / 2);
+        vm.assume(receiver != address(0) && receiver != address(settlement) && receiver != alice);
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, rewardA, rewardB);
+        uint256 before = token.balanceOf(receiver);
+        vm.prank(alice);
+        settlement.claimTo(networkId, 0, lines[0], _proof(leaves, 0), receiver);
+        assertEq(token.balanceOf(receiver) - before, rewardA);
+        settlement.claim(networkId, 0, lines[1], _proof(leaves, 1));
+        assertEq(settlement.epochResult(networkId, 0).claimed, rewardA + rewardB);
+    }
+
+    function testFuzz_SettleSequenceChainsBeacons(uint8 epochs, bytes32 seed) public {
+        epochs = uint8(bound(epochs, 1, 8));
+        bytes32 b = settlement.beacon(networkId);
+        for (uint64 e = 0; e < epochs; ++e) {
+            bytes32 root = keccak256(abi.encode(seed, e));
+            _warpPastEpoch(e);
+            _deliver(SETTLE_NAME, _settleBody(_settlement(e, root, 1)));
+            b = keccak256(abi.encode(b, root));
+            assertEq(settlement.beacon(networkId), b);
+        }
+        assertEq(settlement.latestEpoch(networkId), epochs - 1);
+        assertEq(settlement.budgetOf(networkId), 10_000e18 - epochs);
+    }
+
+    // ================================================================
+    // Oracle equivocation
+    // ================================================================
+
+    function _vote(bytes32 root) internal view returns (IVigilSettlement.ResultVote memory) {
+        return IVigilSettlement.ResultVote(networkId, 4, root, keccak256("obs"));
+    }
+
+    function _signVote(uint256 key, IVigilSettlement.ResultVote memory vote)
+        internal
+        view
+        returns (bytes memory)
+    {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, settlement.resultVoteDigest(vote));
+        return abi.encodePacked(r, s, v);
+    }
+
+    function test_ResultVoteDigestIsEIP712() public view {
+        IVigilSettlement.ResultVote memory vote = _vote(bytes32(uint256(1)));
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256(
+                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                ),
+                keccak256("Vigil"),
+                keccak256("1"),
+                block.chainid,
+                address(settlement)
+            )
+        );
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256(
+                    "ResultVote(uint64 networkId,uint64 epoch,bytes32 resultRoot,bytes32 observationsCommitment)"
+                ),
+                vote.networkId,
+                vote.epoch,
+                vote.resultRoot,
+                vote.observationsCommitment
+            )
+        );
+        assertEq(
+            settlement.resultVoteDigest(vote), keccak256(abi.encodePacked("\x19\x01", domain, structHash))
+        );
+    }
+
+    function test_SlashEquivocationPaysReporterAndTreasury() public {
+        (address signer, uint256 key) = makeAddrAndKey("oracle");
+        _registerOperator(signer, bob, 200e18);
+        IVigilSettlement.ResultVote memory a = _vote(bytes32(uint256(1)));
+        IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(2)));
+        address reporter = makeAddr("reporter");
+        bytes memory sigA = _signVote(key, a);
+        bytes memory sigB = _signVote(key, b);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.OracleSlashed(signer, networkId, 4, 200e18, reporter, 100e18);
+        vm.prank(reporter);
+        settlement.slashEquivocation(a, sigA, b, sigB);
+        assertEq(token.balanceOf(reporter), 100e18);
+        assertEq(token.balanceOf(treasury), 100e18);
+        IVigilRegistry.Operator memory op = registry.getOperator(signer);
+        assertEq(op.stake, 0);
+        assertEq(op.slashed, 200e18);
+        assertFalse(registry.isActiveSigner(signer));
+
+        // Nothing left: a second proof does not pay again.
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.NothingToSlash.selector, signer));
+        settlement.slashEquivocation(a, sigA, b, sigB);
+    }
+
+    function test_SlashEquivocationOnCommitmentDifference() public {
+        (address signer, uint256 key) = makeAddrAndKey("oracle");
+        _registerOperator(signer, bob, 200e18);
+        IVigilSettlement.ResultVote memory a = _vote(bytes32(uint256(1)));
+        IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(1)));
+        b.observationsCommitment = keccak256("other");
+        settlement.slashEquivocation(a, _signVote(key, a), b, _signVote(key, b));
+        assertEq(registry.getOperator(signer).stake, 0);
+    }
+
+    function test_RevertIf_VotesNotConflicting() public {
+        (, uint256 key) = makeAddrAndKey("oracle");
+        IVigilSettlement.ResultVote memory a = _vote(bytes32(uint256(1)));
+        bytes memory sig = _signVote(key, a);
+        vm.expectRevert(IVigilSettlement.VotesNotConflicting.selector);
+        settlement.slashEquivocation(a, sig, a, sig);
+        IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(2)));
+        b.epoch = 5;
+        bytes memory sigB = _signVote(key, b);
+        vm.expectRevert(IVigilSettlement.VotesNotConflicting.selector);
+        settlement.slashEquivocation(a, sig, b, sigB);
+    }
+
+    function test_RevertIf_EquivocationSignersDiffer() public {
+        (address signerA, uint256 keyA) = makeAddrAndKey("oracle-a");
+        (address signerB, uint256 keyB) = makeAddrAndKey("oracle-b");
+        IVigilSettlement.ResultVote memory a = _vote(bytes32(uint256(1)));
+        IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(2)));
+        bytes memory sigA = _signVote(keyA, a);
+        bytes memory sigB = _signVote(keyB, b);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.SignerMismatch.selector, signerA, signerB));
+        settlement.slashEquivocation(a, sigA, b, sigB);
+    }
+
+    function test_RevertIf_EquivocationUnregisteredSigner() public {
+        (address signer, uint256 key) = makeAddrAndKey("stranger");
+        IVigilSettlement.ResultVote memory a = _vote(bytes32(uint256(1)));
+        IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(2)));
+        bytes memory sigA = _signVote(key, a);
+        bytes memory sigB = _signVote(key, b);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.NothingToSlash.selector, signer));
+        settlement.slashEquivocation(a, sigA, b, sigB);
+    }
+
+    function test_RevertIf_EquivocationBadSignature() public {
+        IVigilSettlement.ResultVote memory a = _vote(bytes32(uint256(1)));
+        IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(2)));
+        vm.expectRevert(abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureLength.selector, 3));
+        settlement.slashEquivocation(a, hex"010203", b, hex"010203");
+    }
+
+    function test_SlashEquivocationWhileUnbonding() public {
+        (address signer, uint256 key) = makeAddrAndKey("oracle");
+        _registerOperator(signer, bob, 200e18);
+        vm.prank(bob);
+        registry.requestOperatorExit(signer);
+        IVigilSettlement.ResultVote memory a = _vote(bytes32(uint256(1)));
+        IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(2)));
+        settlement.slashEquivocation(a, _signVote(key, a), b, _signVote(key, b));
+        vm.warp(block.timestamp + UNBONDING);
+        uint256 before = token.balanceOf(bob);
+        registry.withdrawOperatorStake(signer);
+        assertEq(token.balanceOf(bob), before);
+    }
+
+    function testFuzz_EquivocationSplit(uint16 bps, uint128 stake) public {
+        bps = uint16(bound(bps, 0, 10_000));
+        stake = uint128(bound(stake, MIN_OPERATOR_STAKE, 1e30));
+        vm.prank(admin);
+        settlement.setReporterRewardBps(bps);
+        (address signer, uint256 key) = makeAddrAndKey("oracle");
+        _registerOperator(signer, bob, stake);
+        IVigilSettlement.ResultVote memory a = _vote(bytes32(uint256(1)));
+        IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(2)));
+        address reporter = makeAddr("reporter");
+        uint256 treasuryBefore = token.balanceOf(treasury);
+        bytes memory sigA = _signVote(key, a);
+        bytes memory sigB = _signVote(key, b);
+        vm.prank(reporter);
+        settlement.slashEquivocation(a, sigA, b, sigB);
+        assertEq(token.balanceOf(reporter), uint256(stake) * bps / 10_000);
+        assertEq(token.balanceOf(reporter) + token.balanceOf(treasury) - treasuryBefore, stake);
+    }
+}
