@@ -1,6 +1,14 @@
 // Real epochs for tests and benchmarks: generated lines, the real OpenZeppelin tree, and
 // `ResultVote`s signed by real secp256k1 keys (viem local accounts), never canned JSON.
-import { type Address, bytesToHex, type Hex, keccak256, type PrivateKeyAccount, toHex } from "viem";
+import {
+  type Address,
+  bytesToHex,
+  getAddress,
+  type Hex,
+  keccak256,
+  type PrivateKeyAccount,
+  toHex,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { resultVoteDomain, resultVoteTypes } from "../../contracts/votes";
 import { createMemoryFeedSource, type MemoryFeedSource } from "./memorySource";
@@ -29,7 +37,7 @@ export function generateLines(
       networkId,
       epoch,
       deviceId: id,
-      owner: bytesToHex(new Uint8Array(20).map((_, b) => (i * 31 + b * 7 + 1) & 0xff)) as Address,
+      owner: getAddress(bytesToHex(new Uint8Array(20).map((_, b) => (i * 31 + b * 7 + 1) & 0xff))),
       uptimeBps: slashed ? 0 : 5000 + ((i * 37) % 5001),
       work: slashed ? 0n : BigInt(100 + ((i * 7919) % 10_000)),
       reward: 0n,
