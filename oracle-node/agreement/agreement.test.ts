@@ -1,7 +1,8 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { afterEach, describe, expect, it } from "vitest";
 import { LINE_LEAF_TYPES, lineValues } from "../../contracts/lines";
-import { recoverResultVoteSigner } from "./resultVote";
+import { encodeMessage } from "./messages";
+import { recoverResultVoteSigner, signResultVote } from "./resultVote";
 import {
   makeContext,
   makeDevices,
@@ -22,12 +23,15 @@ describe("agreement on loopback", () => {
     net = await startTestNetwork({ n: 4 });
     const devices = makeDevices(50);
     const ctx = makeContext({ k: 3, devices }, net.oracles);
-    const certs = await Promise.all(net.nodes.map((nd) => nd.agreement.runEpoch(ctx, observe(ctx, nd.account.address))));
+    const certs = await Promise.all(
+      net.nodes.map((nd) => nd.agreement.runEpoch(ctx, observe(ctx, nd.account.address))),
+    );
     const roots = new Set(certs.map((c) => c.result.resultRoot));
     expect(roots.size).toBe(1);
     const cert = certs[0]!;
     expect(cert.votes.length).toBeGreaterThanOrEqual(3);
-    for (const v of cert.votes) expect((await recoverResultVoteSigner(ctx, v, v.signature)).toLowerCase()).toBe(v.signer.toLowerCase());
+    for (const v of cert.votes)
+      expect((await recoverResultVoteSigner(ctx, v, v.signature)).toLowerCase()).toBe(v.signer.toLowerCase());
     // Every honest observer reported the truth, so each line carries it.
     for (const [i, d] of devices.entries()) {
       const line = cert.result.lines.find((l) => l.deviceId === d.deviceId)!;
@@ -39,9 +43,91 @@ describe("agreement on loopback", () => {
     // The store serves the line with a proof that OpenZeppelin's verifier accepts.
     const served = net.nodes[2]!.store.getDeviceLine(ctx.networkId, ctx.epoch, devices[7]!.deviceId)!;
     expect(served.resultRoot).toBe(cert.result.resultRoot);
-    expect(StandardMerkleTree.verify(served.resultRoot, [...LINE_LEAF_TYPES], lineValues(served.line), served.proof)).toBe(true);
+    expect(
+      StandardMerkleTree.verify(
+        served.resultRoot,
+        [...LINE_LEAF_TYPES],
+        lineValues(served.line),
+        served.proof,
+      ),
+    ).toBe(true);
     const stored = net.nodes[1]!.store.getEpochResult(ctx.networkId, ctx.epoch)!;
     expect(stored.certified || stored.votes.length >= 3).toBe(true);
     expect(net.nodes[0]!.agreement.equivocations()).toEqual([]);
+  });
+
+  it("4 nodes with a silent view-0 leader change view and still certify", async () => {
+    net = await startTestNetwork({ n: 4 });
+    const ctx = makeContext({ k: 3, devices: makeDevices(20) }, net.oracles);
+    const sorted = net.oracles.map((o) => o.signer.toLowerCase()).sort();
+    const leader0 = sorted[Number(ctx.epoch % 4n)];
+    const live = net.nodes.filter((nd) => nd.account.address.toLowerCase() !== leader0);
+    const certs = await Promise.all(
+      live.map((nd) => nd.agreement.runEpoch(ctx, observe(ctx, nd.account.address))),
+    );
+    expect(new Set(certs.map((c) => c.result.resultRoot)).size).toBe(1);
+    // The silent node's observation is missing: the result uses exactly the 3 live ones.
+    expect(certs[0]!.result.observations).toHaveLength(3);
+    const state = live[0]!.store.getConsensusState(ctx.networkId, ctx.epoch)!;
+    expect(state.view).toBeGreaterThanOrEqual(1);
+  });
+
+  it("7 nodes with f=2 faulty (one lying and equivocating, one silent) certify the correct result and record equivocation", async () => {
+    net = await startTestNetwork({ n: 7 });
+    const devices = makeDevices(30);
+    // k = n: every device is watched by all, so the median over >= 2f+1 observations is honest.
+    const ctx = makeContext({ k: 7, devices }, net.oracles);
+    const [liar, silentNode] = [net.nodes[5]!, net.nodes[6]!];
+    void silentNode;
+    const honest = net.nodes.slice(0, 5);
+    // The liar runs the protocol with a false observation and also signs two conflicting results.
+    const forged = await Promise.all(
+      ["0x11", "0x22"].map((b) =>
+        signResultVote(liar.account, ctx, {
+          networkId: ctx.networkId,
+          epoch: ctx.epoch,
+          resultRoot: `0x${b.slice(2).repeat(32)}`,
+          observationsCommitment: `0x${"33".repeat(32)}`,
+        }),
+      ),
+    );
+    const running = honest.map((nd) => nd.agreement.runEpoch(ctx, observe(ctx, nd.account.address)));
+    const lying = liar.agreement.runEpoch(ctx, observe(ctx, liar.account.address, true));
+    lying.catch(() => {});
+    for (const v of forged)
+      await liar.p2p.publish(
+        liar.p2p.topic("agreement"),
+        encodeMessage({
+          t: "vote",
+          networkId: v.networkId,
+          epoch: v.epoch,
+          resultRoot: v.resultRoot,
+          observationsCommitment: v.observationsCommitment,
+          signature: v.signature,
+        }),
+      );
+    const certs = await Promise.all(running);
+    expect(new Set(certs.map((c) => c.result.resultRoot)).size).toBe(1);
+    for (const [i, d] of devices.entries()) {
+      const line = certs[0]!.result.lines.find((l) => l.deviceId === d.deviceId)!;
+      expect(line.uptimeBps).toBe(truth(i).uptimeBps);
+      expect(line.work).toBe(truth(i).work);
+    }
+    for (const nd of honest) {
+      const ev = nd.agreement.equivocations({ networkId: ctx.networkId, epoch: ctx.epoch });
+      const votes = ev.filter((e) => e.kind === "result-vote");
+      expect(votes).toHaveLength(1);
+      expect(votes[0]!.signer.toLowerCase()).toBe(liar.account.address.toLowerCase());
+      // Both conflicting votes carry valid signatures by the liar: submit-ready evidence.
+      for (const bytes of [votes[0]!.first, votes[0]!.second]) {
+        const v = JSON.parse(new TextDecoder().decode(bytes));
+        const signer = await recoverResultVoteSigner(
+          ctx,
+          { ...v, networkId: BigInt(v.networkId), epoch: BigInt(v.epoch) },
+          v.signature,
+        );
+        expect(signer).toBe(liar.account.address);
+      }
+    }
   });
 });

@@ -17,7 +17,8 @@ import type { DeviceInfo, EpochContext, FraudEvidenceVerifier, ObservationSet } 
 
 export const silent = pino({ level: "silent" });
 
-export const testAccount = (i: number): LocalAccount => privateKeyToAccount(keccak256(toHex(`vigil-test-oracle-${i}`)));
+export const testAccount = (i: number): LocalAccount =>
+  privateKeyToAccount(keccak256(toHex(`vigil-test-oracle-${i}`)));
 
 export const fastAgreement: Partial<AgreementOptions> = {
   proposeTimeoutMs: 3_000,
@@ -118,6 +119,20 @@ export async function waitFor(cond: () => boolean, ms = 15_000, what = "conditio
 
 const pubsubOf = (p: P2P) => (p.libp2p as unknown as { services: { pubsub: GossipSub } }).services.pubsub;
 
+/** Dials b from a; loopback dials occasionally race a connection being set up the other way: retry. */
+export async function connect(a: P2P, b: P2P): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    if (a.peers().some((p) => p.peerId === b.peerId)) return;
+    try {
+      await a.dial(b.addresses()[0]!);
+      return;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+    }
+  }
+}
+
 /** Starts n oracle nodes, fully meshed on loopback; `external` extra oracle identities (other processes). */
 export async function startTestNetwork(params: {
   n: number;
@@ -144,7 +159,7 @@ export async function startTestNetwork(params: {
   ];
   allow.set(oracles.map((o) => o.peerId));
   for (let i = 0; i < nodes.length; i++)
-    for (let j = i + 1; j < nodes.length; j++) await nodes[i]!.p2p.dial(nodes[j]!.p2p.addresses()[0]!);
+    for (let j = i + 1; j < nodes.length; j++) await connect(nodes[i]!.p2p, nodes[j]!.p2p);
   const topic = nodes[0]!.p2p.topic("agreement");
   await waitFor(
     () => nodes.every((nd) => pubsubOf(nd.p2p).getSubscribers(topic).length >= nodes.length - 1),
