@@ -35,13 +35,19 @@ interface EpochResultJson {
 }
 
 /** What a node observes: the report body it would sign, or "" when its API has no result yet. */
-export const fetchEpochBody = (sendRequester: HTTPSendRequester, apiUrl: string, networkId: string, epoch: string): string => {
+export const fetchEpochBody = (
+  sendRequester: HTTPSendRequester,
+  apiUrl: string,
+  networkId: string,
+  epoch: string,
+): string => {
   const url = `${apiUrl.replace(/\/$/, "")}/v1/networks/${networkId}/epochs/${epoch}`;
   const response = sendRequester.sendRequest({ url, method: "GET" }).result();
   if (response.statusCode === 404) return "";
   if (response.statusCode !== 200) throw new Error(`node API answered ${response.statusCode} for ${url}`);
   const r = JSON.parse(new TextDecoder().decode(response.body)) as EpochResultJson;
-  if (r.networkId !== networkId || r.epoch !== epoch) throw new Error(`node API returned epoch ${r.epoch} of network ${r.networkId}`);
+  if (r.networkId !== networkId || r.epoch !== epoch)
+    throw new Error(`node API returned epoch ${r.epoch} of network ${r.networkId}`);
   return encodeEpochSettlementReport({
     networkId: BigInt(r.networkId),
     epoch: BigInt(r.epoch),
@@ -78,17 +84,29 @@ export const onTick = (runtime: Runtime<Config>, _payload: CronPayload): string 
       call: encodeCallMsg({
         from: zeroAddress,
         to: config.settlement as Hex,
-        data: encodeFunctionData({ abi: settlementAbi, functionName: "nextEpoch", args: [BigInt(config.networkId)] }),
+        data: encodeFunctionData({
+          abi: settlementAbi,
+          functionName: "nextEpoch",
+          args: [BigInt(config.networkId)],
+        }),
       }),
       blockNumber: LATEST_BLOCK_NUMBER,
     })
     .result();
-  const epoch = decodeFunctionResult({ abi: settlementAbi, functionName: "nextEpoch", data: bytesToHex(next.data) }).toString();
+  const epoch = decodeFunctionResult({
+    abi: settlementAbi,
+    functionName: "nextEpoch",
+    data: bytesToHex(next.data),
+  }).toString();
 
   const apiUrl = nodeApiUrl(runtime);
   const http = new cre.capabilities.HTTPClient();
   const body = http
-    .sendRequest(runtime, fetchEpochBody, consensusIdenticalAggregation<string>())(apiUrl, config.networkId, epoch)
+    .sendRequest(runtime, fetchEpochBody, consensusIdenticalAggregation<string>())(
+      apiUrl,
+      config.networkId,
+      epoch,
+    )
     .result();
   if (body === "") {
     runtime.log(`epoch ${epoch} of network ${config.networkId} has no agreed result yet`);
@@ -96,13 +114,20 @@ export const onTick = (runtime: Runtime<Config>, _payload: CronPayload): string 
   }
 
   const report = runtime
-    .report({ encodedPayload: hexToBase64(body), encoderName: "evm", signingAlgo: "ecdsa", hashingAlgo: "keccak256" })
+    .report({
+      encodedPayload: hexToBase64(body),
+      encoderName: "evm",
+      signingAlgo: "ecdsa",
+      hashingAlgo: "keccak256",
+    })
     .result();
   const reply = evm
     .writeReport(runtime, { receiver: config.settlement, report, gasConfig: { gasLimit: config.gasLimit } })
     .result();
   if (reply.txStatus !== TxStatus.SUCCESS) {
-    throw new Error(`settlement write failed (status ${reply.txStatus}): ${reply.errorMessage ?? "no message"}`);
+    throw new Error(
+      `settlement write failed (status ${reply.txStatus}): ${reply.errorMessage ?? "no message"}`,
+    );
   }
   const tx = reply.txHash ? bytesToHex(reply.txHash) : "simulated";
   runtime.log(`settled epoch ${epoch} of network ${config.networkId} in ${tx}`);

@@ -44,7 +44,10 @@ export const onEvidence = (runtime: Runtime<Config>, payload: HTTPPayload): stri
   if (!parsed.success) throw new Error(`bad slashing request: ${parsed.error.issues[0]?.message}`);
 
   const body = runtime
-    .runInNodeMode(judgeEvidence, consensusIdenticalAggregation<string>())(parsed.data.evidence)
+    .runInNodeMode(
+      judgeEvidence,
+      consensusIdenticalAggregation<string>(),
+    )(parsed.data.evidence)
     .result();
   if (body.startsWith(REJECTED)) {
     runtime.log(`evidence rejected by the DON: ${body.slice(REJECTED.length)}`);
@@ -55,7 +58,12 @@ export const onEvidence = (runtime: Runtime<Config>, payload: HTTPPayload): stri
   if (!network) throw new Error(`unknown chain selector name ${config.chainSelectorName}`);
   const evm = new cre.capabilities.EVMClient(network.chainSelector.selector);
   const report = runtime
-    .report({ encodedPayload: hexToBase64(body), encoderName: "evm", signingAlgo: "ecdsa", hashingAlgo: "keccak256" })
+    .report({
+      encodedPayload: hexToBase64(body),
+      encoderName: "evm",
+      signingAlgo: "ecdsa",
+      hashingAlgo: "keccak256",
+    })
     .result();
   const reply = evm
     .writeReport(runtime, { receiver: config.settlement, report, gasConfig: { gasLimit: config.gasLimit } })
@@ -72,7 +80,9 @@ export const initWorkflow = (config: Config) => {
   const http = new cre.capabilities.HTTPCapability();
   return [
     cre.handler(
-      http.trigger({ authorizedKeys: config.authorizedKeys.map((publicKey) => ({ type: "KEY_TYPE_ECDSA_EVM", publicKey })) }),
+      http.trigger({
+        authorizedKeys: config.authorizedKeys.map((publicKey) => ({ type: "KEY_TYPE_ECDSA_EVM", publicKey })),
+      }),
       onEvidence,
     ),
   ];
