@@ -1,0 +1,1 @@
+export { EpochLedger, type EpochLedgerOptions } from "./epochLedger";
