@@ -40,7 +40,7 @@ export class Writer {
   }
   /** u8 length prefix, then UTF-8. */
   shortString(s: string): this {
-    const b = new TextEncoder().encode(s);
+    const b = utf8Encoder.encode(s);
     if (b.length > 255) throw new RangeError("string longer than 255 bytes");
     return this.u8(b.length).bytes(b);
   }
@@ -54,6 +54,9 @@ export class Writer {
     return out;
   }
 }
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8Encoder = new TextEncoder();
 
 /**
  * Bounds-checked big-endian reader. Reads past the end throw an `AttestationError("TRUNCATED")`,
@@ -108,7 +111,7 @@ export class Reader {
     const n = this.u8(`${field}.length`);
     const b = this.bytes(n, field);
     try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(b);
+      return n === 0 ? "" : utf8.decode(b);
     } catch {
       throw new AttestationError("MALFORMED", `${field}: not UTF-8`);
     }
