@@ -7,3 +7,5 @@ export {
 } from "./memorySource";
 export { defaultFeedAppOptions, type FeedAppOptions, type RateLimitOptions } from "./options";
 export type * from "./source";
+export { createStoreFeedSource, type StoreFeedSourceOptions } from "./storeSource";
+export { createVerdictHub, type VerdictHub } from "./verdictHub";

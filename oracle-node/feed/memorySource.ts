@@ -11,6 +11,7 @@ import type {
   ResultVoteSignature,
   VerdictEvent,
 } from "./source";
+import { createVerdictHub } from "./verdictHub";
 
 export interface PublishedEpoch {
   networkId: bigint;
@@ -50,16 +51,14 @@ export function proofOf(nodes: readonly Hex[], leafIndex: number): Hex[] {
 
 export function createMemoryFeedSource(): MemoryFeedSource {
   const networks = new Map<bigint, Map<bigint, StoredEpoch>>();
-  const listeners = new Map<bigint, Set<(event: VerdictEvent) => void>>();
+  const hub = createVerdictHub();
 
   const epochsOf = (networkId: bigint) => networks.get(networkId) ?? new Map<bigint, StoredEpoch>();
   const sortedEpochs = (networkId: bigint, before?: bigint) =>
     [...epochsOf(networkId).keys()]
       .filter((e) => before === undefined || e < before)
       .sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
-  const emit = (event: VerdictEvent) => {
-    for (const listener of listeners.get(event.networkId) ?? []) listener(event);
-  };
+  const emit = (event: VerdictEvent) => hub.publish(event);
   const page = <T>(keys: bigint[], limit: number, map: (k: bigint) => T) => ({
     items: keys.slice(0, limit).map(map),
     next: keys.length > limit ? keys[limit - 1]! : null,
@@ -142,13 +141,6 @@ export function createMemoryFeedSource(): MemoryFeedSource {
         };
       });
     },
-    subscribeVerdicts(networkId, listener) {
-      const set = listeners.get(networkId) ?? new Set();
-      listeners.set(networkId, set);
-      set.add(listener);
-      return () => {
-        set.delete(listener);
-      };
-    },
+    subscribeVerdicts: (networkId, listener) => hub.subscribe(networkId, listener),
   };
 }

@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { keccak256, toHex } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildLinesTree } from "../../contracts/lines";
+import { type ApiServer, serveApi } from "../api";
+import { Store } from "../store/index";
+import { createFeedClient } from "./client/index";
+import { createFeedApp } from "./createFeedApp";
+import { deviceId, generateLines, oracleAccounts, signResultVote } from "./fixture";
+import { createStoreFeedSource } from "./storeSource";
+import { createVerdictHub } from "./verdictHub";
+
+const ctx = { chainId: 31337, settlement: "0x00000000000000000000000000000000000000aa" } as const;
+const oracles = oracleAccounts(4);
+let dir: string;
+let store: Store;
+let server: ApiServer;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "vigil-feed-store-"));
+  store = Store.open({ dataDir: dir });
+  for (const epoch of [1n, 2n, 3n]) {
+    const lines = generateLines(7n, epoch, 9);
+    const tree = buildLinesTree(lines);
+    const dump = tree.dump();
+    const result = {
+      networkId: 7n,
+      epoch,
+      resultRoot: tree.root as `0x${string}`,
+      observationsCommitment: keccak256(toHex(`obs.${epoch}`)),
+      deviceCount: lines.length,
+      totalReward: lines.reduce((s, l) => s + l.reward, 0n),
+      totalSlash: lines.reduce((s, l) => s + l.slash, 0n),
+      slashes: [],
+      lines,
+      observations: [],
+    };
+    store.saveResult(result, {
+      nodes: dump.tree as `0x${string}`[],
+      treeIndex: dump.values.map((v) => v.treeIndex),
+    });
+    for (const o of oracles.slice(0, 2))
+      store.saveVote({ ...result, ...(await signResultVote(o, ctx, result)) });
+  }
+  const source = createStoreFeedSource(store, {
+    isSettled: (_n, e) => e <= 2n,
+    verdicts: createVerdictHub(),
+  });
+  server = await serveApi(createFeedApp(source, { rateLimit: false }), { host: "127.0.0.1", port: 0 });
+});
+afterAll(async () => {
+  await server?.close();
+  store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("feed over the node's SQLite store", () => {
+  const client = () =>
+    createFeedClient({
+      nodes: [server.url],
+      chainId: ctx.chainId,
+      settlement: ctx.settlement,
+      signers: oracles.map((o) => o.address),
+    });
+
+  it("serves lines whose proofs and votes the client verifies", async () => {
+    const got = await client().getDeviceLine(7n, 2n, deviceId(4));
+    expect(got.line).toEqual(generateLines(7n, 2n, 9)[4]);
+    expect(got.result.verifiedSigners).toHaveLength(2);
+    expect(got.result.settled).toBe(true);
+    const latest = await client().getEpochResult(7n, 3n);
+    expect(latest.settled).toBe(false);
+  });
+
+  it("pages epochs and a device's history", async () => {
+    const page = await client().listEpochs(7n, { limit: 2 });
+    expect(page.items.map((e) => e.epoch)).toEqual(["3", "2"]);
+    expect(page.nextCursor).toBe("2");
+    const rest = await client().listEpochs(7n, { limit: 2, cursor: "2" });
+    expect(rest.items.map((e) => e.epoch)).toEqual(["1"]);
+    expect(rest.nextCursor).toBeNull();
+    const history = await client().getDeviceHistory(7n, deviceId(1), { limit: 2 });
+    expect(history.items.map((i) => i.line.epoch)).toEqual([3n, 2n]);
+    expect(history.items[1]!.settled).toBe(true);
+    const older = await client().getDeviceHistory(7n, deviceId(1), { limit: 2, cursor: history.nextCursor! });
+    expect(older.items.map((i) => i.line.epoch)).toEqual([1n]);
+    expect(older.items[0]!.resultRoot).toBe(store.getEpochResult(7n, 1n)!.resultRoot);
+  });
+});
