@@ -22,7 +22,8 @@ export interface LocalDonOptions {
   chain: Omit<NodeChainConfig, "transmitter">;
   transmitDelayMs?: number;
   simulateWrites?: boolean;
-  secrets?: SecretsProvider;
+  /** Each node's own secrets (a real node reads them from its config or environment). */
+  secrets?: (node: number) => SecretsProvider;
   limits?: Partial<CreLimits>;
   reportId?: Hex;
   log?: (node: number, line: { executionId: Hex; message: string }) => void;
@@ -72,7 +73,7 @@ export async function startLocalDon(opts: LocalDonOptions): Promise<LocalDon> {
           simulateWrites: opts.simulateWrites,
           onWrite: (w) => opts.onWrite?.(self, w),
         }),
-        secrets: opts.secrets,
+        secrets: opts.secrets?.(self),
         limits: opts.limits,
         reportId: opts.reportId,
         log: (line) => opts.log?.(self, line),

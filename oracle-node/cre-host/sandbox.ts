@@ -17,6 +17,7 @@ export interface ExecutionHandlers {
 interface HostMessage {
   op: "call" | "await" | "getSecrets" | "awaitSecrets" | "mode" | "log" | "response" | "failed";
   seq: number;
+  req?: number;
   bytes?: Uint8Array;
   maxSize?: number;
   mode?: number;
@@ -100,10 +101,13 @@ export class WorkflowSandbox {
     }
   }
 
-  private reply(seq: number, value: Uint8Array | number | Error): void {
-    if (!this.running || this.running.seq !== seq || !this.port || !this.signal) return;
-    this.port.postMessage(value instanceof Error ? { ok: false, error: value.message } : { ok: true, value });
-    Atomics.store(this.signal, 0, 1);
+  private reply(m: HostMessage, value: Uint8Array | number | Error): void {
+    if (!this.running || this.running.seq !== m.seq || !this.port || !this.signal) return;
+    const req = m.req;
+    this.port.postMessage(
+      value instanceof Error ? { req, ok: false, error: value.message } : { req, ok: true, value },
+    );
+    Atomics.add(this.signal, 0, 1);
     Atomics.notify(this.signal, 0);
   }
 
@@ -114,17 +118,17 @@ export class WorkflowSandbox {
     try {
       switch (m.op) {
         case "call":
-          this.reply(m.seq, h.callCapability(m.bytes!) ? 0 : -1);
+          this.reply(m, h.callCapability(m.bytes!) ? 0 : -1);
           return;
         case "await":
-          this.reply(m.seq, await h.awaitCapabilities(m.bytes!, m.maxSize!));
+          this.reply(m, await h.awaitCapabilities(m.bytes!, m.maxSize!));
           return;
         case "getSecrets":
           h.getSecrets(m.bytes!);
-          this.reply(m.seq, 0);
+          this.reply(m, 0);
           return;
         case "awaitSecrets":
-          this.reply(m.seq, await h.awaitSecrets(m.bytes!, m.maxSize!));
+          this.reply(m, await h.awaitSecrets(m.bytes!, m.maxSize!));
           return;
         case "mode":
           h.switchModes(m.mode!);
@@ -140,7 +144,7 @@ export class WorkflowSandbox {
           return;
       }
     } catch (err) {
-      this.reply(m.seq, err instanceof Error ? err : new Error(String(err)));
+      this.reply(m, err instanceof Error ? err : new Error(String(err)));
     }
   }
 

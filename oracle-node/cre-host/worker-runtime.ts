@@ -36,17 +36,30 @@ function post(op: string, payload: Record<string, unknown> = {}): void {
   init.port.postMessage({ op, seq: current?.seq ?? -1, ...payload });
 }
 
+let requests = 0;
+
+/**
+ * A blocking call to the host. The shared word counts the host's replies: read it, look for the
+ * reply on the port, and sleep only while the count is unchanged, so no wake-up can be missed and a
+ * reply is matched to its request by id.
+ */
 function call(op: string, payload: Record<string, unknown>): Uint8Array | number {
-  if (!current) throw new Error(`host function ${op} called outside an execution`);
-  Atomics.store(flag, 0, 0);
-  post(op, payload);
-  const remaining = current.deadline - Date.now();
-  const waited = Atomics.wait(flag, 0, 0, Math.max(remaining, 1));
-  if (waited === "timed-out") throw new Error("execution timeout: the workflow exceeded its time limit");
-  const reply = receiveMessageOnPort(init.port)?.message as Reply | undefined;
-  if (!reply) throw new Error(`host sent no reply to ${op}`);
-  if (!reply.ok) throw new Error(reply.error);
-  return reply.value;
+  const exec = current;
+  if (!exec) throw new Error(`host function ${op} called outside an execution`);
+  const req = ++requests;
+  post(op, { ...payload, req });
+  for (;;) {
+    const seen = Atomics.load(flag, 0);
+    for (let m = receiveMessageOnPort(init.port); m; m = receiveMessageOnPort(init.port)) {
+      const reply = m.message as Reply & { req: number };
+      if (reply.req !== req) continue;
+      if (!reply.ok) throw new Error(reply.error);
+      return reply.value;
+    }
+    const remaining = exec.deadline - Date.now();
+    if (remaining <= 0) throw new Error("execution timeout: the workflow exceeded its time limit");
+    Atomics.wait(flag, 0, seen, remaining);
+  }
 }
 
 function bytes(v: unknown): Uint8Array {
