@@ -59,3 +59,49 @@ export function verifyMerkleProof(
   }
   return p === proof.length && equalBytes(node, root);
 }
+
+/**
+ * Verifies many proofs against one root, hashing each internal node once: nodes proven by an
+ * earlier proof are remembered, and a later path that reaches one with the same value only has to
+ * match the remembered siblings above it. Same answers as `verifyMerkleProof` for every proof.
+ */
+export function createMultiProofVerifier(root: Uint8Array, count: number) {
+  const known = new Map<number, Uint8Array>(); // level * 2^32 + index -> node
+  const key = (level: number, index: number) => level * 0x1_0000_0000 + index;
+  return function verify(leaf: Uint8Array, index: number, proof: Uint8Array[]): boolean {
+    if (!Number.isInteger(index) || index < 0 || index >= count) return false;
+    const path: [number, Uint8Array][] = [];
+    let node = leaf;
+    let i = index;
+    let width = count;
+    let level = 0;
+    let p = 0;
+    let shortcut = false;
+    while (width > 1) {
+      const seen = known.get(key(level, i));
+      if (seen && !shortcut) {
+        if (!equalBytes(seen, node)) return false;
+        shortcut = true; // from here up the values are known; only check the proof's siblings
+      }
+      const sibling = i ^ 1;
+      if (sibling < width) {
+        const s = proof[p++];
+        if (s?.length !== 32) return false;
+        if (shortcut) {
+          const k = known.get(key(level, sibling));
+          if (!k || !equalBytes(k, s)) return false;
+        } else {
+          path.push([key(level, i), node], [key(level, sibling), s]);
+          node = i & 1 ? keccak256(s, node) : keccak256(node, s);
+        }
+      }
+      i >>= 1;
+      width = (width + 1) >> 1;
+      level++;
+    }
+    // On a shortcut the path above was proven to the root by an earlier proof.
+    if (p !== proof.length || (!shortcut && !equalBytes(node, root))) return false;
+    for (const [k, v] of path) known.set(k, v);
+    return true;
+  };
+}

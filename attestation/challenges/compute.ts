@@ -1,6 +1,6 @@
 import { COMPUTE_MODULUS as P } from "../constants";
 import { taggedHash, u32be } from "../hash";
-import { merkleLevels, merkleProof, merkleRoot, verifyMerkleProof } from "../merkle";
+import { createMultiProofVerifier, merkleLevels, merkleProof, merkleRoot } from "../merkle";
 import type { OpenedRow } from "../messages/response";
 import { Prg } from "../prg";
 import { sampleIndices } from "./sample";
@@ -109,6 +109,7 @@ export function judgeCompute(
       reason: "computeBadOpening",
       detail: `opened ${rows.length} rows, asked ${indices.length}`,
     };
+  const verifyProof = createMultiProofVerifier(root, n);
   for (let s = 0; s < rows.length; s++) {
     const row = rows[s]!;
     if (row.index !== indices[s])
@@ -123,7 +124,7 @@ export function judgeCompute(
         reason: "computeBadOpening",
         detail: `row ${row.index} has ${row.values.length} entries`,
       };
-    if (!verifyMerkleProof(root, rowLeaf(row.index, row.values), row.index, n, row.proof))
+    if (!verifyProof(rowLeaf(row.index, row.values), row.index, row.proof))
       return { ok: false, reason: "computeBadOpening", detail: `row ${row.index} proof` };
   }
   // r is derived from the salt, which the device learns only after committing to its rows.
