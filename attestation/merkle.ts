@@ -51,7 +51,7 @@ export function verifyMerkleProof(
     const sibling = i ^ 1;
     if (sibling < width) {
       const s = proof[p++];
-      if (!s || s.length !== 32) return false;
+      if (s?.length !== 32) return false;
       node = i & 1 ? keccak256(s, node) : keccak256(node, s);
     }
     i >>= 1;

@@ -146,7 +146,7 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
       s.lastHeartbeat = m.value;
       opts.onHeartbeat?.(m.value);
       const sched = opts.schedule;
-      if (sched && sched.types.length && now() >= s.nextChallengeAtMs && s.queue.length === 0) {
+      if (sched?.types.length && now() >= s.nextChallengeAtMs && s.queue.length === 0) {
         s.nextChallengeAtMs = now() + BigInt(sched.intervalMs);
         issue(m.value.signer, sched.types[s.rotation++ % sched.types.length]!);
       }

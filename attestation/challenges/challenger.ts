@@ -148,9 +148,11 @@ export class Challenger {
   /** The bandwidth payload for a device to download (undefined if no such open challenge). */
   payload(challengeId: Uint8Array, nowMs: bigint): Uint8Array | undefined {
     const p = this.pending.get(bytesToHex(challengeId));
-    if (!p || p.challenge.body.params.type !== "bandwidth") return undefined;
+    if (p === undefined) return undefined;
+    const params = p.challenge.body.params;
+    if (params.type !== "bandwidth") return undefined;
     p.payloadServedAtMs ??= nowMs;
-    return bandwidthPayload(p.id, p.salt, p.challenge.body.params.bytes);
+    return bandwidthPayload(p.id, p.salt, params.bytes);
   }
 
   /** Judges a response; closes the challenge unless the response is rejected. */
