@@ -232,7 +232,7 @@ export async function createCreHost(opts: CreHostOptions): Promise<CreHost> {
     workflowName,
     subscriptions,
     fire,
-    fireCron(scheduledTime, triggerIndex) {
+    async fireCron(scheduledTime, triggerIndex) {
       const sub = firstOf(subscriptions, "cron-trigger@", triggerIndex);
       const payload = anyPack(
         CRON_TRIGGER_PB.PayloadSchema,
@@ -242,7 +242,7 @@ export async function createCreHost(opts: CreHostOptions): Promise<CreHost> {
       );
       return fire(sub.index, payload, `cron:${sub.index}:${scheduledTime.toISOString()}`);
     },
-    fireHttp(input, o = {}) {
+    async fireHttp(input, o = {}) {
       const sub = firstOf(subscriptions, "http-trigger@", o.triggerIndex);
       const payload = anyPack(
         HTTP_TRIGGER_PB.PayloadSchema,
@@ -250,7 +250,7 @@ export async function createCreHost(opts: CreHostOptions): Promise<CreHost> {
       );
       return fire(sub.index, payload, o.eventId ?? `http:${sub.index}:${keccak256(input)}`);
     },
-    fireLog(l, triggerIndex) {
+    async fireLog(l, triggerIndex) {
       const sub = firstOf(subscriptions, "evm:", triggerIndex);
       return fire(sub.index, anyPack(EVM_PB.LogSchema, l), `log:${bytesToHex(l.txHash)}:${l.index}`);
     },

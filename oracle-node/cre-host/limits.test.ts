@@ -1,0 +1,90 @@
+import { privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleWorkflow, type WorkflowBundle } from "./bundle";
+import { CreHostError } from "./errors";
+import { type CreHost, createCreHost } from "./host";
+import { createInProcessDon } from "./transport";
+
+const KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba" as const;
+
+describe("CRE host limits, secrets and missing capabilities (one-node DON)", () => {
+  let bundle: WorkflowBundle;
+  let host: CreHost;
+  const hostLines: string[] = [];
+
+  beforeAll(async () => {
+    bundle = await bundleWorkflow(
+      new URL("../../workflows/examples/host-checks/main.ts", import.meta.url).pathname,
+    );
+    const signer = privateKeyToAccount(KEY);
+    host = await createCreHost({
+      bundle,
+      config: new TextEncoder().encode(JSON.stringify({ label: "node-0" })),
+      workflow: { name: "host-checks", owner: "0x3333333333333333333333333333333333333333" },
+      don: { id: 1, configVersion: 1, members: [signer.address], f: 0, transport: createInProcessDon(1)[0]! },
+      signer,
+      capabilities: [],
+      secrets: (id, namespace) => (id === "API_KEY" && namespace === "main" ? "s3cret" : undefined),
+      limits: { executionTimeoutMs: 1_500 },
+      log: ({ message }) => hostLines.push(message),
+    });
+  });
+  afterAll(() => host?.stop());
+
+  const run = (which: string) => host.fireHttp(new TextEncoder().encode(JSON.stringify({ case: which })));
+
+  it("runs an execution and collects its logs", async () => {
+    const out = await run("echo");
+    expect(out).toMatchObject({ ok: true, value: "hello from node-0", logs: ["case echo for node-0"] });
+    expect(hostLines).toContain("case echo for node-0");
+  });
+
+  it("serves secrets from the node and reports a missing one as an error", async () => {
+    expect(await run("secret")).toMatchObject({ ok: true, value: "s3cret" });
+    const missing = await run("missing-secret");
+    expect(missing.ok).toBe(false);
+    expect(missing.error).toMatch(/NOPE.*secret not found on this node/s);
+  });
+
+  it("answers an unknown capability with the SDK's not-found error, without hanging", async () => {
+    const out = await run("unknown-capability");
+    expect(out.ok).toBe(false);
+    expect(out.error).toMatch(/Capability 'evm:ChainSelector:5009297550715157269@1\.0\.0' not found/);
+    expect(out.durationMs).toBeLessThan(1_000);
+  });
+
+  it("ends an execution that exceeds its time limit, then runs the next one on a fresh worker", async () => {
+    const out = await run("busy-loop");
+    expect(out.ok).toBe(false);
+    expect(out.error).toMatch(/exceeded its 1500 ms limit/);
+    expect(await run("echo")).toMatchObject({ ok: true, value: "hello from node-0" });
+  });
+
+  it("rejects a workflow response over CRE's 100 KB limit", async () => {
+    const out = await run("big-response");
+    expect(out.ok).toBe(false);
+    expect(out.error).toMatch(/response of \d+ bytes exceeds the 102400-byte limit/);
+  });
+
+  it("rejects a report body over the report size limit", async () => {
+    const out = await run("big-report");
+    expect(out.ok).toBe(false);
+    expect(out.error).toMatch(/report body of 6000 bytes exceeds the 5120-byte limit/);
+  });
+
+  it("refuses a trigger the workflow did not subscribe to, with a typed error", async () => {
+    await expect(host.fireCron(new Date())).rejects.toSatisfy(
+      (e) => e instanceof CreHostError && e.code === "INVALID_TRIGGER",
+    );
+  });
+
+  it("fails bundling a workflow that imports a Node built-in, naming it", async () => {
+    const dir = await import("node:fs/promises").then((fs) => fs.mkdtemp("/tmp/cre-bad-"));
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(
+      `${dir}/main.ts`,
+      'import { readFileSync } from "node:fs";\nexport async function main() { readFileSync("x"); }\n',
+    );
+    await expect(bundleWorkflow(`${dir}/main.ts`)).rejects.toThrow(/cannot use Node built-ins \("node:fs"\)/);
+  });
+});
