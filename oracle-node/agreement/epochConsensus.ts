@@ -602,6 +602,7 @@ export class EpochConsensus {
       t = { bySigner: new Map() };
       tallies.set(r, t);
     }
+    this.log.debug({ kind, view: r, value: recorded }, "signed step");
     const entry: { value: string; envelope: Uint8Array } = { value: recorded, envelope: new Uint8Array() };
     t.bySigner.set(this.me, entry);
     this.seen(r, this.me);
@@ -684,7 +685,9 @@ export class EpochConsensus {
     const m = this.myMessages;
     for (const bytes of [m.proposal, m.prevote, m.precommit, m.vote])
       if (bytes) void this.deps.publish("agreement", bytes).catch(() => {});
-    if (!this.decided && this.ownObservation)
+    // Until every oracle has voted, someone may still lack our observation (a node that restarted or
+    // joined late cannot validate a proposal without it), so keep offering it.
+    if (this.votes.size < this.n && this.ownObservation)
       void this.deps.publish("observations", this.ownObservation).catch(() => {});
   }
 }
