@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
+import type { Address } from "viem";
 import { z } from "zod";
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte address");
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte address")
+  .transform((v) => v as Address);
 
 /** The deployment file `scripts/deploy` writes (docs/interfaces.md, "Deployment output"). */
 export const deploymentSchema = z.object({
