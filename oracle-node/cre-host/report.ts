@@ -38,7 +38,7 @@ export interface ReportMetadata {
  * The `bytes10` workflow name CRE writes into report metadata, the value a consumer contract
  * compares against: the hex-encoded SHA-256 of the UTF-8 name, truncated to its first 10
  * characters, taken as ASCII bytes (chainlink-common `workflows.HashTruncateName`). For example
- * "my-workflow" → sha256 hex "b76f3ae1de…" → `0x62373666336165316465`.
+ * "my-workflow" → sha256 hex "889158b6ac…" → the ASCII of "889158b6ac", `0x38383931353862366163`.
  */
 export function workflowNameToBytes10(name: string): Hex {
   const hex = sha256(toBytes(name)).slice(2, 12);
