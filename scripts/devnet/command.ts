@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { formatEvent } from "./console";
 import { startDevnet } from "./devnet";
 import { DevnetError } from "./errors";
+import type { DevnetEvent } from "./events";
 
 const int = (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number");
@@ -55,14 +56,18 @@ async function runDevnetCli(flags: Record<string, unknown>): Promise<number> {
       resume: Boolean(flags.resume),
       exit: Boolean(flags.exit),
     });
-    for (const e of devnet.log.all()) {
+    // Node events repeat whenever a node's peers change; the terminal shows each node coming up once.
+    const nodesUp = new Set<number>();
+    const print = (e: DevnetEvent) => {
+      if (e.type === "node") {
+        if (e.status !== "up" || nodesUp.has(e.index)) return;
+        nodesUp.add(e.index);
+      }
       const line = formatEvent(e);
       if (line) write(line);
-    }
-    unsubscribe = devnet.log.subscribe((e) => {
-      const line = formatEvent(e);
-      if (line) write(line);
-    });
+    };
+    for (const e of devnet.log.all()) print(e);
+    unsubscribe = devnet.log.subscribe(print);
     write(`Dashboard: ${devnet.dashboardUrl}   (Ctrl-C stops everything)`);
 
     const { options } = devnet;

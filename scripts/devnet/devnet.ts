@@ -1,18 +1,37 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { type Address, type Hex, keccak256, parseEther, toHex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { type Fleet, httpGateway, planFleet, runFleet } from "../../attestation/agent/index";
+import type { Deployment } from "../../contracts";
+import { workflowNameToBytes10 } from "../../oracle-node/cre-host/report";
 import { type DevnetChains, startChains } from "./chains";
+import { devnetClients } from "./clients";
 import { type Dashboard, startDashboard } from "./dashboard/server";
+import { deployFallback } from "./deployFallback";
 import { DevnetError } from "./errors";
 import { EventLog } from "./events";
-import { type DevnetOptions, type DevnetOptionsInput, devnetOptionsSchema } from "./options";
+import { planStrategies } from "./fleetPlan";
+import { type NodeKeys, prepareNodeKeys } from "./nodeKeys";
+import { configureNodes, type DevnetNode, startNodeProcesses, waitForNodes, watchNodes } from "./nodes";
+import { type DevnetOptions, type DevnetOptionsInput, devnetOptionsSchema, faultTolerance } from "./options";
 import { ProcessSupervisor } from "./processes";
+import { deviceOwnerKey, registerDevices, registerOperators, registerSampleNetwork } from "./register";
+import { runEpochs } from "./runEpochs";
 import { type DevnetSummary, summarize } from "./summary";
+
+/** Sample DePIN network: 1,000 VGL per epoch shared by the fleet, 10 VGL stake per device. */
+export const SAMPLE_BUDGET = parseEther("1000");
+export const SAMPLE_STAKE = parseEther("10");
 
 export interface DevnetHandle {
   options: DevnetOptions;
   log: EventLog;
   chains: DevnetChains;
   dashboardUrl: string;
+  deployment?: Deployment;
+  networkId?: bigint;
+  nodes: DevnetNode[];
   /** Settles when the requested epochs ran (or the devnet failed); never for an open-ended run. */
   done: Promise<DevnetSummary>;
   /** Stops everything in reverse start order; safe to call twice. */
@@ -21,8 +40,8 @@ export interface DevnetHandle {
 
 /**
  * The devnet's composition root: brings up each stage in order (chains, dashboard, contracts,
- * oracle nodes, device fleet), then runs epochs. What a stage needs from another area and cannot
- * get yet is reported as a `skipped` stage with its reason, never faked.
+ * network and devices, oracle nodes, device fleet), then runs epochs. A stage that fails stops the
+ * devnet with its reason; nothing is faked.
  */
 export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHandle> {
   const parsed = devnetOptionsSchema.safeParse(input);
@@ -36,7 +55,6 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
   const dataDir = resolve(options.dataDir);
   const eventsFile = join(dataDir, "events.jsonl");
   if (options.resume) {
-    const { existsSync } = await import("node:fs");
     if (!existsSync(eventsFile)) {
       throw new DevnetError(
         "RESUME_WITHOUT_STATE",
@@ -46,17 +64,21 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
         },
       );
     }
+    // Resuming re-runs every stage against the restored chains; the event history stays.
   } else {
     rmSync(dataDir, { recursive: true, force: true });
   }
-  mkdirSync(join(dataDir, "logs"), { recursive: true });
+  const logsDir = join(dataDir, "logs");
+  mkdirSync(logsDir, { recursive: true });
   const log = new EventLog(eventsFile);
 
   const closers: Array<() => Promise<void>> = [];
   let stopped = false;
+  const abort = new AbortController();
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    abort.abort();
     for (const close of closers.reverse()) {
       await close().catch(() => {});
     }
@@ -99,26 +121,161 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
     );
     closers.push(() => dashboard.close());
 
-    const pending: Array<[string, string]> = [
-      ["contracts", "waits for scripts/deploy/deploy.ts deployVigil()"],
-      ["oracle-nodes", "waits for oracle-node startNode / `vigil node start`"],
-      ["device-fleet", "waits for attestation/agent runFleet()"],
-      ["epochs", "needs contracts, oracle nodes and the fleet"],
-    ];
-    for (const [name, why] of pending)
-      log.emit({ type: "stage", stage: name, status: "skipped", detail: why });
+    const home = devnetClients(chains.home.chainId, "vigil-home", chains.home.rpcUrl);
+    const nodesDir = join(dataDir, "nodes");
+    const f = faultTolerance(options.nodes);
+
+    const keys: NodeKeys[] = await stage("node-keys", `${options.nodes} oracle identities (f = ${f})`, () =>
+      Promise.all(
+        Array.from({ length: options.nodes }, (_, i) =>
+          prepareNodeKeys(i, join(nodesDir, `node-${i}`, "data")),
+        ),
+      ),
+    );
+
+    const deploymentFile = join(dataDir, "deployment.home.json");
+    const deployment = await stage("contracts", "token, registry, settlement, KeystoneForwarder", () =>
+      deployFallback(home.public, home.wallet, {
+        signers: keys.map((k) => k.signer),
+        f,
+        workflows: [
+          { kind: 1, owner: home.wallet.account.address, name: workflowNameToBytes10("epoch-settlement") },
+          { kind: 2, owner: home.wallet.account.address, name: workflowNameToBytes10("fraud-slashing") },
+        ],
+        file: deploymentFile,
+      }),
+    );
+    log.emit({ type: "deployment", chain: "home", addresses: deploymentAddresses(deployment) });
+
+    const targets = {
+      token: deployment.token,
+      registry: deployment.registry,
+      settlement: deployment.settlement,
+    } as {
+      token: Address;
+      registry: Address;
+      settlement: Address;
+    };
+    const networkId = await stage("network", "sample DePIN network and its oracle operators", async () => {
+      await registerOperators(home.public, home.wallet, targets, keys);
+      const block = await home.public.getBlock();
+      return registerSampleNetwork(home.public, home.wallet, targets, {
+        rewardBudgetPerEpoch: SAMPLE_BUDGET,
+        stakePerDevice: SAMPLE_STAKE,
+        epochLength: options.epochSeconds,
+        genesisTime: block.timestamp,
+        challengePolicyId: 1,
+        k: Math.min(3, options.nodes),
+        fundedEpochs: (options.epochs ?? 1_000) + 1,
+      });
+    });
+
+    const ownerSeed = keccak256(toHex(`vigil-devnet-owners-${deployment.settlement}`));
+    const fleetPlan = planFleet({
+      strategies: planStrategies(options.devices),
+      seed: "vigil-devnet",
+      owner: (i) => hexToBytes20(privateKeyToAccount(deviceOwnerKey(ownerSeed, i)).address),
+    });
+    await stage("devices", `${options.devices} devices registered (Sybils stay unregistered)`, async () => {
+      const registered = fleetPlan.filter((d) => d.registered);
+      await registerDevices(
+        home.public,
+        home.wallet,
+        targets,
+        networkId,
+        SAMPLE_STAKE,
+        registered.map((d) => ({ deviceId: d.deviceIdHex, owner: d.ownerHex })),
+      );
+      for (const d of fleetPlan) {
+        log.emit({
+          type: "device",
+          deviceId: d.deviceIdHex,
+          owner: d.ownerHex,
+          strategy: d.strategy,
+          honest: d.strategy === "honest",
+        });
+      }
+    });
+
+    const nodes = await stage("oracle-nodes", `${options.nodes} \`vigil node start\` processes`, async () => {
+      const configured = await configureNodes({
+        keys,
+        nodesDir,
+        rpcUrl: chains.home.rpcUrl,
+        chainId: chains.home.chainId,
+        deploymentFile,
+        networkId,
+      });
+      startNodeProcesses(configured, supervisor, logsDir);
+      await Promise.race([waitForNodes(configured, 60_000), failed]);
+      return configured;
+    });
+    closers.push(async () => unwatchNodes());
+    const unwatchNodes = watchNodes(nodes, log);
+
+    let fleet: Fleet | undefined;
+    const gatewayPath = "/device";
+    const gatewayServed = await fetch(`${nodes[0]!.apiUrl}${gatewayPath}/v1/info`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (gatewayServed) {
+      fleet = await stage("device-fleet", `${options.devices} device agents`, async () =>
+        runFleet({
+          strategies: fleetPlan.map((d) => d.strategy),
+          seed: "vigil-devnet",
+          owner: (i) => fleetPlan[i]!.owner,
+          gateways: nodes.map((n) => httpGateway(`${n.apiUrl}${gatewayPath}`)),
+        }),
+      );
+      closers.push(() => fleet!.stop());
+    } else {
+      log.emit({
+        type: "stage",
+        stage: "device-fleet",
+        status: "skipped",
+        detail: `oracle nodes do not serve the device gateway (${gatewayPath}/v1/info) yet`,
+      });
+    }
 
     const done: Promise<DevnetSummary> = Promise.race([
       failed,
-      Promise.resolve(summarize(log.all(), null)),
+      runEpochs({
+        options,
+        log,
+        home,
+        deployment,
+        networkId,
+        fleet: fleetPlan,
+        nodes,
+        f,
+        signal: abort.signal,
+      }),
     ]).catch((error: unknown) => {
       const summary = summarize(log.all(), null);
       return { ...summary, ok: false, reason: error instanceof Error ? error.message : String(error) };
     });
 
-    return { options, log, chains, dashboardUrl: dashboard.url, done, stop };
+    return {
+      options,
+      log,
+      chains,
+      dashboardUrl: dashboard.url,
+      deployment,
+      networkId,
+      nodes,
+      done,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+function deploymentAddresses(d: Deployment): Record<string, string> {
+  return Object.fromEntries(Object.entries(d).map(([k, v]) => [k, String(v)]));
+}
+
+function hexToBytes20(address: Hex): Uint8Array {
+  return Uint8Array.from(Buffer.from(address.slice(2), "hex"));
 }

@@ -17,6 +17,8 @@ export interface DevnetNode {
   apiUrl: string;
   adminToken: string;
   p2pAddr: string;
+  /** Loopback only: the devnet never listens beyond this machine. */
+  p2pListen: string;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function configureNodes(opts: {
       apiUrl: `http://127.0.0.1:${ports[i]!.api}`,
       adminToken: config.api.adminToken,
       p2pAddr: addr(i),
+      p2pListen: `/ip4/127.0.0.1/tcp/${ports[i]!.p2p}`,
     });
   }
   return nodes;
@@ -76,6 +79,8 @@ export function startNodeProcesses(
       VIGIL_CLI,
       ["node", "start", "--config", n.configPath, "--devnet"],
       join(logsDir, `node-${n.index}.log`),
+      // `vigil node init` writes 0.0.0.0 listeners; the config's env override keeps nodes on loopback.
+      { VIGIL_P2P_LISTEN: n.p2pListen, NODE_NO_WARNINGS: "1" },
     );
   }
 }
