@@ -15,8 +15,12 @@ import { createMemoryFeedSource, type MemoryFeedSource } from "./memorySource";
 import type { DeviceLine, EpochResult, ResultVoteSignature } from "./source";
 
 /** Deterministic keys so failures reproduce; the seed keeps fixtures of different tests apart. */
+export function oracleKeys(count: number, seed = "vigil.feed.oracle"): Hex[] {
+  return Array.from({ length: count }, (_, i) => keccak256(toHex(`${seed}.${i}`)));
+}
+
 export function oracleAccounts(count: number, seed = "vigil.feed.oracle"): PrivateKeyAccount[] {
-  return Array.from({ length: count }, (_, i) => privateKeyToAccount(keccak256(toHex(`${seed}.${i}`))));
+  return oracleKeys(count, seed).map((key) => privateKeyToAccount(key));
 }
 
 export function deviceId(i: number, seed = "vigil.feed.device"): Hex {

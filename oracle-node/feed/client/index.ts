@@ -10,7 +10,7 @@ export {
   type VerifyOptions,
 } from "./createFeedClient";
 export * from "./errors";
-export { feedReadAbi, readOracleSigners, verifyLineOnChain, verifyRootOnChain } from "./onChain";
+export { readOracleSigners, verifyLineOnChain, verifyRootOnChain } from "./onChain";
 export { type StreamedVerdict, streamVerdicts } from "./streamVerdicts";
 export { type LineProof, verifyLineProof } from "./verifyLineProof";
 export {

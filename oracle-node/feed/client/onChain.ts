@@ -1,20 +1,11 @@
-import { type Address, type Hex, type PublicClient, parseAbi } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
+import { vigilFeedAbi, vigilRegistryAbi } from "../../../contracts/abi";
 import type { DeviceLine } from "../../../contracts/lines";
 import { LineRejectedOnChainError, NotSettledOnChainError, RootMismatchError } from "./errors";
 
-/** The read-only part of `IVigilFeed` and `IVigilRegistry` the client calls. */
-export const feedReadAbi = parseAbi([
-  "struct DeviceLine { uint64 networkId; uint64 epoch; bytes32 deviceId; address owner; uint32 uptimeBps; uint64 work; uint256 reward; uint256 slash; }",
-  "struct EpochResult { bytes32 resultRoot; bytes32 observationsCommitment; uint128 totalReward; uint128 claimed; uint128 totalSlash; uint32 deviceCount; uint64 settledAt; }",
-  "function latestEpoch(uint64 networkId) view returns (uint64)",
-  "function epochResult(uint64 networkId, uint64 epoch) view returns (EpochResult)",
-  "function verifyLine(uint64 networkId, uint64 epoch, DeviceLine line, bytes32[] proof) view returns (bool)",
-  "function getActiveSigners() view returns (address[])",
-]);
-
 /** The registry's active oracle signers: the set `ResultVote`s are checked against. */
 export function readOracleSigners(client: PublicClient, registry: Address): Promise<readonly Address[]> {
-  return client.readContract({ address: registry, abi: feedReadAbi, functionName: "getActiveSigners" });
+  return client.readContract({ address: registry, abi: vigilRegistryAbi, functionName: "getActiveSigners" });
 }
 
 /** Checks that the settlement contract stored `root` for the epoch; returns the stored result. */
@@ -44,7 +35,7 @@ export async function verifyRootOnChain(
 function readEpochResult(client: PublicClient, settlement: Address, networkId: bigint, epoch: bigint) {
   return client.readContract({
     address: settlement,
-    abi: feedReadAbi,
+    abi: vigilFeedAbi,
     functionName: "epochResult",
     args: [networkId, epoch],
   });
@@ -60,7 +51,7 @@ export async function verifyLineOnChain(
 ): Promise<void> {
   const ok = await client.readContract({
     address: settlement,
-    abi: feedReadAbi,
+    abi: vigilFeedAbi,
     functionName: "verifyLine",
     args: [line.networkId, line.epoch, line, proof],
   });
