@@ -20,6 +20,8 @@ export const tokenPoolAbi = parseAbi([
   "function isSupportedChain(uint64 remoteChainSelector) view returns (bool)",
   "function getRemoteToken(uint64 remoteChainSelector) view returns (bytes)",
   "function getToken() view returns (address)",
+  "struct RateLimitConfigArgs { uint64 remoteChainSelector; bool fastFinality; Config outboundRateLimiterConfig; Config inboundRateLimiterConfig; }",
+  "function setRateLimitConfig(RateLimitConfigArgs[] rateLimitConfigArgs)",
   "event ReleasedOrMinted(uint64 indexed remoteChainSelector, address token, address sender, address recipient, uint256 amount)",
   "error CursedByRMN()",
   "error ChainNotAllowed(uint64 remoteChainSelector)",

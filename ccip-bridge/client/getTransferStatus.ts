@@ -60,7 +60,10 @@ export async function getTransferStatus(
     });
     return { ...base, state: "delivered", deliveryTx: delivered?.transactionHash };
   }
-  throw new BridgeError("NOT_FOUND", `no transfer with message id ${messageId} on ${lane.chains.map((c) => c.name).join(" or ")}`);
+  throw new BridgeError(
+    "NOT_FOUND",
+    `no transfer with message id ${messageId} on ${lane.chains.map((c) => c.name).join(" or ")}`,
+  );
 }
 
 export interface WaitForDeliveryOptions {
@@ -84,9 +87,13 @@ export async function waitForDelivery(
     last = status.state;
     if (status.state === "delivered") return status;
     if (Date.now() > deadline) {
-      throw new BridgeError("TIMEOUT", `transfer ${messageId} not delivered after ${options.timeoutMs ?? 120_000} ms`, {
-        details: "is a relayer running? (vigil bridge relay)",
-      });
+      throw new BridgeError(
+        "TIMEOUT",
+        `transfer ${messageId} not delivered after ${options.timeoutMs ?? 120_000} ms`,
+        {
+          details: "is a relayer running? (vigil bridge relay)",
+        },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
   }

@@ -30,10 +30,16 @@ export interface SentTransfer {
  */
 export async function sendTransfer(options: SendTransferOptions): Promise<SentTransfer> {
   const { from, to, clients, amount, toAddress } = options;
-  if (amount <= 0n) throw new BridgeError("INVALID_INPUT", "amount must be positive", { context: { amount } });
+  if (amount <= 0n)
+    throw new BridgeError("INVALID_INPUT", "amount must be positive", { context: { amount } });
   if (!isAddress(toAddress)) throw new BridgeError("INVALID_INPUT", `not an address: ${toAddress}`);
   const me = clients.wallet.account.address;
-  const balance = await clients.public.readContract({ address: from.token, abi: tokenAbi, functionName: "balanceOf", args: [me] });
+  const balance = await clients.public.readContract({
+    address: from.token,
+    abi: tokenAbi,
+    functionName: "balanceOf",
+    args: [me],
+  });
   if (balance < amount) {
     throw new BridgeError(
       "INSUFFICIENT_BALANCE",
@@ -86,7 +92,10 @@ export async function sendTransfer(options: SendTransferOptions): Promise<SentTr
   if (receipt.status !== "success") throw new BridgeError("REVERTED", `ccipSend ${hash} reverted`);
   const [sent] = parseEventLogs({ abi: onRampAbi, logs: receipt.logs, eventName: "CCIPMessageSent" });
   if (!sent) {
-    throw new BridgeError("REVERTED", `ccipSend ${hash} emitted no CCIPMessageSent (not a local-lane router?)`);
+    throw new BridgeError(
+      "REVERTED",
+      `ccipSend ${hash} emitted no CCIPMessageSent (not a local-lane router?)`,
+    );
   }
   return {
     messageId: sent.args.messageId,
@@ -102,7 +111,8 @@ export async function sendTransfer(options: SendTransferOptions): Promise<SentTr
 export async function explainSendError(error: unknown, options: SendTransferOptions): Promise<BridgeError> {
   const { from, to, clients, amount } = options;
   const revert = decodeRevert(error);
-  if (!revert) return new BridgeError("REVERTED", "the transfer was refused", { cause: error, details: String(error) });
+  if (!revert)
+    return new BridgeError("REVERTED", "the transfer was refused", { cause: error, details: String(error) });
   const vgl = (wei: bigint) => `${formatUnits(wei, 18)} VGL`;
   const context = { error: revert.errorName, args: revert.args };
   switch (revert.errorName) {
@@ -115,7 +125,9 @@ export async function explainSendError(error: unknown, options: SendTransferOpti
         args: [to.chainSelector, false],
       });
       const wait =
-        revert.errorName === "TokenRateLimitReached" ? `; retry in ${String(revert.args[0])} s` : "; it can never pass: split it";
+        revert.errorName === "TokenRateLimitReached"
+          ? `; retry in ${String(revert.args[0])} s`
+          : "; it can never pass: split it";
       return new BridgeError(
         revert.errorName === "TokenMaxCapacityExceeded" ? "RATE_LIMIT_CAPACITY" : "RATE_LIMIT_WAIT",
         `transfer of ${vgl(amount)} exceeds the outbound rate limit bucket (capacity ${vgl(outbound.capacity)}, available ${vgl(outbound.tokens)})${wait}`,
@@ -123,24 +135,38 @@ export async function explainSendError(error: unknown, options: SendTransferOpti
       );
     }
     case "CursedByRMN":
-      return new BridgeError("CURSED", `the lane ${from.name} -> ${to.name} is cursed by the RMN; transfers are paused`, {
-        cause: error,
-        context,
-      });
+      return new BridgeError(
+        "CURSED",
+        `the lane ${from.name} -> ${to.name} is cursed by the RMN; transfers are paused`,
+        {
+          cause: error,
+          context,
+        },
+      );
     case "UnsupportedDestinationChain":
     case "ChainNotAllowed":
-      return new BridgeError("UNSUPPORTED_CHAIN", `${from.name} has no lane to chain selector ${to.chainSelector}`, {
-        cause: error,
-        context,
-      });
+      return new BridgeError(
+        "UNSUPPORTED_CHAIN",
+        `${from.name} has no lane to chain selector ${to.chainSelector}`,
+        {
+          cause: error,
+          context,
+        },
+      );
     case "UnsupportedToken":
       return new BridgeError("UNSUPPORTED_TOKEN", `token ${from.token} has no CCIP pool on ${from.name}`, {
         cause: error,
         context,
       });
     case "ERC20InsufficientBalance":
-      return new BridgeError("INSUFFICIENT_BALANCE", `insufficient VGL balance on ${from.name}`, { cause: error, context });
+      return new BridgeError("INSUFFICIENT_BALANCE", `insufficient VGL balance on ${from.name}`, {
+        cause: error,
+        context,
+      });
     default:
-      return new BridgeError("REVERTED", `the transfer was refused: ${revert.errorName}`, { cause: error, context });
+      return new BridgeError("REVERTED", `the transfer was refused: ${revert.errorName}`, {
+        cause: error,
+        context,
+      });
   }
 }

@@ -34,10 +34,17 @@ export async function deployLaneChain(options: DeployLaneChainOptions): Promise<
   const deployBlock = await clients.public.getBlockNumber();
   const token =
     options.token ?? (await deployFromArtifact(clients, "VigilToken.sol", "VigilToken", [me, 0n]));
-  const tokenAdminRegistry = await deployFromArtifact(clients, "TokenAdminRegistry.sol", "TokenAdminRegistry");
-  const registryModule = await deployFromArtifact(clients, "RegistryModuleOwnerCustom.sol", "RegistryModuleOwnerCustom", [
-    tokenAdminRegistry,
-  ]);
+  const tokenAdminRegistry = await deployFromArtifact(
+    clients,
+    "TokenAdminRegistry.sol",
+    "TokenAdminRegistry",
+  );
+  const registryModule = await deployFromArtifact(
+    clients,
+    "RegistryModuleOwnerCustom.sol",
+    "RegistryModuleOwnerCustom",
+    [tokenAdminRegistry],
+  );
   await sendAndWait(
     clients,
     clients.wallet.writeContract({
@@ -49,7 +56,10 @@ export async function deployLaneChain(options: DeployLaneChainOptions): Promise<
   );
   const rmn = await deployFromArtifact(clients, "LocalRMN.sol", "LocalRMN");
   const router = await deployFromArtifact(clients, "LaneRouter.sol", "LaneRouter", [tokenAdminRegistry]);
-  const onRamp = await deployFromArtifact(clients, "LaneOnRamp.sol", "LaneOnRamp", [options.chainSelector, router]);
+  const onRamp = await deployFromArtifact(clients, "LaneOnRamp.sol", "LaneOnRamp", [
+    options.chainSelector,
+    router,
+  ]);
   const offRamp = await deployFromArtifact(clients, "LaneOffRamp.sol", "LaneOffRamp", [
     options.chainSelector,
     options.remoteChainSelector,

@@ -71,19 +71,52 @@ export async function startLocalLane(options: StartLocalLaneOptions = {}): Promi
         return anvil.rpcUrl;
       }),
     );
-    const clients = chains.map((c, i) => chainClients(laneChain(c.chainId, c.name, rpcUrls[i] as string), deployer));
+    const clients = chains.map((c, i) =>
+      chainClients(laneChain(c.chainId, c.name, rpcUrls[i] as string), deployer),
+    );
     const [ca, cb] = chains;
     const [cla, clb] = clients as [(typeof clients)[0], (typeof clients)[0]];
     const [da, db] = await Promise.all([
-      deployLaneChain({ clients: cla, chainSelector: ca.chainSelector, remoteChainSelector: cb.chainSelector, relayer: relayer.address }),
-      deployLaneChain({ clients: clb, chainSelector: cb.chainSelector, remoteChainSelector: ca.chainSelector, relayer: relayer.address }),
+      deployLaneChain({
+        clients: cla,
+        chainSelector: ca.chainSelector,
+        remoteChainSelector: cb.chainSelector,
+        relayer: relayer.address,
+      }),
+      deployLaneChain({
+        clients: clb,
+        chainSelector: cb.chainSelector,
+        remoteChainSelector: ca.chainSelector,
+        relayer: relayer.address,
+      }),
     ]);
     const { poolA, poolB } = await setupCrossChainToken({
-      a: { clients: cla, chainSelector: ca.chainSelector, token: da.token, router: da.router, rmnProxy: da.rmn, tokenAdminRegistry: da.tokenAdminRegistry, registryModule: da.registryModule },
-      b: { clients: clb, chainSelector: cb.chainSelector, token: db.token, router: db.router, rmnProxy: db.rmn, tokenAdminRegistry: db.tokenAdminRegistry, registryModule: db.registryModule },
+      a: {
+        clients: cla,
+        chainSelector: ca.chainSelector,
+        token: da.token,
+        router: da.router,
+        rmnProxy: da.rmn,
+        tokenAdminRegistry: da.tokenAdminRegistry,
+        registryModule: da.registryModule,
+      },
+      b: {
+        clients: clb,
+        chainSelector: cb.chainSelector,
+        token: db.token,
+        router: db.router,
+        rmnProxy: db.rmn,
+        tokenAdminRegistry: db.tokenAdminRegistry,
+        registryModule: db.registryModule,
+      },
       outbound: rateLimit,
     });
-    const laneChainOf = (c: LocalLaneChainOptions, rpcUrl: string, d: typeof da, pool: typeof poolA): LaneChain => ({
+    const laneChainOf = (
+      c: LocalLaneChainOptions,
+      rpcUrl: string,
+      d: typeof da,
+      pool: typeof poolA,
+    ): LaneChain => ({
       name: c.name,
       chainId: c.chainId,
       rpcUrl,
@@ -99,7 +132,10 @@ export async function startLocalLane(options: StartLocalLaneOptions = {}): Promi
       deployBlock: d.deployBlock,
     });
     const config: LaneConfig = {
-      chains: [laneChainOf(ca, rpcUrls[0] as string, da, poolA), laneChainOf(cb, rpcUrls[1] as string, db, poolB)],
+      chains: [
+        laneChainOf(ca, rpcUrls[0] as string, da, poolA),
+        laneChainOf(cb, rpcUrls[1] as string, db, poolB),
+      ],
     };
     if (options.configFile) writeLaneConfig(options.configFile, config);
     return { config, deployerKey, relayerKey, stop };

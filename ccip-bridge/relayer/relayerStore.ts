@@ -81,9 +81,15 @@ export class RelayerStore {
 
   pending(lane: string, limit: number): StoredMessage[] {
     const rows = this.#db
-      .prepare("SELECT message_id, body, seen_at FROM messages WHERE lane = ? AND status = 'pending' ORDER BY seq LIMIT ?")
+      .prepare(
+        "SELECT message_id, body, seen_at FROM messages WHERE lane = ? AND status = 'pending' ORDER BY seq LIMIT ?",
+      )
       .all(lane, limit) as { message_id: string; body: string; seen_at: number }[];
-    return rows.map((r) => ({ messageId: r.message_id as Hex, message: decodeMessage(r.body), seenAt: r.seen_at }));
+    return rows.map((r) => ({
+      messageId: r.message_id as Hex,
+      message: decodeMessage(r.body),
+      seenAt: r.seen_at,
+    }));
   }
 
   markDelivered(lane: string, sequenceNumbers: readonly bigint[], tx: Hex | null): void {
@@ -105,7 +111,9 @@ export class RelayerStore {
   }
 
   counts(lane: string): { pending: number; delivered: number } {
-    const rows = this.#db.prepare("SELECT status, COUNT(*) AS n FROM messages WHERE lane = ? GROUP BY status").all(lane) as {
+    const rows = this.#db
+      .prepare("SELECT status, COUNT(*) AS n FROM messages WHERE lane = ? GROUP BY status")
+      .all(lane) as {
       status: string;
       n: number;
     }[];

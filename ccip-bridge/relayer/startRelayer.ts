@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { type Logger, pino } from "pino";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { pino, type Logger } from "pino";
 import { offRampAbi, onRampAbi } from "../abi.js";
 import type { ChainClients } from "../deploy.js";
 import { decodeRevert } from "../errors.js";
@@ -52,7 +52,9 @@ export function startRelayer(options: RelayerOptions): Relayer {
   const logger = options.logger ?? pino({ level: "silent" });
   const store = new RelayerStore(options.dbPath);
   const account = privateKeyToAccount(options.privateKey);
-  const clients = options.lane.chains.map((c) => chainClients(laneChain(c.chainId, c.name, c.rpcUrl), account));
+  const clients = options.lane.chains.map((c) =>
+    chainClients(laneChain(c.chainId, c.name, c.rpcUrl), account),
+  );
   const stats: RelayerStats = { scanned: 0, delivered: 0, reconciled: 0, failures: 0 };
   const controller = new AbortController();
   const check = () => {
@@ -60,12 +62,14 @@ export function startRelayer(options: RelayerOptions): Relayer {
   };
   const [a, b] = options.lane.chains;
   const [clientsA, clientsB] = clients as [ChainClients, ChainClients];
-  const loops = [
-    runDirection(a, clientsA, b, clientsB),
-    runDirection(b, clientsB, a, clientsA),
-  ];
+  const loops = [runDirection(a, clientsA, b, clientsB), runDirection(b, clientsB, a, clientsA)];
 
-  async function runDirection(src: LaneChain, srcClients: ChainClients, dst: LaneChain, dstClients: ChainClients) {
+  async function runDirection(
+    src: LaneChain,
+    srcClients: ChainClients,
+    dst: LaneChain,
+    dstClients: ChainClients,
+  ) {
     const lane = `${src.chainSelector}->${dst.chainSelector}`;
     const log = logger.child({ lane });
     let isolate = false; // after a failed batch, deliver one by one to find the message that fails
@@ -120,7 +124,11 @@ export function startRelayer(options: RelayerOptions): Relayer {
       check();
       const already = pending.filter((_, i) => executed[i]);
       if (already.length > 0) {
-        store.markDelivered(lane, already.map((m) => m.message.sequenceNumber), null);
+        store.markDelivered(
+          lane,
+          already.map((m) => m.message.sequenceNumber),
+          null,
+        );
         stats.reconciled += already.length;
         options.onDelivered?.({ lane, messages: already, tx: null });
         log.info({ count: already.length }, "found delivered on chain; recorded");
@@ -128,17 +136,32 @@ export function startRelayer(options: RelayerOptions): Relayer {
       const todo = pending.filter((_, i) => !executed[i]);
       if (todo.length === 0) return true;
       try {
-        const hash = await dstClients.wallet.writeContract({
+        const call = {
           address: dst.offRamp,
           abi: offRampAbi,
           functionName: "execute",
           args: [todo.map((m) => m.message)],
+        } as const;
+        // The estimate runs against the state before other transactions land in the same block; a
+        // margin keeps a batch from running out of gas when warm storage turns cold.
+        const gas = await dstClients.public.estimateContractGas({
+          ...call,
+          account: dstClients.wallet.account,
         });
+        check();
+        const hash = await dstClients.wallet.writeContract({ ...call, gas: (gas * 3n) / 2n });
         check(); // a stop here is the crash window: mined, not yet recorded
         const receipt = await dstClients.public.waitForTransactionReceipt({ hash });
         check();
-        if (receipt.status !== "success") throw new Error(`execute ${hash} reverted`);
-        store.markDelivered(lane, todo.map((m) => m.message.sequenceNumber), hash);
+        if (receipt.status !== "success") {
+          const tx = await dstClients.public.getTransaction({ hash });
+          throw new Error(`execute ${hash} reverted (gas used ${receipt.gasUsed} of ${tx.gas})`);
+        }
+        store.markDelivered(
+          lane,
+          todo.map((m) => m.message.sequenceNumber),
+          hash,
+        );
         stats.delivered += todo.length;
         options.onDelivered?.({ lane, messages: todo, tx: hash });
         isolate = false;
@@ -146,9 +169,16 @@ export function startRelayer(options: RelayerOptions): Relayer {
         if (error instanceof Stopped || controller.signal.aborted) throw error;
         const revert = decodeRevert(error);
         const reason = revert ? `${revert.errorName}(${revert.args.map(String).join(", ")})` : String(error);
-        store.markFailed(lane, todo.map((m) => m.message.sequenceNumber), reason);
+        store.markFailed(
+          lane,
+          todo.map((m) => m.message.sequenceNumber),
+          reason,
+        );
         stats.failures++;
-        log.warn({ reason, first: todo[0]?.message.sequenceNumber.toString(), count: todo.length }, "delivery failed");
+        log.warn(
+          { reason, first: todo[0]?.message.sequenceNumber.toString(), count: todo.length },
+          "delivery failed",
+        );
         if (todo.length > 1) isolate = true;
         if (revert?.errorName === "TokenRateLimitReached") {
           // Wait for the inbound bucket to refill as far as the pool said.

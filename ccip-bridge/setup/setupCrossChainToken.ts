@@ -48,7 +48,9 @@ export interface CrossChainTokenSetup {
  * local lane or Chainlink's real CCIP on testnets); each side's wallet must be the token's CCIP admin.
  * Steps already done (admin registered, pool set, chain added) are skipped, so a failed run can be re-run.
  */
-export async function setupCrossChainToken(options: SetupCrossChainTokenOptions): Promise<CrossChainTokenSetup> {
+export async function setupCrossChainToken(
+  options: SetupCrossChainTokenOptions,
+): Promise<CrossChainTokenSetup> {
   const inbound = options.inbound ?? {
     isEnabled: options.outbound.isEnabled,
     capacity: (options.outbound.capacity * 11n) / 10n,
@@ -70,11 +72,22 @@ export async function setupCrossChainToken(options: SetupCrossChainTokenOptions)
 async function registerSide(side: CrossChainSide): Promise<Address> {
   const { clients, token } = side;
   const me = clients.wallet.account.address;
-  const ccipAdmin = await clients.public.readContract({ address: token, abi: tokenAbi, functionName: "getCCIPAdmin" });
+  const ccipAdmin = await clients.public.readContract({
+    address: token,
+    abi: tokenAbi,
+    functionName: "getCCIPAdmin",
+  });
   if (!isAddressEqual(ccipAdmin, me)) {
-    throw new BridgeError("UNAUTHORIZED", `the wallet ${me} is not the CCIP admin (${ccipAdmin}) of token ${token}`);
+    throw new BridgeError(
+      "UNAUTHORIZED",
+      `the wallet ${me} is not the CCIP admin (${ccipAdmin}) of token ${token}`,
+    );
   }
-  const decimals = await clients.public.readContract({ address: token, abi: tokenAbi, functionName: "decimals" });
+  const decimals = await clients.public.readContract({
+    address: token,
+    abi: tokenAbi,
+    functionName: "decimals",
+  });
   const pool =
     side.pool ??
     (await deployFromArtifact(clients, "BurnMintTokenPool.sol", "BurnMintTokenPool", [
@@ -127,7 +140,12 @@ async function registerSide(side: CrossChainSide): Promise<Address> {
   }
   await sendAndWait(
     clients,
-    clients.wallet.writeContract({ address: token, abi: tokenAbi, functionName: "grantMintAndBurnRoles", args: [pool] }),
+    clients.wallet.writeContract({
+      address: token,
+      abi: tokenAbi,
+      functionName: "grantMintAndBurnRoles",
+      args: [pool],
+    }),
   );
   return pool;
 }
