@@ -265,7 +265,7 @@ export class DonConsensus {
 
   private async isMemberSignature(from: number, digest: Hex, signature: Uint8Array): Promise<boolean> {
     if (signature.length !== 65 || signature[64]! > 1) return false;
-    const withV = signature.slice();
+    const withV = new Uint8Array(signature);
     withV[64] = withV[64]! + 27;
     try {
       const signer = await recoverAddress({ hash: digest, signature: bytesToHex(withV) });

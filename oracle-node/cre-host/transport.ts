@@ -35,7 +35,7 @@ export function createInProcessDon(size: number): DonTransport[] {
     self,
     async broadcast(message) {
       if (closed.has(self)) return;
-      const full: DonMessage = { ...message, from: self, payload: message.payload.slice() };
+      const full: DonMessage = { ...message, from: self, payload: new Uint8Array(message.payload) };
       for (let peer = 0; peer < size; peer++) {
         if (peer === self || closed.has(peer)) continue;
         setImmediate(() => {

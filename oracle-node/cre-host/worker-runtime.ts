@@ -63,7 +63,7 @@ function call(op: string, payload: Record<string, unknown>): Uint8Array | number
 }
 
 function bytes(v: unknown): Uint8Array {
-  if (v instanceof Uint8Array) return v.slice();
+  if (v instanceof Uint8Array) return new Uint8Array(v);
   if (Array.isArray(v)) return Uint8Array.from(v as number[]);
   throw new Error("host function expected bytes");
 }
