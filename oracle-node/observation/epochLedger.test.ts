@@ -49,6 +49,13 @@ describe("EpochLedger", () => {
     expect(l.observation(OBSERVER).devices.map((x) => x.deviceId)).toEqual([d(1), d(2)]);
   });
 
+  it("credits a heartbeat once: a replay later in the epoch fills no new interval", () => {
+    const l = ledger();
+    expect(l.heartbeat(d(1), 100_000, "hb1")).toBe(true);
+    expect(l.heartbeat(d(1), 150_000, "hb1")).toBe(false);
+    expect(l.observation(OBSERVER).devices[0]!.uptimeBps).toBe(1666);
+  });
+
   it("caps uptime at 10000 bps with every interval covered", () => {
     const l = ledger();
     for (let t = 100_000; t < 160_000; t += 5_000) l.heartbeat(d(1), t);

@@ -5,6 +5,8 @@ import type { DeviceObservation, ObservationSet } from "../agreement/types";
 interface DeviceRecord {
   /** Heartbeat slots (index of the heartbeat interval within the epoch) with a valid heartbeat. */
   slots: Set<number>;
+  /** Ids of heartbeats already credited, so a re-gossiped old heartbeat fills no new interval. */
+  seen: Set<string>;
   work: bigint;
   /** First proven fraud (the evidence any node re-verifies); later ones add nothing to the slash. */
   fraud?: { reason: number; evidence: Uint8Array; evidenceHash: Hex };
@@ -50,18 +52,26 @@ export class EpochLedger {
     if (!this.options.assigned.has(deviceId)) return undefined;
     let r = this.devices.get(deviceId);
     if (!r) {
-      r = { slots: new Set(), work: 0n };
+      r = { slots: new Set(), seen: new Set(), work: 0n };
       this.devices.set(deviceId, r);
     }
     return r;
   }
 
-  /** A valid heartbeat seen at `atMs` (directly or via gossip); idempotent per interval. */
-  heartbeat(deviceId: Hex, atMs: number): boolean {
+  /**
+   * A valid heartbeat seen at `atMs` (directly or via gossip); idempotent per interval. `id` (the
+   * heartbeat's hash) credits each heartbeat once: replaying an old one later fills no new interval.
+   */
+  heartbeat(deviceId: Hex, atMs: number, id?: string): boolean {
     const r = this.record(deviceId);
     if (!r) return false;
     const slot = Math.floor((atMs - this.options.startMs) / this.options.heartbeatIntervalMs);
     if (slot < 0 || slot >= this.slotCount) return false;
+    if (id !== undefined) {
+      if (r.seen.has(id)) return false;
+      // Bounded: a device heartbeating far faster than its policy stops being tracked by id.
+      if (r.seen.size < 4 * this.slotCount) r.seen.add(id);
+    }
     r.slots.add(slot);
     return true;
   }

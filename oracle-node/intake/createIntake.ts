@@ -1,0 +1,313 @@
+import { randomInt } from "node:crypto";
+import { peerIdFromString } from "@libp2p/peer-id";
+import type { Hono } from "hono";
+import type { Logger } from "pino";
+import { type Address, bytesToHex, type Hex, hexToBytes } from "viem";
+import {
+  type ChallengerGateway,
+  createChallengerGateway,
+  createGatewayRouter,
+} from "../../attestation/agent/index";
+import {
+  decodeMessage,
+  keccak256,
+  type Message,
+  type Signer,
+  type Verdict,
+  verifyEvidenceFast,
+  verifyMessageFast,
+} from "../../attestation/index";
+import type { ObservationSet } from "../agreement/types";
+import type { NodeMetrics } from "../metrics";
+import { EpochLedger } from "../observation/index";
+import { type GossipMessage, type P2P, Validation } from "../p2p/index";
+import { decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
+import type { ChallengePolicy } from "./policy";
+
+/** One DePIN network this node verifies, as the intake needs it (bound to cached chain state by the node). */
+export interface IntakeNetwork {
+  networkId: bigint;
+  policy: ChallengePolicy;
+  /** Epoch timing (seconds). */
+  genesisTime: bigint;
+  epochLength: number;
+  /** Beacon of an epoch (bytes32) used to seed challenges. */
+  beacon(epoch: bigint): Hex;
+  /** Whether the device is registered and active on chain. */
+  isRegistered(deviceId: Hex): boolean;
+  /** Devices assigned to this node in the epoch. */
+  assigned(epoch: bigint): ReadonlySet<Hex>;
+}
+
+export interface IntakeOptions {
+  networks: IntakeNetwork[];
+  /** The node's Ed25519 identity (its libp2p key): signs challenges and evidence. */
+  signer: Signer;
+  /** The node's Ethereum signer address: the observer in its observation sets. */
+  observer: Address;
+  /** How often due challenges are issued and overdue ones expired. */
+  tickMs?: number;
+  now?: () => number;
+}
+
+export interface IntakeModules {
+  logger: Logger;
+  metrics: NodeMetrics;
+  /** Gossip; omitted in single-node use (tests, benchmarks). */
+  p2p?: Pick<P2P, "topic" | "publish" | "subscribe">;
+}
+
+export interface Intake {
+  /** Device gateway HTTP routers to mount: `/device/<networkId>` (and `/device` for the first network). */
+  mounts: { path: string; app: Hono }[];
+  /** The node-side gateway of a network (in-process device agents, tests). */
+  gateway(networkId: bigint): ChallengerGateway;
+  /** Ledger of a network epoch (created on first use). */
+  ledger(networkId: bigint, epoch: bigint): EpochLedger;
+  /** Ends an epoch: this node's observation set, and the ledger is dropped. */
+  closeEpoch(networkId: bigint, epoch: bigint): ObservationSet;
+  /** Issues due challenges and expires overdue ones now (normally on a timer). */
+  tick(): void;
+  stop(): void;
+}
+
+/** Epochs whose heartbeats are still accepted: the current one, and the previous one until it is closed. */
+const EPOCH_SLACK = 1n;
+
+/**
+ * The node side of the device transport: verifies heartbeats (node:crypto fast path) and gossips
+ * accepted ones, schedules challenges for this node's assigned devices per the network's policy,
+ * gossips issued challenges and fraud evidence, judges answers with `attestation/`, and keeps each
+ * epoch's per-device uptime, work and fraud in an `EpochLedger`.
+ */
+export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intake {
+  const log = modules.logger.child({ module: "intake" });
+  const { metrics, p2p } = modules;
+  const now = opts.now ?? Date.now;
+  const networks = new Map(opts.networks.map((n) => [n.networkId, n]));
+  const ledgers = new Map<string, EpochLedger>();
+  const closed = new Map<bigint, bigint>();
+  const gateways = new Map<bigint, ChallengerGateway>();
+  /** Per network, per device: when this node next challenges it, and the rotation index. */
+  const schedule = new Map<bigint, Map<Hex, { at: number; rotation: number }>>();
+
+  const epochOf = (n: IntakeNetwork, ms = now()) => {
+    const s = BigInt(Math.floor(ms / 1000));
+    return s < n.genesisTime ? 0n : (s - n.genesisTime) / BigInt(n.epochLength);
+  };
+
+  function ledger(networkId: bigint, epoch: bigint): EpochLedger {
+    const key = `${networkId}:${epoch}`;
+    let l = ledgers.get(key);
+    if (!l) {
+      const n = networks.get(networkId);
+      if (!n) throw new Error(`intake does not serve network ${networkId}`);
+      l = new EpochLedger({
+        networkId,
+        epoch,
+        startMs: Number(n.genesisTime + epoch * BigInt(n.epochLength)) * 1000,
+        lengthMs: n.epochLength * 1000,
+        heartbeatIntervalMs: n.policy.heartbeatIntervalMs,
+        assigned: n.assigned(epoch),
+      });
+      ledgers.set(key, l);
+    }
+    return l;
+  }
+
+  const isOpen = (networkId: bigint, epoch: bigint) => {
+    const last = closed.get(networkId);
+    return last === undefined || epoch > last;
+  };
+
+  function creditHeartbeat(m: Message<"heartbeat">, source: "device" | "gossip") {
+    if (!isOpen(m.networkId, m.epoch)) return;
+    const deviceId = bytesToHex(m.signer);
+    const id = bytesToHex(keccak256(m.bytes));
+    const credited = ledger(m.networkId, m.epoch).heartbeat(deviceId, now(), id);
+    metrics.attestations.inc({ source, outcome: credited ? "credited" : "accepted" });
+  }
+
+  function onVerdict(networkId: bigint, v: Verdict) {
+    metrics.challenges.inc({ outcome: v.status });
+    if (v.status === "rejected") return;
+    const deviceId = bytesToHex(v.deviceId);
+    const epoch = epochOf(networks.get(networkId)!);
+    const l = ledger(networkId, epoch);
+    if (v.status === "pass") l.work(deviceId, v.workUnits);
+    if (v.status === "fraud") {
+      l.fraud(deviceId, {
+        reason: fraudCode(v.evidence, networkId),
+        evidence: v.evidence,
+        evidenceHash: bytesToHex(v.evidenceHash),
+      });
+      log.warn({ networkId, deviceId, reason: v.reason, detail: v.detail }, "fraud proven");
+      publish("challenges", encodeChallengeGossip("evidence", v.evidence));
+    }
+  }
+
+  function fraudCode(evidence: Uint8Array, networkId: bigint): number {
+    const proven = verifyEvidenceFast(evidence, { networkId });
+    return proven.ok ? proven.value.reasonCode : 0;
+  }
+
+  function publish(kind: "attestations" | "challenges", data: Uint8Array) {
+    if (!p2p) return;
+    // No peers yet is normal at start-up; gossip is best effort, the device also talks to each assigned node.
+    p2p
+      .publish(p2p.topic(kind), data)
+      .catch((err: unknown) => log.debug({ err, kind }, "gossip publish failed"));
+  }
+
+  for (const n of opts.networks) {
+    const gateway = createChallengerGateway({
+      networkId: n.networkId,
+      signer: opts.signer,
+      epoch: () => epochOf(n),
+      beacon: (epoch) => hexToBytes(n.beacon(epoch)),
+      now: () => BigInt(now()),
+      isRegistered: (deviceId) => n.isRegistered(bytesToHex(deviceId)),
+      onVerdict: (v) => onVerdict(n.networkId, v),
+      onHeartbeat: (m) => {
+        creditHeartbeat(m, "device");
+        publish("attestations", m.bytes);
+      },
+    });
+    gateways.set(n.networkId, gateway);
+    schedule.set(n.networkId, new Map());
+  }
+
+  // Gossip: heartbeats from devices that reached another node, challenges, and fraud evidence.
+  const unsubscribe: (() => void)[] = [];
+  if (p2p) {
+    unsubscribe.push(
+      p2p.subscribe(p2p.topic("attestations"), validateHeartbeatGossip, (msg) => {
+        const m = decodeMessage(msg.data);
+        if (m.ok && m.value.kind === "heartbeat") creditHeartbeat(m.value as Message<"heartbeat">, "gossip");
+      }),
+      p2p.subscribe(p2p.topic("challenges"), validateChallengeGossip, (msg) => {
+        const g = decodeChallengeGossip(msg.data);
+        if (g?.kind !== "evidence") return;
+        const decoded = decodeMessage(g.message);
+        if (!decoded.ok) return;
+        const proven = verifyEvidenceFast(g.message, { networkId: decoded.value.networkId });
+        if (!proven.ok || !isOpen(proven.value.networkId, proven.value.epoch)) return;
+        // Only the current epoch and the one before: old evidence must not open ledgers for closed epochs.
+        const current = epochOf(networks.get(proven.value.networkId)!);
+        if (proven.value.epoch > current || proven.value.epoch + EPOCH_SLACK < current) return;
+        ledger(proven.value.networkId, proven.value.epoch).fraud(bytesToHex(proven.value.deviceId), {
+          reason: proven.value.reasonCode,
+          evidence: g.message,
+          evidenceHash: bytesToHex(proven.value.evidenceHash),
+        });
+      }),
+    );
+  }
+
+  function validateHeartbeatGossip(msg: GossipMessage): Validation {
+    const decoded = decodeMessage(msg.data);
+    if (!decoded.ok || decoded.value.kind !== "heartbeat") {
+      metrics.attestations.inc({ source: "gossip", outcome: "rejected" });
+      return Validation.Reject;
+    }
+    const n = networks.get(decoded.value.networkId);
+    if (!n) return Validation.Ignore;
+    const current = epochOf(n);
+    const epoch = decoded.value.epoch;
+    if (epoch > current || epoch + EPOCH_SLACK < current) return Validation.Ignore;
+    const verified = verifyMessageFast(msg.data, { kind: "heartbeat", networkId: n.networkId, epoch });
+    if (!verified.ok) {
+      metrics.attestations.inc({ source: "gossip", outcome: "rejected" });
+      return Validation.Reject;
+    }
+    // The relaying node may know of a registration we have not read yet: not its fault, so IGNORE.
+    if (!n.isRegistered(bytesToHex(decoded.value.signer))) return Validation.Ignore;
+    return Validation.Accept;
+  }
+
+  function validateChallengeGossip(msg: GossipMessage): Validation {
+    const g = decodeChallengeGossip(msg.data);
+    if (!g) return Validation.Reject;
+    const decoded = decodeMessage(g.message);
+    if (!decoded.ok) return Validation.Reject;
+    if (!networks.has(decoded.value.networkId)) return Validation.Ignore;
+    if (g.kind === "challenge") {
+      if (decoded.value.kind !== "challenge") return Validation.Reject;
+      // A challenge must be signed by the node that gossips it: its libp2p identity key.
+      const sender = peerIdFromString(msg.from).publicKey?.raw;
+      const ok = verifyMessageFast(g.message, {
+        kind: "challenge",
+        networkId: decoded.value.networkId,
+        signer: sender,
+      });
+      return ok.ok && sender ? Validation.Accept : Validation.Reject;
+    }
+    return verifyEvidenceFast(g.message, { networkId: decoded.value.networkId }).ok
+      ? Validation.Accept
+      : Validation.Reject;
+  }
+
+  function tick() {
+    const t = now();
+    for (const n of opts.networks) {
+      const gateway = gateways.get(n.networkId)!;
+      gateway.tick();
+      if (n.policy.types.length === 0) continue;
+      const epoch = epochOf(n, t);
+      const due = schedule.get(n.networkId)!;
+      for (const deviceId of n.assigned(epoch)) {
+        let s = due.get(deviceId);
+        if (!s) {
+          // First sight: a random offset within one interval, so devices cannot predict when they are tested.
+          s = { at: t + randomInt(n.policy.challengeIntervalMs), rotation: randomInt(n.policy.types.length) };
+          due.set(deviceId, s);
+        }
+        if (t < s.at) continue;
+        const type = n.policy.types[s.rotation % n.policy.types.length]!;
+        const challenge = gateway.issue(hexToBytes(deviceId), type);
+        // Not issued: the device has not registered or heartbeated here yet; try again next interval.
+        s.rotation += challenge ? 1 : 0;
+        // Jitter ±50% of the interval from this node's own randomness.
+        s.at = t + Math.floor(n.policy.challengeIntervalMs * (0.5 + randomInt(1000) / 1000));
+        if (challenge) {
+          metrics.challenges.inc({ outcome: "issued" });
+          publish("challenges", encodeChallengeGossip("challenge", challenge));
+        }
+      }
+    }
+  }
+  const timer = setInterval(tick, opts.tickMs ?? 250);
+  timer.unref();
+
+  const mounts = opts.networks.flatMap((n, i) => {
+    const router = createGatewayRouter(gateways.get(n.networkId)!) as unknown as Hono;
+    const own = { path: `/device/${n.networkId}`, app: router };
+    return i === 0 ? [own, { path: "/device", app: router }] : [own];
+  });
+
+  return {
+    mounts,
+    gateway(networkId) {
+      const g = gateways.get(networkId);
+      if (!g) throw new Error(`intake does not serve network ${networkId}`);
+      return g;
+    },
+    ledger,
+    closeEpoch(networkId, epoch) {
+      const observation = ledger(networkId, epoch).observation(opts.observer);
+      const last = closed.get(networkId);
+      if (last === undefined || epoch > last) closed.set(networkId, epoch);
+      for (const key of [...ledgers.keys()]) {
+        const [net, e] = key.split(":");
+        if (BigInt(net!) === networkId && BigInt(e!) <= epoch) ledgers.delete(key);
+      }
+      return observation;
+    },
+    tick,
+    stop() {
+      clearInterval(timer);
+      for (const u of unsubscribe) u();
+      for (const g of gateways.values()) g.close();
+    },
+  };
+}

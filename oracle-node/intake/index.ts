@@ -1,0 +1,10 @@
+export {
+  createIntake,
+  type Intake,
+  type IntakeModules,
+  type IntakeNetwork,
+  type IntakeOptions,
+} from "./createIntake";
+export { ChallengeGossip, decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
+export { type ChallengePolicy, challengePolicy } from "./policy";
+export { signerFromPeerKey } from "./signerFromPeerKey";
