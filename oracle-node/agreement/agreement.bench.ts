@@ -48,7 +48,9 @@ async function runOne(n: number, deviceCount: number) {
     const allMs = performance.now() - t0;
     const roots = new Set(certs.map((c) => c.result.resultRoot));
     if (roots.size !== 1) throw new Error(`nodes disagree: ${[...roots].join(", ")}`);
-    const views = Math.max(...net.nodes.map((nd) => nd.store.getConsensusState(ctx.networkId, ctx.epoch)?.view ?? 0));
+    const views = Math.max(
+      ...net.nodes.map((nd) => nd.store.getConsensusState(ctx.networkId, ctx.epoch)?.view ?? 0),
+    );
     return {
       n,
       devices: deviceCount,

@@ -83,7 +83,7 @@ export function createAgreement(options: Partial<AgreementOptions>, modules: Agr
         bytes: msg.data,
         envelope: msg.envelope,
       });
-      instances.get(k)?.addObservation(msg.from, msg.data, msg.envelope);
+      instances.get(k)?.addObservation(msg.from, msg.data, msg.envelope, true, o);
     },
   );
 

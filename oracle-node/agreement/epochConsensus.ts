@@ -174,11 +174,17 @@ export class EpochConsensus {
   // --- inputs ------------------------------------------------------------------------------------
 
   /** An observation (already stored) from `peerId`; false if it does not belong to this epoch's oracles. */
-  addObservation(peerId: string, bytes: Uint8Array, envelope: Uint8Array, evaluate = true): boolean {
+  addObservation(
+    peerId: string,
+    bytes: Uint8Array,
+    envelope: Uint8Array,
+    evaluate = true,
+    decoded?: ObservationSet,
+  ): boolean {
     const signer = this.peerToSigner.get(peerId);
     let o: ObservationSet;
     try {
-      o = decodeObservation(bytes);
+      o = decoded ?? decodeObservation(bytes);
     } catch {
       return false;
     }

@@ -1,0 +1,77 @@
+import type { Address, Hex } from "viem";
+import { keccak256 } from "viem";
+import { describe, expect, it } from "vitest";
+import { computeResult, observationsCommitment } from "./computeResult";
+import { encodeObservation, observationHash } from "./observationCodec";
+import type { EpochContext, ObservationSet } from "./types";
+
+const A = "0x000000000000000000000000000000000000000a" as Address;
+const B = "0x000000000000000000000000000000000000000b" as Address;
+const C = "0x000000000000000000000000000000000000000c" as Address;
+const D = "0x000000000000000000000000000000000000000d" as Address;
+const dev = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
+const ctx: EpochContext = {
+  networkId: 1n,
+  epoch: 4n,
+  chainId: 31337,
+  settlement: "0x00000000000000000000000000000000000051e7",
+  budget: 1_000n,
+  k: 4,
+  oracles: [A, B, C, D].map((signer, i) => ({ signer, peerId: `p${i}` })),
+  devices: [1, 2, 3].map((i) => ({ deviceId: dev(i), owner: D, stake: 50n })),
+  assignment: new Map([1, 2, 3].map((i) => [dev(i), [A, B, C, D]])),
+};
+const evidence = new TextEncoder().encode("fraud: proof");
+
+function obs(observer: Address, up: number[], fraudOn?: number): { observation: ObservationSet; hash: Hex } {
+  const observation: ObservationSet = {
+    networkId: 1n,
+    epoch: 4n,
+    observer,
+    devices: up.map((u, i) => ({
+      deviceId: dev(i + 1),
+      uptimeBps: u,
+      work: 10n,
+      ...(fraudOn === i + 1 ? { fraud: { reason: 1, evidence } } : {}),
+    })),
+  };
+  return { observation, hash: observationHash(encodeObservation(observation)) };
+}
+
+const verify = (_id: Hex, v: { evidence: Uint8Array }) =>
+  new TextDecoder().decode(v.evidence).startsWith("fraud");
+
+describe("computeResult", () => {
+  it("takes medians, ignores a liar, slashes only on verified evidence and splits the budget", async () => {
+    const used = [obs(A, [10_000, 5_000, 8_000]), obs(B, [10_000, 5_000, 8_000], 3), obs(C, [0, 0, 0], 2)];
+    const { result } = await computeResult(ctx, used, verify);
+    const [l1, l2, l3] = result.lines;
+    expect(l1?.uptimeBps).toBe(10_000); // median of 10000, 10000, 0
+    expect(l2?.uptimeBps).toBe(5_000);
+    expect(l2?.slash).toBe(50n); // C's fraud claim carries verifiable evidence
+    expect(l3?.slash).toBe(50n);
+    expect(result.slashes.map((s) => s.evidenceHash)).toEqual([keccak256(evidence), keccak256(evidence)]);
+    expect(l1?.reward).toBe(1_000n); // the only unslashed device takes the budget
+    expect(result.totalSlash).toBe(100n);
+    expect(result.observationsCommitment).toBe(
+      observationsCommitment(used.map((u) => ({ observer: u.observation.observer, hash: u.hash }))),
+    );
+  });
+
+  it("ignores unverifiable fraud claims and is independent of input order", async () => {
+    const bogus = obs(C, [5_000, 5_000, 5_000], 1);
+    bogus.observation.devices[0]!.fraud = { reason: 1, evidence: new Uint8Array([1]) };
+    const used = [obs(A, [5_000, 5_000, 5_000]), obs(B, [5_000, 5_000, 5_000]), bogus];
+    const r1 = await computeResult(ctx, used, verify);
+    const r2 = await computeResult(ctx, [...used].reverse(), verify);
+    expect(r1.result.resultRoot).toBe(r2.result.resultRoot);
+    expect(r1.result.totalSlash).toBe(0n);
+    expect(r1.result.totalReward).toBe(999n); // floor(1000/3) x 3: the remainder stays in the budget
+  });
+
+  it("rejects two observations by one observer", async () => {
+    await expect(computeResult(ctx, [obs(A, [1, 1, 1]), obs(A, [2, 2, 2])], verify)).rejects.toMatchObject({
+      code: "AGREEMENT_BAD_OBSERVATION",
+    });
+  });
+});
