@@ -23,6 +23,8 @@ export type Verdict =
       challengeId: Uint8Array;
       type: ChallengeTypeName;
       reason: FraudReasonName;
+      /** `DeviceSlash.reason` on chain (`FraudReason[reason]`). */
+      reasonCode: number;
       detail: string;
       /** Signed evidence bundle (see `verifyEvidence`) and its keccak256, the on-chain slash key. */
       evidence: Uint8Array;

@@ -30,11 +30,17 @@ export interface ChallengerGatewayOptions {
   onHeartbeat?: (m: Message<"heartbeat">) => void;
   /** Challenges queued per device awaiting a poll (bounded; oldest dropped). */
   maxQueued?: number;
+  /** Devices tracked (registrations, queues); beyond it new devices are refused (default 100k). */
+  maxDevices?: number;
 }
 
 export interface ChallengerGateway extends DeviceGateway {
   readonly challenger: Challenger;
-  /** Issues a challenge of `type` to a registered device (its parameters follow its claimed capabilities). */
+  /**
+   * Issues a challenge of `type` to a known device (parameters follow its claimed capabilities);
+   * undefined if the device never registered or heartbeat here. Throws `AttestationError` OVERSIZED
+   * when the challenger already holds its maximum of open challenges.
+   */
   issue(deviceId: Uint8Array, type: ChallengeTypeName): Uint8Array | undefined;
   /** Closes challenges past deadline + grace as `missed`; call periodically. */
   tick(): Verdict[];
@@ -60,6 +66,7 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
   const verify = opts.verify ?? nodeVerify;
   const now = opts.now ?? (() => BigInt(Date.now()));
   const maxQueued = opts.maxQueued ?? 16;
+  const maxDevices = opts.maxDevices ?? 100_000;
   const grace = BigInt(opts.lateGraceMs ?? 5_000);
   const challenger = new Challenger({ networkId: opts.networkId, signer: opts.signer, verify });
   const verifyHeartbeat = createHeartbeatVerifier({
@@ -74,6 +81,8 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
     const key = bytesToHex(deviceId);
     let s = devices.get(key);
     if (!s) {
+      if (devices.size >= maxDevices)
+        throw new AttestationError("OVERSIZED", "gateway tracks too many devices");
       s = {
         registration: null,
         lastHeartbeat: null,
@@ -148,7 +157,12 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
       const sched = opts.schedule;
       if (sched?.types.length && now() >= s.nextChallengeAtMs && s.queue.length === 0) {
         s.nextChallengeAtMs = now() + BigInt(sched.intervalMs);
-        issue(m.value.signer, sched.types[s.rotation++ % sched.types.length]!);
+        try {
+          issue(m.value.signer, sched.types[s.rotation++ % sched.types.length]!);
+        } catch (e) {
+          // Too many open challenges: skip this round; the heartbeat itself was fine.
+          if (!(e instanceof AttestationError)) throw e;
+        }
       }
     },
     async pollChallenges(deviceId, waitMs, signal) {

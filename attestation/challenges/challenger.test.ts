@@ -10,6 +10,7 @@ import {
 } from "../device";
 import { verifyEvidence } from "../evidence";
 import type { ChallengeParams } from "../messages/challenge";
+import { FraudReason } from "../messages/evidence";
 import { type Message, verifyMessage } from "../messages/message";
 import { verifyEvidencePortable } from "../portable";
 import { testChallenger, testDevice } from "../testing";

@@ -6,6 +6,7 @@ import { buildEvidence } from "../evidence";
 import { challengeIdOf, evidenceHashOf, keccak256 } from "../hash";
 import type { Capabilities } from "../messages/capabilities";
 import type { ChallengeParams } from "../messages/challenge";
+import { FraudReason } from "../messages/evidence";
 import { type Message, verifyMessage } from "../messages/message";
 import { signMessage } from "../messages/sign";
 import type { Verdict } from "../verdict";
@@ -199,6 +200,7 @@ export class Challenger {
         status: "fraud",
         ...base,
         reason: j.reason,
+        reasonCode: FraudReason[j.reason],
         detail: j.detail,
         evidence,
         evidenceHash: evidenceHashOf(evidence),
