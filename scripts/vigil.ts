@@ -2,6 +2,7 @@
 // workflow, devnet); this file only assembles them. Run it as `npm run vigil -- <command>`.
 import { Command } from "commander";
 import { deviceCommand } from "../attestation/agent/cli";
+import { bridgeCommand } from "../ccip-bridge/cli";
 import { nodeCommand } from "../oracle-node/cli/index";
 import { devnetCommand } from "./devnet/command";
 
@@ -15,5 +16,6 @@ const program = new Command()
 program.addCommand(devnetCommand());
 program.addCommand(nodeCommand());
 program.addCommand(deviceCommand());
+program.addCommand(bridgeCommand());
 
 await program.parseAsync(process.argv);
