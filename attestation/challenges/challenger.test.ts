@@ -10,7 +10,7 @@ import {
 } from "../device";
 import { verifyEvidence } from "../evidence";
 import type { ChallengeParams } from "../messages/challenge";
-import { FraudReason } from "../messages/evidence";
+import { FraudReason, type FraudReasonName } from "../messages/evidence";
 import { type Message, verifyMessage } from "../messages/message";
 import { verifyEvidencePortable } from "../portable";
 import { testChallenger, testDevice } from "../testing";
@@ -63,10 +63,11 @@ function exchange(
   return challenger.onResponse(response, responseAtMs);
 }
 
-function expectFraud(v: Verdict, reason: string) {
+function expectFraud(v: Verdict, reason: FraudReasonName) {
   expect(v.status).toBe("fraud");
   if (v.status !== "fraud") return;
   expect(v.reason).toBe(reason);
+  expect(v.reasonCode).toBe(FraudReason[reason]);
   const fast = verifyEvidence(v.evidence, { networkId: NET }, nodeVerify);
   const portable = verifyEvidencePortable(v.evidence, { networkId: NET });
   expect(fast.ok).toBe(true);
