@@ -109,6 +109,25 @@ describe("feed API", () => {
     expect((await get("b")).status).toBe(200);
   });
 
+  it("answers 500 INTERNAL without leaking a failing source's message, and logs it", async () => {
+    const logged: unknown[] = [];
+    const app = createFeedApp(
+      {
+        ...fx.source,
+        getEpochResult: async () => {
+          throw new Error("database is locked: /var/lib/vigil/secret.db");
+        },
+      },
+      { rateLimit: false, logger: { error: (obj: object) => logged.push(obj) } },
+    );
+    const res = await app.request("/v1/networks/1/epochs/1");
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ error: { code: "INTERNAL", message: "internal error" } });
+    expect(text).not.toContain("secret");
+    expect(logged).toHaveLength(1);
+  });
+
   it("serves its OpenAPI document and reference page", async () => {
     const app = noLimit();
     const doc = (await (await app.request("/v1/openapi.json")).json()) as {

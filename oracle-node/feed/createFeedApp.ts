@@ -74,8 +74,9 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
 
   app.onError((err, c) => {
     if (err instanceof FeedApiError) return c.json(errorBody(err.code, err.message, err.details), err.status);
-    // Do not leak internals to callers; the node's own logger sees the error through its server.
-    console.error("feed: unexpected error", err);
+    // Do not leak internals to callers; the operator's log gets the details.
+    if (opts.logger) opts.logger.error({ err, path: c.req.path }, "feed: unexpected error");
+    else console.error("feed: unexpected error", err);
     return c.json(errorBody(FeedErrorCode.Internal, "internal error"), 500);
   });
   app.notFound((c) =>

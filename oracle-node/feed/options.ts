@@ -23,6 +23,8 @@ export interface FeedAppOptions {
   streamBuffer: number;
   /** Seconds between SSE keep-alive comments, so idle proxies do not cut the stream. */
   streamKeepAliveSeconds: number;
+  /** Where unexpected errors go (the node passes its child logger); they are never sent to callers. */
+  logger?: { error(context: object, message: string): void };
   /** Shown in the OpenAPI document. */
   title: string;
   version: string;
