@@ -4,12 +4,23 @@ import { mkdirSync } from "node:fs";
 import type { Hono } from "hono";
 import type { DestinationStream } from "pino";
 import type { Address, Hex } from "viem";
+import { decodeMessage, verifyEvidenceFast } from "../attestation/index";
+import {
+  type Agreement,
+  createAgreement,
+  type EpochCertificate,
+  type EpochContext,
+  type FraudEvidenceVerifier,
+  type ObservationSet,
+} from "./agreement/index";
 import { type ApiServer, type AssignmentView, createApiApp, type NodeStatus, serveApi } from "./api/index";
 import { assignNetwork } from "./assignment/index";
 import {
   ChainError,
   createChainClient,
+  type DeviceInfo,
   epochAt,
+  epochEnd,
   getNetwork,
   getNetworkDevices,
   getOperators,
@@ -20,10 +31,11 @@ import {
   watchSettlements,
 } from "./chain/index";
 import type { NodeConfig } from "./config/index";
-import { createFeedApp, createMemoryFeedSource } from "./feed/index";
+import { createFeedApp, createStoreFeedSource, createVerdictHub } from "./feed/index";
+import { challengePolicy, createIntake, type Intake, signerFromPeerKey } from "./intake/index";
 import { createLogger, type Logger } from "./logger";
 import { createNodeMetrics, type NodeMetrics } from "./metrics";
-import { createP2P, type P2P, PeerAllowList } from "./p2p/index";
+import { createP2P, loadOrCreatePeerKey, type P2P, PeerAllowList } from "./p2p/index";
 import { Store } from "./store/index";
 
 export const NODE_VERSION = "0.1.0";
@@ -41,8 +53,14 @@ export interface StartNodeOptions {
   heartbeatIntervalMs?: number;
   /** Enables devnet-only admin actions (forcing an epoch close). */
   devnet?: boolean;
-  /** Extra sub-apps mounted on the API (e.g. the device gateway until intake mounts it itself). */
+  /** Extra sub-apps mounted on the API. */
   mounts?: { path: string; app: Hono }[];
+  /** Agreement timeouts (tests shorten them). */
+  agreement?: Parameters<typeof createAgreement>[0];
+  /** Called with this node's observation set at each epoch close (before agreement runs). */
+  onObservation?: (observation: ObservationSet) => void;
+  /** Called when an epoch result is certified by 2f+1 votes. */
+  onCertificate?: (certificate: EpochCertificate) => void;
 }
 
 export interface VigilNode {
@@ -53,6 +71,8 @@ export interface VigilNode {
   readonly peerId: string;
   readonly p2p: P2P;
   readonly store: Store;
+  readonly intake: Intake;
+  readonly agreement: Agreement;
   readonly api: ApiServer;
   /** Network parameters as last read from the registry. */
   networks(): NetworkInfo[];
@@ -60,6 +80,11 @@ export interface VigilNode {
   operators(): OperatorInfo[];
   /** Re-reads operators and networks from the chain now (normally on a timer). */
   refresh(): Promise<void>;
+  /**
+   * Closes a network's epoch now: hands this node's observation set to agreement and resolves with
+   * the certified result. Normally the epoch clock does this at epoch end + `epoch.close_grace_ms`.
+   */
+  closeEpoch(networkId: bigint, epoch?: bigint): Promise<EpochCertificate>;
   close(): Promise<void>;
 }
 
@@ -94,6 +119,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     const allowList = new PeerAllowList();
     let operators: OperatorInfo[] = [];
     const networks = new Map<bigint, NetworkInfo>();
+    const devices = new Map<bigint, DeviceInfo[]>();
+    const beacons = new Map<bigint, Hex>();
     const refresh = async () => {
       operators = await getOperators(client, registry);
       allowList.set(operators.filter((o) => o.status === "Active" && o.peerId).map((o) => o.peerId!));
@@ -106,6 +133,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           genesisTime:
             config.epoch.genesisTime !== undefined ? BigInt(config.epoch.genesisTime) : n.genesisTime,
         });
+        devices.set(id, (await getNetworkDevices(client, registry, id)).filter((d) => d.status === "Active"));
+        beacons.set(id, (await getSettlementState(client, settlement, id)).beacon);
       }
       head = await client.getBlockNumber();
       metrics.chainHead.set(Number(head));
@@ -120,14 +149,26 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     }, options.registryRefreshMs ?? 15_000);
     refreshTimer.unref();
     closers.push({ name: "registry refresh", close: () => clearInterval(refreshTimer) });
+    const settled = new Set<string>();
+    const verdicts = createVerdictHub();
     const unwatch = watchSettlements(
       client,
       settlement,
-      (e) =>
+      (e) => {
         log.info(
           { networkId: e.networkId, epoch: e.epoch, resultRoot: e.resultRoot },
           "epoch settled on chain",
-        ),
+        );
+        settled.add(`${e.networkId}:${e.epoch}`);
+        verdicts.publish({
+          type: "settled",
+          networkId: e.networkId,
+          epoch: e.epoch,
+          resultRoot: e.resultRoot,
+        });
+        // The beacon moved on: read it (and the rest) now rather than at the next refresh tick.
+        refresh().catch((err: unknown) => log.warn({ err }, "refresh after settlement failed"));
+      },
       (err) => log.warn({ err }, "settlement watch failed"),
     );
     closers.push({ name: "settlement watch", close: unwatch });
@@ -135,6 +176,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     const store = Store.open({ dataDir: config.dataDir });
     closers.push({ name: "store", close: () => store.close() });
 
+    // The same Ed25519 key is the libp2p identity and the challenger key that signs challenges and evidence.
+    const peerKey = await loadOrCreatePeerKey(config.p2p.peerKeyFile);
     const p2p = await createP2P(
       {
         listen: config.p2p.listen,
@@ -150,7 +193,6 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     closers.push({ name: "p2p", close: () => p2p.stop() });
     log.info({ peerId: p2p.peerId, signer: account.address, addrs: p2p.addresses() }, "p2p started");
 
-    const activeSigners = () => operators.filter((o) => o.status === "Active").map((o) => o.signer);
     const currentEpoch = (n: NetworkInfo) => epochAt(n, BigInt(Math.floor(Date.now() / 1000)));
     const networkOf = (id: bigint) => {
       const n = networks.get(id);
@@ -160,6 +202,146 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         });
       return n;
     };
+    const activeSigners = () => operators.filter((o) => o.status === "Active").map((o) => o.signer);
+
+    // Assignment per (network, epoch), snapshotted on first use so it stays fixed for the epoch even
+    // if the beacon or registry changes mid-epoch.
+    const assignments = new Map<string, Map<Hex, Address[]>>();
+    const assignmentOf = (networkId: bigint, epoch: bigint) => {
+      const key = `${networkId}:${epoch}`;
+      let a = assignments.get(key);
+      if (!a) {
+        const n = networkOf(networkId);
+        const nodes = activeSigners();
+        const ids = (devices.get(networkId) ?? []).map((d) => d.deviceId.toLowerCase() as Hex);
+        a =
+          nodes.length === 0
+            ? new Map()
+            : assignNetwork({ beacon: beacons.get(networkId)!, deviceIds: ids, nodes, k: n.k });
+        assignments.set(key, a);
+        for (const old of assignments.keys())
+          if (assignments.size > 8 * config.networks.length) assignments.delete(old);
+      }
+      return a;
+    };
+    const assignedToMe = (networkId: bigint, epoch: bigint): ReadonlySet<Hex> => {
+      const mine = new Set<Hex>();
+      for (const [deviceId, nodes] of assignmentOf(networkId, epoch))
+        if (nodes.includes(account.address)) mine.add(deviceId);
+      metrics.assignedDevices.set({ network: String(networkId) }, mine.size);
+      return mine;
+    };
+
+    const intake = createIntake(
+      {
+        networks: config.networks.map((id) => {
+          const n = networkOf(id);
+          return {
+            networkId: id,
+            policy: challengePolicy(n.challengePolicyId, n.epochLength),
+            genesisTime: n.genesisTime,
+            epochLength: n.epochLength,
+            beacon: () => beacons.get(id)!,
+            isRegistered: (deviceId: Hex) =>
+              (devices.get(id) ?? []).some((d) => d.deviceId.toLowerCase() === deviceId),
+            assigned: (epoch: bigint) => assignedToMe(id, epoch),
+          };
+        }),
+        signer: signerFromPeerKey(peerKey),
+        observer: account.address,
+      },
+      { logger, metrics, p2p },
+    );
+    closers.push({ name: "intake", close: () => intake.stop() });
+
+    const served = new Set(config.networks);
+    const verifyFraud: FraudEvidenceVerifier = (deviceId, verdict) => {
+      const decoded = decodeMessage(verdict.evidence);
+      if (!decoded.ok || !served.has(decoded.value.networkId)) return false;
+      const proven = verifyEvidenceFast(verdict.evidence, { networkId: decoded.value.networkId });
+      return (
+        proven.ok &&
+        proven.value.reasonCode === verdict.reason &&
+        `0x${Buffer.from(proven.value.deviceId).toString("hex")}` === deviceId.toLowerCase()
+      );
+    };
+    const agreement = createAgreement(options.agreement ?? {}, {
+      p2p,
+      store,
+      logger,
+      account,
+      verifyFraud,
+      metrics: metrics.registry,
+    });
+    closers.push({ name: "agreement", close: () => agreement.stop() });
+
+    const epochContext = (networkId: bigint, epoch: bigint): EpochContext => {
+      const n = networkOf(networkId);
+      return {
+        networkId,
+        epoch,
+        chainId: config.chain.chainId,
+        settlement,
+        budget: n.rewardBudgetPerEpoch,
+        k: n.k,
+        oracles: operators
+          .filter((o) => o.status === "Active" && o.peerId)
+          .map((o) => ({ signer: o.signer, peerId: o.peerId! })),
+        devices: (devices.get(networkId) ?? []).map((d) => ({
+          deviceId: d.deviceId.toLowerCase() as Hex,
+          owner: d.owner,
+          stake: d.stake,
+        })),
+        assignment: assignmentOf(networkId, epoch),
+      };
+    };
+
+    // Epoch clock: close each epoch once, at its end plus the grace for late gossip.
+    const nextToClose = new Map<bigint, bigint>();
+    const running = new Map<string, Promise<EpochCertificate>>();
+    const closeEpoch = (networkId: bigint, epoch?: bigint): Promise<EpochCertificate> => {
+      const n = networkOf(networkId);
+      const e = epoch ?? currentEpoch(n);
+      const key = `${networkId}:${e}`;
+      const existing = running.get(key);
+      if (existing) return existing;
+      if ((nextToClose.get(networkId) ?? 0n) <= e) nextToClose.set(networkId, e + 1n);
+      const ctx = epochContext(networkId, e);
+      const own = intake.closeEpoch(networkId, e);
+      metrics.epochCloses.inc({ network: String(networkId) });
+      log.info({ networkId, epoch: e, devices: own.devices.length }, "epoch closed; running agreement");
+      options.onObservation?.(own);
+      const run = agreement.runEpoch(ctx, own).then((certificate) => {
+        log.info(
+          { networkId, epoch: e, resultRoot: certificate.result.resultRoot, votes: certificate.votes.length },
+          "epoch result certified",
+        );
+        options.onCertificate?.(certificate);
+        return certificate;
+      });
+      running.set(key, run);
+      run.catch((err: unknown) => log.error({ err, networkId, epoch: e }, "agreement failed"));
+      run.finally(() => {
+        // Keep the last few so a repeated close returns the same certificate.
+        if (running.size > 16) running.delete(running.keys().next().value as string);
+      });
+      return run;
+    };
+    for (const id of config.networks) nextToClose.set(id, currentEpoch(networkOf(id)));
+    const clock = setInterval(() => {
+      const nowMs = BigInt(Date.now());
+      for (const id of config.networks) {
+        const n = networks.get(id);
+        const e = nextToClose.get(id);
+        if (!n || e === undefined) continue;
+        if (nowMs >= epochEnd(n, e) * 1000n + BigInt(config.epoch.closeGraceMs))
+          closeEpoch(id, e).catch(() => {
+            // Logged above; the next epoch still closes on time.
+          });
+      }
+    }, 250);
+    clock.unref();
+    closers.push({ name: "epoch clock", close: () => clearInterval(clock) });
 
     const assignment = async (q: {
       networkId: bigint;
@@ -209,8 +391,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       peers: p2p.peers().length,
     });
 
-    // The feed reads the store once the feed's store adapter lands; until then epochs published in memory.
-    const feed = createFeedApp(createMemoryFeedSource());
+    const feed = createFeedApp(
+      createStoreFeedSource(store, { isSettled: (n, e) => settled.has(`${n}:${e}`), verdicts }),
+    );
     const app = createApiApp({
       logger,
       metrics,
@@ -225,11 +408,13 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       assignment,
       closeEpoch: options.devnet
         ? async (networkId) => {
-            const n = networkOf(networkId);
-            return { epoch: currentEpoch(n) };
+            const epoch = currentEpoch(networkOf(networkId));
+            // Starts agreement and answers at once; the result shows in the feed when certified.
+            closeEpoch(networkId, epoch).catch(() => {});
+            return { epoch };
           }
         : undefined,
-      mounts: [{ path: "/", app: feed as unknown as Hono }, ...(options.mounts ?? [])],
+      mounts: [...intake.mounts, { path: "/", app: feed as unknown as Hono }, ...(options.mounts ?? [])],
     });
     const api = await serveApi(app, { host: config.api.host, port: config.api.port });
     closers.push({ name: "api", close: () => api.close() });
@@ -244,7 +429,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       peerId: p2p.peerId,
       p2p,
       store,
+      intake,
+      agreement,
       api,
+      closeEpoch,
       networks: () => [...networks.values()],
       operators: () => operators,
       refresh,
