@@ -419,6 +419,20 @@ contract VigilSettlementTest is VigilFixture {
         settlement.claim(networkId, 0, lines[0], proof);
     }
 
+    function test_ClaimsOfOneDeviceAcrossEpochsAreIndependent() public {
+        (IVigilFeed.DeviceLine[] memory lines0, bytes32[] memory leaves0) = _settleTwo(0, 1e18, 2e18);
+        (IVigilFeed.DeviceLine[] memory lines1, bytes32[] memory leaves1) = _settleTwo(1, 3e18, 4e18);
+        assertEq(lines0[0].deviceId, lines1[0].deviceId);
+        settlement.claim(networkId, 1, lines1[0], _proof(leaves1, 0));
+        assertTrue(settlement.isClaimed(networkId, 1, lines1[0].deviceId));
+        assertFalse(settlement.isClaimed(networkId, 0, lines0[0].deviceId));
+        settlement.claim(networkId, 0, lines0[0], _proof(leaves0, 0));
+        assertTrue(settlement.isClaimed(networkId, 0, lines0[0].deviceId));
+        assertFalse(settlement.isClaimed(networkId, 256, lines0[0].deviceId));
+        assertFalse(settlement.isClaimed(networkId, 1, lines1[1].deviceId));
+        assertEq(token.balanceOf(alice), 4e18);
+    }
+
     function test_ClaimToReceiver() public {
         (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
         vm.prank(bob);
