@@ -109,34 +109,40 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     }
     if (!info) return;
     const networkId = info.networkId;
-    try {
-      await gw.register(
-        signMessage(
-          "registration",
-          { networkId, epoch: info.epoch },
-          {
-            owner: opts.owner,
-            capabilities: opts.capabilities,
-            storageRoot: storage?.root ?? new Uint8Array(32),
-            storageChunks: opts.storage?.chunks ?? 0,
-            storageChunkBytes: opts.storage?.chunkBytes ?? 0,
-          },
-          opts.signer,
-        ),
-      );
-    } catch (e) {
-      fail("register", e);
-    }
     await Promise.all([heartbeatLoop(gw, networkId), challengeLoop(gw, networkId)]);
   }
+
+  const registration = (networkId: bigint, epoch: bigint) =>
+    signMessage(
+      "registration",
+      { networkId, epoch },
+      {
+        owner: opts.owner,
+        capabilities: opts.capabilities,
+        storageRoot: storage?.root ?? new Uint8Array(32),
+        storageChunks: opts.storage?.chunks ?? 0,
+        storageChunkBytes: opts.storage?.chunkBytes ?? 0,
+      },
+      opts.signer,
+    );
 
   async function heartbeatLoop(gw: DeviceGateway, networkId: bigint): Promise<void> {
     let seq = 0n;
     let first: Uint8Array | null = null;
+    let registered = false;
     while (!abort.signal.aborted) {
       if (!offline()) {
         try {
           const { epoch } = await gw.info();
+          // Until the node has our registration (it may have been down at start), send it first.
+          if (!registered) {
+            try {
+              await gw.register(registration(networkId, epoch));
+              registered = true;
+            } catch (e) {
+              fail("register", e);
+            }
+          }
           let hb = signMessage(
             "heartbeat",
             { networkId, epoch },
