@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { nodeVerify } from "../crypto/node";
 import {
@@ -174,5 +175,18 @@ describe("Challenger", () => {
     t[t.length - 100]! ^= 1;
     const r = verifyEvidence(t, { networkId: NET }, nodeVerify);
     expect(r.ok).toBe(false);
+  });
+});
+
+describe("Challenger on hostile input", () => {
+  it("property: commit and response handlers never throw on arbitrary bytes", () => {
+    const challenger = testChallenger("hostile-node", NET);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(challenger.onCommit(bytes, 0n).ok).toBe(false);
+        expect(challenger.onResponse(bytes, 0n).status).toBe("rejected");
+      }),
+      { numRuns: 500 },
+    );
   });
 });

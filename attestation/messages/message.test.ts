@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES } from "../constants";
 import { nobleVerify } from "../crypto/noble";
-import { nodeVerify } from "../crypto/node";
+import { nodeSigner, nodeVerify } from "../crypto/node";
 import { keyFromLabel, testCapabilities, testDevice } from "../testing";
 import { decodeMessage, verifyMessage } from "./message";
 import { signMessage } from "./sign";
@@ -126,6 +126,33 @@ describe("message encoding", () => {
         expect(r.ok).toBe(false);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe("test vectors (for implementations in other languages)", () => {
+  it("heartbeat bytes for a fixed key and fields", () => {
+    // Key: Ed25519 secret seed = 32 bytes of 0x01. Ed25519 signatures are deterministic.
+    const signer = nodeSigner(new Uint8Array(32).fill(1));
+    const bytes = signMessage(
+      "heartbeat",
+      { networkId: 1n, epoch: 2n },
+      {
+        seq: 3n,
+        timeMs: 4n,
+        loadBps: 5,
+        capabilities: {
+          gpuModel: "H100",
+          gpuMemoryMiB: 81_920,
+          storageBytes: 1n << 40n,
+          bandwidthClass: 10,
+          computeClass: 4,
+        },
+      },
+      signer,
+    );
+    expect(Buffer.from(bytes).toString("hex")).toMatchInlineSnapshot(
+      `"5649474c0102000000000000000100000000000000028a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0000002500000000000000030000000000000004000504483130300001400000000100000000000a048f03f98241f81498d54fd4bd310586b81d9189875360a4dff3885675961105a2af954676cc40f1ccad67315d8c649ce27c9dd18c23ef1e571405a21381ca270f"`,
     );
   });
 });
