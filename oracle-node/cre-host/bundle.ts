@@ -11,6 +11,12 @@ export interface WorkflowBundle {
   binary: Uint8Array;
   /** The entry file bundled. */
   entry: string;
+  /**
+   * Whether the bundle only defines `globalThis.__creRun` (the workflow exports `main`), so one
+   * evaluation can serve many executions. A workflow that calls `main()` itself runs on evaluation
+   * and is evaluated afresh for every execution.
+   */
+  reusable: boolean;
 }
 
 /** Whether the source calls `main()` itself at top level (then the bundle must not call it again). */
@@ -69,11 +75,12 @@ export async function bundleWorkflow(entry: string): Promise<WorkflowBundle> {
   } catch (cause) {
     throw new CreHostError("BUNDLE_FAILED", `cannot read workflow entry ${file}`, { entry: file }, { cause });
   }
-  const contents = callsMainItself(source, file)
-    ? `import ${JSON.stringify(`./${basename(file)}`)};`
-    : `import { main } from ${JSON.stringify(`./${basename(file)}`)};
+  const reusable = !callsMainItself(source, file);
+  const contents = reusable
+    ? `import { main } from ${JSON.stringify(`./${basename(file)}`)};
 import { sendErrorResponse } from "@chainlink/cre-sdk";
-main().catch(sendErrorResponse);`;
+globalThis.__creRun = () => main().catch(sendErrorResponse);`
+    : `import ${JSON.stringify(`./${basename(file)}`)};`;
   try {
     const result = await build({
       stdin: { contents, resolveDir: dirname(file), sourcefile: "cre-entry.ts", loader: "ts" },
@@ -87,7 +94,7 @@ main().catch(sendErrorResponse);`;
       plugins: [nodeBuiltins],
     });
     const code = result.outputFiles[0]!.text;
-    return { code, binary: new TextEncoder().encode(code), entry: file };
+    return { code, binary: new TextEncoder().encode(code), entry: file, reusable };
   } catch (cause) {
     const errors = (
       cause as { errors?: { text: string; location?: { file: string; line: number } | null }[] }

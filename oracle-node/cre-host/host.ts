@@ -141,7 +141,7 @@ export async function createCreHost(opts: CreHostOptions): Promise<CreHost> {
       maxReportBytes: limits.maxReportBytes,
     }),
   );
-  const sandbox = new WorkflowSandbox(opts.bundle.code, opts.bundle.entry);
+  const sandbox = new WorkflowSandbox(opts.bundle.code, opts.bundle.entry, opts.bundle.reusable);
   let stopped = false;
 
   async function run(

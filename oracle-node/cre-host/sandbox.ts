@@ -65,6 +65,7 @@ export class WorkflowSandbox {
   constructor(
     private readonly code: string,
     private readonly filename: string,
+    private readonly reusable = false,
   ) {}
 
   private async start(): Promise<void> {
@@ -75,7 +76,13 @@ export class WorkflowSandbox {
     this.port = port1;
     this.worker = new Worker(runtime, {
       eval: true,
-      workerData: { code: this.code, filename: this.filename, port: port2, signal: shared },
+      workerData: {
+        code: this.code,
+        filename: this.filename,
+        reusable: this.reusable,
+        port: port2,
+        signal: shared,
+      },
       transferList: [port2],
       // A workflow gets CRE's 100 MB memory quota (docs.chain.link/cre/service-quotas), not the node's.
       resourceLimits: { maxOldGenerationSizeMb: 100 },

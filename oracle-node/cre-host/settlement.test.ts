@@ -2,13 +2,13 @@
 // DON's signatures and VigilSettlement checks the workflow owner and bytes10 name in the metadata.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Abi, type Address, bytesToHex, type Hex, keccak256, maxUint256, parseEther } from "viem";
+import { type Abi, type Address, bytesToHex, type Hex, keccak256, parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeEvidence } from "../../workflows/fraud-slashing/testEvidence";
 import { bundleWorkflow } from "./bundle";
 import { startLocalDon } from "./localDon";
 import { workflowNameToBytes10 } from "./report";
-import { ANVIL_CHAIN_SELECTOR, type CreTestChain, startCreTestChain } from "./testChain";
+import { ANVIL_CHAIN_SELECTOR, type CreTestChain, deployVigil, startCreTestChain } from "./testChain";
 
 const OWNER: Hex = "0x2222222222222222222222222222222222222222";
 const workflowsDir = new URL("../../workflows/", import.meta.url).pathname;
@@ -25,67 +25,19 @@ describe("Vigil workflows settle VigilSettlement through KeystoneForwarder", () 
   if (fraud.verdict.status !== "fraud") throw new Error("fixture must prove fraud");
   const evidence = fraud.verdict.evidence;
 
-  const send = async (address: Address, abi: Abi, functionName: string, args: unknown[]) => {
-    const hash = await chain.admin.writeContract({
-      address,
-      abi,
-      functionName,
-      args,
-      account: chain.admin.account!,
-      chain: chain.admin.chain,
-    });
-    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
-    expect(receipt.status).toBe("success");
-    return receipt;
-  };
-
   beforeAll(async () => {
     chain = await startCreTestChain();
-    const admin = chain.admin.account!.address;
-    const token = await chain.deploy("VigilToken.sol", "VigilToken", [admin, 0n]);
-    await send(token.address, token.abi, "grantMintAndBurnRoles", [admin]);
-    registry = await chain.deploy("VigilRegistry.sol", "VigilRegistry", [token.address, admin, 0n, 0n]);
-    settlement = await chain.deploy("VigilSettlement.sol", "VigilSettlement", [
-      registry.address,
-      chain.forwarder,
-      admin,
-      0,
-    ]);
-    await send(registry.address, registry.abi, "setSettlement", [settlement.address]);
-    await send(settlement.address, settlement.abi, "setWorkflow", [
-      1,
-      OWNER,
-      workflowNameToBytes10("vigil-epoch-settlement"),
-    ]);
-    await send(settlement.address, settlement.abi, "setWorkflow", [
-      2,
-      OWNER,
-      workflowNameToBytes10("vigil-fraud-slashing"),
-    ]);
-    const now = (await chain.publicClient.getBlock()).timestamp;
-    await send(registry.address, registry.abi, "registerNetwork", [
-      {
-        rewardBudgetPerEpoch: parseEther("1000"),
-        stakePerDevice: parseEther("10"),
-        epochLength: 60,
-        genesisTime: now - 600n,
-        challengePolicyId: 0,
-        k: 1,
-      },
-    ]);
-    networkId = (await chain.publicClient.readContract({
-      ...registry,
-      functionName: "networkCount",
-    })) as bigint;
+    const vigil = await deployVigil(chain, {
+      workflowOwner: OWNER,
+      settleName: workflowNameToBytes10("vigil-epoch-settlement"),
+      slashName: workflowNameToBytes10("vigil-fraud-slashing"),
+    });
+    ({ settlement, registry, networkId } = vigil);
     expect(networkId).toBe(1n);
-    await send(token.address, token.abi, "mint", [admin, parseEther("100000")]);
-    await send(token.address, token.abi, "approve", [settlement.address, maxUint256]);
-    await send(token.address, token.abi, "approve", [registry.address, maxUint256]);
-    await send(settlement.address, settlement.abi, "depositBudget", [networkId, parseEther("5000")]);
-    await send(registry.address, registry.abi, "registerDevice", [
+    await vigil.send(registry, "registerDevice", [
       networkId,
       bytesToHex(fraud.deviceId),
-      admin,
+      chain.admin.account!.address,
     ]);
 
     // Four node APIs; each node reads its own through the VIGIL_NODE_API_URL secret.

@@ -118,3 +118,67 @@ export async function startCreTestChain(opts: { f?: number } = {}): Promise<CreT
     stop: () => anvil.stop(),
   };
 }
+
+export interface VigilContracts {
+  token: { address: Address; abi: Abi };
+  registry: { address: Address; abi: Abi };
+  settlement: { address: Address; abi: Abi };
+  networkId: bigint;
+  /** Sends a transaction from the admin and waits for its successful receipt. */
+  send(to: { address: Address; abi: Abi }, functionName: string, args: unknown[]): Promise<void>;
+}
+
+/**
+ * Deploys Vigil's token, registry and settlement contracts against the chain's forwarder, accepts
+ * the two Vigil workflows from `workflowOwner`, registers one network whose epochs already ended
+ * (genesis `genesisAgoS` seconds ago) and funds its reward budget.
+ */
+export async function deployVigil(
+  chain: CreTestChain,
+  opts: { workflowOwner: Hex; settleName: Hex; slashName: Hex; epochLength?: number; genesisAgoS?: bigint },
+): Promise<VigilContracts> {
+  const admin = chain.admin.account!.address;
+  const send = async (to: { address: Address; abi: Abi }, functionName: string, args: unknown[]) => {
+    const hash = await chain.admin.writeContract({
+      ...to,
+      functionName,
+      args,
+      account: chain.admin.account!,
+      chain: chain.admin.chain,
+    });
+    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`${functionName} reverted`);
+  };
+  const token = await chain.deploy("VigilToken.sol", "VigilToken", [admin, 0n]);
+  await send(token, "grantMintAndBurnRoles", [admin]);
+  const registry = await chain.deploy("VigilRegistry.sol", "VigilRegistry", [token.address, admin, 0n, 0n]);
+  const settlement = await chain.deploy("VigilSettlement.sol", "VigilSettlement", [
+    registry.address,
+    chain.forwarder,
+    admin,
+    0,
+  ]);
+  await send(registry, "setSettlement", [settlement.address]);
+  await send(settlement, "setWorkflow", [1, opts.workflowOwner, opts.settleName]);
+  await send(settlement, "setWorkflow", [2, opts.workflowOwner, opts.slashName]);
+  const now = (await chain.publicClient.getBlock()).timestamp;
+  await send(registry, "registerNetwork", [
+    {
+      rewardBudgetPerEpoch: 1000n * 10n ** 18n,
+      stakePerDevice: 10n * 10n ** 18n,
+      epochLength: opts.epochLength ?? 60,
+      genesisTime: now - (opts.genesisAgoS ?? 600n),
+      challengePolicyId: 0,
+      k: 1,
+    },
+  ]);
+  const networkId = (await chain.publicClient.readContract({
+    ...registry,
+    functionName: "networkCount",
+  })) as bigint;
+  await send(token, "mint", [admin, 10n ** 24n]);
+  await send(token, "approve", [settlement.address, 2n ** 256n - 1n]);
+  await send(token, "approve", [registry.address, 2n ** 256n - 1n]);
+  await send(settlement, "depositBudget", [networkId, 5000n * 10n ** 18n]);
+  return { token, registry, settlement, networkId, send };
+}

@@ -2,8 +2,9 @@
  * Runs inside the workflow's worker thread (bundled on its own by esbuild, so it may import only
  * Node built-ins). It provides the host functions the CRE SDK's WASM runtime calls on `globalThis`
  * and turns each blocking call into a message to the main thread plus an `Atomics.wait`, the way a
- * WASM host blocks the guest while it does async work. Each execution re-evaluates the workflow
- * bundle, so no module state survives from one execution to the next (as with a fresh WASM instance).
+ * WASM host blocks the guest while it does async work. A bundle that calls `main()` itself is
+ * re-evaluated per execution; one that exports `main` is evaluated once and `main()` runs per
+ * execution (module initialization of the SDK dominates the cost of an execution otherwise).
  */
 import { Script } from "node:vm";
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
@@ -11,6 +12,7 @@ import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from "
 interface WorkerInit {
   code: string;
   filename: string;
+  reusable: boolean;
   port: MessagePort;
   signal: SharedArrayBuffer;
 }
@@ -115,7 +117,14 @@ parentPort!.on("message", (m: Execute) => {
   current = m;
   responded = false;
   try {
-    script.runInThisContext();
+    if (!init.reusable) script.runInThisContext();
+    else {
+      // Evaluated once per worker: the SDK and the workflow's modules are initialized a single time
+      // and `main()` runs per execution (CRE runs a fresh WASM instance; see docs/cre.md).
+      const g = globalThis as { __creRun?: () => unknown };
+      if (!g.__creRun) script.runInThisContext();
+      g.__creRun?.();
+    }
   } catch (err) {
     fail(err);
   }
