@@ -1,8 +1,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Hex } from "viem";
+import { bytesToHex, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DeviceAgent, httpGateway, startDeviceAgent } from "../attestation/agent/index";
+import { keyFromLabel, testCapabilities } from "../attestation/testing";
 import { type Anvil, startAnvil } from "../scripts/devnet/anvil";
 import { type Deployed, deployChainFixture } from "../test/node/chainFixture";
 import { initNode } from "./cli/index";
@@ -13,6 +15,10 @@ let anvil: Anvil;
 let chain: Deployed;
 let networkId: bigint;
 const nodes: VigilNode[] = [];
+const agents: DeviceAgent[] = [];
+const deviceKeys = Array.from({ length: 6 }, (_, i) => keyFromLabel(`node-test-device-${i}`));
+// Epoch 0 starts when the test does and lasts 10 minutes (devnet override), so no boundary interferes.
+const genesis = Math.floor(Date.now() / 1000) - 1;
 
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
@@ -26,12 +32,12 @@ beforeAll(async () => {
   anvil = await startAnvil();
   chain = await deployChainFixture(anvil);
   networkId = await chain.registerNetwork({ epochLength: 60, k: 2 });
-  for (let i = 1; i <= 6; i++)
-    await chain.registerDevice(networkId, `0x${String(i).padStart(64, "0")}` as Hex);
+  for (const key of deviceKeys) await chain.registerDevice(networkId, bytesToHex(key.publicKey));
 });
 
 afterAll(async () => {
   // Reverse order, like the node's own shutdown; anvil last.
+  for (const agent of agents) await agent.stop();
   for (const node of nodes.reverse()) await node.close();
   await anvil?.stop();
 });
@@ -64,6 +70,8 @@ describe("four oracle nodes in one process against anvil", () => {
           VIGIL_CHAIN_REGISTRY: chain.registry,
           VIGIL_CHAIN_FORWARDER: chain.forwarder,
           VIGIL_CHAIN_TOKEN: chain.token,
+          VIGIL_EPOCH_GENESIS_TIME: String(genesis),
+          VIGIL_EPOCH_LENGTH_SECONDS: "600",
         },
       });
       nodes.push(
@@ -72,6 +80,12 @@ describe("four oracle nodes in one process against anvil", () => {
           pollingIntervalMs: 50,
           heartbeatIntervalMs: 100,
           logDestination: { write: () => {} },
+          agreement: {
+            proposeTimeoutMs: 3_000,
+            stepTimeoutMs: 1_000,
+            timeoutDeltaMs: 500,
+            observationGraceMs: 300,
+          },
         }),
       );
       expect(nodes[i]!.api.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -107,5 +121,45 @@ describe("four oracle nodes in one process against anvil", () => {
     expect(view.devices).toHaveLength(6);
     for (const d of view.devices) expect(new Set(d.nodes).size).toBe(2);
     expect(new Set(view.nodes)).toEqual(new Set(nodes.map((n) => n.signer)));
+  });
+
+  it("devices attest to their assigned nodes over HTTP; at epoch close all four certify one result", async () => {
+    const urlOf = new Map(nodes.map((n) => [n.signer, n.api.url]));
+    const view = (await (await fetch(`${nodes[0]!.api.url}/assignment/${networkId}?epoch=0`)).json()) as {
+      devices: { deviceId: Hex; nodes: `0x${string}`[] }[];
+    };
+    for (const key of deviceKeys) {
+      const assigned = view.devices.find((d) => d.deviceId === bytesToHex(key.publicKey))!.nodes;
+      agents.push(
+        startDeviceAgent({
+          signer: key,
+          owner: new Uint8Array(20).fill(0xab),
+          capabilities: testCapabilities,
+          gateways: assigned.map((signer) => httpGateway(`${urlOf.get(signer)}/device`)),
+          heartbeatIntervalMs: 100,
+          pollWaitMs: 500,
+        }),
+      );
+    }
+    await until(() => agents.every((a) => a.stats.heartbeatsSent >= 3), "heartbeats from every device");
+
+    const certificates = await Promise.all(nodes.map((n) => n.closeEpoch(networkId, 0n)));
+    const roots = new Set(certificates.map((c) => c.result.resultRoot));
+    expect(roots.size).toBe(1);
+    for (const c of certificates) expect(c.votes.length).toBeGreaterThanOrEqual(3);
+    const result = certificates[0]!.result;
+    expect(result.lines.map((l) => l.deviceId).sort()).toEqual(
+      deviceKeys.map((k) => bytesToHex(k.publicKey)).sort(),
+    );
+    // Every device heartbeated to its nodes, so every line has uptime; none was slashed.
+    for (const line of result.lines) expect(line.uptimeBps).toBeGreaterThan(0);
+    expect(result.totalSlash).toBe(0n);
+
+    // The feed on any node serves the certified result and a device's line with its proof.
+    const device = bytesToHex(deviceKeys[0]!.publicKey);
+    const res = await fetch(`${nodes[3]!.api.url}/v1/networks/${networkId}/epochs/0/devices/${device}`);
+    expect(res.status).toBe(200);
+    const line = (await res.json()) as { leaf: string; proof: string[] };
+    expect(line.leaf).toMatch(/^0x[0-9a-f]{64}$/);
   });
 });
