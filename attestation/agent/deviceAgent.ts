@@ -19,7 +19,7 @@ import type { DeviceGateway } from "./gateway";
 
 /** Deviations from honest behaviour, for the fleet simulator's cheating devices. */
 export interface AgentBehaviour extends DeviceBehaviour {
-  /** After the first heartbeat, keep resending that same signed heartbeat. */
+  /** Never send a fresh heartbeat: replay one signed for the previous epoch (or another network). */
   replayHeartbeats?: boolean;
   /** While true (ms since start), the device sends nothing and polls nothing. */
   offline?: (elapsedMs: number) => boolean;
@@ -143,13 +143,20 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
               fail("register", e);
             }
           }
-          let hb = signMessage(
-            "heartbeat",
-            { networkId, epoch },
-            { seq: ++seq, timeMs: BigInt(Date.now()), loadBps: 0, capabilities: opts.capabilities },
-            opts.signer,
-          );
-          if (b.replayHeartbeats) hb = first ??= hb;
+          const body = {
+            seq: ++seq,
+            timeMs: BigInt(Date.now()),
+            loadBps: 0,
+            capabilities: opts.capabilities,
+          };
+          let hb: Uint8Array;
+          if (b.replayHeartbeats) {
+            // A heartbeat recorded elsewhere (the previous epoch, or another network in epoch 0),
+            // replayed over and over instead of fresh ones: it must never be credited.
+            const recorded =
+              epoch > 0n ? { networkId, epoch: epoch - 1n } : { networkId: networkId + 1n, epoch };
+            hb = first ??= signMessage("heartbeat", recorded, body, opts.signer);
+          } else hb = signMessage("heartbeat", { networkId, epoch }, body, opts.signer);
           stats.heartbeatsSent++;
           await gw.heartbeat(hb);
         } catch (e) {

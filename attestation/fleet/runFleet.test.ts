@@ -72,11 +72,21 @@ describe("fleet against two nodes over HTTP (loopback)", () => {
       offlineWindowMs: [0, 2_000],
       slowDelayMs: 2_000,
     });
-    await new Promise((r) => setTimeout(r, 4_000));
+    // Run until every behaviour has shown (this machine is shared and often slow), at most 25 s.
+    const byStrategy = (s: Strategy) => seenOf(fleet.devices.find((d) => d.strategy === s)!.deviceId);
+    const done = () =>
+      Date.now() - startedAt > 2_500 &&
+      byStrategy("honest").verdicts.length >= 3 &&
+      byStrategy("offline").heartbeats > 0 &&
+      byStrategy("slow").verdicts.length > 0 &&
+      (["wrongCompute", "partialCompute", "lostStorage"] as const).every((s) =>
+        byStrategy(s).verdicts.some((v) => v.status === "fraud"),
+      );
+    while (!done() && Date.now() - startedAt < 25_000) await new Promise((r) => setTimeout(r, 100));
     await fleet.stop();
     clearInterval(ticker);
     for (const n of nodes) n.gw.tick();
-  }, 30_000);
+  }, 40_000);
 
   afterAll(async () => {
     clearInterval(ticker);
@@ -110,7 +120,7 @@ describe("fleet against two nodes over HTTP (loopback)", () => {
   });
 
   it("replayed heartbeats, forged signatures and Sybils are rejected, credited nothing, never slashed", () => {
-    expect(of("replayHeartbeat")[0]!.heartbeats).toBe(2); // the first one, once per node
+    expect(of("replayHeartbeat")[0]!.heartbeats).toBe(0);
     expect(of("forgedSignature")[0]!.heartbeats).toBe(0);
     expect(of("sybil")[0]!.heartbeats).toBe(0);
     for (const s of ["forgedSignature", "sybil"] as const) expect(of(s)[0]!.verdicts).toEqual([]);
@@ -118,11 +128,12 @@ describe("fleet against two nodes over HTTP (loopback)", () => {
   });
 
   it("an offline device earns less uptime; a slow one gets late verdicts, not fraud", () => {
-    // Nothing from the offline device during its silent window (minus request latency), while honest ones beat.
-    const early = (x: Seen) => x.heartbeatAtMs.filter((t) => t < 1_800).length;
-    expect(early(of("offline")[0]!)).toBe(0);
-    expect(early(of("honest")[0]!)).toBeGreaterThan(0);
-    expect(of("offline")[0]!.heartbeats).toBeGreaterThan(0);
+    // Nothing from the offline device during its silent window, while honest ones were beating.
+    const offline = of("offline")[0]!;
+    expect(offline.heartbeats).toBeGreaterThan(0);
+    const firstOffline = Math.min(...offline.heartbeatAtMs);
+    expect(firstOffline).toBeGreaterThanOrEqual(1_990);
+    expect(of("honest")[0]!.heartbeatAtMs.filter((t) => t < firstOffline).length).toBeGreaterThan(0);
     const slow = statuses(of("slow")[0]!);
     expect(slow.length).toBeGreaterThan(0);
     expect(slow.every((s) => s === "late" || s === "missed")).toBe(true);

@@ -12,7 +12,7 @@ export const STRATEGIES = [
   "honest",
   "wrongCompute", // computes, but every row is wrong: slashable (computeWrongRow)
   "partialCompute", // skips a fraction of the rows: slashable once a skipped row is sampled
-  "replayHeartbeat", // resends its first signed heartbeat: rejected (REPLAY), earns no uptime
+  "replayHeartbeat", // replays a heartbeat signed for another epoch (or network): rejected, earns no uptime
   "forgedSignature", // a registered deviceId, messages signed with another key: rejected (BAD_SIGNATURE), not attributable
   "offline", // silent for part of the run: less uptime, missed challenges
   "slow", // answers after the deadline (slow or relayed): `late`, no credit
