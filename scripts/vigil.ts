@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { deviceCommand } from "../attestation/agent/cli";
 import { bridgeCommand } from "../ccip-bridge/cli";
 import { nodeCommand } from "../oracle-node/cli/index";
+import { workflowCommand } from "../oracle-node/cre-host/cli";
 import { devnetCommand } from "./devnet/command";
 
 const program = new Command()
@@ -17,5 +18,6 @@ program.addCommand(devnetCommand());
 program.addCommand(nodeCommand());
 program.addCommand(deviceCommand());
 program.addCommand(bridgeCommand());
+program.addCommand(workflowCommand());
 
 await program.parseAsync(process.argv);
