@@ -23,6 +23,7 @@ import { EpochLedger } from "../observation/index";
 import { type GossipMessage, type P2P, Validation } from "../p2p/index";
 import { decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
 import type { ChallengePolicy } from "./policy";
+import { VerifyPool } from "./verifyPool";
 
 /** One DePIN network this node verifies, as the intake needs it (bound to cached chain state by the node). */
 export interface IntakeNetwork {
@@ -48,6 +49,11 @@ export interface IntakeOptions {
   /** How often due challenges are issued and overdue ones expired. */
   tickMs?: number;
   now?: () => number;
+  /**
+   * Worker threads for batch heartbeat verification (`ingestHeartbeats`); 0 verifies on the main
+   * thread. One per core the node may spend on intake.
+   */
+  verifyThreads?: number;
 }
 
 export interface IntakeModules {
@@ -68,7 +74,16 @@ export interface Intake {
   closeEpoch(networkId: bigint, epoch: bigint): ObservationSet;
   /** Issues due challenges and expires overdue ones now (normally on a timer). */
   tick(): void;
-  stop(): void;
+  /**
+   * Bulk path: verifies a batch of signed heartbeats of one network epoch (on the worker pool when
+   * `verifyThreads` > 0) and credits the valid ones. Invalid ones are counted and dropped.
+   */
+  ingestHeartbeats(
+    networkId: bigint,
+    epoch: bigint,
+    messages: readonly Uint8Array[],
+  ): Promise<{ accepted: number; rejected: number }>;
+  stop(): Promise<void>;
 }
 
 /** Epochs whose heartbeats are still accepted: the current one, and the previous one until it is closed. */
@@ -276,6 +291,35 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       }
     }
   }
+  const pool = opts.verifyThreads ? new VerifyPool({ threads: opts.verifyThreads }) : undefined;
+  // Header layout (attestation/constants.ts): magic 4 | version 1 | kind 1 | networkId 8 | epoch 8 | signer 32.
+  const SIGNER_OFFSET = 22;
+  async function ingestHeartbeats(networkId: bigint, epoch: bigint, messages: readonly Uint8Array[]) {
+    const n = networks.get(networkId);
+    if (!n) throw new Error(`intake does not serve network ${networkId}`);
+    const ok = pool
+      ? await pool.verify(messages, networkId, epoch)
+      : Uint8Array.from(messages, (m) =>
+          verifyMessageFast(m, { kind: "heartbeat", networkId, epoch }).ok ? 1 : 0,
+        );
+    let accepted = 0;
+    const open = isOpen(networkId, epoch);
+    const l = open ? ledger(networkId, epoch) : undefined;
+    const t = now();
+    for (let i = 0; i < messages.length; i++) {
+      if (!ok[i]) continue;
+      const m = messages[i]!;
+      const deviceId = bytesToHex(m.subarray(SIGNER_OFFSET, SIGNER_OFFSET + 32));
+      if (!n.isRegistered(deviceId)) continue;
+      accepted++;
+      // Ed25519 signatures are deterministic: the signature identifies the heartbeat for de-duplication.
+      l?.heartbeat(deviceId, t, bytesToHex(m.subarray(m.length - 64)));
+    }
+    metrics.attestations.inc({ source: "batch", outcome: "accepted" }, accepted);
+    metrics.attestations.inc({ source: "batch", outcome: "rejected" }, messages.length - accepted);
+    return { accepted, rejected: messages.length - accepted };
+  }
+
   const timer = setInterval(tick, opts.tickMs ?? 250);
   timer.unref();
 
@@ -304,10 +348,12 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       return observation;
     },
     tick,
-    stop() {
+    ingestHeartbeats,
+    async stop() {
       clearInterval(timer);
       for (const u of unsubscribe) u();
       for (const g of gateways.values()) g.close();
+      await pool?.close();
     },
   };
 }

@@ -8,3 +8,4 @@ export {
 export { ChallengeGossip, decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
 export { type ChallengePolicy, challengePolicy } from "./policy";
 export { signerFromPeerKey } from "./signerFromPeerKey";
+export { VerifyPool, type VerifyPoolOptions } from "./verifyPool";
