@@ -2,8 +2,10 @@ export * from "./abi";
 export { FORGE_OUT, type ForgeArtifact, loadArtifact } from "./artifacts";
 export { type Deployment, deploymentSchema, loadDeployment } from "./deployment";
 export {
+  assertLine,
   buildLinesTree,
   type DeviceLine,
+  InvalidLineError,
   LINE_LEAF_TYPES,
   type LinesTree,
   type LineValues,

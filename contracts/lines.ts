@@ -1,6 +1,6 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { Address, Hex } from "viem";
-import { encodeAbiParameters, keccak256 } from "viem";
+import { encodeAbiParameters, isAddress, isHex, keccak256, size } from "viem";
 
 /**
  * Leaf types of the device-line tree, in order (docs/interfaces.md, "Device line"):
@@ -52,8 +52,50 @@ export function lineValues(line: DeviceLine): LineValues {
   ];
 }
 
-/** Builds the epoch's `StandardMerkleTree`; its `root` is the report's `resultRoot`. */
+/** A line that cannot be a leaf (a field out of its Solidity type's range). */
+export class InvalidLineError extends Error {
+  readonly code = "INVALID_LINE";
+  constructor(
+    readonly field: keyof DeviceLine,
+    readonly index: number,
+    message: string,
+  ) {
+    super(`device line ${index}: ${field} ${message}`);
+    this.name = "InvalidLineError";
+  }
+}
+
+const UINT64_MAX = 2n ** 64n - 1n;
+const UINT256_MAX = 2n ** 256n - 1n;
+
+/** Checks every field against its leaf type (the Merkle library would silently truncate or pad some). */
+export function assertLine(line: DeviceLine, index = 0): void {
+  const uint = (field: keyof DeviceLine, value: bigint, max: bigint) => {
+    if (typeof value !== "bigint" || value < 0n || value > max) {
+      throw new InvalidLineError(field, index, `must be a bigint in [0, ${max}]`);
+    }
+  };
+  uint("networkId", line.networkId, UINT64_MAX);
+  uint("epoch", line.epoch, UINT64_MAX);
+  uint("work", line.work, UINT64_MAX);
+  uint("reward", line.reward, UINT256_MAX);
+  uint("slash", line.slash, UINT256_MAX);
+  if (!isHex(line.deviceId, { strict: true }) || size(line.deviceId) !== 32) {
+    throw new InvalidLineError("deviceId", index, "must be 32 bytes of hex (the Ed25519 public key)");
+  }
+  if (!isAddress(line.owner, { strict: false }))
+    throw new InvalidLineError("owner", index, "must be an address");
+  if (!Number.isInteger(line.uptimeBps) || line.uptimeBps < 0 || line.uptimeBps > 10_000) {
+    throw new InvalidLineError("uptimeBps", index, "must be an integer in [0, 10000]");
+  }
+}
+
+/**
+ * Builds the epoch's `StandardMerkleTree`; its `root` is the report's `resultRoot`. Throws
+ * `InvalidLineError` for a line that does not fit its leaf types.
+ */
 export function buildLinesTree(lines: readonly DeviceLine[]): LinesTree {
+  lines.forEach(assertLine);
   return StandardMerkleTree.of(lines.map(lineValues), [...LINE_LEAF_TYPES]);
 }
 
