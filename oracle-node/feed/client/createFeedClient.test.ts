@@ -1,3 +1,4 @@
+import { createServer, type Socket } from "node:net";
 import type { Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiServer, serveApi } from "../../api";
@@ -203,6 +204,26 @@ describe("feed client", () => {
 
     const garbled = await serveLie({ result: (r) => ({ ...r, resultRoot: "0x1234" as Hex }) });
     expect(await rejection(client([garbled]).getEpochResult(1n, 1n))).toBeInstanceOf(MalformedResponseError);
+  });
+
+  it("gives up on a node that accepts the connection but never answers", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const c = createFeedClient({
+        nodes: [`http://127.0.0.1:${port}`],
+        chainId: fx.ctx.chainId,
+        settlement: fx.ctx.settlement,
+        signers: fx.signers,
+        timeoutMs: 200,
+      });
+      expect(await rejection(c.getEpochResult(1n, 1n))).toBeInstanceOf(NodeUnreachableError);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   it("falls over to the next node when one lies, and lists every failure when all do", async () => {
