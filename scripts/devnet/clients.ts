@@ -7,6 +7,7 @@ import {
   type Hex,
   http,
   type PublicClient,
+  type Transport,
 } from "viem";
 import { nonceManager, privateKeyToAccount } from "viem/accounts";
 import type { DevnetWallet } from "./register";
@@ -16,7 +17,7 @@ export const DEPLOYER_KEY: Hex = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed
 
 export interface ChainClients {
   chain: Chain;
-  public: PublicClient;
+  public: PublicClient<Transport, Chain>;
   wallet: DevnetWallet;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Address, type Hex, keccak256, parseEther, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -12,12 +12,13 @@ import { deployFallback } from "./deployFallback";
 import { DevnetError } from "./errors";
 import { EventLog } from "./events";
 import { planStrategies } from "./fleetPlan";
+import { startDevnetLane } from "./lane";
 import { type NodeKeys, prepareNodeKeys } from "./nodeKeys";
 import { configureNodes, type DevnetNode, startNodeProcesses, waitForNodes, watchNodes } from "./nodes";
 import { type DevnetOptions, type DevnetOptionsInput, devnetOptionsSchema, faultTolerance } from "./options";
 import { ProcessSupervisor } from "./processes";
 import { deviceOwnerKey, registerDevices, registerOperators, registerSampleNetwork } from "./register";
-import { runEpochs } from "./runEpochs";
+import { bridges, runEpochs } from "./runEpochs";
 import { type DevnetSummary, summarize } from "./summary";
 
 /** Sample DePIN network: 1,000 VGL per epoch shared by the fleet, 10 VGL stake per device. */
@@ -197,6 +198,36 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
       }
     });
 
+    const remote = devnetClients(chains.remote.chainId, "vigil-remote", chains.remote.rpcUrl);
+    const lane = await stage(
+      "bridge-lane",
+      "CCIP lane home → remote: BurnMint pools, relayer, claim hook",
+      async () => {
+        const started = await startDevnetLane({
+          home,
+          remote,
+          homeRpcUrl: chains.home.rpcUrl,
+          remoteRpcUrl: chains.remote.rpcUrl,
+          token: targets.token,
+          settlement: targets.settlement,
+          dataDir,
+        });
+        // Owners that claim-and-bridge send their own transaction: give them gas money.
+        const owners = fleetPlan.filter((d) => d.registered && bridges(d.index));
+        const hashes = await Promise.all(
+          owners.map((d) => home.wallet.sendTransaction({ to: d.ownerHex, value: parseEther("1") })),
+        );
+        await Promise.all(hashes.map((hash) => home.public.waitForTransactionReceipt({ hash })));
+        return started;
+      },
+    );
+    closers.push(() => lane.relayer.stop());
+    log.emit({
+      type: "deployment",
+      chain: "remote",
+      addresses: { token: lane.remoteToken, router: lane.config.chains[1].router, hook: lane.hook },
+    });
+
     const nodes = await stage("oracle-nodes", `${options.nodes} \`vigil node start\` processes`, async () => {
       const configured = await configureNodes({
         keys,
@@ -206,7 +237,12 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
         deploymentFile,
         networkId,
       });
-      startNodeProcesses(configured, supervisor, logsDir);
+      // Nodes take a few seconds to start and the fleet a few more to register with them.
+      const genesisTime = readOrWriteGenesis(
+        join(dataDir, "epoch-genesis"),
+        Math.floor(Date.now() / 1000) + 12,
+      );
+      startNodeProcesses(configured, supervisor, logsDir, genesisTime);
       await Promise.race([waitForNodes(configured, 60_000), failed]);
       return configured;
     });
@@ -249,6 +285,9 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
         nodes,
         f,
         signal: abort.signal,
+        lane,
+        remote,
+        ownerKey: (i) => deviceOwnerKey(ownerSeed, i),
       }),
     ]).catch((error: unknown) => {
       const summary = summarize(log.all(), null);
@@ -270,6 +309,13 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
     await stop();
     throw error;
   }
+}
+
+/** The nodes' epoch genesis, kept in the data dir so a resumed devnet numbers epochs the same way. */
+function readOrWriteGenesis(file: string, fresh: number): number {
+  if (existsSync(file)) return Number(readFileSync(file, "utf8"));
+  writeFileSync(file, String(fresh));
+  return fresh;
 }
 
 function deploymentAddresses(d: Deployment): Record<string, string> {

@@ -25,6 +25,8 @@ export type DevnetEventBody =
       slashed: Record<string, number>;
       rejected: number;
       resultRoot?: string;
+      /** Result votes (EIP-712) the feed verified: the nodes agreed. */
+      votes?: number;
       settlementTx?: string;
       signatures?: number;
       totalReward: string;
@@ -38,6 +40,8 @@ export type DevnetEventBody =
       amount: string;
       evidenceHash: string;
       honest: boolean;
+      /** Applied by the settlement contract (false: agreed by the nodes, not settled yet). */
+      onChain: boolean;
     }
   | { type: "reward"; epoch: number; deviceId: string; amount: string; claimTx?: string }
   | {

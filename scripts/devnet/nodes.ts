@@ -80,7 +80,9 @@ export function startNodeProcesses(
       ["node", "start", "--config", n.configPath, "--devnet"],
       join(logsDir, `node-${n.index}.log`),
       // `vigil node init` writes 0.0.0.0 listeners; the config's env override keeps nodes on loopback.
-      { VIGIL_P2P_LISTEN: n.p2pListen, NODE_NO_WARNINGS: "1" },
+      // Epoch 0 starts once nodes and fleet are up (a devnet override of the on-chain genesis, which
+      // lies earlier, so every epoch still ends on chain before the nodes settle it).
+      { VIGIL_P2P_LISTEN: n.p2pListen, VIGIL_EPOCH_GENESIS_TIME: String(genesisTime), NODE_NO_WARNINGS: "1" },
     );
   }
 }

@@ -1,14 +1,22 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Address, Hash } from "viem";
+import { type Address, encodeAbiParameters, erc20Abi, type Hash, type Hex } from "viem";
 import type { FleetDeviceInfo } from "../../attestation/agent/index";
+import { FraudReason } from "../../attestation/index";
 import { type Deployment, type DeviceLine, vigilRegistryAbi, vigilSettlementAbi } from "../../contracts";
-import { createFeedClient, type VerifiedDeviceLine } from "../../oracle-node/feed/client/index";
+import {
+  createFeedClient,
+  type FeedClient,
+  type VerifiedDeviceLine,
+  type VerifiedEpochResult,
+} from "../../oracle-node/feed/client/index";
 import { readReportSignatures } from "./checks/reportSignatures";
 import { checkRewardFormula } from "./checks/rewardFormula";
 import type { ChainClients } from "./clients";
-import { readAppliedSlashes, waitForEpochSettled } from "./epochs/waitForEpochSettled";
+import { devnetClients } from "./clients";
+import { readAppliedSlashes, type SettledEpoch, waitForEpochSettled } from "./epochs/waitForEpochSettled";
 import { DevnetError } from "./errors";
 import type { EventLog } from "./events";
+import { type DevnetLane, REMOTE_SELECTOR } from "./lane";
 import type { DevnetNode } from "./nodes";
 import type { DevnetOptions } from "./options";
 import { type DevnetSummary, summarize } from "./summary";
@@ -23,7 +31,15 @@ export interface RunEpochsModules {
   nodes: readonly DevnetNode[];
   f: number;
   signal: AbortSignal;
+  /** The CCIP lane to the remote chain; without it every reward is claimed on the home chain. */
+  lane?: DevnetLane;
+  remote: ChainClients;
+  /** Private key of the owner of fleet device `index` (claim-and-bridge is line-owner only). */
+  ownerKey: (index: number) => Hex;
 }
+
+/** Every fourth device claims its reward to the remote chain; the rest claim at home. */
+export const bridges = (index: number) => index % 4 === 1;
 
 /** What the devnet learnt about one settled epoch; the e2e test checks these. */
 export interface EpochRecord {
@@ -35,7 +51,30 @@ export interface EpochRecord {
 }
 
 /** Reasons of `DeviceSlash.reason` as the attestation library numbers them (unknown: the number). */
-const reasonName = (reason: number) => `reason-${reason}`;
+const reasonName = (reason: number) =>
+  Object.entries(FraudReason).find(([, code]) => code === reason)?.[0] ?? `reason-${reason}`;
+
+/** Polls the nodes' feed until an epoch's result carries f + 1 verified votes. */
+async function waitForAgreedResult(
+  feed: FeedClient,
+  networkId: bigint,
+  epoch: bigint,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<VerifiedEpochResult> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    signal.throwIfAborted();
+    try {
+      return await feed.getEpochResult(networkId, epoch);
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(250);
+  }
+  throw lastError ?? new Error("timed out");
+}
 
 /**
  * Follows the epochs the oracle nodes settle: waits for each `EpochSettled`, checks the report's
@@ -61,6 +100,7 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
     functionName: "nextEpoch",
     args: [networkId],
   });
+  const supplyBefore = await totalSupply(m);
   const last = options.epochs === undefined ? undefined : first + BigInt(options.epochs);
   log.emit({
     type: "stage",
@@ -68,37 +108,62 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
     status: "starting",
     detail: `epochs ${first}..${last === undefined ? "∞" : last - 1n} of ${options.epochSeconds} s`,
   });
-  // An epoch settles after it ends plus the nodes' close grace and a CRE round; 3 epochs is generous.
-  const timeoutMs = options.epochSeconds * 3_000 + 60_000;
+  // Agreement follows an epoch's end by the close grace plus a few gossip rounds; settlement by a CRE
+  // round more. Two epochs plus 30 s is generous on 2 busy cores.
+  const agreeTimeoutMs = options.epochSeconds * 2_000 + 30_000;
+  const settleTimeoutMs = options.epochSeconds * 1_000 + 30_000;
+  let settlementBroken: string | undefined;
   for (let epoch = first; last === undefined || epoch < last; epoch++) {
-    let settled: Awaited<ReturnType<typeof waitForEpochSettled>>;
+    let result: VerifiedEpochResult;
     try {
-      settled = await waitForEpochSettled(home.public, settlement, networkId, epoch, {
-        timeoutMs,
-        signal: m.signal,
-      });
+      result = await waitForAgreedResult(feed, networkId, epoch, agreeTimeoutMs, m.signal);
     } catch (error) {
       if (m.signal.aborted) break;
-      const reason = `epoch ${epoch} was not settled within ${timeoutMs / 1000} s (see .vigil/devnet/logs/node-*.log)`;
+      const reason = `epoch ${epoch}: no result certified by f + 1 nodes within ${agreeTimeoutMs / 1000} s (see .vigil/devnet/logs/node-*.log)`;
       log.emit({ type: "stage", stage: "epochs", status: "failed", detail: reason });
       throw new DevnetError("CHECK_FAILED", reason, { epoch: String(epoch) }, { cause: error });
     }
 
-    const { signers: reportSigners } = await readReportSignatures(home.public, settled.txHash);
-    const distinct = new Set(reportSigners.map((s) => s.toLowerCase()));
-    if (
-      reportSigners.length !== m.f + 1 ||
-      distinct.size !== reportSigners.length ||
-      [...distinct].some((s) => !signers.has(s))
-    ) {
-      log.emit({
-        type: "log",
-        level: "error",
-        message: `epoch ${epoch}: report carried ${reportSigners.length} signatures (${distinct.size} distinct registered), expected f + 1 = ${m.f + 1}`,
-      });
+    let settled: SettledEpoch | undefined;
+    if (!settlementBroken) {
+      settled = await waitForEpochSettled(home.public, settlement, networkId, epoch, {
+        timeoutMs: settleTimeoutMs,
+        signal: m.signal,
+      }).catch(() => undefined);
+      if (m.signal.aborted) break;
+      if (!settled) {
+        // Epochs settle in order: once one is missing, none after it can settle either.
+        settlementBroken = `epoch ${epoch} was agreed by the nodes (root ${result.resultRoot.slice(0, 10)}…) but not settled on chain within ${settleTimeoutMs / 1000} s`;
+        log.emit({ type: "stage", stage: "settlement", status: "failed", detail: settlementBroken });
+      } else if (settled.resultRoot !== result.resultRoot) {
+        log.emit({
+          type: "log",
+          level: "error",
+          message: `epoch ${epoch}: settled root ${settled.resultRoot} differs from the nodes' certified root ${result.resultRoot}`,
+        });
+      }
     }
 
-    const slashes = await readAppliedSlashes(home.public, settlement, networkId, epoch);
+    let reportSigners: Address[] = [];
+    if (settled) {
+      reportSigners = (await readReportSignatures(home.public, settled.txHash)).signers;
+      const distinct = new Set(reportSigners.map((s) => s.toLowerCase()));
+      if (
+        reportSigners.length !== m.f + 1 ||
+        distinct.size !== reportSigners.length ||
+        [...distinct].some((s) => !signers.has(s))
+      ) {
+        log.emit({
+          type: "log",
+          level: "error",
+          message: `epoch ${epoch}: report carried ${reportSigners.length} signatures (${distinct.size} distinct registered), expected f + 1 = ${m.f + 1}`,
+        });
+      }
+    }
+
+    const slashes = settled
+      ? await readAppliedSlashes(home.public, settlement, networkId, epoch)
+      : result.slashes.map((x) => ({ ...x, epoch, txHash: undefined }));
     const slashedCount: Record<string, number> = {};
     for (const s of slashes) {
       const strategy = strategyOf.get(s.deviceId.toLowerCase()) ?? "unknown";
@@ -112,13 +177,14 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
         amount: String(s.amount),
         evidenceHash: s.evidenceHash,
         honest: strategy === "honest",
+        onChain: settled !== undefined,
       });
     }
 
     const lines: VerifiedDeviceLine[] = [];
     for (const d of registered) {
       const line = await feed
-        .getDeviceLine(networkId, epoch, d.deviceIdHex, { onChain: true })
+        .getDeviceLine(networkId, epoch, d.deviceIdHex, { onChain: settled !== undefined })
         .catch(() => undefined);
       if (line) lines.push(line);
     }
@@ -132,7 +198,7 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
       });
     }
     const mismatches = checkRewardFormula(
-      settled.totalReward === 0n ? 0n : await budgetPerEpoch(home, deployment, networkId),
+      result.totalReward === 0n ? 0n : await budgetPerEpoch(home, deployment, networkId),
       lines.map((l) => l.line),
     );
     if (mismatches.length) {
@@ -144,15 +210,59 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
     }
 
     let rewarded = 0;
-    for (const { line, proof } of lines) {
+    let bridged = 0n;
+    const deliveries: Promise<void>[] = [];
+    const indexOf = new Map(m.fleet.map((d) => [d.deviceIdHex.toLowerCase(), d.index]));
+    for (const { line, proof } of settled ? lines : []) {
       if (line.reward === 0n) continue;
       rewarded++;
+      const index = indexOf.get(line.deviceId.toLowerCase())!;
+      if (m.lane && bridges(index)) {
+        const sent = await claimAndBridge(m, line, proof, index);
+        bridged += line.reward;
+        log.emit({
+          type: "bridge",
+          epoch: Number(epoch),
+          deviceId: line.deviceId,
+          amount: String(line.reward),
+          sourceTx: sent.txHash,
+          status: "sent",
+        });
+        deliveries.push(
+          waitForDelivery(
+            m.remote,
+            m.lane.remoteToken,
+            line.owner,
+            sent.balanceBefore + line.reward,
+            60_000,
+          ).then(
+            (delivered) =>
+              void log.emit({
+                type: "bridge",
+                epoch: Number(epoch),
+                deviceId: line.deviceId,
+                amount: String(line.reward),
+                sourceTx: sent.txHash,
+                status: delivered ? "delivered" : "failed",
+              }),
+          ),
+        );
+        log.emit({
+          type: "reward",
+          epoch: Number(epoch),
+          deviceId: line.deviceId,
+          amount: String(line.reward),
+          claimTx: sent.txHash,
+        });
+        continue;
+      }
       const hash = await home.wallet.writeContract({
         address: settlement,
         abi: vigilSettlementAbi,
         functionName: "claim",
         args: [networkId, epoch, line, proof],
       });
+      await home.public.waitForTransactionReceipt({ hash });
       log.emit({
         type: "reward",
         epoch: Number(epoch),
@@ -161,24 +271,108 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
         claimTx: hash,
       });
     }
+    await Promise.all(deliveries);
 
     log.emit({
       type: "epoch",
       epoch: Number(epoch),
       verified: lines.filter((l) => l.line.uptimeBps > 0).length,
-      rewarded,
+      rewarded: settled ? rewarded : lines.filter((l) => l.line.reward > 0n).length,
       slashed: slashedCount,
       rejected: registered.length - lines.length + (m.fleet.length - registered.length),
-      resultRoot: settled.resultRoot,
-      settlementTx: settled.txHash,
-      signatures: reportSigners.length,
-      totalReward: String(settled.totalReward),
-      bridged: "0",
+      resultRoot: result.resultRoot,
+      votes: result.verifiedSigners.length,
+      ...(settled ? { settlementTx: settled.txHash, signatures: reportSigners.length } : {}),
+      totalReward: String(result.totalReward),
+      bridged: String(bridged),
     });
     if (m.signal.aborted) break;
   }
   await sleep(0);
-  return summarize(log.all(), null);
+  if (settlementBroken) throw new DevnetError("CHECK_FAILED", settlementBroken);
+  return summarize(log.all(), supplyBefore === undefined ? null : await supplyCheck(m, supplyBefore));
+}
+
+/** Reward tokens on both chains together: bridging burns at home and mints remote, so the sum stays. */
+async function totalSupply(m: RunEpochsModules): Promise<{ home: bigint; remote: bigint }> {
+  const [home, remote] = await Promise.all([
+    m.home.public.readContract({
+      address: m.deployment.token as Address,
+      abi: erc20Abi,
+      functionName: "totalSupply",
+    }),
+    m.lane
+      ? m.remote.public.readContract({
+          address: m.lane.remoteToken,
+          abi: erc20Abi,
+          functionName: "totalSupply",
+        })
+      : Promise.resolve(0n),
+  ]);
+  return { home, remote };
+}
+
+async function supplyCheck(m: RunEpochsModules, before: { home: bigint; remote: bigint }) {
+  const after = await totalSupply(m);
+  const delivered = m.log
+    .all()
+    .filter((e) => e.type === "bridge" && e.status === "delivered")
+    .reduce((sum, e) => sum + BigInt(e.type === "bridge" ? e.amount : "0"), 0n);
+  return {
+    before: String(before.home + before.remote),
+    after: String(after.home + after.remote),
+    bridgedOut: String(delivered),
+    conserved:
+      before.home + before.remote === after.home + after.remote && after.remote - before.remote === delivered,
+  };
+}
+
+/** The line's owner claims it through the bridge hook, which sends the reward to itself on the remote chain. */
+async function claimAndBridge(m: RunEpochsModules, line: DeviceLine, proof: Hex[], index: number) {
+  const owner = devnetClients(
+    m.home.chain.id,
+    m.home.chain.name,
+    m.home.chain.rpcUrls.default.http[0]!,
+    m.ownerKey(index),
+  );
+  const balanceBefore = await m.remote.public.readContract({
+    address: m.lane!.remoteToken,
+    abi: erc20Abi,
+    functionName: "balanceOf",
+    args: [line.owner],
+  });
+  const data = encodeAbiParameters([{ type: "uint64" }, { type: "address" }], [REMOTE_SELECTOR, line.owner]);
+  const txHash = await owner.wallet.writeContract({
+    address: m.deployment.settlement as Address,
+    abi: vigilSettlementAbi,
+    functionName: "claimAndCall",
+    args: [m.networkId, line.epoch, line, proof, m.lane!.hook, data],
+  });
+  const receipt = await m.home.public.waitForTransactionReceipt({ hash: txHash });
+  if (receipt.status !== "success") throw new DevnetError("CHECK_FAILED", `claimAndCall ${txHash} reverted`);
+  return { txHash, balanceBefore };
+}
+
+/** Waits until the relayer delivered: the receiver's remote balance reached `target`. */
+async function waitForDelivery(
+  remote: ChainClients,
+  token: Address,
+  receiver: Address,
+  target: bigint,
+  timeoutMs: number,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const balance = await remote.public.readContract({
+      address: token,
+      abi: erc20Abi,
+      functionName: "balanceOf",
+      args: [receiver],
+    });
+    if (balance >= target) return true;
+    await sleep(200);
+  }
+  return false;
 }
 
 async function budgetPerEpoch(

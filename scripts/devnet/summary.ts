@@ -11,6 +11,8 @@ export interface SupplyCheck {
 export interface DevnetSummary {
   ok: boolean;
   epochsSettled: number;
+  /** Epochs whose result f + 1 nodes certified (settled or not). */
+  epochsAgreed: number;
   devicesRewarded: number;
   devicesSlashedByReason: Record<string, number>;
   honestDevicesSlashed: number;
@@ -30,17 +32,19 @@ export function summarize(events: readonly DevnetEvent[], supplyCheck: SupplyChe
   const slashed = new Set<string>();
   let honestSlashed = 0;
   let epochsSettled = 0;
+  let epochsAgreed = 0;
   let rejected = 0;
   let delivered = 0;
   let sent = 0;
   const stages: Record<string, string> = {};
   for (const e of events) {
+    if (e.type === "epoch" && e.resultRoot) epochsAgreed++;
     if (e.type === "epoch" && e.settlementTx) {
       epochsSettled++;
       rejected += e.rejected;
     }
     if (e.type === "reward" && BigInt(e.amount) > 0n) rewarded.add(e.deviceId);
-    if (e.type === "slash" && !slashed.has(e.deviceId)) {
+    if (e.type === "slash" && e.onChain && !slashed.has(e.deviceId)) {
       slashed.add(e.deviceId);
       slashedByReason[e.reason] = (slashedByReason[e.reason] ?? 0) + 1;
       if (e.honest) honestSlashed++;
@@ -59,6 +63,7 @@ export function summarize(events: readonly DevnetEvent[], supplyCheck: SupplyChe
   return {
     ok: reasons.length === 0,
     epochsSettled,
+    epochsAgreed,
     devicesRewarded: rewarded.size,
     devicesSlashedByReason: slashedByReason,
     honestDevicesSlashed: honestSlashed,
