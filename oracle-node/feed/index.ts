@@ -1,5 +1,6 @@
 export { createFeedApp, DOCS_PATH, OPENAPI_PATH } from "./createFeedApp";
 export { FeedApiError, FeedErrorCode } from "./errors";
+export { DEVICE_LINE_SOURCE } from "./functions/deviceLineSource";
 export {
   createMemoryFeedSource,
   type MemoryFeedSource,

@@ -30,6 +30,10 @@ export interface FeedClientOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * A result whose votes verified. `settled` is the node's word; only `checkedOnChain: true` means the
+ * client itself saw the root stored by the settlement contract.
+ */
 export interface VerifiedEpochResult extends EpochResult {
   /** The node that served it. */
   node: string;
