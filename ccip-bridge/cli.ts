@@ -11,6 +11,8 @@ import { chainClients, laneChain } from "./lane/clients.js";
 import { type LaneConfig, laneEnds, readLaneConfig } from "./lane/laneConfig.js";
 import { startLocalLane } from "./lane/startLocalLane.js";
 import { startRelayer } from "./relayer/startRelayer.js";
+import { runBridgeAction as run } from "./runBridgeAction.js";
+import { setupCommand } from "./setup/setupCommand.js";
 
 export interface BridgeCommandOptions {
   /** Where lines go (stdout by default); tests capture them. */
@@ -133,6 +135,8 @@ export function bridgeCommand(options: BridgeCommandOptions = {}): Command {
       }),
     );
 
+  bridge.addCommand(setupCommand(print, env));
+
   return bridge;
 }
 
@@ -205,21 +209,4 @@ function untilInterrupted(): Promise<void> {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
   });
-}
-
-/** Wraps an action so a `BridgeError` ends the command with its short message and code, not a stack. */
-function run<A extends unknown[]>(action: (...args: A) => Promise<void>) {
-  return async function (this: Command, ...args: A): Promise<void> {
-    try {
-      await action(...args);
-    } catch (error) {
-      if (error instanceof BridgeError) {
-        this.error(`${error.shortMessage} [${error.code}]${error.details ? `\n${error.details}` : ""}`, {
-          code: `bridge.${error.code}`,
-          exitCode: 1,
-        });
-      }
-      throw error;
-    }
-  };
 }

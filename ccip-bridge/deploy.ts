@@ -1,4 +1,14 @@
-import type { Abi, Account, Address, Chain, Hex, PublicClient, Transport, WalletClient } from "viem";
+import {
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  getAddress,
+  type Hex,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from "viem";
 import { loadArtifact } from "../contracts/artifacts.js";
 import { BridgeError } from "./errors.js";
 
@@ -21,7 +31,7 @@ export async function deployFromArtifact(
   if (!receipt.contractAddress || receipt.status !== "success") {
     throw new BridgeError("REVERTED", `deploying ${contract} failed`, { context: { hash } });
   }
-  return receipt.contractAddress;
+  return getAddress(receipt.contractAddress);
 }
 
 /** Sends a write and waits for it to be mined successfully. */
