@@ -173,6 +173,8 @@ contract VigilRegistry is IVigilRegistry, Ownable {
     function withdrawDeviceStake(bytes32 deviceId) external {
         Device storage device = s_devices[deviceId];
         if (device.status != Status.Exiting) revert DeviceNotExiting(deviceId, device.status);
+        // Unbonding is days long; a validator shifting a timestamp by seconds changes nothing.
+        // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp < device.exitAvailableAt) {
             revert StillUnbonding(device.exitAvailableAt, uint64(block.timestamp));
         }
@@ -241,6 +243,7 @@ contract VigilRegistry is IVigilRegistry, Ownable {
     function withdrawOperatorStake(address signer) external {
         Operator storage operator = s_operators[signer];
         if (operator.status != Status.Exiting) revert OperatorNotExiting(signer, operator.status);
+        // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp < operator.exitAvailableAt) {
             revert StillUnbonding(operator.exitAvailableAt, uint64(block.timestamp));
         }
@@ -266,6 +269,8 @@ contract VigilRegistry is IVigilRegistry, Ownable {
         // A report is never blocked by a slash it cannot apply: settlement records it as skipped.
         if (device.status == Status.None || device.networkId != networkId) return 0;
         uint128 stake = device.stake;
+        // amount < stake <= type(uint128).max here.
+        // forge-lint: disable-next-line(unsafe-typecast)
         uint128 taken = amount < stake ? uint128(amount) : stake;
         if (taken == 0) return 0;
         device.stake = stake - taken;

@@ -140,6 +140,8 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
         Ledger memory ledger = s_ledgers[s.networkId];
         if (s.epoch != ledger.nextEpoch) revert EpochOutOfOrder(s.networkId, s.epoch, ledger.nextEpoch);
         uint256 endsAt = uint256(genesisTime) + (uint256(s.epoch) + 1) * epochLength;
+        // Epochs are minutes to days long; seconds of validator skew do not matter.
+        // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp < endsAt) revert EpochNotOver(s.networkId, s.epoch, endsAt);
         if (s.totalReward > budgetPerEpoch) {
             revert RewardExceedsBudgetPerEpoch(s.totalReward, budgetPerEpoch);
@@ -191,6 +193,8 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
             return;
         }
         s_evidenceApplied[slash.evidenceHash] = true;
+        // taken <= a device stake, a uint128.
+        // forge-lint: disable-next-line(unsafe-typecast)
         s_ledgers[networkId].budget += uint128(taken);
         emit DeviceSlashApplied(networkId, epoch, slash.deviceId, taken, slash.reason, slash.evidenceHash);
     }
@@ -219,6 +223,8 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
         if (amount == 0) revert ZeroAmount();
         uint128 budget = s_ledgers[networkId].budget;
         if (amount > budget) revert InsufficientBudget(networkId, amount, budget);
+        // amount <= budget, a uint128.
+        // forge-lint: disable-next-line(unsafe-typecast)
         budget -= uint128(amount);
         s_ledgers[networkId].budget = budget;
         i_token.safeTransfer(to, amount);
@@ -296,6 +302,8 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
         // Defence in depth: even a wrong root signed by the DON cannot pay out more than the epoch funded.
         uint256 claimed = uint256(result.claimed) + amount;
         if (claimed > result.totalReward) revert ClaimExceedsFunded(claimed, result.totalReward);
+        // claimed <= totalReward, a uint128.
+        // forge-lint: disable-next-line(unsafe-typecast)
         result.claimed = uint128(claimed);
         emit Claimed(networkId, epoch, line.deviceId, line.owner, receiver, amount);
     }
@@ -432,6 +440,8 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
         returns (bytes32 wordKey, uint256 bit)
     {
         wordKey = keccak256(abi.encode(networkId, deviceId, epoch >> 8));
+        // one bit per epoch: 1 shifted left by the epoch's position in its 256-epoch word.
+        // forge-lint: disable-next-line(incorrect-shift)
         bit = 1 << (epoch & 0xff);
     }
 }
