@@ -309,11 +309,13 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     for (let i = 0; i < messages.length; i++) {
       if (!ok[i]) continue;
       const m = messages[i]!;
-      const deviceId = bytesToHex(m.subarray(SIGNER_OFFSET, SIGNER_OFFSET + 32));
+      // Buffer's hex/base64 are native, several times faster than a JS hex loop on this hot path.
+      const raw = Buffer.from(m.buffer, m.byteOffset, m.byteLength);
+      const deviceId = `0x${raw.toString("hex", SIGNER_OFFSET, SIGNER_OFFSET + 32)}` as Hex;
       if (!n.isRegistered(deviceId)) continue;
       accepted++;
       // Ed25519 signatures are deterministic: the signature identifies the heartbeat for de-duplication.
-      l?.heartbeat(deviceId, t, bytesToHex(m.subarray(m.length - 64)));
+      l?.heartbeat(deviceId, t, raw.toString("base64", m.length - 64));
     }
     metrics.attestations.inc({ source: "batch", outcome: "accepted" }, accepted);
     metrics.attestations.inc({ source: "batch", outcome: "rejected" }, messages.length - accepted);

@@ -62,12 +62,14 @@ export class VerifyPool {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         this.load[i]!--;
+        if (this.pending.size === 0) for (const w of this.workers) w.unref();
         p?.resolve(m.ok);
       });
       worker.on("error", (error) => {
         for (const p of this.pending.values()) p.reject(error);
         this.pending.clear();
       });
+      // Idle workers must not keep the process alive; busy ones must (see `verify`).
       worker.unref();
       this.workers.push(worker);
       this.load.push(0);
@@ -95,6 +97,7 @@ export class VerifyPool {
     for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[w]!) w = i;
     this.load[w]!++;
     const id = this.nextId++;
+    if (this.pending.size === 0) for (const worker of this.workers) worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.workers[w]!.postMessage({ id, buffer: buffer.buffer, offsets, networkId, epoch }, [buffer.buffer]);

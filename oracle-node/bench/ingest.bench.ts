@@ -1,0 +1,90 @@
+// `npm run bench -- ingest [threads] [count]`: heartbeats one node verifies and credits per second
+// with its verification spread over worker threads (default: every core), against the raw
+// node:crypto Ed25519 verify rate of one core measured in the same run.
+import { availableParallelism } from "node:os";
+import { bytesToHex, type Hex } from "viem";
+import { signMessage } from "../../attestation/index";
+import { keyFromLabel, testCapabilities } from "../../attestation/testing";
+import { ed25519VerifyRate } from "../../scripts/bench/baseline";
+import type { BenchScenario } from "../../scripts/bench/scenario";
+import { createIntake } from "../intake/index";
+import { createLogger } from "../logger";
+import { createNodeMetrics } from "../metrics";
+
+const BATCH = 512;
+
+export const scenario: BenchScenario = {
+  name: "ingest",
+  description:
+    "heartbeats accepted per second by one node (worker-thread verification) vs raw Ed25519 verify on one core",
+  async run(args) {
+    const threads = Number(args[0] ?? availableParallelism());
+    const count = Number(args[1] ?? 60_000);
+    const devices = Array.from({ length: 1000 }, (_, i) => keyFromLabel(`ingest-device-${i}`));
+    const ids = new Set(devices.map((d) => bytesToHex(d.publicKey)));
+    const messages = Array.from({ length: count }, (_, i) =>
+      signMessage(
+        "heartbeat",
+        { networkId: 1n, epoch: 0n },
+        { seq: BigInt(i), timeMs: BigInt(i), loadBps: 5000, capabilities: testCapabilities },
+        devices[i % devices.length]!,
+      ),
+    );
+
+    const rawOneCore = ed25519VerifyRate(2_000);
+
+    const intake = createIntake(
+      {
+        networks: [
+          {
+            networkId: 1n,
+            genesisTime: BigInt(Math.floor(Date.now() / 1000)),
+            epochLength: 3600,
+            policy: { heartbeatIntervalMs: 5_000, challengeIntervalMs: 60_000, types: [] },
+            beacon: () => `0x${"00".repeat(32)}` as Hex,
+            isRegistered: (d) => ids.has(d),
+            assigned: () => ids,
+          },
+        ],
+        signer: keyFromLabel("ingest-node"),
+        observer: "0x00000000000000000000000000000000000000aa",
+        verifyThreads: threads,
+      },
+      { logger: createLogger({ level: "silent" }), metrics: createNodeMetrics({ defaultMetrics: false }) },
+    );
+    try {
+      const batches: Uint8Array[][] = [];
+      for (let i = 0; i < messages.length; i += BATCH) batches.push(messages.slice(i, i + BATCH));
+      // Warm-up: workers start, JIT settles, key cache fills.
+      await intake.ingestHeartbeats(1n, 0n, batches[0]!);
+      // Keep two batches per worker in flight so no worker waits on the main thread.
+      const start = performance.now();
+      let accepted = 0;
+      let next = 1;
+      const lanes = Array.from({ length: Math.max(1, threads) * 2 }, async () => {
+        while (next < batches.length) {
+          const r = await intake.ingestHeartbeats(1n, 0n, batches[next++]!);
+          accepted += r.accepted;
+        }
+      });
+      await Promise.all(lanes);
+      const seconds = (performance.now() - start) / 1000;
+      const expected = count - batches[0]!.length;
+      if (accepted !== expected) throw new Error(`accepted ${accepted} of ${expected} valid heartbeats`);
+      const ingestPerSec = accepted / seconds;
+      const coresUsed = Math.max(1, Math.min(threads, availableParallelism()));
+      return {
+        threads,
+        cores: availableParallelism(),
+        heartbeats: accepted,
+        ingestPerSec: Math.round(ingestPerSec),
+        rawEd25519VerifyPerSecOneCore: Math.round(rawOneCore),
+        ratioToOneCore: Number((ingestPerSec / rawOneCore).toFixed(3)),
+        ratioPerCoreUsed: Number((ingestPerSec / (rawOneCore * coresUsed)).toFixed(3)),
+        goalPerCore: 0.8,
+      };
+    } finally {
+      await intake.stop();
+    }
+  },
+};
