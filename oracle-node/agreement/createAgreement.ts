@@ -31,6 +31,8 @@ export function createAgreement(options: Partial<AgreementOptions>, modules: Agr
   const buffered = new Map<string, GossipMessage[]>();
   const latest = new Map<bigint, bigint>();
   const perObserver = new Map<string, Set<Hex>>();
+  // `${peerId}:${hash}` of observations already stored; pruned with perObserver when epochs end.
+  const seenObservations = new Set<string>();
   let stopped = false;
 
   const key = (networkId: bigint, epoch: bigint) => `${networkId}:${epoch}`;
@@ -47,6 +49,9 @@ export function createAgreement(options: Partial<AgreementOptions>, modules: Agr
   p2p.subscribe(
     obsTopic,
     (msg) => {
+      // Re-gossiped copies of an observation we already hold are dropped before the (costly) decode.
+      const hash = observationHash(msg.data);
+      if (seenObservations.has(`${msg.from}:${hash}`)) return Validation.Ignore;
       let o: ObservationSet;
       try {
         o = decodeObservation(msg.data);
@@ -57,8 +62,7 @@ export function createAgreement(options: Partial<AgreementOptions>, modules: Agr
       const inst = instances.get(key(o.networkId, o.epoch));
       if (inst && inst.signerOf(msg.from) !== o.observer.toLowerCase()) return Validation.Reject;
       const seen = perObserver.get(`${key(o.networkId, o.epoch)}:${msg.from}`);
-      if (seen && seen.size >= MAX_OBSERVATIONS_PER_OBSERVER && !seen.has(observationHash(msg.data)))
-        return Validation.Ignore;
+      if (seen && seen.size >= MAX_OBSERVATIONS_PER_OBSERVER) return Validation.Ignore;
       decoded.set(msg, o);
       return Validation.Accept;
     },
@@ -74,6 +78,7 @@ export function createAgreement(options: Partial<AgreementOptions>, modules: Agr
       }
       if (seen.has(hash)) return;
       seen.add(hash);
+      seenObservations.add(`${msg.from}:${hash}`);
       store.saveObservation({
         networkId: o.networkId,
         epoch: o.epoch,
@@ -154,6 +159,13 @@ export function createAgreement(options: Partial<AgreementOptions>, modules: Agr
           instances.delete(ik);
         }
       }
+      for (const [pk, hashes] of perObserver) {
+        const [n, e, peer] = pk.split(":");
+        if (!inWindow(BigInt(n!), BigInt(e!))) {
+          for (const h of hashes) seenObservations.delete(`${peer}:${h}`);
+          perObserver.delete(pk);
+        }
+      }
       const bytes = encodeObservation(own);
       const hash = observationHash(bytes);
       const inst = new EpochConsensus(ctx, {
@@ -183,6 +195,7 @@ export function createAgreement(options: Partial<AgreementOptions>, modules: Agr
         envelope: p2p.seal(obsTopic, bytes),
       });
       perObserver.set(`${k}:${p2p.peerId}`, new Set([hash]));
+      seenObservations.add(`${p2p.peerId}:${hash}`);
       await inst.start(bytes);
       for (const msg of buffered.get(k) ?? []) await inst.onMessage(msg).catch(() => {});
       buffered.delete(k);

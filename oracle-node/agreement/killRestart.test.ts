@@ -26,9 +26,9 @@ interface LogLine {
 }
 
 /** Runs the child node; resolves `waitFor(pred)` when a log line matches. */
-function runChild(configFile: string) {
+function runChild(configFile: string, stay: boolean) {
   const proc: ChildProcess = spawn(process.execPath, ["--import", "tsx", CHILD], {
-    env: { ...process.env, VIGIL_CHILD_CONFIG: configFile },
+    env: { ...process.env, VIGIL_CHILD_CONFIG: configFile, VIGIL_CHILD_STAY: stay ? "1" : "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: LogLine[] = [];
@@ -118,7 +118,7 @@ describe("kill -9 mid-epoch", () => {
         return file;
       };
 
-      const first = runChild(config(false));
+      const first = runChild(config(false), true);
       children.push(first.proc);
       await first.waitFor((l) => l.msg === "ready");
       const running = net.nodes.map((nd) => nd.agreement.runEpoch(ctx, observe(ctx, nd.account.address)));
@@ -134,7 +134,7 @@ describe("kill -9 mid-epoch", () => {
       expect(new Set(certs.map((c) => c.result.resultRoot))).toEqual(new Set([honestRoot]));
 
       // Restart with a lying observation: the recorded decisions must win over the new inputs.
-      const second = runChild(config(true));
+      const second = runChild(config(true), false);
       children.push(second.proc);
       const done = await second.waitFor((l) => l.msg === "certified", 45_000);
       expect(done.root).toBe(honestRoot);

@@ -6,8 +6,9 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import { type GossipSub, gossipsub, type TopicValidatorFn, TopicValidatorResult } from "@libp2p/gossipsub";
 import { createPeerScoreParams, createTopicScoreParams } from "@libp2p/gossipsub/score";
 import { identify } from "@libp2p/identify";
-import type { Libp2p, PeerId } from "@libp2p/interface";
+import { KEEP_ALIVE, type Libp2p, type PeerId } from "@libp2p/interface";
 import { mdns } from "@libp2p/mdns";
+import { peerIdFromString } from "@libp2p/peer-id";
 import { prometheusMetrics } from "@libp2p/prometheus-metrics";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
@@ -107,6 +108,9 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
       // Loopback and private addresses are how oracles reach each other in tests and private networks.
       denyDialMultiaddr: () => false,
     },
+    // Large observations can hold a connection's stream for seconds on a busy host; a missed ping
+    // must not tear down the oracle mesh (connections to registered peers are kept alive instead).
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     metrics: modules.metrics
       ? prometheusMetrics({
           registry: modules.metrics,
@@ -137,8 +141,17 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
   const pubsub = libp2p.services.pubsub;
   const metrics: P2PMetrics | undefined = modules.metrics ? createP2PMetrics(modules.metrics) : undefined;
 
+  // Registered oracles are tagged keep-alive: libp2p's reconnect queue redials them after a drop.
+  libp2p.addEventListener("peer:connect", (evt) => {
+    if (allowList.has(evt.detail.toString()))
+      void libp2p.peerStore.merge(evt.detail, { tags: { [KEEP_ALIVE]: { value: 1 } } }).catch(() => {});
+  });
+
   allowList.onChange((removed) => {
     for (const id of removed) {
+      void libp2p.peerStore
+        .merge(peerIdFromString(id), { tags: { [KEEP_ALIVE]: undefined } })
+        .catch(() => {});
       for (const conn of libp2p.getConnections())
         if (conn.remotePeer.toString() === id)
           void conn.close().catch(() => conn.abort(new Error("removed")));

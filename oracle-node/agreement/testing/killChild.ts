@@ -44,6 +44,8 @@ await new Promise((r) => setTimeout(r, 300)); // subscriptions exchange
 logger.info("ready");
 const cert = await agreement.runEpoch(ctx, observe(ctx, account.address, cfg.lie));
 logger.info({ root: cert.result.resultRoot, votes: cert.votes.length }, "certified");
+// The first run must still be alive when the parent's SIGKILL arrives, however fast the epoch went.
+if (process.env.VIGIL_CHILD_STAY === "1") await new Promise(() => {});
 await agreement.stop();
 await p2p.stop();
 store.close();

@@ -15,7 +15,7 @@ import type { Agreement } from "../interface";
 import type { AgreementOptions } from "../options";
 import type { DeviceInfo, EpochContext, FraudEvidenceVerifier, ObservationSet } from "../types";
 
-export const silent = pino({ level: "silent" });
+export const silent = pino({ level: process.env.VIGIL_TEST_LOG ?? "silent" });
 
 export const testAccount = (i: number): LocalAccount =>
   privateKeyToAccount(keccak256(toHex(`vigil-test-oracle-${i}`)));
