@@ -19,6 +19,7 @@ export {
 } from "./host";
 export { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS, createLibp2pDonTransport } from "./libp2pTransport";
 export { type LocalDon, type LocalDonOptions, startLocalDon } from "./localDon";
+export { type LogTriggerOptions, startLogTriggers } from "./logTriggers";
 export {
   createNodeCapabilities,
   type NodeCapabilitiesOptions,

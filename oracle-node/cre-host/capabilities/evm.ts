@@ -90,7 +90,8 @@ function addr(bytes: Uint8Array, what: string): Address {
   return bytesToHex(bytes) as Address;
 }
 
-function toLogProto(l: ViemLog): EVM_PB.Log {
+/** A viem log as CRE's `Log` message (the log trigger's payload and `FilterLogs` entries). */
+export function toLogProto(l: ViemLog): EVM_PB.Log {
   return create(EVM_PB.LogSchema, {
     address: hexToBytes(l.address),
     topics: l.topics.map((t) => hexToBytes(t)),
