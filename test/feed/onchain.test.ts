@@ -28,6 +28,7 @@ import {
   createFeedClient,
   type FeedClientError,
   NotSettledOnChainError,
+  ResultMismatchError,
   RootMismatchError,
 } from "../../oracle-node/feed/client/index";
 import {
@@ -208,6 +209,35 @@ describe("feed consumed on chain", () => {
       onChain: true,
     });
     expect(recovered.result.node).toBe(server.url);
+  });
+
+  it("checks the totals the votes do not cover against the chain", async () => {
+    const inflated = await serveApi(
+      createFeedApp(
+        {
+          ...source,
+          getEpochResult: async (n, e) => {
+            const r = await source.getEpochResult(n, e);
+            return r && { ...r, totalReward: r.totalReward * 2n };
+          },
+        },
+        { rateLimit: false },
+      ),
+      { host: "127.0.0.1", port: 0 },
+    );
+    try {
+      // The votes sign only the root and the commitment, so offline the inflated total passes...
+      const offline = await client([inflated.url]).getEpochResult(1n, 0n);
+      expect(offline.totalReward).toBe((await source.getEpochResult(1n, 0n))!.totalReward * 2n);
+      // ...and the chain, which stored the settled totals, refutes it.
+      const error = await client([inflated.url])
+        .getEpochResult(1n, 0n, { onChain: true })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ResultMismatchError);
+      expect((error as ResultMismatchError).details).toMatchObject({ field: "totalReward" });
+    } finally {
+      await inflated.close();
+    }
   });
 
   it("tells a result the chain has not settled yet apart", async () => {

@@ -143,7 +143,12 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
       ...(options.strict === undefined ? {} : { strict: options.strict }),
     });
     if (verify.onChain)
-      await verifyRootOnChain(chainClient(), options.settlement, networkId, epoch, result.resultRoot, node);
+      await verifyRootOnChain(chainClient(), options.settlement, networkId, epoch, result.resultRoot, node, {
+        observationsCommitment: result.observationsCommitment,
+        deviceCount: result.deviceCount,
+        totalReward: result.totalReward,
+        totalSlash: result.totalSlash,
+      });
     return { ...result, node, verifiedSigners, checkedOnChain: verify.onChain === true };
   }
 

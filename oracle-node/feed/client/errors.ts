@@ -11,6 +11,7 @@ export type FeedClientErrorCode =
   | "FOREIGN_SIGNER"
   | "TOO_FEW_SIGNATURES"
   | "ROOT_MISMATCH"
+  | "RESULT_MISMATCH"
   | "NOT_SETTLED_ON_CHAIN"
   | "LINE_REJECTED_ON_CHAIN"
   | "ALL_NODES_FAILED";
@@ -157,6 +158,19 @@ export class RootMismatchError extends FeedClientError {
       "ROOT_MISMATCH",
       "result root differs from the settled root on chain",
       { servedRoot, onChainRoot },
+      { node },
+    );
+  }
+}
+
+/** A result field the votes do not cover (totals, device count) differs from what the chain stored. */
+export class ResultMismatchError extends FeedClientError {
+  override name = "ResultMismatchError";
+  constructor(node: string | undefined, field: string, served: unknown, onChain: unknown) {
+    super(
+      "RESULT_MISMATCH",
+      `served ${field} ${served} differs from ${onChain} on chain`,
+      { field, served, onChain },
       { node },
     );
   }

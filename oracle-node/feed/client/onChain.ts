@@ -1,7 +1,12 @@
 import type { Address, Hex, PublicClient } from "viem";
 import { vigilFeedAbi, vigilRegistryAbi } from "../../../contracts/abi";
 import type { DeviceLine } from "../../../contracts/lines";
-import { LineRejectedOnChainError, NotSettledOnChainError, RootMismatchError } from "./errors";
+import {
+  LineRejectedOnChainError,
+  NotSettledOnChainError,
+  ResultMismatchError,
+  RootMismatchError,
+} from "./errors";
 
 /** The registry's active oracle signers: the set `ResultVote`s are checked against. */
 export function readOracleSigners(client: PublicClient, registry: Address): Promise<readonly Address[]> {
@@ -16,6 +21,13 @@ export async function verifyRootOnChain(
   epoch: bigint,
   root: Hex,
   node?: string,
+  /** Result fields the votes do not cover (only root and commitment are signed): checked against the chain. */
+  expected: Partial<{
+    observationsCommitment: Hex;
+    deviceCount: number;
+    totalReward: bigint;
+    totalSlash: bigint;
+  }> = {},
 ) {
   let stored: Awaited<ReturnType<typeof readEpochResult>>;
   try {
@@ -29,6 +41,17 @@ export async function verifyRootOnChain(
   if (stored.settledAt === 0n) throw new NotSettledOnChainError(node, networkId, epoch);
   if (stored.resultRoot.toLowerCase() !== root.toLowerCase())
     throw new RootMismatchError(node, root, stored.resultRoot);
+  const onChain = {
+    observationsCommitment: stored.observationsCommitment.toLowerCase(),
+    deviceCount: stored.deviceCount,
+    totalReward: stored.totalReward,
+    totalSlash: stored.totalSlash,
+  };
+  for (const [field, value] of Object.entries(expected)) {
+    const actual = onChain[field as keyof typeof onChain];
+    const served = typeof value === "string" ? value.toLowerCase() : value;
+    if (served !== actual) throw new ResultMismatchError(node, field, served, actual);
+  }
   return stored;
 }
 
