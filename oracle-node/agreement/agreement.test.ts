@@ -23,11 +23,21 @@ describe("agreement on loopback", () => {
     net = await startTestNetwork({ n: 4 });
     const devices = makeDevices(50);
     const ctx = makeContext({ k: 3, devices }, net.oracles);
+    // A registered node also sends garbage on both agreement topics: rejected, scored, harmless.
+    const rogue = net.nodes[3]!;
+    await rogue.p2p.publish(
+      rogue.p2p.topic("agreement"),
+      new TextEncoder().encode('{"t":"prevote","view":-1}'),
+    );
+    await rogue.p2p.publish(rogue.p2p.topic("observations"), new Uint8Array([1, 2, 3]));
+    await rogue.p2p.publish(rogue.p2p.topic("agreement"), new Uint8Array([0xff, 0xfe]));
     const certs = await Promise.all(
       net.nodes.map((nd) => nd.agreement.runEpoch(ctx, observe(ctx, nd.account.address))),
     );
     const roots = new Set(certs.map((c) => c.result.resultRoot));
     expect(roots.size).toBe(1);
+    for (const nd of net.nodes.slice(0, 3))
+      expect(nd.p2p.peers().find((p) => p.peerId === rogue.p2p.peerId)!.score).toBeLessThan(0);
     const cert = certs[0]!;
     expect(cert.votes.length).toBeGreaterThanOrEqual(3);
     for (const v of cert.votes)
