@@ -22,6 +22,11 @@ export interface PublishedEpoch {
   slashes?: DeviceSlash[];
   votes?: ResultVoteSignature[];
   settled?: boolean;
+  /**
+   * The epoch's tree as the agreement computed it (`StandardMerkleTree.dump()` layout, `treeIndex[i]`
+   * is line i's leaf), so a 100k-line tree is not built twice; built here when absent.
+   */
+  tree?: { nodes: Hex[]; treeIndex: number[] };
 }
 
 interface StoredEpoch {
@@ -50,6 +55,16 @@ export function proofOf(nodes: readonly Hex[], leafIndex: number): Hex[] {
   return proof;
 }
 
+/**
+ * The epoch's tree in the layout the store and `publishEpoch` take. The same tree as `buildLinesTree`
+ * (StandardMerkleTree: sorted leaves, sorted-pair hashing), built from viem's leaf hashes: about 3x
+ * faster than the tree encoding each leaf itself, which matters for 100k-line epochs.
+ */
+export function buildTree(lines: readonly DeviceLine[]): { nodes: Hex[]; treeIndex: number[] } {
+  const dump = SimpleMerkleTree.of(lines.map(lineLeaf)).dump();
+  return { nodes: dump.tree as Hex[], treeIndex: dump.values.map((v) => v.treeIndex) };
+}
+
 export function createMemoryFeedSource(): MemoryFeedSource {
   const networks = new Map<bigint, Map<bigint, StoredEpoch>>();
   const hub = createVerdictHub();
@@ -67,19 +82,16 @@ export function createMemoryFeedSource(): MemoryFeedSource {
 
   return {
     publishEpoch(input) {
-      // The same tree as `buildLinesTree` (StandardMerkleTree: sorted leaves, sorted-pair hashing), built
-      // from viem's leaf hashes: about 3x faster than the tree encoding each leaf itself, which matters
-      // for 100k-line epochs. Proofs are read off the dumped node array (O(log n) lookups), not with
-      // `getProof`, which re-hashes the leaf on every call and would cost more than a whole request.
-      const tree = SimpleMerkleTree.of(input.lines.map(lineLeaf));
-      const dump = tree.dump();
+      // Proofs are read off the node array (O(log n) lookups), not with `getProof`, which re-hashes
+      // the leaf on every call and would cost more than the whole rest of a request.
+      const tree = input.tree ?? buildTree(input.lines);
       const index = new Map<string, { line: number; node: number }>();
       for (const [i, line] of input.lines.entries())
-        index.set(line.deviceId.toLowerCase(), { line: i, node: dump.values[i]!.treeIndex });
+        index.set(line.deviceId.toLowerCase(), { line: i, node: tree.treeIndex[i]! });
       const result: EpochResult = {
         networkId: input.networkId,
         epoch: input.epoch,
-        resultRoot: tree.root as Hex,
+        resultRoot: tree.nodes[0]!,
         observationsCommitment: input.observationsCommitment,
         deviceCount: input.lines.length,
         totalReward: input.lines.reduce((sum, l) => sum + l.reward, 0n),
@@ -90,7 +102,7 @@ export function createMemoryFeedSource(): MemoryFeedSource {
       };
       const epochs = networks.get(input.networkId) ?? new Map<bigint, StoredEpoch>();
       networks.set(input.networkId, epochs);
-      epochs.set(input.epoch, { result, nodes: dump.tree as Hex[], index, lines: input.lines });
+      epochs.set(input.epoch, { result, nodes: tree.nodes, index, lines: input.lines });
       return result;
     },
     addVotes(networkId, epoch, votes) {
