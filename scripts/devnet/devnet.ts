@@ -93,7 +93,6 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
     log.emit({ type: "log", level: "error", message: error.message });
     fail(error);
   });
-  closers.push(() => supervisor.stopAll());
 
   const stage = async <T>(name: string, detail: string, run: () => Promise<T>): Promise<T> => {
     log.emit({ type: "stage", stage: name, status: "starting", detail });
@@ -237,11 +236,16 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
         deploymentFile,
         networkId,
       });
-      // Nodes take a few seconds to start and the fleet a few more to register with them.
+      // Epoch 0 must begin once nodes and fleet run: nodes close epochs from the one current when they
+      // start, and the settlement contract takes epochs in order from 0. Starting K node processes
+      // (tsx + libp2p) took 28-40 s for K = 4 on 2 busy cores, hence 12 s a node.
+      const startupSeconds = Math.max(30, 12 * options.nodes);
       const genesisTime = readOrWriteGenesis(
         join(dataDir, "epoch-genesis"),
-        Math.floor(Date.now() / 1000) + 12,
+        Math.floor(Date.now() / 1000) + startupSeconds,
       );
+      // Registered here, so on stop the nodes go before the chains they watch.
+      closers.push(() => supervisor.stopAll());
       startNodeProcesses(configured, supervisor, logsDir, genesisTime);
       await Promise.race([waitForNodes(configured, 60_000), failed]);
       return configured;

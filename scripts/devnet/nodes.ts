@@ -72,6 +72,7 @@ export function startNodeProcesses(
   nodes: readonly DevnetNode[],
   supervisor: ProcessSupervisor,
   logsDir: string,
+  genesisTime: number,
 ) {
   for (const n of nodes) {
     supervisor.spawnTs(

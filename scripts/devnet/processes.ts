@@ -34,7 +34,8 @@ export class ProcessSupervisor {
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
     const exited = new Promise<number | null>((resolve) => {
-      child.once("exit", (code, signal) => {
+      // `close`, not `exit`: only then has the child's output been drained into the log file.
+      child.once("close", (code, signal) => {
         out.end();
         if (!this.stopping) {
           this.onUnexpectedExit(

@@ -53,7 +53,12 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(devnet.dashboardUrl);
     await expect.poll(() => page.textContent("[data-testid=live]"), { timeout: 10_000 }).toBe("live");
-    await devnet.done;
+    // Every node reported in (its status and peers come from its own API).
+    await expect
+      .poll(() => new Set(devnet.log.all().flatMap((e) => (e.type === "node" ? [e.index] : []))).size, {
+        timeout: 30_000,
+      })
+      .toBe(4);
 
     // Wait until the page has folded in every event the devnet has logged so far.
     const lastSeq = devnet.log.all().length - 1;
@@ -67,6 +72,8 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
     const settled = events.filter((e) => e.type === "epoch" && e.settlementTx);
     const stages = new Set(events.flatMap((e) => (e.type === "stage" ? [e.stage] : [])));
 
+    expect(nodes.size).toBe(4);
+    expect(devices.size).toBe(24);
     expect(await page.locator("[data-testid=nodes] tbody tr").count()).toBe(nodes.size);
     expect(await page.locator("[data-testid=devices] tbody tr").count()).toBe(Math.min(devices.size, 300));
     expect(await page.locator("[data-testid=epochs] tbody tr.settled").count()).toBe(settled.length);

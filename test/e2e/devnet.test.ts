@@ -45,7 +45,9 @@ describe("devnet end to end", () => {
       "contracts",
       "network",
       "devices",
+      "bridge-lane",
       "oracle-nodes",
+      "device-fleet",
     ]);
     expect(stages.filter((s) => s.status === "failed")).toEqual([]);
   });
