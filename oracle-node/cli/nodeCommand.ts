@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Address, Hex } from "viem";
 import { assignDevice } from "../assignment/index";
@@ -49,13 +50,16 @@ function handled<A extends unknown[]>(action: (...args: A) => Promise<void>) {
   };
 }
 
-/** Where a running node's API is, and its admin token: from --url/--token or the config file. */
+/** Where a running node's API is, and its admin token: from --url/--token, else the config file. */
 function apiTarget(opts: { config: string; url?: string; token?: string }): { url: string; token?: string } {
-  if (opts.url)
-    return { url: opts.url.replace(/\/$/, ""), token: opts.token ?? process.env.VIGIL_API_ADMIN_TOKEN };
+  const token = opts.token ?? process.env.VIGIL_API_ADMIN_TOKEN;
+  if (opts.url && (token || !existsSync(opts.config))) return { url: opts.url.replace(/\/$/, ""), token };
   const config = loadConfig({ path: opts.config });
   const host = config.api.host === "0.0.0.0" ? "127.0.0.1" : config.api.host;
-  return { url: `http://${host}:${config.api.port}`, token: opts.token ?? config.api.adminToken };
+  return {
+    url: opts.url?.replace(/\/$/, "") ?? `http://${host}:${config.api.port}`,
+    token: token ?? config.api.adminToken,
+  };
 }
 
 async function getJson(url: string, token?: string): Promise<unknown> {

@@ -118,7 +118,16 @@ describe("loadConfig", () => {
     (file as Record<string, unknown>).netwrks = [1];
     const error = configError(() => resolveConfig(file));
     const keys = error.issues.map((i) => i.key).sort();
-    expect(keys).toEqual(["(root)", "api.admin_token", "data_dir", "p2p.listen[0]"]);
+    expect(keys).toEqual([
+      "(root)",
+      "api.admin_token",
+      "chain.forwarder",
+      "chain.registry",
+      "chain.settlement",
+      "chain.token",
+      "data_dir",
+      "p2p.listen[0]",
+    ]);
     expect(error.message).toContain("unknown key(s) netwrks");
     expect(error.message).toContain("expected at least 16 characters");
 

@@ -67,6 +67,15 @@ export function resolveConfig(
       const message = unknownKeys ? `unknown key(s) ${unknownKeys.join(", ")}` : issue.message;
       return env ? { key, message, env } : { key, message };
     });
+    // Also name missing contract addresses now, so one run lists everything to fix.
+    const chain = merged.chain as Record<string, unknown> | undefined;
+    if (chain && typeof chain === "object" && chain.deployment_file === undefined)
+      for (const k of ADDRESS_KEYS)
+        if (chain[k] === undefined && !issues.some((i) => i.key === `chain.${k}`))
+          issues.push({
+            key: `chain.${k}`,
+            message: "expected a contract address (set it or chain.deployment_file)",
+          });
     throw new ConfigError("CONFIG_INVALID", `${source} is invalid:`, issues);
   }
   const c = parsed.data;
