@@ -165,20 +165,22 @@ export class DonConsensus {
     await this.publish(key, "observation", toBinary(SDK_PB.SimpleConsensusInputsSchema, input));
     if (leader === this.self) {
       const quorum = 2 * this.opts.f + 1;
-      let graceStarted: number | undefined;
+      let graceArmed = false;
+      let graceOver = false;
       const observations = await this.waitFor(key, "observations", (r) => {
         const obs = r.messages.get("observation");
         if (!obs) return undefined;
         if (obs.size >= this.n) return obs;
         if (obs.size >= quorum) {
-          const grace = this.opts.graceMs ?? 200;
-          if (graceStarted === undefined) {
-            graceStarted = Date.now();
+          if (graceOver) return obs;
+          if (!graceArmed) {
+            graceArmed = true;
+            // A flag, not a clock comparison: timers may fire a millisecond before Date.now() says.
             setTimeout(() => {
+              graceOver = true;
               for (const w of [...r.wake]) w();
-            }, grace);
+            }, this.opts.graceMs ?? 200);
           }
-          if (Date.now() - graceStarted >= grace) return obs;
         }
         return undefined;
       });

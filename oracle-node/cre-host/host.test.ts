@@ -13,8 +13,9 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleWorkflow } from "./bundle";
 import { forwarderAbi } from "./capabilities/evm";
+import { roundLeader } from "./consensus";
 import { type LocalDon, startLocalDon } from "./localDon";
-import { decodeRawReport, workflowNameToBytes10 } from "./report";
+import { computeExecutionId, decodeRawReport, workflowNameToBytes10 } from "./report";
 import { ANVIL_CHAIN_SELECTOR, type CreTestChain, startCreTestChain } from "./testChain";
 
 const OWNER: Hex = "0x1111111111111111111111111111111111111111";
@@ -101,6 +102,18 @@ describe("CRE host running an SDK-example-shaped workflow on a 4-node DON", () =
     expect(workflowNameToBytes10("price-feed")).toMatch(/^0x[0-9a-f]{20}$/);
   });
 
+  it("still settles with one (non-leader) node down: 2f+1 observations, f+1 signatures", async () => {
+    const scheduled = new Date("2026-01-01T00:01:00Z");
+    const host = don.hosts[0]!;
+    const leader = roundLeader(computeExecutionId(host.workflowId, `cron:0:${scheduled.toISOString()}`), 4);
+    const down = (leader + 1) % 4;
+    const outcomes = await Promise.all(
+      don.hosts.filter((_, i) => i !== down).map((h) => h.fireCron(scheduled)),
+    );
+    for (const o of outcomes) expect(o, o.error).toMatchObject({ ok: true });
+    expect(await chain.publicClient.readContract({ ...recorder, functionName: "count" })).toBe(2n);
+  });
+
   it("the forwarder rejects the same report with f signatures, a tampered body, or a replay", async () => {
     const logs = await chain.publicClient.getContractEvents({
       address: chain.forwarder,
@@ -108,7 +121,7 @@ describe("CRE host running an SDK-example-shaped workflow on a 4-node DON", () =
       eventName: "ReportProcessed",
       fromBlock: 0n,
     });
-    expect(logs).toHaveLength(1);
+    expect(logs).toHaveLength(2);
     const tx = await chain.publicClient.getTransaction({ hash: logs[0]!.transactionHash });
     const { args } = decodeFunctionData({ abi: forwarderAbi, data: tx.input });
     const [receiver, rawReport, reportContext, sigs] = args as [Address, Hex, Hex, Hex[]];
