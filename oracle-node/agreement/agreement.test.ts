@@ -2,6 +2,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { afterEach, describe, expect, it } from "vitest";
 import { LINE_LEAF_TYPES, lineValues } from "../../contracts/lines";
 import { encodeMessage } from "./messages";
+import { encodeObservation, observationHash, RELAY_TAG } from "./observationCodec";
 import { recoverResultVoteSigner, signResultVote } from "./resultVote";
 import {
   makeContext,
@@ -9,7 +10,9 @@ import {
   observe,
   startTestNetwork,
   type TestNetwork,
+  type TestNode,
   truth,
+  waitFor,
 } from "./testing/network";
 
 let net: TestNetwork | undefined;
@@ -139,5 +142,35 @@ describe("agreement on loopback", () => {
         expect(signer).toBe(liar.account.address);
       }
     }
+  });
+
+  it("an observation relayed by another node counts as its observer's (observer-signed envelope)", async () => {
+    net = await startTestNetwork({ n: 4 });
+    const ctx = makeContext({ k: 3, devices: makeDevices(10) }, net.oracles);
+    const [a, b, c] = net.nodes as [TestNode, TestNode, TestNode];
+    const topic = a.p2p.topic("observations");
+    const bytes = encodeObservation(observe(ctx, a.account.address));
+    const envelope = a.p2p.seal(topic, bytes); // A shows its observation to B only
+    const relayed = new Uint8Array(envelope.length + 1);
+    relayed[0] = RELAY_TAG;
+    relayed.set(envelope, 1);
+    await b.p2p.publish(topic, relayed);
+    await waitFor(
+      () => c.store.getObservations(ctx.networkId, ctx.epoch).length === 1,
+      10_000,
+      "relayed observation",
+    );
+    const [got] = c.store.getObservations(ctx.networkId, ctx.epoch);
+    expect(got!.peerId).toBe(a.p2p.peerId);
+    expect(got!.hash).toBe(observationHash(bytes));
+    // A relay of a forged envelope is rejected.
+    const forged = relayed.slice();
+    forged[forged.length - 1]! ^= 1;
+    await b.p2p.publish(topic, forged);
+    await waitFor(
+      () => c.p2p.peers().find((p) => p.peerId === b.p2p.peerId)!.score < 0,
+      10_000,
+      "score drop",
+    );
   });
 });

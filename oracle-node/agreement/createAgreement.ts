@@ -1,16 +1,17 @@
 import type { Hex } from "viem";
-import { type GossipMessage, Validation } from "../p2p/index";
+import { type GossipMessage, openEnvelope, Validation } from "../p2p/index";
 import { EpochConsensus } from "./epochConsensus";
 import { AgreementError } from "./errors";
 import type { Agreement, AgreementModules } from "./interface";
 import { decodeMessage } from "./messages";
 import { type AgreementMetrics, createAgreementMetrics } from "./metrics";
-import { decodeObservation, encodeObservation, observationHash } from "./observationCodec";
+import { decodeObservation, encodeObservation, observationHash, RELAY_TAG } from "./observationCodec";
 import { type AgreementOptions, defaultAgreementOptions } from "./options";
 import { recoverResultVoteSigner } from "./resultVote";
 import type { EpochCertificate, EpochContext, ObservationSet } from "./types";
 
 const MAX_BUFFERED_PER_EPOCH = 4096;
+
 /** An observer may publish at most this many distinct observations per epoch (2 already prove equivocation). */
 const MAX_OBSERVATIONS_PER_OBSERVER = 2;
 
@@ -44,51 +45,76 @@ export function createAgreement(options: Partial<AgreementOptions>, modules: Agr
   };
 
   // Decoded observations, from validation to the handler (same GossipMessage object).
-  const decoded = new WeakMap<GossipMessage, ObservationSet>();
+  interface Incoming {
+    o: ObservationSet;
+    from: string;
+    data: Uint8Array;
+    envelope: Uint8Array;
+    hash: Hex;
+  }
+  const decoded = new WeakMap<GossipMessage, Incoming>();
+
+  /**
+   * An observation arrives either from its observer (payload = canonical bytes, starting with the
+   * codec version 1) or relayed by a leader (payload = RELAY_TAG || the observer's own envelope),
+   * so that an observer cannot show its observation to the leader alone.
+   */
+  function unwrap(msg: GossipMessage): Omit<Incoming, "o" | "hash"> {
+    if (msg.data[0] !== RELAY_TAG) return { from: msg.from, data: msg.data, envelope: msg.envelope };
+    const inner = msg.data.subarray(1);
+    const opened = openEnvelope(obsTopic, inner);
+    return { from: opened.from, data: opened.payload, envelope: inner };
+  }
 
   p2p.subscribe(
     obsTopic,
     (msg) => {
+      let u: Omit<Incoming, "o" | "hash">;
+      try {
+        u = unwrap(msg);
+      } catch {
+        return Validation.Reject;
+      }
       // Re-gossiped copies of an observation we already hold are dropped before the (costly) decode.
-      const hash = observationHash(msg.data);
-      if (seenObservations.has(`${msg.from}:${hash}`)) return Validation.Ignore;
+      const hash = observationHash(u.data);
+      if (seenObservations.has(`${u.from}:${hash}`)) return Validation.Ignore;
       let o: ObservationSet;
       try {
-        o = decodeObservation(msg.data);
+        o = decodeObservation(u.data);
       } catch {
         return Validation.Reject;
       }
       if (!inWindow(o.networkId, o.epoch)) return Validation.Ignore;
       const inst = instances.get(key(o.networkId, o.epoch));
-      if (inst && inst.signerOf(msg.from) !== o.observer.toLowerCase()) return Validation.Reject;
-      const seen = perObserver.get(`${key(o.networkId, o.epoch)}:${msg.from}`);
+      if (inst && inst.signerOf(u.from) !== o.observer.toLowerCase()) return Validation.Reject;
+      const seen = perObserver.get(`${key(o.networkId, o.epoch)}:${u.from}`);
       if (seen && seen.size >= MAX_OBSERVATIONS_PER_OBSERVER) return Validation.Ignore;
-      decoded.set(msg, o);
+      decoded.set(msg, { ...u, o, hash });
       return Validation.Accept;
     },
     (msg) => {
-      const o = decoded.get(msg);
-      if (!o || stopped) return;
+      const d = decoded.get(msg);
+      if (!d || stopped) return;
+      const { o, from, data, envelope, hash } = d;
       const k = key(o.networkId, o.epoch);
-      const hash = observationHash(msg.data);
-      let seen = perObserver.get(`${k}:${msg.from}`);
+      let seen = perObserver.get(`${k}:${from}`);
       if (!seen) {
         seen = new Set();
-        perObserver.set(`${k}:${msg.from}`, seen);
+        perObserver.set(`${k}:${from}`, seen);
       }
       if (seen.has(hash)) return;
       seen.add(hash);
-      seenObservations.add(`${msg.from}:${hash}`);
+      seenObservations.add(`${from}:${hash}`);
       store.saveObservation({
         networkId: o.networkId,
         epoch: o.epoch,
         observer: o.observer,
         hash,
-        peerId: msg.from,
-        bytes: msg.data,
-        envelope: msg.envelope,
+        peerId: from,
+        bytes: data,
+        envelope,
       });
-      instances.get(k)?.addObservation(msg.from, msg.data, msg.envelope, true, o);
+      instances.get(k)?.addObservation(from, data, envelope, true, o);
     },
   );
 
@@ -177,6 +203,14 @@ export function createAgreement(options: Partial<AgreementOptions>, modules: Agr
         agreementTopic: agTopic,
         metrics,
         onEquivocation: () => {},
+        relay: async (envelopes) => {
+          for (const env of envelopes) {
+            const payload = new Uint8Array(env.length + 1);
+            payload[0] = RELAY_TAG;
+            payload.set(env, 1);
+            await p2p.publish(obsTopic, payload).catch((err) => log.warn({ err }, "relay observation"));
+          }
+        },
         publish: async (kind, data) => {
           const topic = kind === "agreement" ? agTopic : obsTopic;
           const envelope = p2p.seal(topic, data);

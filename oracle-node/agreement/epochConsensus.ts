@@ -36,6 +36,8 @@ export interface EpochDeps {
   log: Logger;
   account: LocalAccount;
   verifyFraud: FraudEvidenceVerifier;
+  /** Re-gossips observers' signed observation envelopes (a leader relays what it proposes). */
+  relay(envelopes: Uint8Array[]): Promise<void>;
   /** Seals (signs) and gossips; resolves with the signed envelope. */
   publish(kind: "agreement" | "observations", data: Uint8Array): Promise<Uint8Array>;
   agreementTopic: string;
@@ -579,6 +581,17 @@ export class EpochConsensus {
     this.seen(r, this.me);
     this.log.debug({ view: r, value, validView }, "proposing");
     await this.deps.publish("agreement", bytes).catch((err) => this.log.warn({ err }, "publish proposal"));
+    if (validView === -1) {
+      // Relay the observations we propose so nobody lacks one that its observer sent only to us.
+      const wanted = new Set(
+        refs.filter((r) => r.observer.toLowerCase() !== this.me).map((r) => r.hash.toLowerCase()),
+      );
+      const envelopes = this.deps.store
+        .getObservations(this.ctx.networkId, this.ctx.epoch)
+        .filter((o) => wanted.has(o.hash.toLowerCase()))
+        .map((o) => o.envelope);
+      await this.deps.relay(envelopes);
+    }
     this.evaluate();
   }
 

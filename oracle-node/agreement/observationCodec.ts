@@ -13,6 +13,8 @@ import { AgreementError } from "./errors";
 import type { DeviceObservation, ObservationSet } from "./types";
 
 const VERSION = 1;
+/** First payload byte of a relayed observation on the observations topic (then the observer's envelope). */
+export const RELAY_TAG = 0x80;
 export const MAX_EVIDENCE_BYTES = 64 * 1024;
 const U64_MAX = (1n << 64n) - 1n;
 
