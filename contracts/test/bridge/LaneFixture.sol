@@ -44,15 +44,23 @@ abstract contract LaneFixture is Test {
     Side internal b;
 
     function setUp() public virtual {
-        a = _deploySide(SELECTOR_A, SELECTOR_B);
-        b = _deploySide(SELECTOR_B, SELECTOR_A);
+        _deployLane(new VigilToken(address(this), 0), address(this));
+    }
+
+    /// Deploys both ends; chain A uses `tokenA` (whose CCIP admin is `tokenAdmin`), chain B a new token.
+    function _deployLane(VigilToken tokenA, address tokenAdmin) internal {
+        a = _deploySide(SELECTOR_A, SELECTOR_B, tokenA, tokenAdmin);
+        b = _deploySide(SELECTOR_B, SELECTOR_A, new VigilToken(address(this), 0), address(this));
         _connect(a, b);
         _connect(b, a);
     }
 
-    function _deploySide(uint64 selector, uint64 remote) internal returns (Side memory s) {
+    function _deploySide(uint64 selector, uint64 remote, VigilToken sideToken, address tokenAdmin)
+        internal
+        returns (Side memory s)
+    {
         s.selector = selector;
-        s.token = new VigilToken(address(this), 0);
+        s.token = sideToken;
         s.registry = new TokenAdminRegistry();
         s.module = new RegistryModuleOwnerCustom(address(s.registry));
         s.registry.addRegistryModule(address(s.module));
@@ -66,10 +74,13 @@ abstract contract LaneFixture is Test {
         s.pool = new BurnMintTokenPool(
             IBurnMintERC20(address(s.token)), 18, address(0), address(s.rmn), address(s.router)
         );
+        // The token's CCIP admin registers it, exactly as on a real chain.
+        vm.startPrank(tokenAdmin);
         s.module.registerAdminViaGetCCIPAdmin(address(s.token));
         s.registry.acceptAdminRole(address(s.token));
         s.registry.setPool(address(s.token), address(s.pool));
         s.token.grantMintAndBurnRoles(address(s.pool));
+        vm.stopPrank();
     }
 
     function _connect(Side memory local, Side memory remote) internal {
