@@ -23,7 +23,7 @@ export interface DevnetNode {
 
 /**
  * Writes each node's config with `vigil node init`'s own code (keys made by `prepareNodeKeys` are
- * kept), on free loopback ports, every node bootstrapping from node 0.
+ * kept), on free loopback ports, every node bootstrapping from all the others.
  */
 export async function configureNodes(opts: {
   keys: readonly NodeKeys[];
@@ -47,7 +47,8 @@ export async function configureNodes(opts: {
       apiPort: ports[i]!.api,
       apiHost: "127.0.0.1",
       p2pPort: ports[i]!.p2p,
-      bootstrap: i === 0 ? [] : [addr(0)],
+      // Everyone dials everyone: a 4-node devnet needs a full mesh for gossip from the first epoch.
+      bootstrap: opts.keys.flatMap((_, j) => (j === i ? [] : [addr(j)])),
       rpcUrls: [opts.rpcUrl],
       chainId: opts.chainId,
       deploymentFile: opts.deploymentFile,
