@@ -72,6 +72,19 @@ describe("CRE host limits, secrets and missing capabilities (one-node DON)", () 
     expect(out.error).toMatch(/report body of 6000 bytes exceeds the 5120-byte limit/);
   });
 
+  it("runs the pre-hook and enforces its call and secret restrictions", async () => {
+    expect(host.subscriptions.map((s) => s.preHook)).toEqual([false, true]);
+    const restricted = (which: string) =>
+      host.fireHttp(new TextEncoder().encode(JSON.stringify({ case: which })), { triggerIndex: 1 });
+    expect(await restricted("allowed-secret")).toMatchObject({ ok: true, value: "s3cret" });
+    const twice = await restricted("consensus-twice");
+    expect(twice.ok).toBe(false);
+    expect(twice.error).toMatch(/at most 1 calls to consensus@1\.0\.0-alpha Simple/);
+    const other = await restricted("other-secret");
+    expect(other.ok).toBe(false);
+    expect(other.error).toMatch(/not allowed by the pre-hook restrictions/);
+  });
+
   it("refuses a trigger the workflow did not subscribe to, with a typed error", async () => {
     await expect(host.fireCron(new Date())).rejects.toSatisfy(
       (e) => e instanceof CreHostError && e.code === "INVALID_TRIGGER",

@@ -1,6 +1,14 @@
 // A workflow that exercises the host's edges (limits, secrets, missing capabilities), one case per
 // HTTP request: `{"case": "..."}`. Only the CRE host's tests run it.
-import { cre, getNetwork, type HTTPPayload, hexToBase64, Runner, type Runtime } from "@chainlink/cre-sdk";
+import {
+  consensusIdenticalAggregation,
+  cre,
+  getNetwork,
+  type HTTPPayload,
+  hexToBase64,
+  Runner,
+  type Runtime,
+} from "@chainlink/cre-sdk";
 import { z } from "zod";
 
 const configSchema = z.object({ label: z.string() });
@@ -43,7 +51,30 @@ const onRequest = (runtime: Runtime<Config>, payload: HTTPPayload): string => {
   }
 };
 
-const initWorkflow = () => [cre.handler(new cre.capabilities.HTTPCapability().trigger({}), onRequest)];
+/** The second trigger runs under a pre-hook's restrictions: one Simple consensus call, one secret. */
+const onRestricted = (runtime: Runtime<Config>, payload: HTTPPayload): string => {
+  const { case: which } = JSON.parse(new TextDecoder().decode(payload.input)) as { case: string };
+  const observe = runtime.runInNodeMode(() => 1, consensusIdenticalAggregation<number>());
+  if (which === "consensus-twice") return `${observe().result() + observe().result()}`;
+  if (which === "other-secret") return runtime.getSecret({ id: "OTHER" }).result().value;
+  return runtime.getSecret({ id: "API_KEY" }).result().value;
+};
+
+const initWorkflow = () => {
+  const http = new cre.capabilities.HTTPCapability();
+  return [
+    cre.handler(http.trigger({}), onRequest),
+    cre.handler(http.trigger({}), onRestricted, {
+      preHook: () => ({
+        capabilities: {
+          restrictions: [{ method: { id: "consensus@1.0.0-alpha", method: "Simple", maxCalls: 1 } }],
+          maxTotalCalls: 10,
+        },
+        secrets: { restrictions: [{ exactSecret: { id: "API_KEY", namespace: "main" } }], maxSecrets: 1 },
+      }),
+    }),
+  ];
+};
 
 export async function main() {
   const runner = await Runner.newRunner<Config>({ configSchema });
