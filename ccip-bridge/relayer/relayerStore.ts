@@ -66,7 +66,8 @@ export class RelayerStore {
   /** Records a scanned block range: its messages (ignoring ones already known) and the new cursor. */
   recordScan(lane: string, messages: readonly StoredMessage[], nextBlock: bigint): void {
     const insert = this.#db.prepare(
-      "INSERT OR IGNORE INTO messages (lane, seq, message_id, body, status, seen_at) VALUES (?, ?, ?, ?, 'pending', ?)",
+      // Only a repeat of a known (lane, seq) is skipped; any other constraint failure aborts the scan.
+      "INSERT INTO messages (lane, seq, message_id, body, status, seen_at) VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (lane, seq) DO NOTHING",
     );
     const cursor = this.#db.prepare(
       "INSERT INTO cursors (lane, next_block) VALUES (?, ?) ON CONFLICT (lane) DO UPDATE SET next_block = excluded.next_block",
