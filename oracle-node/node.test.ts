@@ -162,4 +162,22 @@ describe("four oracle nodes in one process against anvil", () => {
     const line = (await res.json()) as { leaf: string; proof: string[] };
     expect(line.leaf).toMatch(/^0x[0-9a-f]{64}$/);
   });
+
+  it("answers hostile HTTP input with typed errors and keeps serving", async () => {
+    const url = nodes[1]!.api.url;
+    const post = (path: string, body: Uint8Array) => fetch(`${url}${path}`, { method: "POST", body });
+    const garbage = await post("/device/v1/heartbeat", new Uint8Array([1, 2, 3]));
+    expect(garbage.status).toBe(400);
+    expect(await garbage.json()).toMatchObject({ error: "TRUNCATED" });
+    // Large zero bytes: not a message (bodies over 1 MiB get 413, see api/createApiApp.test.ts).
+    const large = await post(`/device/${networkId}/v1/heartbeat`, new Uint8Array(300 * 1024));
+    expect(large.status).toBe(400);
+    const badQuery = await fetch(`${url}/assignment/${networkId}?device=not-hex`);
+    expect(badQuery.status).toBe(400);
+    expect(await badQuery.json()).toMatchObject({ error: { code: "BAD_REQUEST" } });
+    const unknown = await fetch(`${url}/assignment/424242`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+  });
 });

@@ -13,7 +13,14 @@ import {
   type FraudEvidenceVerifier,
   type ObservationSet,
 } from "./agreement/index";
-import { type ApiServer, type AssignmentView, createApiApp, type NodeStatus, serveApi } from "./api/index";
+import {
+  ApiError,
+  type ApiServer,
+  type AssignmentView,
+  createApiApp,
+  type NodeStatus,
+  serveApi,
+} from "./api/index";
 import { assignNetwork } from "./assignment/index";
 import {
   ChainError,
@@ -133,7 +140,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           genesisTime:
             config.epoch.genesisTime !== undefined ? BigInt(config.epoch.genesisTime) : n.genesisTime,
         });
-        devices.set(id, (await getNetworkDevices(client, registry, id)).filter((d) => d.status === "Active"));
+        devices.set(
+          id,
+          (await getNetworkDevices(client, registry, id)).filter((d) => d.status === "Active"),
+        );
         beacons.set(id, (await getSettlementState(client, settlement, id)).beacon);
       }
       head = await client.getBlockNumber();
@@ -348,7 +358,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       epoch?: bigint;
       deviceId?: Hex;
     }): Promise<AssignmentView> => {
-      const n = networkOf(q.networkId);
+      const n = networks.get(q.networkId);
+      if (!n) throw new ApiError(404, "NOT_FOUND", `this node does not serve network ${q.networkId}`);
       const epoch = q.epoch ?? currentEpoch(n);
       const { beacon } = await getSettlementState(client, settlement, q.networkId);
       const nodes = activeSigners();
