@@ -17,6 +17,7 @@ export interface ExecutionEnv {
   maxCapabilityResponseBytes: number;
   restrictions?: SDK_PB.Restrictions;
   log(message: string): void;
+  onCall?: (capability: string, method: string, outcome: "ok" | "error" | "not_found") => void;
 }
 
 function errorResponse(message: string): SDK_PB.CapabilityResponse {
@@ -64,6 +65,7 @@ export class Execution implements ExecutionHandlers {
     const cap = this.env.capabilities.get(req.id);
     if (!cap) {
       this.env.log(`capability ${req.id} not found`);
+      this.env.onCall?.(req.id, req.method, "not_found");
       return false;
     }
     const denied = this.restrictionError(req);
@@ -79,8 +81,10 @@ export class Execution implements ExecutionHandlers {
             log: (m) => this.log(m),
           },
         );
+        this.env.onCall?.(req.id, req.method, "ok");
         return create(SDK_PB.CapabilityResponseSchema, { response: { case: "payload", value: payload } });
       } catch (err) {
+        this.env.onCall?.(req.id, req.method, "error");
         return errorResponse(err instanceof Error ? err.message : String(err));
       }
     };

@@ -8,6 +8,7 @@ import type { Capability } from "./capabilities/types";
 import { DonConsensus } from "./consensus";
 import { CreHostError } from "./errors";
 import { Execution, type SecretsProvider } from "./execution";
+import type { CreHostMetrics } from "./metrics";
 import { type CreLimits, defaultLimits } from "./options";
 import { computeExecutionId, computeWorkflowId, workflowNameToBytes10 } from "./report";
 import { WorkflowSandbox } from "./sandbox";
@@ -40,6 +41,8 @@ export interface CreHostOptions {
   reportId?: Hex;
   /** Receives the workflow's log lines and the host's own notes. */
   log?: (line: { executionId: Hex; message: string }) => void;
+  /** The node's metrics (see `createCreHostMetrics`); omit in tests and tools. */
+  metrics?: CreHostMetrics;
 }
 
 /** One trigger the workflow subscribed to, decoded. */
@@ -158,6 +161,8 @@ export async function createCreHost(opts: CreHostOptions): Promise<CreHost> {
       maxCapabilityResponseBytes: limits.maxCapabilityResponseBytes,
       restrictions,
       log: (message) => log({ executionId, message }),
+      onCall: (capability, method, outcome) =>
+        opts.metrics?.capabilityCalls.inc({ capability, method, outcome }),
     });
     const req = create(SDK_PB.ExecuteRequestSchema, {
       config: opts.config,
@@ -197,6 +202,14 @@ export async function createCreHost(opts: CreHostOptions): Promise<CreHost> {
   }));
 
   async function fire(triggerIndex: number, payload: Any, eventId: string): Promise<ExecutionOutcome> {
+    const outcome = await execute(triggerIndex, payload, eventId);
+    const workflow = opts.workflow.name;
+    opts.metrics?.executions.inc({ workflow, outcome: outcome.ok ? "ok" : "error" });
+    opts.metrics?.executionDuration.observe({ workflow }, outcome.durationMs / 1000);
+    return outcome;
+  }
+
+  async function execute(triggerIndex: number, payload: Any, eventId: string): Promise<ExecutionOutcome> {
     const sub = subscriptions[triggerIndex];
     if (!sub) throw new CreHostError("INVALID_TRIGGER", `the workflow has no trigger ${triggerIndex}`);
     const executionId = computeExecutionId(workflowId, eventId);

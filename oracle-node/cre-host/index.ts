@@ -20,6 +20,7 @@ export {
 export { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS, createLibp2pDonTransport } from "./libp2pTransport";
 export { type LocalDon, type LocalDonOptions, startLocalDon } from "./localDon";
 export { type LogTriggerOptions, startLogTriggers } from "./logTriggers";
+export { type CreHostMetrics, createCreHostMetrics } from "./metrics";
 export {
   createNodeCapabilities,
   type NodeCapabilitiesOptions,

@@ -1,8 +1,10 @@
+import { Registry } from "prom-client";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleWorkflow, type WorkflowBundle } from "./bundle";
 import { CreHostError } from "./errors";
 import { type CreHost, createCreHost } from "./host";
+import { createCreHostMetrics } from "./metrics";
 import { createInProcessDon } from "./transport";
 
 const KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba" as const;
@@ -11,6 +13,7 @@ describe("CRE host limits, secrets and missing capabilities (one-node DON)", () 
   let bundle: WorkflowBundle;
   let host: CreHost;
   const hostLines: string[] = [];
+  const registry = new Registry();
 
   beforeAll(async () => {
     bundle = await bundleWorkflow(
@@ -27,6 +30,7 @@ describe("CRE host limits, secrets and missing capabilities (one-node DON)", () 
       secrets: (id, namespace) => (id === "API_KEY" && namespace === "main" ? "s3cret" : undefined),
       limits: { executionTimeoutMs: 1_500 },
       log: ({ message }) => hostLines.push(message),
+      metrics: createCreHostMetrics(registry),
     });
   });
   afterAll(() => host?.stop());
@@ -37,6 +41,10 @@ describe("CRE host limits, secrets and missing capabilities (one-node DON)", () 
     const out = await run("echo");
     expect(out).toMatchObject({ ok: true, value: "hello from node-0", logs: ["case echo for node-0"] });
     expect(hostLines).toContain("case echo for node-0");
+    const executions = await registry.getSingleMetric("vigil_cre_executions_total")!.get();
+    expect(executions.values).toContainEqual(
+      expect.objectContaining({ value: 1, labels: { workflow: "host-checks", outcome: "ok" } }),
+    );
   });
 
   it("serves secrets from the node and reports a missing one as an error", async () => {
@@ -48,6 +56,13 @@ describe("CRE host limits, secrets and missing capabilities (one-node DON)", () 
 
   it("answers an unknown capability with the SDK's not-found error, without hanging", async () => {
     const out = await run("unknown-capability");
+    const calls = await registry.getSingleMetric("vigil_cre_capability_calls_total")!.get();
+    expect(calls.values).toContainEqual(
+      expect.objectContaining({
+        value: 1,
+        labels: expect.objectContaining({ outcome: "not_found", method: "HeaderByNumber" }),
+      }),
+    );
     expect(out.ok).toBe(false);
     expect(out.error).toMatch(/Capability 'evm:ChainSelector:5009297550715157269@1\.0\.0' not found/);
     expect(out.durationMs).toBeLessThan(1_000);
