@@ -2,7 +2,16 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPublicClient, createWalletClient, type Hex, http, keccak256, parseEther, toHex } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  type Hex,
+  hashTypedData,
+  http,
+  keccak256,
+  parseEther,
+  toHex,
+} from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +25,8 @@ import {
   lineProof,
   loadDeployment,
   nextBeacon,
+  resultVoteDomain,
+  resultVoteTypes,
   vigilRegistryAbi,
   vigilSettlementAbi,
   vigilTokenAbi,
@@ -197,6 +208,82 @@ describe("deployVigil", () => {
         args: [line.owner],
       }),
     ).toBe(line.reward);
+  });
+  it("slashes an oracle for two conflicting ResultVotes signed in TypeScript", async () => {
+    const client = createPublicClient({ transport: http(anvil.rpcUrl), pollingInterval: 50 });
+    const wallet = createWalletClient({ account: deployer, transport: http(anvil.rpcUrl), chain: foundry });
+    const wait = async (hash: Hex) => {
+      const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+      expect(receipt.status).toBe("success");
+    };
+    const oracle = privateKeyToAccount(generatePrivateKey());
+    const stake = parseEther("100");
+    await wait(
+      await wallet.writeContract({
+        address: deployment.token,
+        abi: vigilTokenAbi,
+        functionName: "approve",
+        args: [deployment.registry, stake],
+      }),
+    );
+    await wait(
+      await wallet.writeContract({
+        address: deployment.registry,
+        abi: vigilRegistryAbi,
+        functionName: "registerOperator",
+        args: [oracle.address, "0x0024080112201234", stake],
+      }),
+    );
+    const domain = resultVoteDomain(anvil.chainId, deployment.settlement);
+    const voteA = {
+      networkId: 1n,
+      epoch: 7n,
+      resultRoot: keccak256(toHex("root-a")),
+      observationsCommitment: keccak256(toHex("obs")),
+    };
+    const voteB = { ...voteA, resultRoot: keccak256(toHex("root-b")) };
+    const signVote = (message: typeof voteA) =>
+      oracle.signTypedData({ domain, types: resultVoteTypes, primaryType: "ResultVote", message });
+    // The digest the contract verifies is the one viem signs.
+    expect(
+      await client.readContract({
+        address: deployment.settlement,
+        abi: vigilSettlementAbi,
+        functionName: "resultVoteDigest",
+        args: [voteA],
+      }),
+    ).toBe(hashTypedData({ domain, types: resultVoteTypes, primaryType: "ResultVote", message: voteA }));
+    const treasuryBefore = await client.readContract({
+      address: deployment.token,
+      abi: vigilTokenAbi,
+      functionName: "balanceOf",
+      args: [deployer.address],
+    });
+    await wait(
+      await wallet.writeContract({
+        address: deployment.settlement,
+        abi: vigilSettlementAbi,
+        functionName: "slashEquivocation",
+        args: [voteA, await signVote(voteA), voteB, await signVote(voteB)],
+      }),
+    );
+    const operator = await client.readContract({
+      address: deployment.registry,
+      abi: vigilRegistryAbi,
+      functionName: "getOperator",
+      args: [oracle.address],
+    });
+    expect(operator.stake).toBe(0n);
+    expect(operator.slashed).toBe(stake);
+    // The deployer both reported (50%) and is the treasury (50%): it gets the whole stake back.
+    expect(
+      await client.readContract({
+        address: deployment.token,
+        abi: vigilTokenAbi,
+        functionName: "balanceOf",
+        args: [deployer.address],
+      }),
+    ).toBe(treasuryBefore + stake);
   });
 });
 
