@@ -7,10 +7,11 @@ import type { Deployment } from "../../contracts";
 import { workflowNameToBytes10 } from "../../oracle-node/cre-host/report";
 import { type DevnetChains, startChains } from "./chains";
 import { devnetClients } from "./clients";
-import { type Dashboard, startDashboard } from "./dashboard/server";
+import { type Dashboard, type EvidenceLookup, startDashboard } from "./dashboard/server";
 import { deployFallback } from "./deployFallback";
 import { DevnetError } from "./errors";
 import { EventLog } from "./events";
+import { nodeEvidenceLookup } from "./evidence";
 import { planStrategies } from "./fleetPlan";
 import { startDevnetLane } from "./lane";
 import { type NodeKeys, prepareNodeKeys } from "./nodeKeys";
@@ -116,8 +117,13 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
     log.emit({ type: "chain", name: "home", chainId: chains.home.chainId, rpcUrl: chains.home.rpcUrl });
     log.emit({ type: "chain", name: "remote", chainId: chains.remote.chainId, rpcUrl: chains.remote.rpcUrl });
 
+    let evidenceLookup: EvidenceLookup | undefined;
     const dashboard: Dashboard = await stage("dashboard", "live dashboard (SSE)", () =>
-      startDashboard({ log }, options.port),
+      // Evidence comes from the nodes, known only once they run.
+      startDashboard(
+        { log, evidence: (hash) => evidenceLookup?.(hash) ?? Promise.resolve(undefined) },
+        options.port,
+      ),
     );
     closers.push(() => dashboard.close());
 
@@ -250,6 +256,7 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
       await Promise.race([waitForNodes(configured, 60_000), failed]);
       return configured;
     });
+    evidenceLookup = nodeEvidenceLookup(nodes, networkId);
     closers.push(async () => unwatchNodes());
     const unwatchNodes = watchNodes(nodes, log);
 
