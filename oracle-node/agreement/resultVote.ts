@@ -29,12 +29,26 @@ export async function signResultVote(
   return { ...body, signer: account.address, signature };
 }
 
-/** The address that signed `body` with `signature`. */
+// secp256k1 recovery in JS costs milliseconds; gossip validation and the consensus both need it.
+const recovered = new Map<string, Address>();
+
+/** The address that signed `body` with `signature` (memoised: a vote is checked where it enters and again in consensus). */
 export async function recoverResultVoteSigner(
   domain: VoteDomain,
   body: VoteBody,
   signature: Hex,
 ): Promise<Address> {
+  const key =
+    `${domain.chainId}:${domain.settlement}:${body.networkId}:${body.epoch}:${body.resultRoot}:${body.observationsCommitment}:${signature}`.toLowerCase();
+  const hit = recovered.get(key);
+  if (hit) return hit;
+  const address = await recoverUncached(domain, body, signature);
+  if (recovered.size >= 10_000) recovered.delete(recovered.keys().next().value!);
+  recovered.set(key, address);
+  return address;
+}
+
+async function recoverUncached(domain: VoteDomain, body: VoteBody, signature: Hex): Promise<Address> {
   return recoverTypedDataAddress({
     domain: resultVoteDomain(domain.chainId, domain.settlement),
     types: resultVoteTypes,

@@ -4,8 +4,9 @@ export interface StoreOptions {
   /** File name inside dataDir. */
   fileName: string;
   /**
-   * SQLite `synchronous`: FULL fsyncs every commit, which is what makes a recorded signing decision
-   * survive kill -9 and power loss before the signature leaves the process.
+   * SQLite `synchronous` for signing decisions and consensus locks: FULL fsyncs those commits, so a
+   * recorded decision survives power loss, not only kill -9, before the signature leaves the
+   * process. Other writes always use NORMAL (WAL: they survive a process crash).
    */
   synchronous: "FULL" | "NORMAL";
 }

@@ -44,19 +44,33 @@ export class Store {
   private readonly stmts = new Map<string, StatementSync>();
   private closed = false;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(
+    db: DatabaseSync,
+    private readonly decisionSync: StoreOptions["synchronous"],
+  ) {
     this.db = db;
+  }
+
+  /** Runs `fn` as a commit that is fsynced before returning (the WAL frames before it go to disk too). */
+  private durable<T>(fn: () => T): T {
+    if (this.decisionSync === "NORMAL") return fn();
+    this.db.exec("PRAGMA synchronous = FULL");
+    try {
+      return fn();
+    } finally {
+      this.db.exec("PRAGMA synchronous = NORMAL");
+    }
   }
 
   static open(options: Partial<StoreOptions> & { dataDir: string }): Store {
     const opts: StoreOptions = { ...defaultStoreOptions, ...options };
     mkdirSync(opts.dataDir, { recursive: true });
     const db = new DatabaseSync(join(opts.dataDir, opts.fileName));
-    db.exec(
-      `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${opts.synchronous}; PRAGMA busy_timeout = 5000;`,
-    );
+    // Received data (observations, votes, results) can be re-fetched from peers, so its commits only
+    // need to survive a process crash (WAL + NORMAL); signing decisions and locks use `durable`.
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
     migrate(db);
-    return new Store(db);
+    return new Store(db, opts.synchronous);
   }
 
   close(): void {
@@ -97,9 +111,11 @@ export class Store {
    */
   recordSigningDecision(d: SigningDecision): string {
     const args = [int(d.networkId, "networkId"), int(d.epoch, "epoch"), d.kind, d.view] as const;
-    this.stmt(
-      "INSERT OR IGNORE INTO signing_decisions (network_id, epoch, kind, view, value, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    ).run(...args, d.value, Date.now());
+    this.durable(() =>
+      this.stmt(
+        "INSERT OR IGNORE INTO signing_decisions (network_id, epoch, kind, view, value, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ).run(...args, d.value, Date.now()),
+    );
     return this.getSigningDecision(d.networkId, d.epoch, d.kind, d.view)!;
   }
 
@@ -111,6 +127,10 @@ export class Store {
   }
 
   saveConsensusState(s: ConsensusState): void {
+    this.durable(() => this.writeConsensusState(s));
+  }
+
+  private writeConsensusState(s: ConsensusState): void {
     this.stmt(
       `INSERT INTO consensus_state (network_id, epoch, view, locked_value, locked_view, valid_value, valid_view, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
