@@ -2,11 +2,12 @@ export { createFeedApp, DOCS_PATH, OPENAPI_PATH } from "./createFeedApp";
 export { FeedApiError, FeedErrorCode } from "./errors";
 export { DEVICE_LINE_SOURCE } from "./functions/deviceLineSource";
 export {
+  buildTree,
   createMemoryFeedSource,
   type MemoryFeedSource,
   type PublishedEpoch,
 } from "./memorySource";
 export { defaultFeedAppOptions, type FeedAppOptions, type RateLimitOptions } from "./options";
 export type * from "./source";
-export { createStoreFeedSource, type StoreFeedSourceOptions } from "./storeSource";
+export { createStoreFeedSource, type StoreFeedSource, type StoreFeedSourceOptions } from "./storeSource";
 export { createVerdictHub, type VerdictHub } from "./verdictHub";

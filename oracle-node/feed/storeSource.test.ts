@@ -9,6 +9,7 @@ import { Store } from "../store/index";
 import { createFeedClient } from "./client/index";
 import { createFeedApp } from "./createFeedApp";
 import { deviceId, generateLines, oracleAccounts, signResultVote } from "./fixture";
+import { buildTree } from "./memorySource";
 import { createStoreFeedSource } from "./storeSource";
 import { createVerdictHub } from "./verdictHub";
 
@@ -87,5 +88,44 @@ describe("feed over the node's SQLite store", () => {
     const older = await client().getDeviceHistory(7n, deviceId(1), { limit: 2, cursor: history.nextCursor! });
     expect(older.items.map((i) => i.line.epoch)).toEqual([1n]);
     expect(older.items[0]!.resultRoot).toBe(store.getEpochResult(7n, 1n)!.resultRoot);
+  });
+
+  it("serves the same proofs from remembered trees, only while the store holds that root", async () => {
+    const plain = createStoreFeedSource(store);
+    const cached = createStoreFeedSource(store, { cachedTrees: 2 });
+    for (const epoch of [1n, 2n, 3n]) {
+      const lines = generateLines(7n, epoch, 9);
+      cached.rememberTree(
+        { networkId: 7n, epoch, resultRoot: store.getEpochResult(7n, epoch)!.resultRoot, lines },
+        buildTree(lines),
+      );
+    }
+    for (const epoch of [1n, 3n]) {
+      const fromStore = await plain.getDeviceLine(7n, epoch, deviceId(6));
+      expect(await cached.getDeviceLine(7n, epoch, deviceId(6))).toEqual({
+        ...fromStore,
+        line: { ...fromStore!.line, deviceId: deviceId(6) },
+      });
+    }
+    expect(await cached.getDeviceLine(7n, 2n, deviceId(99))).toBeUndefined();
+
+    // A tree whose root the store does not hold is ignored: the store answers.
+    const other = generateLines(7n, 1n, 4);
+    const stale = createStoreFeedSource(store);
+    const otherTree = buildTree(other);
+    stale.rememberTree(
+      { networkId: 7n, epoch: 1n, resultRoot: otherTree.nodes[0]!, lines: other },
+      otherTree,
+    );
+    expect(await stale.getDeviceLine(7n, 1n, deviceId(6))).toEqual(
+      await plain.getDeviceLine(7n, 1n, deviceId(6)),
+    );
+
+    expect(() =>
+      stale.rememberTree(
+        { networkId: 7n, epoch: 2n, resultRoot: `0x${"11".repeat(32)}`, lines: other },
+        otherTree,
+      ),
+    ).toThrow(TypeError);
   });
 });
