@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { type Address, formatUnits, getAddress, type Hex, isAddress, isHex, parseUnits } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { tokenAbi } from "./abi.js";
 import { getTransferStatus, type TransferStatus, waitForDelivery } from "./client/getTransferStatus.js";
 import { sendTransfer } from "./client/sendTransfer.js";
 import type { ChainClients } from "./deploy.js";
@@ -124,11 +125,32 @@ export function bridgeCommand(options: BridgeCommandOptions = {}): Command {
         mkdirSync(dirname(opts.lane), { recursive: true });
         mkdirSync(dirname(opts.db), { recursive: true });
         const lane = await startLocalLane({ configFile: opts.lane });
+        // Something to send: the deployer (the token admin) mints itself 1,000,000 VGL on each chain.
+        const deployer = privateKeyToAccount(lane.deployerKey);
+        for (const [i, c] of laneClients(lane.config, deployer).entries()) {
+          const token = lane.config.chains[i]?.token as Address;
+          const grant = await c.wallet.writeContract({
+            address: token,
+            abi: tokenAbi,
+            functionName: "grantMintAndBurnRoles",
+            args: [deployer.address],
+          });
+          await c.public.waitForTransactionReceipt({ hash: grant });
+          const mint = await c.wallet.writeContract({
+            address: token,
+            abi: tokenAbi,
+            functionName: "mint",
+            args: [deployer.address, parseUnits("1000000", 18)],
+          });
+          await c.public.waitForTransactionReceipt({ hash: mint });
+        }
         const relayer = startRelayer({ lane: lane.config, privateKey: lane.relayerKey, dbPath: opts.db });
         for (const c of lane.config.chains) {
           print(`${c.name}: ${c.rpcUrl} chain id ${c.chainId} selector ${c.chainSelector} token ${c.token}`);
         }
-        print(`lane config in ${opts.lane}; the deployer key (anvil account 0) holds the token's admin role`);
+        print(
+          `lane config in ${opts.lane}; anvil account 0 is the token admin and holds 1,000,000 VGL on each chain`,
+        );
         await untilInterrupted();
         await relayer.stop();
         await lane.stop();
