@@ -5,7 +5,9 @@ import { bytesToHex, concat, hexToBytes, keccak256, recoverAddress } from "viem"
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createP2P, type P2P, PeerAllowList } from "../p2p/index";
+import { bundleWorkflow } from "./bundle";
 import { DonConsensus } from "./consensus";
+import { createCreHost } from "./host";
 import {
   CRE_TOPIC_KIND,
   CRE_TOPIC_LIMITS,
@@ -14,6 +16,7 @@ import {
   encodeDonMessage,
 } from "./libp2pTransport";
 import { encodeReportContext, reportDigest } from "./report";
+import type { DonTransport } from "./transport";
 import { valueToJs } from "./values";
 
 const logger = pino({ level: "silent" });
@@ -29,6 +32,7 @@ async function until(cond: () => boolean, ms = 15_000): Promise<void> {
 describe("CRE consensus over 4 real libp2p nodes on loopback", () => {
   const nodes: P2P[] = [];
   const don: DonConsensus[] = [];
+  const transports: DonTransport[] = [];
   const signers = Array.from({ length: 4 }, () => privateKeyToAccount(generatePrivateKey()));
 
   beforeAll(async () => {
@@ -50,9 +54,10 @@ describe("CRE consensus over 4 real libp2p nodes on loopback", () => {
     allowList.set(nodes.map((n) => n.peerId));
     const peerIds = nodes.map((n) => n.peerId);
     for (const [i, p2p] of nodes.entries()) {
+      transports.push(createLibp2pDonTransport({ p2p, peerIds }));
       don.push(
         new DonConsensus({
-          transport: createLibp2pDonTransport({ p2p, peerIds }),
+          transport: transports[i]!,
           members: signers.map((s) => s.address),
           f: 1,
           signer: signers[i]!,
@@ -72,6 +77,7 @@ describe("CRE consensus over 4 real libp2p nodes on loopback", () => {
 
   afterAll(async () => {
     for (const d of don) d.close();
+    for (const t of transports) await t.close();
     await Promise.all(nodes.map((n) => n.stop()));
   });
 
@@ -131,6 +137,37 @@ describe("CRE consensus over 4 real libp2p nodes on loopback", () => {
           signers[signerId]!.address,
         );
       }
+    }
+  });
+
+  it("runs a workflow on 4 CRE hosts whose consensus goes over gossip", async () => {
+    for (const d of don) d.close();
+    await Promise.all(transports.splice(0).map((t) => t.close()));
+    const peerIds = nodes.map((n) => n.peerId);
+    const bundle = await bundleWorkflow(
+      new URL("../../workflows/examples/host-checks/main.ts", import.meta.url).pathname,
+    );
+    const hosts = await Promise.all(
+      nodes.map((p2p, i) => {
+        const transport = createLibp2pDonTransport({ p2p, peerIds });
+        transports.push(transport);
+        return createCreHost({
+          bundle,
+          config: new TextEncoder().encode(JSON.stringify({ label: "gossip" })),
+          workflow: { name: "host-checks", owner: "0x7777777777777777777777777777777777777777" },
+          don: { id: 1, configVersion: 1, members: signers.map((s) => s.address), f: 1, transport },
+          signer: signers[i]!,
+          capabilities: [],
+          secrets: (id) => (id === "API_KEY" ? "over-gossip" : undefined),
+        });
+      }),
+    );
+    try {
+      const input = new TextEncoder().encode(JSON.stringify({ case: "allowed-secret" }));
+      const outcomes = await Promise.all(hosts.map((h) => h.fireHttp(input, { triggerIndex: 1 })));
+      for (const o of outcomes) expect(o, o.error).toMatchObject({ ok: true, value: "over-gossip" });
+    } finally {
+      await Promise.all(hosts.map((h) => h.stop()));
     }
   });
 });
