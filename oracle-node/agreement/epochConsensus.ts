@@ -24,6 +24,8 @@ import type {
 type Step = "propose" | "prevote" | "precommit";
 type Ref = { observer: Address; hash: Hex };
 const NIL = "nil";
+/** Rebroadcast rounds after the certificate in which we still offer our observation to late nodes. */
+const OBSERVATION_OFFERS_AFTER_CERTIFICATE = 10;
 
 interface Tally {
   /** signer -> [value, envelope] */
@@ -72,6 +74,7 @@ export class EpochConsensus {
   private validView = -1;
   private decided: string | null = null;
   private certified = false;
+  private ticksSinceCertified = 0;
   private quorumSince: number | undefined;
   private readonly polkaDone = new Set<number>();
   private readonly timersArmed = new Set<string>();
@@ -705,8 +708,12 @@ export class EpochConsensus {
     for (const bytes of [m.proposal, m.prevote, m.precommit, m.vote])
       if (bytes) void this.deps.publish("agreement", bytes).catch(() => {});
     // Until every oracle has voted, someone may still lack our observation (a node that restarted or
-    // joined late cannot validate a proposal without it), so keep offering it.
-    if (this.votes.size < this.n && this.ownObservation)
+    // joined late cannot validate a proposal without it), so keep offering it; once certified, only
+    // for a bounded number of rounds (observations are megabytes and a dead oracle never votes).
+    if (this.certified) this.ticksSinceCertified++;
+    const offer =
+      this.votes.size < this.n && this.ticksSinceCertified <= OBSERVATION_OFFERS_AFTER_CERTIFICATE;
+    if (offer && this.ownObservation)
       void this.deps.publish("observations", this.ownObservation).catch(() => {});
   }
 }
