@@ -77,6 +77,8 @@ export const routerClientAbi = parseAbi([
   "error ZeroAmount()",
 ]);
 
+export const localRmnAbi = parseAbi(["function setCurse(bytes16 subject, bool cursed)"]);
+
 export const laneRouterAdminAbi = parseAbi([
   "function setOnRamp(uint64 destChainSelector, address onRamp)",
   "function setOffRamp(uint64 sourceChainSelector, address offRamp, bool allowed)",

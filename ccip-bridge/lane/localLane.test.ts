@@ -9,10 +9,11 @@ import {
   type Hex,
   maxUint256,
   parseEther,
+  toHex,
 } from "viem";
 import { type HDAccount, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { offRampAbi, onRampAbi, routerClientAbi, tokenAbi, tokenPoolAbi } from "../abi.js";
+import { localRmnAbi, offRampAbi, onRampAbi, routerClientAbi, tokenAbi, tokenPoolAbi } from "../abi.js";
 import { getTransferStatus, waitForDelivery } from "../client/getTransferStatus.js";
 import { sendTransfer } from "../client/sendTransfer.js";
 import type { ChainClients } from "../deploy.js";
@@ -400,6 +401,53 @@ describe("local CCIP lane", () => {
       }
     }
   }, 120_000);
+
+  it("keeps retrying while the destination is cursed and delivers once the curse is lifted", async () => {
+    const [a, b] = lane.config.chains;
+    const user = USERS[4] as HDAccount;
+    await mint(0, user.address, parseEther("3"));
+    // The RMN subject of a remote chain is its selector, as the pools ask.
+    const subject = toHex(a.chainSelector, { size: 16 });
+    const curse = async (cursed: boolean) =>
+      admin[1].public.waitForTransactionReceipt({
+        hash: await admin[1].wallet.writeContract({
+          address: b.rmn,
+          abi: localRmnAbi,
+          functionName: "setCurse",
+          args: [subject, cursed],
+        }),
+      });
+    await curse(true);
+    const relayer = startRelayer({
+      lane: lane.config,
+      privateKey: lane.relayerKey,
+      dbPath: join(dir, "curse.db"),
+    });
+    try {
+      const ids: Hex[] = [];
+      for (let k = 0; k < 3; k++) {
+        const sent = await sendTransfer({
+          from: a,
+          to: b,
+          clients: userClients(user, 0),
+          amount: parseEther("1"),
+          toAddress: user.address,
+        });
+        ids.push(sent.messageId);
+      }
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(relayer.stats.failures).toBeGreaterThan(0);
+      for (const id of ids) expect((await getTransferStatus(lane.config, admin, id)).state).toBe("in-flight");
+      await curse(false);
+      for (const id of ids) {
+        expect((await waitForDelivery(lane.config, admin, id, { timeoutMs: 20_000 })).state).toBe(
+          "delivered",
+        );
+      }
+    } finally {
+      await relayer.stop();
+    }
+  });
 
   it("refuses a transfer above the rate-limit bucket with the pool's error, explained", async () => {
     const [a, b] = lane.config.chains;

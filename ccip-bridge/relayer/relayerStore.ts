@@ -82,8 +82,9 @@ export class RelayerStore {
 
   pending(lane: string, limit: number): StoredMessage[] {
     const rows = this.#db
+      // Messages that failed before go last, so one that keeps failing does not hold up the others.
       .prepare(
-        "SELECT message_id, body, seen_at FROM messages WHERE lane = ? AND status = 'pending' ORDER BY seq LIMIT ?",
+        "SELECT message_id, body, seen_at FROM messages WHERE lane = ? AND status = 'pending' ORDER BY attempts, seq LIMIT ?",
       )
       .all(lane, limit) as { message_id: string; body: string; seen_at: number }[];
     return rows.map((r) => ({
