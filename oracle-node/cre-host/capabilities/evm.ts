@@ -74,7 +74,8 @@ function blockParam(b: { absVal: Uint8Array; sign: bigint } | undefined): {
   blockTag?: BlockTag;
   blockNumber?: bigint;
 } {
-  if (!b || (b.absVal.length === 0 && b.sign === 0n)) return { blockTag: "latest" };
+  // An absent block number means the latest block; a present zero is block 0.
+  if (!b) return { blockTag: "latest" };
   const n = fromProtoBigInt(b);
   if (n >= 0n) return { blockNumber: n };
   // The SDK encodes named blocks as negative numbers (LATEST_BLOCK_NUMBER = -2, finalized = -3).
