@@ -32,6 +32,37 @@ function hex32(value: string): Hex {
 
 const DEFAULT_CONFIG = "node.toml";
 
+// Parsed flags per subcommand (commander types action arguments loosely; these name what the parsers produce).
+interface InitFlags {
+  dir: string;
+  networks: bigint[];
+  apiPort: number;
+  p2pPort: number;
+  rpcUrl: string[];
+  chainId: number;
+  deployment?: string;
+  bootstrap: string[];
+  mdns: boolean;
+  force: boolean;
+}
+interface StartFlags {
+  config: string;
+  devnet: boolean;
+}
+interface StatusFlags {
+  config: string;
+  url?: string;
+  token?: string;
+}
+interface AssignmentFlags extends StatusFlags {
+  network: bigint;
+  epoch?: bigint;
+  device?: Hex;
+  beacon?: Hex;
+  nodes?: string[];
+  k?: number;
+}
+
 /** A ConfigError's key-by-key message, or an error's message; no stack trace for operator mistakes. */
 export function formatCliError(error: unknown): string {
   if (error instanceof ConfigError) return error.message;
@@ -97,7 +128,7 @@ export function nodeCommand(): Command {
     .option("--mdns", "enable mDNS discovery (LAN devnets)", false)
     .option("--force", "overwrite an existing node.toml (keys are never overwritten)", false)
     .action(
-      handled(async (o) => {
+      handled(async (o: InitFlags) => {
         const result = await initNode({
           dir: o.dir,
           networks: o.networks,
@@ -124,7 +155,7 @@ export function nodeCommand(): Command {
     .option("-c, --config <path>", "config file", DEFAULT_CONFIG)
     .addOption(new Option("--devnet", "enable devnet-only admin actions").default(false))
     .action(
-      handled(async (o) => {
+      handled(async (o: StartFlags) => {
         const config = loadConfig({ path: o.config });
         await runUntilSignal(() => startNode(config, { devnet: o.devnet }));
       }),
@@ -137,7 +168,7 @@ export function nodeCommand(): Command {
     .option("--url <url>", "API base URL (instead of reading the config)")
     .option("--token <token>", "admin token (default: from the config or VIGIL_API_ADMIN_TOKEN)")
     .action(
-      handled(async (o) => {
+      handled(async (o: StatusFlags) => {
         const { url, token } = apiTarget(o);
         const [health, ready, status] = await Promise.all([
           getJson(`${url}/health`),
@@ -162,7 +193,7 @@ export function nodeCommand(): Command {
     .option("--nodes <addresses>", "offline: comma-separated signer addresses", list)
     .option("--k <k>", "offline: nodes per device", (v) => Number(uint(v)))
     .action(
-      handled(async (o) => {
+      handled(async (o: AssignmentFlags) => {
         if (o.beacon) {
           if (!o.nodes || !o.k || !o.device)
             throw new InvalidArgumentError("offline mode needs --nodes, --k and --device");

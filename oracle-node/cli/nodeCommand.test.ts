@@ -1,0 +1,53 @@
+import type { Address, Hex } from "viem";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { assignDevice } from "../assignment/index";
+import { nodeCommand } from "./nodeCommand";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  process.exitCode = undefined;
+});
+
+async function run(args: string[]): Promise<{ out: string; err: string }> {
+  let out = "";
+  let err = "";
+  vi.spyOn(console, "log").mockImplementation((s: string) => {
+    out += `${s}\n`;
+  });
+  vi.spyOn(console, "error").mockImplementation((s: string) => {
+    err += `${s}\n`;
+  });
+  const command = nodeCommand().exitOverride();
+  for (const sub of command.commands) sub.exitOverride().configureOutput({ writeErr: (s) => (err += s) });
+  await command.parseAsync(args, { from: "user" });
+  return { out, err };
+}
+
+describe("vigil node assignment (offline)", () => {
+  it("prints the same nodes as the pure assignment function", async () => {
+    const beacon = `0x${"11".repeat(32)}` as Hex;
+    const device = `0x${"ab".repeat(32)}` as Hex;
+    const nodes = ["a1", "a2", "a3", "a4"].map((x) => `0x${x.padStart(40, "0")}` as Address);
+    const { out } = await run([
+      "assignment",
+      "--network",
+      "1",
+      "--beacon",
+      beacon,
+      "--nodes",
+      nodes.join(","),
+      "--k",
+      "2",
+      "--device",
+      device,
+    ]);
+    expect(JSON.parse(out).nodes).toEqual(assignDevice({ beacon, deviceId: device, nodes, k: 2 }));
+  });
+
+  it("rejects bad flags with a message and no stack trace", async () => {
+    await expect(run(["assignment", "--network", "x"])).rejects.toThrow(/expected a uint64 decimal number/);
+    const { err } = await run(["assignment", "--network", "1", "--beacon", `0x${"11".repeat(32)}`]);
+    expect(err).toMatch(/^error: offline mode needs --nodes, --k and --device/);
+    expect(process.exitCode).toBe(1);
+  });
+});
