@@ -1,7 +1,10 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleWorkflow, type WorkflowBundle } from "./bundle";
+import { httpActions } from "./capabilities/http";
 import { CreHostError } from "./errors";
 import { type CreHost, createCreHost } from "./host";
 import { createCreHostMetrics } from "./metrics";
@@ -26,7 +29,7 @@ describe("CRE host limits, secrets and missing capabilities (one-node DON)", () 
       workflow: { name: "host-checks", owner: "0x3333333333333333333333333333333333333333" },
       don: { id: 1, configVersion: 1, members: [signer.address], f: 0, transport: createInProcessDon(1)[0]! },
       signer,
-      capabilities: [],
+      capabilities: [httpActions({ maxResponseBytes: 1_000, timeoutMs: 5_000 })],
       secrets: (id, namespace) => (id === "API_KEY" && namespace === "main" ? "s3cret" : undefined),
       limits: { executionTimeoutMs: 1_500 },
       log: ({ message }) => hostLines.push(message),
@@ -73,6 +76,22 @@ describe("CRE host limits, secrets and missing capabilities (one-node DON)", () 
     expect(out.ok).toBe(false);
     expect(out.error).toMatch(/exceeded its 1500 ms limit/);
     expect(await run("echo")).toMatchObject({ ok: true, value: "hello from node-0" });
+  });
+
+  it("fetches over HTTP in node mode and refuses a response over the HTTP size limit", async () => {
+    const server = createServer((req, res) => res.end(req.url === "/big" ? "y".repeat(5_000) : "ok"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const fetchCase = (url: string) =>
+        host.fireHttp(new TextEncoder().encode(JSON.stringify({ case: "http", url })));
+      expect(await fetchCase(`${base}/small`)).toMatchObject({ ok: true, value: "200" });
+      const big = await fetchCase(`${base}/big`);
+      expect(big.ok).toBe(false);
+      expect(big.error).toMatch(/HTTP response of 5000 bytes exceeds the 1000-byte limit/);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it("rejects a workflow response over CRE's 100 KB limit", async () => {

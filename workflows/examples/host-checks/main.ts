@@ -34,6 +34,18 @@ const onRequest = (runtime: Runtime<Config>, payload: HTTPPayload): string => {
       for (;;) {
         // never yields: only the execution timeout ends it
       }
+    case "http": {
+      // Each node fetches in node mode; the DON keeps the identical status code.
+      const { url } = JSON.parse(new TextDecoder().decode(payload.input)) as { url: string };
+      const http = new cre.capabilities.HTTPClient();
+      return http
+        .sendRequest(
+          runtime,
+          (requester, u: string) => `${requester.sendRequest({ url: u, method: "GET" }).result().statusCode}`,
+          consensusIdenticalAggregation<string>(),
+        )(url)
+        .result();
+    }
     case "big-response":
       return "x".repeat(200_000);
     case "big-report":
