@@ -11,7 +11,7 @@ import { Execution, type SecretsProvider } from "./execution";
 import type { CreHostMetrics } from "./metrics";
 import { type CreLimits, defaultLimits } from "./options";
 import { computeExecutionId, computeWorkflowId, workflowNameToBytes10 } from "./report";
-import { WorkflowSandbox } from "./sandbox";
+import { SandboxPool } from "./sandbox";
 import type { DonTransport } from "./transport";
 import { valueToJs } from "./values";
 
@@ -144,7 +144,12 @@ export async function createCreHost(opts: CreHostOptions): Promise<CreHost> {
       maxReportBytes: limits.maxReportBytes,
     }),
   );
-  const sandbox = new WorkflowSandbox(opts.bundle.code, opts.bundle.entry, opts.bundle.reusable);
+  const sandbox = new SandboxPool(
+    opts.bundle.code,
+    opts.bundle.entry,
+    opts.bundle.reusable,
+    limits.maxConcurrentExecutions,
+  );
   let stopped = false;
 
   async function run(

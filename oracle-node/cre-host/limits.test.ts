@@ -94,6 +94,14 @@ describe("CRE host limits, secrets and missing capabilities (one-node DON)", () 
     }
   });
 
+  it("runs executions side by side: a stuck one does not hold up the next", async () => {
+    const stuck = run("busy-loop");
+    const started = performance.now();
+    expect(await run("echo")).toMatchObject({ ok: true, value: "hello from node-0" });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect((await stuck).error).toMatch(/exceeded its 1500 ms limit/);
+  });
+
   it("rejects a workflow response over CRE's 100 KB limit", async () => {
     const out = await run("big-response");
     expect(out.ok).toBe(false);

@@ -14,6 +14,8 @@ export interface CreLimits {
   maxCapabilityResponseBytes: number;
   /** How long a consensus round waits for the other nodes, in milliseconds. */
   consensusTimeoutMs: number;
+  /** Executions of one workflow running at once, each in its own worker (CRE: 5). */
+  maxConcurrentExecutions: number;
 }
 
 export const defaultLimits: CreLimits = {
@@ -24,4 +26,5 @@ export const defaultLimits: CreLimits = {
   maxReportBytes: 5 * 1024,
   maxCapabilityResponseBytes: 5 * 1024 * 1024,
   consensusTimeoutMs: 10_000,
+  maxConcurrentExecutions: 5,
 };

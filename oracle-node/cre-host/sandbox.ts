@@ -169,10 +169,14 @@ export class WorkflowSandbox {
    * `ExecutionResult` the workflow sent. Executions on one sandbox run one after another.
    */
   execute(request: Uint8Array, handlers: ExecutionHandlers, timeoutMs: number): Promise<Uint8Array> {
+    this.pending++;
     const run = this.queue.then(() => this.run(request, handlers, timeoutMs));
-    this.queue = run.catch(() => {});
+    this.queue = run.catch(() => {}).finally(() => this.pending--);
     return run;
   }
+
+  /** Executions queued or running on this sandbox. */
+  pending = 0;
 
   private async run(
     request: Uint8Array,
@@ -209,5 +213,35 @@ export class WorkflowSandbox {
     this.port?.close();
     if (this.running) this.finish(this.running.seq, new CreHostError("HOST_STOPPED", "the host stopped"));
     await w?.terminate();
+  }
+}
+
+/**
+ * Up to `size` sandboxes (worker threads, started on first use) for one workflow, so a slow
+ * execution (waiting on consensus or a chain) does not hold up the next trigger. CRE runs at most 5
+ * executions of a workflow at once (PerWorkflow.ExecutionConcurrencyLimit).
+ */
+export class SandboxPool {
+  private readonly sandboxes: WorkflowSandbox[] = [];
+
+  constructor(
+    private readonly code: string,
+    private readonly filename: string,
+    private readonly reusable: boolean,
+    private readonly size: number,
+  ) {}
+
+  execute(request: Uint8Array, handlers: ExecutionHandlers, timeoutMs: number): Promise<Uint8Array> {
+    let target = this.sandboxes.find((s) => s.pending === 0);
+    if (!target && this.sandboxes.length < this.size) {
+      target = new WorkflowSandbox(this.code, this.filename, this.reusable);
+      this.sandboxes.push(target);
+    }
+    target ??= this.sandboxes.reduce((a, b) => (b.pending < a.pending ? b : a));
+    return target.execute(request, handlers, timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.sandboxes.map((s) => s.close()));
   }
 }
