@@ -23,9 +23,9 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
       epochs: 2,
       devices: 24,
       nodes: 4,
-      epochSeconds: 4,
+      epochSeconds: 5,
       port: 0,
-      dataDir: join(OUTPUT, "browser-devnet"),
+      dataDir: join(OUTPUT, `browser-devnet-${process.pid}`),
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -41,7 +41,7 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
       ],
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -59,6 +59,13 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
         timeout: 30_000,
       })
       .toBe(4);
+    // The first epoch result the nodes agree on (settled on chain too once CRE settlement is wired).
+    await expect
+      .poll(() => devnet.log.all().filter((e) => e.type === "epoch").length, {
+        timeout: 150_000,
+        interval: 500,
+      })
+      .toBeGreaterThan(0);
 
     // Wait until the page has folded in every event the devnet has logged so far.
     const lastSeq = devnet.log.all().length - 1;
@@ -70,6 +77,7 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
     const nodes = new Set(events.flatMap((e) => (e.type === "node" ? [e.index] : [])));
     const devices = new Set(events.flatMap((e) => (e.type === "device" ? [e.deviceId] : [])));
     const settled = events.filter((e) => e.type === "epoch" && e.settlementTx);
+    const agreed = events.filter((e) => e.type === "epoch" && e.resultRoot);
     const stages = new Set(events.flatMap((e) => (e.type === "stage" ? [e.stage] : [])));
 
     expect(nodes.size).toBe(4);
@@ -78,6 +86,14 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
     expect(await page.locator("[data-testid=devices] tbody tr").count()).toBe(Math.min(devices.size, 300));
     expect(await page.locator("[data-testid=epochs] tbody tr.settled").count()).toBe(settled.length);
     expect(await page.textContent("[data-testid=epochs-settled]")).toBe(String(settled.length));
+    expect(agreed.length).toBeGreaterThan(0);
+    expect(await page.textContent("[data-testid=epochs-agreed]")).toBe(String(agreed.length));
+    expect(await page.locator("[data-testid=epochs] tbody tr").count()).toBe(
+      events.filter((e) => e.type === "epoch").length,
+    );
+    // The uptime heatmap has a cell per device for each epoch with lines.
+    const uptimeEpochs = new Set(events.flatMap((e) => (e.type === "uptime" ? [e.epoch] : [])));
+    expect(await page.locator("[data-testid=heatmap] i").count()).toBe(uptimeEpochs.size * devices.size);
     expect(await page.locator("[data-testid=stages] li").count()).toBe(stages.size);
     expect(await page.textContent("#chains")).toContain(devnet.chains.home.rpcUrl);
     // chart.js loaded from node_modules (no CDN) and drew its canvases.
@@ -86,7 +102,7 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
 
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, "dashboard.png"), fullPage: true });
-  });
+  }, 240_000);
 
   it("streams new events to an open page", async () => {
     const before = Number(await page.getAttribute("body", "data-seq"));

@@ -3,6 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type Address, createPublicClient, http, isAddressEqual } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { vigilRegistryAbi, vigilSettlementAbi } from "../../contracts";
+import { createFeedClient } from "../../oracle-node/feed/client/index";
+import { checkRewardFormula } from "../../scripts/devnet/checks/rewardFormula";
 import { type DevnetHandle, SAMPLE_BUDGET, SAMPLE_STAKE, startDevnet } from "../../scripts/devnet/devnet";
 import type { DevnetEvent } from "../../scripts/devnet/events";
 
@@ -27,7 +29,8 @@ describe("devnet end to end", () => {
       nodes: NODES,
       epochSeconds: 6,
       port: 0,
-      dataDir: join(process.cwd(), "test-output", "e2e-devnet"),
+      // Per run: two test runs at once (e.g. two people in one checkout) must not share chains or nodes.
+      dataDir: join(process.cwd(), "test-output", `e2e-devnet-${process.pid}`),
     });
   }, 180_000);
 
@@ -132,6 +135,67 @@ describe("devnet end to end", () => {
     }
     expect(withPeers).toBe(NODES);
   });
+
+  it("agrees on every epoch: f + 1 votes, rewards per the formula, cheaters slashed with evidence, no honest slash", async () => {
+    const summary = await devnet.done;
+    const f = 1;
+    const epochs = events("epoch");
+    expect(epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
+    expect(summary.epochsAgreed).toBe(EPOCHS);
+    for (const e of epochs) {
+      expect(e.resultRoot).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(e.votes).toBeGreaterThanOrEqual(f + 1);
+    }
+
+    // Every registered device's line, fetched from the nodes and proven against a root that f + 1
+    // registered oracles signed; the reward of each line follows docs/interfaces.md's formula.
+    const feed = createFeedClient({
+      nodes: devnet.nodes.map((n) => n.apiUrl),
+      chainId: devnet.chains.home.chainId,
+      settlement: devnet.deployment!.settlement as Address,
+      signers: devnet.nodes.map((n) => n.keys.signer),
+      threshold: f + 1,
+    });
+    const devices = events("device");
+    const registered = devices.filter((d) => d.strategy !== "sybil");
+    const strategyOf = new Map(devices.map((d) => [d.deviceId.toLowerCase(), d.strategy]));
+    const rewardedHonest = new Set<string>();
+    for (const e of epochs) {
+      const lines = await Promise.all(
+        registered.map((d) =>
+          feed
+            .getDeviceLine(devnet.networkId!, BigInt(e.epoch), d.deviceId as `0x${string}`)
+            .then((l) => l.line),
+        ),
+      );
+      const budget = BigInt(e.totalReward) === 0n ? 0n : SAMPLE_BUDGET;
+      expect(checkRewardFormula(budget, lines)).toEqual([]);
+      expect(lines.reduce((sum, l) => sum + l.reward, 0n)).toBe(BigInt(e.totalReward));
+      for (const l of lines) {
+        const strategy = strategyOf.get(l.deviceId.toLowerCase());
+        if (strategy === "honest") expect(l.slash).toBe(0n);
+        if (strategy === "honest" && l.reward > 0n) rewardedHonest.add(l.deviceId);
+        // Not attributable to their key: rejected, never paid.
+        if (strategy === "forgedSignature" || strategy === "replayHeartbeat") expect(l.reward).toBe(0n);
+      }
+    }
+    expect(rewardedHonest.size).toBeGreaterThan(0);
+
+    // Slashes: only cheaters whose own signature proves the fraud, each with its evidence hash.
+    const slashes = events("slash");
+    expect(slashes.filter((x) => x.honest)).toEqual([]);
+    for (const x of slashes) {
+      expect(["wrongCompute", "partialCompute", "lostStorage"]).toContain(
+        strategyOf.get(x.deviceId.toLowerCase()),
+      );
+      expect(x.evidenceHash).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(x.evidenceHash).not.toBe(`0x${"0".repeat(64)}`);
+    }
+    const slashedStrategies = new Set(slashes.map((x) => strategyOf.get(x.deviceId.toLowerCase())));
+    expect(slashedStrategies).toContain("wrongCompute");
+    expect(slashedStrategies).toContain("partialCompute");
+    expect(summary.honestDevicesSlashed).toBe(0);
+  }, 420_000);
 
   it("serves the dashboard with the devnet's event log", async () => {
     const res = await fetch(new URL("/api/events", devnet.dashboardUrl));

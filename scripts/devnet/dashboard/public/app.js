@@ -46,6 +46,8 @@ function apply(e) {
     case "uptime": {
       if (!state.uptime.has(e.epoch)) state.uptime.set(e.epoch, new Map());
       state.uptime.get(e.epoch).set(e.deviceId, e.uptimeBps);
+      const d = state.devices.get(e.deviceId);
+      if (d && d.status === "registered" && e.uptimeBps > 0) d.status = "verified";
       break;
     }
     case "epoch":
@@ -129,6 +131,7 @@ function render() {
     .map((c) => `${c.name}: chain ${c.chainId} @ ${c.rpcUrl}`)
     .join("   ");
   document.getElementById("c-epochs").textContent = settled.length;
+  document.getElementById("c-agreed").textContent = epochs.filter((e) => e.resultRoot).length;
   document.getElementById("c-nodes").textContent =
     `${nodes.filter((n) => n.status === "up").length}/${nodes.length}`;
   document.getElementById("c-devices").textContent = devices.length;
@@ -165,8 +168,8 @@ function render() {
         .join(", ");
       return `<tr data-epoch="${e.epoch}" class="${e.settlementTx ? "settled" : ""}"><td>${e.epoch}</td><td>${e.verified}</td><td class="ok">${e.rewarded}</td>
       <td class="bad">${esc(slashed || "0")}</td><td>${e.rejected}</td><td>${fmtToken(e.totalReward)}</td><td>${fmtToken(e.bridged)}</td>
-      <td>${e.signatures ?? ""}</td><td class="mono">${esc(short(e.resultRoot))}</td>
-      <td class="mono ${e.settlementTx ? "ok" : "warn"}">${e.settlementTx ? esc(short(e.settlementTx)) : "not settled"}</td></tr>`;
+      <td>${e.votes ?? ""}</td><td>${e.signatures ?? ""}</td><td class="mono">${esc(short(e.resultRoot))}</td>
+      <td class="mono ${e.settlementTx ? "ok" : "warn"}">${e.settlementTx ? esc(short(e.settlementTx)) : e.resultRoot ? "agreed, not settled" : "not settled"}</td></tr>`;
     })
     .join("");
 
@@ -174,10 +177,11 @@ function render() {
     .slice(-200)
     .reverse()
     .map(
-      (
-        s,
-      ) => `<tr><td>${s.epoch}</td><td class="mono">${esc(short(s.deviceId))}</td><td class="bad">${esc(s.reason)}</td>
-      <td>${fmtToken(s.amount)}</td><td><a class="mono" href="/api/evidence/${esc(s.evidenceHash)}" target="_blank" title="fetch the evidence bundle and re-run the verifier">${esc(short(s.evidenceHash))} ↻ verify</a></td></tr>`,
+      (s) =>
+        `<tr><td>${s.epoch}</td><td class="mono">${esc(short(s.deviceId))}</td>` +
+        `<td>${esc(state.devices.get(s.deviceId)?.strategy ?? "")}</td><td class="bad">${esc(s.reason)}</td>` +
+        `<td>${fmtToken(s.amount)}</td><td class="${s.onChain ? "bad" : "warn"}">${s.onChain ? "applied on chain" : "agreed"}</td>` +
+        `<td><a class="mono" href="/api/evidence/${esc(s.evidenceHash)}" target="_blank" title="fetch the evidence bundle and re-run the verifier">${esc(short(s.evidenceHash))} ↻ verify</a></td></tr>`,
     )
     .join("");
 
