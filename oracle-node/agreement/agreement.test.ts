@@ -173,4 +173,48 @@ describe("agreement on loopback", () => {
       "score drop",
     );
   });
+
+  it("4 nodes with an equivocating view-0 leader (two proposals) still certify one result and record the proposals", async () => {
+    net = await startTestNetwork({ n: 4 });
+    const ctx = makeContext({ k: 4, devices: makeDevices(12) }, net.oracles);
+    const sorted = net.oracles.map((o) => o.signer.toLowerCase()).sort();
+    const leader = net.nodes.find(
+      (nd) => nd.account.address.toLowerCase() === sorted[Number(ctx.epoch % 4n)],
+    )!;
+    const honest = net.nodes.filter((nd) => nd !== leader);
+    const ref = (nd: TestNode) => {
+      const bytes = encodeObservation(observe(ctx, nd.account.address));
+      return { observer: nd.account.address, hash: observationHash(bytes), bytes };
+    };
+    const mine = ref(leader);
+    await leader.p2p.publish(leader.p2p.topic("observations"), mine.bytes);
+    const running = honest.map((nd) => nd.agreement.runEpoch(ctx, observe(ctx, nd.account.address)));
+    const [a, b, c] = honest.map(ref) as [
+      ReturnType<typeof ref>,
+      ReturnType<typeof ref>,
+      ReturnType<typeof ref>,
+    ];
+    for (const set of [
+      [a, b, c],
+      [a, b, mine],
+    ])
+      await leader.p2p.publish(
+        leader.p2p.topic("agreement"),
+        encodeMessage({
+          t: "proposal",
+          networkId: ctx.networkId,
+          epoch: ctx.epoch,
+          view: 0,
+          validView: -1,
+          observations: set.map(({ observer, hash }) => ({ observer, hash })),
+          justification: [],
+        }),
+      );
+    const certs = await Promise.all(running);
+    expect(new Set(certs.map((x) => x.result.resultRoot)).size).toBe(1);
+    for (const nd of honest) {
+      const ev = nd.agreement.equivocations({ epoch: ctx.epoch }).filter((e) => e.kind === "proposal");
+      expect(ev.map((e) => e.signer.toLowerCase())).toEqual([leader.account.address.toLowerCase()]);
+    }
+  });
 });
