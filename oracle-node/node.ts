@@ -234,11 +234,18 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       }
       return a;
     };
+    // Keyed by the assignment map itself, so it is recomputed exactly when the snapshot is.
+    const mineOf = new WeakMap<Map<Hex, Address[]>, ReadonlySet<Hex>>();
     const assignedToMe = (networkId: bigint, epoch: bigint): ReadonlySet<Hex> => {
-      const mine = new Set<Hex>();
-      for (const [deviceId, nodes] of assignmentOf(networkId, epoch))
-        if (nodes.includes(account.address)) mine.add(deviceId);
-      metrics.assignedDevices.set({ network: String(networkId) }, mine.size);
+      const assignment = assignmentOf(networkId, epoch);
+      let mine = mineOf.get(assignment);
+      if (!mine) {
+        const set = new Set<Hex>();
+        for (const [deviceId, nodes] of assignment) if (nodes.includes(account.address)) set.add(deviceId);
+        mineOf.set(assignment, set);
+        metrics.assignedDevices.set({ network: String(networkId) }, set.size);
+        mine = set;
+      }
       return mine;
     };
 
@@ -344,6 +351,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         const n = networks.get(id);
         const e = nextToClose.get(id);
         if (!n || e === undefined) continue;
+        // Snapshot the running epoch's assignment as it starts, with the beacon every node sees then;
+        // taking it later (e.g. at close, after the previous epoch settled) could use a newer beacon
+        // than the other nodes and split the agreement.
+        if (beacons.has(id)) assignedToMe(id, currentEpoch(n));
         if (nowMs >= epochEnd(n, e) * 1000n + BigInt(config.epoch.closeGraceMs))
           closeEpoch(id, e).catch(() => {
             // Logged above; the next epoch still closes on time.
