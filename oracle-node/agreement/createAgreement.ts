@@ -192,8 +192,18 @@ export function createAgreement(options: Partial<AgreementOptions>, modules: Agr
           perObserver.delete(pk);
         }
       }
-      const bytes = encodeObservation(own);
-      const hash = observationHash(bytes);
+      // After a restart our observation is already signed and out: keep it, whatever we were given
+      // now, so that a restarted node never signs a second observation for the epoch either.
+      const earlier = store
+        .getObservations(ctx.networkId, ctx.epoch)
+        .find((o) => o.peerId === p2p.peerId && o.observer.toLowerCase() === account.address.toLowerCase());
+      const bytes = earlier?.bytes ?? encodeObservation(own);
+      const hash = earlier?.hash ?? observationHash(bytes);
+      if (earlier && earlier.hash !== observationHash(encodeObservation(own)))
+        log.warn(
+          { epoch: ctx.epoch.toString() },
+          "restarted with a different observation; keeping the one already signed",
+        );
       const inst = new EpochConsensus(ctx, {
         opts,
         store,
