@@ -18,6 +18,7 @@ import type { Registry } from "prom-client";
 import type { PeerAllowList } from "./allowList";
 import { EnvelopeSigner, openEnvelope } from "./envelope";
 import { P2PError } from "./errors";
+import { createGossipsubMetricsRegister } from "./gossipsubMetrics";
 import {
   type GossipMessage,
   type MessageHandler,
@@ -135,6 +136,12 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
         emitSelf: false,
         floodPublish: true,
         directPeers: [],
+        ...(modules.metrics
+          ? {
+              metricsRegister: createGossipsubMetricsRegister(modules.metrics),
+              metricsTopicStrToLabel: new Map([...limits.keys()].map((t) => [t, t.split("/")[3] ?? t])),
+            }
+          : {}),
       }),
     },
   });

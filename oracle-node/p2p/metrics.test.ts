@@ -15,6 +15,7 @@ describe("p2p metrics", () => {
       await p2p.publish(p2p.topic("evidence"), new Uint8Array([1]));
       const text = await registry.metrics();
       expect(text).toMatch(/^libp2p_/m);
+      expect(text).toMatch(/^gossipsub_/m);
       expect(text).toMatch(/vigil_p2p_gossip_published_total\{topic="\/vigil\/m\/evidence\/1"\} 1/);
     } finally {
       await p2p.stop();
