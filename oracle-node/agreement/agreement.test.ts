@@ -217,4 +217,25 @@ describe("agreement on loopback", () => {
       expect(ev.map((e) => e.signer.toLowerCase())).toEqual([leader.account.address.toLowerCase()]);
     }
   });
+
+  it("runs consecutive epochs; the store serves epochs, results with votes and device history", async () => {
+    net = await startTestNetwork({ n: 4 });
+    const devices = makeDevices(8);
+    for (const epoch of [1n, 2n]) {
+      const ctx = makeContext({ k: 3, devices, epoch }, net.oracles);
+      const certs = await Promise.all(
+        net.nodes.map((nd) => nd.agreement.runEpoch(ctx, observe(ctx, nd.account.address))),
+      );
+      expect(new Set(certs.map((c) => c.result.resultRoot)).size).toBe(1);
+    }
+    const store = net.nodes[0]!.store;
+    const epochs = store.listEpochs(7n);
+    expect(epochs.map((e) => e.epoch)).toEqual([2n, 1n]);
+    const r2 = store.getEpochResult(7n, 2n)!;
+    expect(r2.votes.length).toBeGreaterThanOrEqual(3);
+    expect(r2.observations.length).toBeGreaterThanOrEqual(3);
+    const history = store.getDeviceHistory(7n, devices[3]!.deviceId);
+    expect(history.map((l) => l.epoch)).toEqual([2n, 1n]);
+    expect(store.getDeviceLine(7n, 3n, devices[3]!.deviceId)).toBeUndefined();
+  });
 });
