@@ -4,11 +4,10 @@ import { type Address, type Hex, keccak256, parseEther, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { type Fleet, httpGateway, planFleet, runFleet } from "../../attestation/agent/index";
 import type { Deployment } from "../../contracts";
-import { workflowNameToBytes10 } from "../../oracle-node/cre-host/report";
+import { deployVigil, workflowNameBytes10 } from "../deploy/deploy";
 import { type DevnetChains, startChains } from "./chains";
-import { devnetClients } from "./clients";
+import { DEPLOYER_KEY, devnetClients } from "./clients";
 import { type Dashboard, type EvidenceLookup, startDashboard } from "./dashboard/server";
-import { deployFallback } from "./deployFallback";
 import { DevnetError } from "./errors";
 import { EventLog } from "./events";
 import { nodeEvidenceLookup } from "./evidence";
@@ -140,16 +139,24 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
     );
 
     const deploymentFile = join(dataDir, "deployment.home.json");
-    const deployment = await stage("contracts", "token, registry, settlement, KeystoneForwarder", () =>
-      deployFallback(home.public, home.wallet, {
-        signers: keys.map((k) => k.signer),
-        f,
-        workflows: [
-          { kind: 1, owner: home.wallet.account.address, name: workflowNameToBytes10("epoch-settlement") },
-          { kind: 2, owner: home.wallet.account.address, name: workflowNameToBytes10("fraud-slashing") },
-        ],
-        file: deploymentFile,
-      }),
+    const deployment = await stage(
+      "contracts",
+      "deployVigil: token, forwarder, registry, settlement, consumer",
+      () =>
+        deployVigil({
+          rpcUrl: chains.home.rpcUrl,
+          privateKey: DEPLOYER_KEY,
+          signers: keys.map((k) => k.signer),
+          f,
+          workflows: [
+            { kind: 1, owner: home.wallet.account.address, name: workflowNameBytes10("epoch-settlement") },
+            { kind: 2, owner: home.wallet.account.address, name: workflowNameBytes10("fraud-slashing") },
+          ],
+          // One hour of unbonding: long enough to matter, short enough to try exits on a devnet.
+          unbondingDelay: 3600n,
+          mint: [{ to: home.wallet.account.address, amount: tokensNeeded(options) }],
+          out: deploymentFile,
+        }),
     );
     log.emit({ type: "deployment", chain: "home", addresses: deploymentAddresses(deployment) });
 
@@ -320,6 +327,15 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
     await stop();
     throw error;
   }
+}
+
+/** Reward tokens the deployer needs: operator stakes, device stakes and the funded epochs' budget. */
+function tokensNeeded(o: DevnetOptions): bigint {
+  return (
+    parseEther("100") * BigInt(o.nodes) +
+    SAMPLE_STAKE * BigInt(o.devices) +
+    SAMPLE_BUDGET * BigInt((o.epochs ?? 1_000) + 1)
+  );
 }
 
 /** The nodes' epoch genesis, kept in the data dir so a resumed devnet numbers epochs the same way. */
