@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { LINE_LEAF_TYPES, lineValues } from "../../contracts/lines";
 import { encodeMessage } from "./messages";
 import { encodeObservation, observationHash, RELAY_TAG } from "./observationCodec";
+import { replayEpoch } from "./replayEpoch";
 import { recoverResultVoteSigner, signResultVote } from "./resultVote";
 import {
   makeContext,
@@ -11,6 +12,7 @@ import {
   startTestNetwork,
   type TestNetwork,
   type TestNode,
+  testVerifier,
   truth,
   waitFor,
 } from "./testing/network";
@@ -64,6 +66,15 @@ describe("agreement on loopback", () => {
         served.proof,
       ),
     ).toBe(true);
+    // Anyone holding the store replays the result from the signed observations.
+    const replay = await replayEpoch(
+      net.nodes[2]!.store,
+      ctx,
+      net.nodes[2]!.p2p.topic("observations"),
+      testVerifier,
+    );
+    expect(replay.matches).toBe(true);
+    expect(replay.replayedRoot).toBe(cert.result.resultRoot);
     const stored = net.nodes[1]!.store.getEpochResult(ctx.networkId, ctx.epoch)!;
     expect(stored.certified || stored.votes.length >= 3).toBe(true);
     expect(net.nodes[0]!.agreement.equivocations()).toEqual([]);
