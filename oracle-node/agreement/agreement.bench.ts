@@ -2,6 +2,7 @@
 // (every node calls runEpoch with its observation) to a result signed by 2f+1 nodes, on real libp2p
 // over loopback with real SQLite stores, all nodes in this one process. `--full` runs n = 4, 7, 16
 // x 1k, 10k, 100k devices (slow on a small machine: every node computes every result itself).
+import { availableParallelism, loadavg } from "node:os";
 import type { BenchScenario } from "../../scripts/bench/scenario";
 import { computeResult } from "./computeResult";
 import { encodeObservation, observationHash } from "./observationCodec";
@@ -84,6 +85,9 @@ export const scenario: BenchScenario = {
       runs,
       goal: "<= 2000 ms at n=16, 100k devices",
       goalMet: goal ? goal.firstCertificateMs <= 2_000 : null,
+      // Context for the figures: every node runs in this one process, sharing the host with others.
+      cpus: availableParallelism(),
+      loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
       note: "all nodes share this machine's cores; oneNodeComputeMs is one node's result computation, the part each real node does on its own CPU",
     };
   },
