@@ -38,11 +38,13 @@ import {
   watchSettlements,
 } from "./chain/index";
 import type { NodeConfig } from "./config/index";
+import { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS } from "./cre-host/index";
 import { createFeedApp, createStoreFeedSource, createVerdictHub } from "./feed/index";
 import { challengePolicy, createIntake, type Intake, signerFromPeerKey } from "./intake/index";
 import { createLogger, type Logger } from "./logger";
 import { createNodeMetrics, type NodeMetrics } from "./metrics";
 import { createP2P, loadOrCreatePeerKey, type P2P, PeerAllowList } from "./p2p/index";
+import { type CreSettlement, startCreSettlement } from "./settlement/index";
 import { Store } from "./store/index";
 
 export const NODE_VERSION = "0.1.0";
@@ -81,6 +83,8 @@ export interface VigilNode {
   readonly intake: Intake;
   readonly agreement: Agreement;
   readonly api: ApiServer;
+  /** The CRE host settling epochs and slashing fraud on chain; undefined when `[cre]` is off. */
+  readonly cre: CreSettlement | undefined;
   /** Network parameters as last read from the registry. */
   networks(): NetworkInfo[];
   /** Registered operators as last read from the registry. */
@@ -197,6 +201,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         namespace: `${config.chain.chainId}-${settlement.slice(2, 10).toLowerCase()}`,
         peerKeyFile: config.p2p.peerKeyFile,
         ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
+        // CRE consensus rides the same gossip on its own topic.
+        ...(config.cre ? { extraTopics: { [CRE_TOPIC_KIND]: CRE_TOPIC_LIMITS } } : {}),
       },
       { logger, metrics: metrics.registry, allowList },
     );
@@ -413,6 +419,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       peers: p2p.peers().length,
     });
 
+    let cre: CreSettlement | undefined;
     const feed = createFeedApp(
       createStoreFeedSource(store, { isSettled: (n, e) => settled.has(`${n}:${e}`), verdicts }),
     );
@@ -436,11 +443,49 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
             return { epoch };
           }
         : undefined,
+      fraudSlash: config.cre
+        ? async (networkId, evidence) => {
+            if (!cre) throw new ApiError(503, "NOT_READY", "the CRE host is still starting");
+            if (!networks.has(networkId))
+              throw new ApiError(404, "NOT_FOUND", `this node does not serve network ${networkId}`);
+            const outcome = await cre.fraudSlash(networkId, evidence);
+            return {
+              ok: outcome.ok,
+              executionId: outcome.executionId,
+              result: outcome.value,
+              error: outcome.error,
+            };
+          }
+        : undefined,
       mounts: [...intake.mounts, { path: "/", app: feed as unknown as Hono }, ...(options.mounts ?? [])],
     });
     const api = await serveApi(app, { host: config.api.host, port: config.api.port });
     closers.push({ name: "api", close: () => api.close() });
     log.info({ url: api.url }, "API listening");
+
+    // After the API: the settlement workflow reads agreed results from it. Closed before p2p (closers
+    // run in reverse), so no consensus round is left talking to a stopped gossip layer.
+    if (config.cre) {
+      cre = await startCreSettlement(
+        {
+          cre: config.cre,
+          networks: config.networks,
+          chain: {
+            chainId: config.chain.chainId,
+            rpcUrl: config.chain.rpcUrls.find((u) => u.startsWith("http")) ?? config.chain.rpcUrls[0]!,
+            forwarder: config.chain.addresses.forwarder,
+            settlement,
+          },
+          account,
+          apiUrl: api.url,
+          operators,
+          pollingIntervalMs: options.pollingIntervalMs,
+        },
+        { client, p2p, logger, metrics: metrics.registry },
+      );
+      const started = cre;
+      closers.push({ name: "cre", close: () => started.stop() });
+    }
 
     let closing: Promise<void> | undefined;
     return {
@@ -454,6 +499,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       intake,
       agreement,
       api,
+      cre,
       closeEpoch,
       networks: () => [...networks.values()],
       operators: () => operators,

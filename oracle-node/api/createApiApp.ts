@@ -23,6 +23,14 @@ export interface ApiModules {
   assignment(query: { networkId: bigint; epoch?: bigint; deviceId?: Hex }): Promise<AssignmentView>;
   /** Devnet: close a network's current epoch now rather than at its end time. */
   closeEpoch?(networkId: bigint): Promise<{ epoch: bigint }>;
+  /**
+   * Runs the fraud-slashing workflow for one evidence bundle (CRE host on). Every DON member must be
+   * sent the same evidence: the members run one execution together, keyed by the body's hash.
+   */
+  fraudSlash?(
+    networkId: bigint,
+    evidence: Hex,
+  ): Promise<{ ok: boolean; executionId: Hex; result?: unknown; error?: string }>;
   /** Sub-apps mounted at the root: the feed (`/v1/...`), the device gateway (`/device/...`). */
   mounts?: { path: string; app: Hono }[];
 }
@@ -150,6 +158,20 @@ export function createApiApp(modules: ApiModules) {
     if (!modules.closeEpoch)
       throw new ApiError(400, "UNSUPPORTED", "forcing an epoch close is only enabled on devnets");
     return json(c, await modules.closeEpoch(networkId));
+  });
+  admin.post("/networks/:networkId/fraud-slash", async (c) => {
+    const networkId = uint.parse(c.req.param("networkId"));
+    if (!modules.fraudSlash)
+      throw new ApiError(400, "UNSUPPORTED", "this node runs no CRE host (config section [cre])");
+    const body = z
+      .strictObject({
+        evidence: z
+          .string()
+          .regex(/^0x([0-9a-fA-F]{2})+$/, { message: "expected the evidence bundle as 0x-prefixed hex" }),
+      })
+      .parse(await c.req.json().catch(() => undefined));
+    const outcome = await modules.fraudSlash(networkId, body.evidence.toLowerCase() as Hex);
+    return json(c, outcome, outcome.ok ? 200 : 503);
   });
   app.route("/admin", admin);
 

@@ -24,6 +24,11 @@ export const ENV_OVERRIDES: Record<string, { key: string; kind: EnvKind }> = {
   VIGIL_CHAIN_TOKEN: { key: "chain.token", kind: "string" },
   VIGIL_EPOCH_LENGTH_SECONDS: { key: "epoch.length_seconds", kind: "int" },
   VIGIL_EPOCH_GENESIS_TIME: { key: "epoch.genesis_time", kind: "int" },
+  VIGIL_CRE_ENABLED: { key: "cre.enabled", kind: "bool" },
+  VIGIL_CRE_DON_ID: { key: "cre.don_id", kind: "int" },
+  VIGIL_CRE_CONFIG_VERSION: { key: "cre.config_version", kind: "int" },
+  VIGIL_CRE_WORKFLOWS_DIR: { key: "cre.workflows_dir", kind: "string" },
+  VIGIL_CRE_SETTLE_SCHEDULE: { key: "cre.settle_schedule", kind: "string" },
 };
 
 function parseEnv(raw: string, kind: EnvKind): unknown {

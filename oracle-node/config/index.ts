@@ -3,6 +3,7 @@ export { ConfigError, type ConfigIssue } from "./errors";
 export { type LoadConfigOptions, loadConfig, resolveConfig } from "./loadConfig";
 export { type RenderConfigOptions, renderConfig } from "./renderConfig";
 export {
+  type CreConfig,
   type DeploymentAddresses,
   LOG_LEVELS,
   type NodeConfig,

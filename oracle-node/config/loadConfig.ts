@@ -1,10 +1,18 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
 import { applyEnvOverrides } from "./env";
 import { ConfigError, type ConfigIssue } from "./errors";
-import { address, type DeploymentAddresses, type NodeConfig, nodeConfigSchema } from "./schema";
+import {
+  address,
+  type CreConfig,
+  type DeploymentAddresses,
+  type NodeConfig,
+  type NodeConfigFile,
+  nodeConfigSchema,
+} from "./schema";
 
 export interface LoadConfigOptions {
   /** Path of the TOML file; without it the config comes from the environment alone. */
@@ -19,7 +27,13 @@ const deploymentSchema = z.looseObject({
   registry: address,
   forwarder: address,
   token: address,
+  deployBlock: z.number().int().nonnegative().optional(),
+  donId: z.number().int().nonnegative().optional(),
+  configVersion: z.number().int().nonnegative().optional(),
 });
+
+/** This checkout's workflows (oracle-node/config/ → ../../workflows). */
+const DEFAULT_WORKFLOWS_DIR = fileURLToPath(new URL("../../workflows/", import.meta.url));
 
 function issueKey(path: PropertyKey[]): string {
   return path
@@ -82,7 +96,7 @@ export function resolveConfig(
   const base = options.path ? dirname(resolve(options.path)) : process.cwd();
   const dataDir = isAbsolute(c.data_dir) ? c.data_dir : resolve(base, c.data_dir);
   const inData = (p: string) => (isAbsolute(p) ? p : resolve(dataDir, p));
-  const addresses = resolveAddresses(c.chain, c.chain.chain_id, base);
+  const { addresses, deployment } = resolveAddresses(c.chain, c.chain.chain_id, base);
   return {
     configPath: options.path ? resolve(options.path) : undefined,
     dataDir,
@@ -106,6 +120,42 @@ export function resolveConfig(
       genesisTime: c.epoch.genesis_time,
       closeGraceMs: c.epoch.close_grace_ms,
     },
+    cre: resolveCre(c.cre, deployment, base),
+  };
+}
+
+/** The `[cre]` section with the DON's id and version taken from the deployment unless set. */
+function resolveCre(
+  cre: NodeConfigFile["cre"],
+  deployment: { donId?: number; configVersion?: number; deployBlock?: number },
+  base: string,
+): CreConfig | undefined {
+  const donId = cre.don_id ?? deployment.donId;
+  const configVersion = cre.config_version ?? deployment.configVersion;
+  if (cre.enabled === false) return undefined;
+  if (donId === undefined || configVersion === undefined) {
+    if (cre.enabled !== true) return undefined;
+    throw new ConfigError("CONFIG_INVALID", "configuration is invalid:", [
+      {
+        key: donId === undefined ? "cre.don_id" : "cre.config_version",
+        message:
+          "cre.enabled needs the forwarder's DON id and config version (set them or chain.deployment_file)",
+      },
+    ]);
+  }
+  const dir = cre.workflows_dir;
+  return {
+    donId,
+    configVersion,
+    fromBlock: BigInt(deployment.deployBlock ?? 0),
+    chainSelector: cre.chain_selector,
+    chainSelectorName: cre.chain_selector_name,
+    workflowsDir: dir === undefined ? DEFAULT_WORKFLOWS_DIR : isAbsolute(dir) ? dir : resolve(base, dir),
+    settleSchedule: cre.settle_schedule,
+    gasLimit: cre.gas_limit,
+    slashAmount: cre.slash_amount,
+    transmitDelayMs: cre.transmit_delay_ms,
+    secrets: cre.secrets,
   };
 }
 
@@ -115,8 +165,8 @@ function resolveAddresses(
   chain: Partial<Record<(typeof ADDRESS_KEYS)[number], string>> & { deployment_file?: string },
   chainId: number,
   base: string,
-): DeploymentAddresses {
-  let deployment: Partial<Record<(typeof ADDRESS_KEYS)[number], string>> = {};
+): { addresses: DeploymentAddresses; deployment: z.output<typeof deploymentSchema> | Record<string, never> } {
+  let deployment: z.output<typeof deploymentSchema> | Record<string, never> = {};
   if (chain.deployment_file !== undefined) {
     const path = isAbsolute(chain.deployment_file)
       ? chain.deployment_file
@@ -161,9 +211,12 @@ function resolveAddresses(
     );
   const pick = (k: (typeof ADDRESS_KEYS)[number]) => (chain[k] ?? deployment[k]) as `0x${string}`;
   return {
-    settlement: pick("settlement"),
-    registry: pick("registry"),
-    forwarder: pick("forwarder"),
-    token: pick("token"),
+    addresses: {
+      settlement: pick("settlement"),
+      registry: pick("registry"),
+      forwarder: pick("forwarder"),
+      token: pick("token"),
+    },
+    deployment,
   };
 }

@@ -69,6 +69,37 @@ export const nodeConfigSchema = z.strictObject({
       close_grace_ms: z.number().int().nonnegative().default(2_000),
     })
     .prefault({}),
+  /**
+   * The CRE host that settles agreed epochs and slashes proven fraud on chain (docs/cre.md). Everything
+   * is derived from the deployment and the chain by default: the DON (signers, f) from the forwarder's
+   * `ConfigSet` for `don_id`/`config_version`, the workflow owner and names from the settlement contract.
+   */
+  cre: z
+    .strictObject({
+      /** Default: on when the DON id and config version are known (deployment file or below). */
+      enabled: z.boolean().optional(),
+      don_id: z.number().int().nonnegative().optional(),
+      config_version: z.number().int().nonnegative().optional(),
+      /** CRE chain selector of the settlement chain and its SDK name (default: anvil's). */
+      chain_selector: uint64.default(7759470850252068959n),
+      chain_selector_name: z.string().min(1).default("anvil-devnet"),
+      /** Where `epoch-settlement/` and `fraud-slashing/` live (default: this checkout's `workflows/`). */
+      workflows_dir: z.string().min(1).optional(),
+      /** When the epoch-settlement workflow looks for the next epoch to settle (CRE cron, seconds first). */
+      settle_schedule: z.string().min(1).default("*/5 * * * * *"),
+      /** Gas limit of each `KeystoneForwarder.report` call (estimation would starve `onReport`). */
+      gas_limit: z.number().int().positive().default(1_000_000),
+      /** Token base units slashed per proven fraud (decimal string: amounts exceed 2^53). */
+      slash_amount: z
+        .string()
+        .regex(/^(0|[1-9]\d*)$/, { message: "expected a decimal unsigned integer" })
+        .default("1000000000000000000"),
+      /** Delay between one node's turn to transmit a report and the next node's. */
+      transmit_delay_ms: z.number().int().nonnegative().default(1_500),
+      /** Secrets the workflows read (`VIGIL_NODE_API_URL` defaults to this node's own API). */
+      secrets: z.record(z.string(), z.string()).default({}),
+    })
+    .prefault({}),
 });
 
 export type NodeConfigInput = z.input<typeof nodeConfigSchema>;
@@ -97,4 +128,22 @@ export interface NodeConfig {
     addresses: DeploymentAddresses;
   };
   epoch: { lengthSeconds?: number; genesisTime?: number; closeGraceMs: number };
+  /** The CRE host's settings; `undefined` when it is off. */
+  cre: CreConfig | undefined;
+}
+
+/** Resolved `[cre]` section (see `nodeConfigSchema.cre`). */
+export interface CreConfig {
+  donId: number;
+  configVersion: number;
+  /** Block to read the forwarder's `ConfigSet` events from (deployment `deployBlock`, else 0). */
+  fromBlock: bigint;
+  chainSelector: bigint;
+  chainSelectorName: string;
+  workflowsDir: string;
+  settleSchedule: string;
+  gasLimit: number;
+  slashAmount: string;
+  transmitDelayMs: number;
+  secrets: Record<string, string>;
 }
