@@ -240,6 +240,7 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
       addresses: { token: lane.remoteToken, router: lane.config.chains[1].router, hook: lane.hook },
     });
 
+    let nodesGenesis = 0;
     const nodes = await stage("oracle-nodes", `${options.nodes} \`vigil node start\` processes`, async () => {
       const configured = await configureNodes({
         keys,
@@ -253,13 +254,13 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
       // start, and the settlement contract takes epochs in order from 0. Starting K node processes
       // (tsx + libp2p) took 28-40 s for K = 4 on 2 busy cores, hence 12 s a node.
       const startupSeconds = Math.max(30, 12 * options.nodes);
-      const genesisTime = readOrWriteGenesis(
+      nodesGenesis = readOrWriteGenesis(
         join(dataDir, "epoch-genesis"),
         Math.floor(Date.now() / 1000) + startupSeconds,
       );
       // Registered here, so on stop the nodes go before the chains they watch.
       closers.push(() => supervisor.stopAll());
-      startNodeProcesses(configured, supervisor, logsDir, genesisTime);
+      startNodeProcesses(configured, supervisor, logsDir, nodesGenesis);
       await Promise.race([waitForNodes(configured, 60_000), failed]);
       return configured;
     });
@@ -306,6 +307,7 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
         lane,
         remote,
         ownerKey: (i) => deviceOwnerKey(ownerSeed, i),
+        genesisTime: nodesGenesis,
       }),
     ]).catch((error: unknown) => {
       const summary = summarize(log.all(), null);

@@ -36,6 +36,8 @@ export interface RunEpochsModules {
   remote: ChainClients;
   /** Private key of the owner of fleet device `index` (claim-and-bridge is line-owner only). */
   ownerKey: (index: number) => Hex;
+  /** Unix seconds at which the nodes' epoch 0 begins. */
+  genesisTime: number;
 }
 
 /** Every fourth device claims its reward to the remote chain; the rest claim at home. */
@@ -110,16 +112,19 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
   });
   // Agreement follows an epoch's end by the close grace plus a few gossip rounds; settlement by a CRE
   // round more. Two epochs plus 30 s is generous on 2 busy cores.
-  const agreeTimeoutMs = options.epochSeconds * 2_000 + 30_000;
+  const agreeTimeoutMs = options.epochSeconds * 1_000 + 30_000;
   const settleTimeoutMs = options.epochSeconds * 1_000 + 30_000;
   let settlementBroken: string | undefined;
   for (let epoch = first; last === undefined || epoch < last; epoch++) {
     let result: VerifiedEpochResult;
     try {
-      result = await waitForAgreedResult(feed, networkId, epoch, agreeTimeoutMs, m.signal);
+      // Counted from the epoch's end (nodes' genesis + (e + 1) * length), not from now.
+      const epochEndMs = (m.genesisTime + (Number(epoch) + 1) * options.epochSeconds) * 1000;
+      const waitMs = Math.max(0, epochEndMs - Date.now()) + agreeTimeoutMs;
+      result = await waitForAgreedResult(feed, networkId, epoch, waitMs, m.signal);
     } catch (error) {
       if (m.signal.aborted) break;
-      const reason = `epoch ${epoch}: no result certified by f + 1 nodes within ${agreeTimeoutMs / 1000} s (see .vigil/devnet/logs/node-*.log)`;
+      const reason = `epoch ${epoch}: no result certified by f + 1 nodes within ${agreeTimeoutMs / 1000} s of its end (see .vigil/devnet/logs/node-*.log)`;
       log.emit({ type: "stage", stage: "epochs", status: "failed", detail: reason });
       throw new DevnetError("CHECK_FAILED", reason, { epoch: String(epoch) }, { cause: error });
     }
