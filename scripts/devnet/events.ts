@@ -16,7 +16,15 @@ export type DevnetEventBody =
       peers: string[];
     }
   | { type: "device"; deviceId: string; owner: string; strategy: string; honest: boolean }
-  | { type: "uptime"; epoch: number; deviceId: string; uptimeBps: number; work: string }
+  | {
+      type: "uptime";
+      epoch: number;
+      deviceId: string;
+      uptimeBps: number;
+      work: string;
+      /** The reward the agreed line gives the device (paid once the epoch settles and it is claimed). */
+      reward: string;
+    }
   | {
       type: "epoch";
       epoch: number;

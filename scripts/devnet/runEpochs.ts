@@ -200,6 +200,7 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
         deviceId: line.deviceId,
         uptimeBps: line.uptimeBps,
         work: String(line.work),
+        reward: String(line.reward),
       });
     }
     const mismatches = checkRewardFormula(

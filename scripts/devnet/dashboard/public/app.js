@@ -11,7 +11,8 @@ const state = {
   epochs: new Map(),
   slashes: [],
   bridges: new Map(),
-  rewards: new Map(), // deviceId -> bigint
+  rewards: new Map(), // deviceId -> bigint claimed
+  earned: new Map(), // deviceId -> bigint in agreed lines
   log: [],
   lastSeq: -1,
 };
@@ -46,6 +47,7 @@ function apply(e) {
     case "uptime": {
       if (!state.uptime.has(e.epoch)) state.uptime.set(e.epoch, new Map());
       state.uptime.get(e.epoch).set(e.deviceId, e.uptimeBps);
+      state.earned.set(e.deviceId, (state.earned.get(e.deviceId) ?? 0n) + BigInt(e.reward ?? 0));
       const d = state.devices.get(e.deviceId);
       if (d && d.status === "registered" && e.uptimeBps > 0) d.status = "verified";
       break;
@@ -225,7 +227,7 @@ function render() {
         d,
       ) => `<tr data-device="${esc(d.deviceId)}"><td class="mono">${esc(short(d.deviceId))}</td><td class="${d.honest ? "" : "warn"}">${esc(d.strategy)}</td>
       <td class="${d.status === "slashed" ? "bad" : d.status === "rewarded" ? "ok" : ""}">${esc(d.status)}${d.slashReason ? ` (${esc(d.slashReason)})` : ""}</td>
-      <td>${fmtToken(state.rewards.get(d.deviceId) ?? 0n)}</td><td class="mono">${esc(short(d.owner))}</td></tr>`,
+      <td>${fmtToken(state.earned.get(d.deviceId) ?? 0n)} / ${fmtToken(state.rewards.get(d.deviceId) ?? 0n)}</td><td class="mono">${esc(short(d.owner))}</td></tr>`,
     )
     .join("");
 
