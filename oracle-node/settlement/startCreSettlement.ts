@@ -34,6 +34,9 @@ export const VIGIL_WORKFLOWS = {
   fraudSlashing: { kind: 2, dir: "fraud-slashing", names: ["vigil-fraud-slashing", "fraud-slashing"] },
 } as const;
 
+/** `nodeApiUrl` in the shared workflow config; the secret `VIGIL_NODE_API_URL` (this node's API) wins. */
+const SHARED_API_PLACEHOLDER = "http://127.0.0.1:8080";
+
 const settlementAbi = parseAbi([
   "function workflow(uint8 kind) view returns ((address owner, bytes10 name))",
 ]);
@@ -133,7 +136,9 @@ export async function startCreSettlement(
   const hosts: CreHost[] = [];
   const crons: { stop(): void }[] = [];
   const slashers = new Map<bigint, CreHost>();
+  let stopped = false;
   const stop = async () => {
+    stopped = true;
     for (const c of crons.splice(0)) c.stop();
     await Promise.allSettled(hosts.splice(0).map((h) => h.stop()));
     await transport.close();
@@ -176,7 +181,9 @@ export async function startCreSettlement(
         ...common,
         bundle: settleBundle,
         workflow: settleWf,
-        config: json({ ...shared, schedule: o.cre.settleSchedule, nodeApiUrl: o.apiUrl }),
+        // The config is part of the workflow id, which every member must compute alike: no
+        // per-node values here. Each node reaches its own API through the secret instead.
+        config: json({ ...shared, schedule: o.cre.settleSchedule, nodeApiUrl: SHARED_API_PLACEHOLDER }),
       });
       hosts.push(settle);
       const slash = await createCreHost({
@@ -189,6 +196,8 @@ export async function startCreSettlement(
       slashers.set(networkId, slash);
       crons.push(
         startCronTriggers(settle, (outcome) => {
+          // Executions cut short by shutdown are not failures worth a warning.
+          if (stopped) return;
           if (!outcome.ok)
             log.warn(
               { networkId, executionId: outcome.executionId, error: outcome.error },

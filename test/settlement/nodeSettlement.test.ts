@@ -1,0 +1,330 @@
+// Four oracle nodes started with `startNode` run the CRE host themselves: after the devices attested
+// over HTTP and the nodes certified epoch 0, their epoch-settlement workflow (cron) settles it on
+// chain through the real KeystoneForwarder, and a fraud slash posted to every node lands at once.
+import { appendFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { peerIdFromString } from "@libp2p/peer-id";
+import {
+  type Address,
+  bytesToHex,
+  createPublicClient,
+  createWalletClient,
+  type Hex,
+  http,
+  keccak256,
+  maxUint256,
+  parseAbiItem,
+  parseEther,
+  toHex,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DeviceAgent, httpGateway, startDeviceAgent } from "../../attestation/agent/index";
+import { keyFromLabel, testCapabilities } from "../../attestation/testing";
+import { vigilRegistryAbi, vigilSettlementAbi, vigilTokenAbi } from "../../contracts/index";
+import type { EpochCertificate } from "../../oracle-node/agreement/index";
+import { initNode } from "../../oracle-node/cli/index";
+import { loadConfig } from "../../oracle-node/config/index";
+import { workflowNameToBytes10 } from "../../oracle-node/cre-host/index";
+import { startNode, type VigilNode } from "../../oracle-node/node";
+import { SettlementError } from "../../oracle-node/settlement/index";
+import { deployVigil } from "../../scripts/deploy/deploy";
+import { type Anvil, startAnvil } from "../../scripts/devnet/anvil";
+import { computeEvidence } from "../../workflows/fraud-slashing/testEvidence";
+
+const ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80" as const;
+const admin = privateKeyToAccount(ANVIL_KEY);
+const reportProcessed = parseAbiItem(
+  "event ReportProcessed(address indexed receiver, bytes32 indexed workflowExecutionId, bytes2 indexed reportId, bool result)",
+);
+
+let anvil: Anvil;
+let deployment: Awaited<ReturnType<typeof deployVigil>>;
+let networkId: bigint;
+const nodes: VigilNode[] = [];
+const agents: DeviceAgent[] = [];
+const deviceKeys = Array.from({ length: 4 }, (_, i) => keyFromLabel(`settlement-device-${i}`));
+const fraud = computeEvidence(1n, 0n, "node-settlement");
+if (fraud.verdict.status !== "fraud") throw new Error("fixture must prove fraud");
+const evidence = bytesToHex(fraud.verdict.evidence);
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const publicClient = () =>
+  createPublicClient({
+    chain: { ...foundry, id: anvil.chainId },
+    transport: http(anvil.rpcUrl),
+    pollingInterval: 50,
+  });
+
+beforeAll(async () => {
+  anvil = await startAnvil();
+  const chain = { ...foundry, id: anvil.chainId };
+  const client = publicClient();
+  const wallet = createWalletClient({ account: admin, chain, transport: http(anvil.rpcUrl) });
+  const mined = async (hash: Promise<Hex>) => {
+    const r = await client.waitForTransactionReceipt({ hash: await hash, pollingInterval: 50 });
+    if (r.status !== "success") throw new Error(`transaction ${r.transactionHash} reverted`);
+  };
+
+  // Node keys first: the forwarder's signers are the nodes' Ethereum keys.
+  const dirs: string[] = [];
+  const inits: Awaited<ReturnType<typeof initNode>>[] = [];
+  for (let i = 0; i < 4; i++) {
+    const dir = mkdtempSync(join(tmpdir(), `vigil-settle-node${i}-`));
+    inits.push(
+      await initNode({
+        dir,
+        networks: [1n],
+        apiPort: 0,
+        p2pPort: 0,
+        rpcUrls: [anvil.rpcUrl],
+        chainId: anvil.chainId,
+      }),
+    );
+    dirs.push(dir);
+  }
+  const deploymentFile = join(dirs[0]!, "deployment.json");
+  deployment = await deployVigil({
+    rpcUrl: anvil.rpcUrl,
+    privateKey: ANVIL_KEY,
+    signers: inits.map((n) => n.signer),
+    f: 1,
+    workflows: [
+      { kind: 1, owner: admin.address, name: workflowNameToBytes10("vigil-epoch-settlement") },
+      { kind: 2, owner: admin.address, name: workflowNameToBytes10("vigil-fraud-slashing") },
+    ],
+    minOperatorStake: parseEther("1"),
+    // On chain, epochs last 2 s from registration: epoch 0 is over on chain long before the nodes
+    // (whose devnet override makes epoch 0 ten minutes long) close it by hand.
+    network: {
+      rewardBudgetPerEpoch: parseEther("100"),
+      stakePerDevice: parseEther("1"),
+      epochLength: 2,
+      challengePolicyId: 1,
+      k: 3,
+    },
+    mint: [{ to: admin.address, amount: parseEther("100000") }],
+    out: deploymentFile,
+  });
+  networkId = BigInt(deployment.networkId!);
+  expect(networkId).toBe(1n);
+  const { token, registry, settlement } = deployment;
+  const send = (
+    address: Address,
+    abi: typeof vigilTokenAbi | typeof vigilRegistryAbi | typeof vigilSettlementAbi,
+    functionName: string,
+    args: readonly unknown[],
+  ) =>
+    mined(
+      wallet.writeContract({ address, abi, functionName, args } as Parameters<
+        typeof wallet.writeContract
+      >[0]),
+    );
+  await send(token, vigilTokenAbi, "approve", [registry, maxUint256]);
+  await send(token, vigilTokenAbi, "approve", [settlement, maxUint256]);
+  await send(settlement, vigilSettlementAbi, "depositBudget", [networkId, parseEther("1000")]);
+  for (const n of inits) {
+    await send(registry, vigilRegistryAbi, "registerOperator", [
+      n.signer,
+      toHex(peerIdFromString(n.peerId).toMultihash().bytes),
+      parseEther("1"),
+    ]);
+    // Each node's Ethereum key also transmits its reports: it needs gas money.
+    await mined(wallet.sendTransaction({ to: n.signer, value: parseEther("10") }));
+  }
+  for (const key of [...deviceKeys.map((k) => k.publicKey), fraud.deviceId])
+    await send(registry, vigilRegistryAbi, "registerDevice", [networkId, bytesToHex(key), admin.address]);
+
+  const genesis = Math.floor(Date.now() / 1000) - 1;
+  for (const dir of dirs) {
+    // Only what a devnet sets beyond the deployment file: a fast settlement schedule.
+    appendFileSync(
+      join(dir, "node.toml"),
+      '\n[cre]\nsettle_schedule = "* * * * * *"\ntransmit_delay_ms = 500\n',
+    );
+    const config = loadConfig({
+      path: join(dir, "node.toml"),
+      env: {
+        VIGIL_LOG_LEVEL: process.env.DEBUG_CRE ? "debug" : "warn",
+        VIGIL_P2P_LISTEN: "/ip4/127.0.0.1/tcp/0",
+        VIGIL_P2P_BOOTSTRAP: nodes.flatMap((n) => n.p2p.addresses()).join(","),
+        VIGIL_CHAIN_DEPLOYMENT_FILE: deploymentFile,
+        VIGIL_EPOCH_GENESIS_TIME: String(genesis),
+        VIGIL_EPOCH_LENGTH_SECONDS: "600",
+      },
+    });
+    expect(config.cre).toMatchObject({ donId: 1, configVersion: 1, settleSchedule: "* * * * * *" });
+    nodes.push(
+      await startNode(config, {
+        defaultMetrics: false,
+        pollingIntervalMs: 50,
+        heartbeatIntervalMs: 100,
+        logDestination: {
+          write: (line: string) => {
+            if (process.env.VIGIL_TEST_LOG) appendFileSync(process.env.VIGIL_TEST_LOG, line);
+          },
+        },
+        agreement: {
+          proposeTimeoutMs: 3_000,
+          stepTimeoutMs: 1_000,
+          timeoutDeltaMs: 500,
+          observationGraceMs: 300,
+        },
+      }),
+    );
+  }
+}, 120_000);
+
+afterAll(async () => {
+  for (const agent of agents) await agent.stop();
+  for (const node of nodes.reverse()) await node.close();
+  await anvil?.stop();
+});
+
+describe("oracle nodes settle on chain through their CRE host", () => {
+  it("derives the DON from the forwarder and the workflows from the settlement contract", () => {
+    for (const [i, n] of nodes.entries()) {
+      expect(n.cre).toBeDefined();
+      expect(n.cre!.don.f).toBe(1);
+      expect(n.cre!.don.members[i]).toBe(n.signer);
+      expect(n.cre!.don.peerIds[i]).toBe(n.peerId);
+      expect(n.cre!.workflows).toEqual({
+        epochSettlement: "vigil-epoch-settlement",
+        fraudSlashing: "vigil-fraud-slashing",
+      });
+    }
+  });
+
+  it("devices attest, the nodes certify epoch 0 and the epoch-settlement workflow settles it", async () => {
+    const client = publicClient();
+    const urlOf = new Map(nodes.map((n) => [n.signer, n.api.url]));
+    const view = (await (await fetch(`${nodes[0]!.api.url}/assignment/${networkId}?epoch=0`)).json()) as {
+      devices: { deviceId: Hex; nodes: Address[] }[];
+    };
+    for (const key of deviceKeys) {
+      const assigned = view.devices.find((d) => d.deviceId === bytesToHex(key.publicKey))!.nodes;
+      agents.push(
+        startDeviceAgent({
+          signer: key,
+          owner: new Uint8Array(20).fill(0xab),
+          capabilities: testCapabilities,
+          gateways: assigned.map((signer) => httpGateway(`${urlOf.get(signer)}/device`)),
+          heartbeatIntervalMs: 100,
+          pollWaitMs: 500,
+        }),
+      );
+    }
+    await until(() => agents.every((a) => a.stats.heartbeatsSent >= 3), "heartbeats from every device");
+    // Nothing is settled before the nodes agree: the workflow finds no result and writes nothing.
+    expect(
+      await client.readContract({
+        address: deployment.settlement,
+        abi: vigilSettlementAbi,
+        functionName: "nextEpoch",
+        args: [networkId],
+      }),
+    ).toBe(0n);
+
+    const fromBlock = await client.getBlockNumber();
+    const certificates: EpochCertificate[] = await Promise.all(nodes.map((n) => n.closeEpoch(networkId, 0n)));
+    const root = certificates[0]!.result.resultRoot;
+    expect(new Set(certificates.map((c) => c.result.resultRoot))).toEqual(new Set([root]));
+    expect(certificates[0]!.result.lines.filter((l) => l.uptimeBps > 0)).toHaveLength(deviceKeys.length);
+
+    const started = Date.now();
+    await until(
+      async () =>
+        (await client.readContract({
+          address: deployment.settlement,
+          abi: vigilSettlementAbi,
+          functionName: "nextEpoch",
+          args: [networkId],
+        })) === 1n,
+      "the nodes' workflow to settle epoch 0",
+    );
+    const latencyMs = Date.now() - started;
+    const stored = await client.readContract({
+      address: deployment.settlement,
+      abi: vigilSettlementAbi,
+      functionName: "epochResult",
+      args: [networkId, 0n],
+    });
+    expect(stored.resultRoot).toBe(root);
+    expect(stored.totalReward).toBe(certificates[0]!.result.totalReward);
+    expect(
+      await client.readContract({
+        address: deployment.settlement,
+        abi: vigilSettlementAbi,
+        functionName: "latestEpoch",
+        args: [networkId],
+      }),
+    ).toBe(0n);
+    const processed = await client.getLogs({
+      address: deployment.forwarder,
+      event: reportProcessed,
+      args: { receiver: deployment.settlement },
+      fromBlock,
+    });
+    // One delivery: later transmitters saw it delivered and did not pay again.
+    expect(processed.map((l) => l.args.result)).toEqual([true]);
+    console.log(`settlement landed ${latencyMs} ms after certification`);
+
+    // The feed marks it settled once the nodes saw the EpochSettled event.
+    await until(async () => {
+      const r = (await (await fetch(`${nodes[2]!.api.url}/v1/networks/${networkId}/epochs/0`)).json()) as {
+        settled?: boolean;
+      };
+      return r.settled === true;
+    }, "the feed to mark epoch 0 settled");
+  });
+
+  it("slashes proven fraud when the evidence is posted to every node's admin API", async () => {
+    const client = publicClient();
+    // Logs from the next block on: the current one may hold the epoch settlement.
+    const fromBlock = (await client.getBlockNumber()) + 1n;
+    const post = (n: VigilNode, body: unknown, token = n.config.api.adminToken) =>
+      fetch(`${n.api.url}/admin/networks/${networkId}/fraud-slash`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    // Bad input: typed errors, nothing fired.
+    expect((await post(nodes[0]!, { evidence: "0x1" })).status).toBe(400);
+    expect((await post(nodes[0]!, { evidence }, "x".repeat(32))).status).toBe(401);
+    const unserved = await fetch(`${nodes[0]!.api.url}/admin/networks/9/fraud-slash`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${nodes[0]!.config.api.adminToken}` },
+      body: JSON.stringify({ evidence }),
+    });
+    expect(unserved.status).toBe(404);
+    await expect(nodes[0]!.cre!.fraudSlash(networkId, "0x" as Hex)).rejects.toBeInstanceOf(SettlementError);
+
+    const answers = await Promise.all(nodes.map((n) => post(n, { evidence })));
+    const bodies = (await Promise.all(answers.map((a) => a.json()))) as { ok: boolean; error?: string }[];
+    for (const b of bodies) expect(b, b.error).toMatchObject({ ok: true });
+    expect(
+      await client.readContract({
+        address: deployment.settlement,
+        abi: vigilSettlementAbi,
+        functionName: "isEvidenceApplied",
+        args: [keccak256(evidence)],
+      }),
+    ).toBe(true);
+    const processed = await client.getLogs({
+      address: deployment.forwarder,
+      event: reportProcessed,
+      args: { receiver: deployment.settlement },
+      fromBlock,
+    });
+    expect(processed.map((l) => l.args.result)).toEqual([true]);
+  });
+});
