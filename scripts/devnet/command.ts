@@ -32,7 +32,10 @@ export function devnetCommand(): Command {
 async function runDevnetCli(flags: Record<string, unknown>): Promise<number> {
   const write = (line: string) => process.stdout.write(`${line}\n`);
   let devnet: Awaited<ReturnType<typeof startDevnet>> | undefined;
-  let unsubscribe = () => {};
+  let stopped = false;
+  const unsubscribe = () => {
+    stopped = true;
+  };
   const shutdown = async (signal: string) => {
     write(`\n${signal}: stopping every devnet process…`);
     unsubscribe();
@@ -45,17 +48,6 @@ async function runDevnetCli(flags: Record<string, unknown>): Promise<number> {
 
   try {
     write("Vigil devnet: starting…");
-    devnet = await startDevnet({
-      epochs: flags.epochs as number | undefined,
-      devices: flags.devices as number | undefined,
-      nodes: flags.nodes as number | undefined,
-      epochSeconds: flags.epochSeconds as number | undefined,
-      port: flags.port as number | undefined,
-      dataDir: flags.dataDir as string,
-      fresh: Boolean(flags.fresh),
-      resume: Boolean(flags.resume),
-      exit: Boolean(flags.exit),
-    });
     // Node events repeat whenever a node's peers change; the terminal shows each node coming up once.
     const nodesUp = new Set<number>();
     const print = (e: DevnetEvent) => {
@@ -66,8 +58,25 @@ async function runDevnetCli(flags: Record<string, unknown>): Promise<number> {
       const line = formatEvent(e);
       if (line) write(line);
     };
-    for (const e of devnet.log.all()) print(e);
-    unsubscribe = devnet.log.subscribe(print);
+    devnet = await startDevnet(
+      {
+        epochs: flags.epochs as number | undefined,
+        devices: flags.devices as number | undefined,
+        nodes: flags.nodes as number | undefined,
+        epochSeconds: flags.epochSeconds as number | undefined,
+        port: flags.port as number | undefined,
+        dataDir: flags.dataDir as string,
+        fresh: Boolean(flags.fresh),
+        resume: Boolean(flags.resume),
+        exit: Boolean(flags.exit),
+      },
+      {
+        onEvent: (e) => {
+          if (!stopped) print(e);
+        },
+      },
+    );
+
     write(`Dashboard: ${devnet.dashboardUrl}   (Ctrl-C stops everything)`);
 
     const { options } = devnet;

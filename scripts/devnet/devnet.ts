@@ -9,7 +9,7 @@ import { type DevnetChains, startChains } from "./chains";
 import { DEPLOYER_KEY, devnetClients } from "./clients";
 import { type Dashboard, type EvidenceLookup, startDashboard } from "./dashboard/server";
 import { DevnetError } from "./errors";
-import { EventLog } from "./events";
+import { type DevnetEvent, EventLog } from "./events";
 import { nodeEvidenceLookup } from "./evidence";
 import { planStrategies } from "./fleetPlan";
 import { startDevnetLane } from "./lane";
@@ -44,7 +44,10 @@ export interface DevnetHandle {
  * network and devices, oracle nodes, device fleet), then runs epochs. A stage that fails stops the
  * devnet with its reason; nothing is faked.
  */
-export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHandle> {
+export async function startDevnet(
+  input: DevnetOptionsInput,
+  hooks: { onEvent?: (event: DevnetEvent) => void } = {},
+): Promise<DevnetHandle> {
   const parsed = devnetOptionsSchema.safeParse(input);
   if (!parsed.success) {
     throw new DevnetError(
@@ -72,6 +75,8 @@ export async function startDevnet(input: DevnetOptionsInput): Promise<DevnetHand
   const logsDir = join(dataDir, "logs");
   mkdirSync(logsDir, { recursive: true });
   const log = new EventLog(eventsFile);
+  // Subscribed before any stage runs, so the terminal shows progress while the devnet comes up.
+  if (hooks.onEvent) log.subscribe(hooks.onEvent);
 
   const closers: Array<() => Promise<void>> = [];
   let stopped = false;

@@ -32,11 +32,15 @@ export interface RegistrationTargets {
   settlement: Address;
 }
 
-async function send(client: PublicClient, hashes: Promise<Hash>[]): Promise<void> {
+/**
+ * Sends transactions one after the other (each send awaited, so nonces go out in order and a failed
+ * send leaves no gap that would stall the rest), then waits for all receipts together.
+ */
+async function send(client: PublicClient, txs: (() => Promise<Hash>)[]): Promise<void> {
+  const hashes: Hash[] = [];
+  for (const tx of txs) hashes.push(await tx());
   const receipts = await Promise.all(
-    (await Promise.all(hashes)).map((hash) =>
-      client.waitForTransactionReceipt({ hash, pollingInterval: 50 }),
-    ),
+    hashes.map((hash) => client.waitForTransactionReceipt({ hash, pollingInterval: 50 })),
   );
   const failed = receipts.find((r) => r.status !== "success");
   if (failed) throw new Error(`transaction ${failed.transactionHash} reverted`);
@@ -70,21 +74,23 @@ export async function ensureTokens(
   });
   if (!canMint) {
     await send(client, [
-      wallet.writeContract({
-        address: token,
-        abi: vigilTokenAbi,
-        functionName: "grantMintAndBurnRoles",
-        args: [me],
-      }),
+      () =>
+        wallet.writeContract({
+          address: token,
+          abi: vigilTokenAbi,
+          functionName: "grantMintAndBurnRoles",
+          args: [me],
+        }),
     ]);
   }
   await send(client, [
-    wallet.writeContract({
-      address: token,
-      abi: vigilTokenAbi,
-      functionName: "mint",
-      args: [me, needed - balance],
-    }),
+    () =>
+      wallet.writeContract({
+        address: token,
+        abi: vigilTokenAbi,
+        functionName: "mint",
+        args: [me, needed - balance],
+      }),
   ]);
 }
 
@@ -102,22 +108,24 @@ export async function registerOperators(
   });
   await ensureTokens(client, wallet, t.token, stake * BigInt(operators.length));
   await send(client, [
-    wallet.writeContract({
-      address: t.token,
-      abi: vigilTokenAbi,
-      functionName: "approve",
-      args: [t.registry, maxUint256],
-    }),
+    () =>
+      wallet.writeContract({
+        address: t.token,
+        abi: vigilTokenAbi,
+        functionName: "approve",
+        args: [t.registry, maxUint256],
+      }),
   ]);
   await send(
     client,
-    operators.map((o) =>
-      wallet.writeContract({
-        address: t.registry,
-        abi: vigilRegistryAbi,
-        functionName: "registerOperator",
-        args: [o.signer, o.peerIdBytes, stake],
-      }),
+    operators.map(
+      (o) => () =>
+        wallet.writeContract({
+          address: t.registry,
+          abi: vigilRegistryAbi,
+          functionName: "registerOperator",
+          args: [o.signer, o.peerIdBytes, stake],
+        }),
     ),
   );
 }
@@ -155,20 +163,22 @@ export async function registerSampleNetwork(
   const budget = p.rewardBudgetPerEpoch * BigInt(p.fundedEpochs);
   await ensureTokens(client, wallet, t.token, budget);
   await send(client, [
-    wallet.writeContract({
-      address: t.token,
-      abi: vigilTokenAbi,
-      functionName: "approve",
-      args: [t.settlement, maxUint256],
-    }),
+    () =>
+      wallet.writeContract({
+        address: t.token,
+        abi: vigilTokenAbi,
+        functionName: "approve",
+        args: [t.settlement, maxUint256],
+      }),
   ]);
   await send(client, [
-    wallet.writeContract({
-      address: t.settlement,
-      abi: vigilSettlementAbi,
-      functionName: "depositBudget",
-      args: [networkId, budget],
-    }),
+    () =>
+      wallet.writeContract({
+        address: t.settlement,
+        abi: vigilSettlementAbi,
+        functionName: "depositBudget",
+        args: [networkId, budget],
+      }),
   ]);
   return networkId;
 }
@@ -184,24 +194,26 @@ export async function registerDevices(
 ): Promise<void> {
   await ensureTokens(client, wallet, t.token, stakePerDevice * BigInt(devices.length));
   await send(client, [
-    wallet.writeContract({
-      address: t.token,
-      abi: vigilTokenAbi,
-      functionName: "approve",
-      args: [t.registry, maxUint256],
-    }),
+    () =>
+      wallet.writeContract({
+        address: t.token,
+        abi: vigilTokenAbi,
+        functionName: "approve",
+        args: [t.registry, maxUint256],
+      }),
   ]);
   // Batches of 50 keep the pending set small for anvil while saving the round trip per device.
   for (let i = 0; i < devices.length; i += 50) {
     await send(
       client,
-      devices.slice(i, i + 50).map((d) =>
-        wallet.writeContract({
-          address: t.registry,
-          abi: vigilRegistryAbi,
-          functionName: "registerDevice",
-          args: [networkId, d.deviceId, d.owner],
-        }),
+      devices.slice(i, i + 50).map(
+        (d) => () =>
+          wallet.writeContract({
+            address: t.registry,
+            abi: vigilRegistryAbi,
+            functionName: "registerDevice",
+            args: [networkId, d.deviceId, d.owner],
+          }),
       ),
     );
   }
