@@ -71,5 +71,18 @@ signer_key_file = "eth.key"
 # genesis_time = 1700000000
 # Milliseconds to wait after an epoch ends for late gossip before closing it.
 close_grace_ms = 2000
+
+# CRE host (settles agreed epochs and slashes fraud through the KeystoneForwarder; docs/cre.md).
+# On by default when the deployment file has donId/configVersion; the DON (signers, f) comes from the
+# forwarder, the workflow owner and names from the settlement contract. The signer key pays for reports.
+# [cre]
+# enabled = true                          # (VIGIL_CRE_ENABLED)
+# don_id = 1                              # (VIGIL_CRE_DON_ID; default: deployment donId)
+# config_version = 1                      # (VIGIL_CRE_CONFIG_VERSION; default: deployment configVersion)
+# settle_schedule = "*/5 * * * * *"       # (VIGIL_CRE_SETTLE_SCHEDULE)
+# chain_selector = 7759470850252068959    # CRE chain selector; with chain_selector_name = "anvil-devnet"
+# gas_limit = 1000000
+# slash_amount = "1000000000000000000"
+# transmit_delay_ms = 1500
 `;
 }
