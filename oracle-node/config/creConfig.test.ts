@@ -75,7 +75,9 @@ describe("[cre] config", () => {
 
   it("lets the file and the environment override, and can be switched off", () => {
     const { toml, path } = file({ donId: 1, configVersion: 1 });
-    toml.cre = { don_id: 3, workflows_dir: "wf", secrets: { EXTRA: "x" } };
+    toml.cre = parse(
+      'don_id = 3\nworkflows_dir = "wf"\nchain_selector = "16015286601757825753"\nsecrets = { EXTRA = "x" }',
+    );
     const cre = resolveConfig(toml, {
       path,
       env: { VIGIL_CRE_CONFIG_VERSION: "4", VIGIL_CRE_SETTLE_SCHEDULE: "* * * * * *" },

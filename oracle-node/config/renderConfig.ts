@@ -80,7 +80,7 @@ close_grace_ms = 2000
 # don_id = 1                              # (VIGIL_CRE_DON_ID; default: deployment donId)
 # config_version = 1                      # (VIGIL_CRE_CONFIG_VERSION; default: deployment configVersion)
 # settle_schedule = "*/5 * * * * *"       # (VIGIL_CRE_SETTLE_SCHEDULE)
-# chain_selector = 7759470850252068959    # CRE chain selector; with chain_selector_name = "anvil-devnet"
+# chain_selector = "7759470850252068959"  # CRE chain selector (string); chain_selector_name = "anvil-devnet"
 # gas_limit = 1000000
 # slash_amount = "1000000000000000000"
 # transmit_delay_ms = 1500

@@ -81,7 +81,14 @@ export const nodeConfigSchema = z.strictObject({
       don_id: z.number().int().nonnegative().optional(),
       config_version: z.number().int().nonnegative().optional(),
       /** CRE chain selector of the settlement chain and its SDK name (default: anvil's). */
-      chain_selector: uint64.default(7759470850252068959n),
+      // A decimal string: selectors exceed 2^53, which TOML integers cannot carry losslessly here.
+      chain_selector: z
+        .union([
+          z.string().regex(/^\d{1,20}$/, { message: "expected a decimal chain selector" }),
+          z.number().int().nonnegative(),
+        ])
+        .transform((v) => BigInt(v))
+        .default(7759470850252068959n),
       chain_selector_name: z.string().min(1).default("anvil-devnet"),
       /** Where `epoch-settlement/` and `fraud-slashing/` live (default: this checkout's `workflows/`). */
       workflows_dir: z.string().min(1).optional(),
