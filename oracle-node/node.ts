@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import type { Hono } from "hono";
 import type { DestinationStream } from "pino";
-import type { Address, Hex } from "viem";
+import { type Address, bytesToHex, type Hex } from "viem";
 import { decodeMessage, verifyEvidenceFast } from "../attestation/index";
 import {
   type Agreement,
@@ -44,7 +44,7 @@ import { challengePolicy, createIntake, type Intake, signerFromPeerKey } from ".
 import { createLogger, type Logger } from "./logger";
 import { createNodeMetrics, type NodeMetrics } from "./metrics";
 import { createP2P, loadOrCreatePeerKey, type P2P, PeerAllowList } from "./p2p/index";
-import { type CreSettlement, startCreSettlement } from "./settlement/index";
+import { type CreSettlement, startCreSettlement, tapFraudEvidence } from "./settlement/index";
 import { Store } from "./store/index";
 
 export const NODE_VERSION = "0.1.0";
@@ -255,6 +255,28 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       return mine;
     };
 
+    // Fraud evidence the intake proves or accepts from gossip goes to the fraud-slashing workflow at
+    // once (every node sees the same bundle, so they run one execution together); the epoch's
+    // settlement carries the slash too, and the contract applies each bundle once.
+    let cre: CreSettlement | undefined;
+    const firedEvidence = new Set<Hex>();
+    const onFraudEvidence = (bytes: Uint8Array) => {
+      const decoded = decodeMessage(bytes);
+      if (!cre || !decoded.ok || !config.networks.includes(decoded.value.networkId)) return;
+      const networkId = decoded.value.networkId;
+      if (!verifyEvidenceFast(bytes, { networkId }).ok) return;
+      const evidence = bytesToHex(bytes);
+      if (firedEvidence.has(evidence)) return;
+      firedEvidence.add(evidence);
+      if (firedEvidence.size > 1024) firedEvidence.delete(firedEvidence.values().next().value as Hex);
+      cre.fraudSlash(networkId, evidence).then(
+        (outcome) =>
+          outcome.ok
+            ? log.info({ networkId, result: outcome.value }, "fraud slash sent")
+            : log.warn({ networkId, error: outcome.error }, "fraud slash failed"),
+        (err: unknown) => log.warn({ err, networkId }, "fraud slash failed"),
+      );
+    };
     const intake = createIntake(
       {
         networks: config.networks.map((id) => {
@@ -273,7 +295,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         signer: signerFromPeerKey(peerKey),
         observer: account.address,
       },
-      { logger, metrics, p2p },
+      { logger, metrics, p2p: config.cre ? tapFraudEvidence(p2p, onFraudEvidence) : p2p },
     );
     closers.push({ name: "intake", close: () => intake.stop() });
 
@@ -419,7 +441,6 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       peers: p2p.peers().length,
     });
 
-    let cre: CreSettlement | undefined;
     const feed = createFeedApp(
       createStoreFeedSource(store, { isSettled: (n, e) => settled.has(`${n}:${e}`), verdicts }),
     );

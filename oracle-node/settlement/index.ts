@@ -7,3 +7,4 @@ export {
   startCreSettlement,
   VIGIL_WORKFLOWS,
 } from "./startCreSettlement";
+export { tapFraudEvidence } from "./tapFraudEvidence";

@@ -28,6 +28,7 @@ import type { EpochCertificate } from "../../oracle-node/agreement/index";
 import { initNode } from "../../oracle-node/cli/index";
 import { loadConfig } from "../../oracle-node/config/index";
 import { workflowNameToBytes10 } from "../../oracle-node/cre-host/index";
+import { encodeChallengeGossip } from "../../oracle-node/intake/gossipCodec";
 import { startNode, type VigilNode } from "../../oracle-node/node";
 import { SettlementError } from "../../oracle-node/settlement/index";
 import { deployVigil } from "../../scripts/deploy/deploy";
@@ -49,6 +50,9 @@ const deviceKeys = Array.from({ length: 4 }, (_, i) => keyFromLabel(`settlement-
 const fraud = computeEvidence(1n, 0n, "node-settlement");
 if (fraud.verdict.status !== "fraud") throw new Error("fixture must prove fraud");
 const evidence = bytesToHex(fraud.verdict.evidence);
+const gossiped = computeEvidence(1n, 0n, "node-settlement-gossip");
+if (gossiped.verdict.status !== "fraud") throw new Error("fixture must prove fraud");
+const gossipedEvidence = gossiped.verdict.evidence;
 
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
@@ -141,7 +145,7 @@ beforeAll(async () => {
     // Each node's Ethereum key also transmits its reports: it needs gas money.
     await mined(wallet.sendTransaction({ to: n.signer, value: parseEther("10") }));
   }
-  for (const key of [...deviceKeys.map((k) => k.publicKey), fraud.deviceId])
+  for (const key of [...deviceKeys.map((k) => k.publicKey), fraud.deviceId, gossiped.deviceId])
     await send(registry, vigilRegistryAbi, "registerDevice", [networkId, bytesToHex(key), admin.address]);
 
   const genesis = Math.floor(Date.now() / 1000) - 1;
@@ -319,6 +323,38 @@ describe("oracle nodes settle on chain through their CRE host", () => {
         args: [keccak256(evidence)],
       }),
     ).toBe(true);
+    const processed = await client.getLogs({
+      address: deployment.forwarder,
+      event: reportProcessed,
+      args: { receiver: deployment.settlement },
+      fromBlock,
+    });
+    expect(processed.map((l) => l.args.result)).toEqual([true]);
+  });
+
+  it("slashes fraud evidence seen on the intake's gossip without being asked", async () => {
+    const client = publicClient();
+    const fromBlock = (await client.getBlockNumber()) + 1n;
+    // Node 0's intake proved the fraud: it gossips the bundle (the other three see it on the
+    // challenges topic) and hands it to its own CRE host, here through its admin route.
+    const n0 = nodes[0]!;
+    await n0.p2p.publish(n0.p2p.topic("challenges"), encodeChallengeGossip("evidence", gossipedEvidence));
+    const own = await fetch(`${n0.api.url}/admin/networks/${networkId}/fraud-slash`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${n0.config.api.adminToken}` },
+      body: JSON.stringify({ evidence: bytesToHex(gossipedEvidence) }),
+    });
+    expect(await own.json()).toMatchObject({ ok: true });
+    await until(
+      async () =>
+        await client.readContract({
+          address: deployment.settlement,
+          abi: vigilSettlementAbi,
+          functionName: "isEvidenceApplied",
+          args: [keccak256(gossipedEvidence)],
+        }),
+      "the gossiped evidence to be applied",
+    );
     const processed = await client.getLogs({
       address: deployment.forwarder,
       event: reportProcessed,
