@@ -466,7 +466,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         : undefined,
       fraudSlash: config.cre
         ? async (networkId, evidence) => {
-            if (!cre) throw new ApiError(503, "NOT_READY", "the CRE host is still starting");
+            if (!cre)
+              throw new ApiError(503, "NOT_READY", "the CRE host is not running (see the node's log)");
             if (!networks.has(networkId))
               throw new ApiError(404, "NOT_FOUND", `this node does not serve network ${networkId}`);
             const outcome = await cre.fraudSlash(networkId, evidence);
@@ -487,6 +488,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     // After the API: the settlement workflow reads agreed results from it. Closed before p2p (closers
     // run in reverse), so no consensus round is left talking to a stopped gossip layer.
     if (config.cre) {
+      const creConfig = config.cre;
       cre = await startCreSettlement(
         {
           cre: config.cre,
@@ -503,9 +505,15 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           pollingIntervalMs: options.pollingIntervalMs,
         },
         { client, p2p, logger, metrics: metrics.registry },
-      );
+      ).catch((err: unknown) => {
+        // Turned on by the deployment file alone, a CRE problem (e.g. an unregistered DON member)
+        // must not stop the node from verifying devices; with `cre.enabled = true` it does.
+        if (creConfig.required) throw err;
+        log.error({ err }, "CRE host not started: this node will not settle on chain");
+        return undefined;
+      });
       const started = cre;
-      closers.push({ name: "cre", close: () => started.stop() });
+      if (started) closers.push({ name: "cre", close: () => started.stop() });
     }
 
     let closing: Promise<void> | undefined;

@@ -60,6 +60,7 @@ describe("[cre] config", () => {
     const { toml, path } = file({ donId: 7, configVersion: 2, deployBlock: 12 });
     const cre = resolveConfig(toml, { path }).cre!;
     expect(cre).toMatchObject({
+      required: false,
       donId: 7,
       configVersion: 2,
       fromBlock: 12n,

@@ -145,6 +145,7 @@ function resolveCre(
   }
   const dir = cre.workflows_dir;
   return {
+    required: cre.enabled === true,
     donId,
     configVersion,
     fromBlock: BigInt(deployment.deployBlock ?? 0),

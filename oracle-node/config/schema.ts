@@ -141,6 +141,8 @@ export interface NodeConfig {
 
 /** Resolved `[cre]` section (see `nodeConfigSchema.cre`). */
 export interface CreConfig {
+  /** `cre.enabled = true` was set: a failing CRE start fails the node (else it runs without). */
+  required: boolean;
   donId: number;
   configVersion: number;
   /** Block to read the forwarder's `ConfigSet` events from (deployment `deployBlock`, else 0). */

@@ -44,6 +44,7 @@ const reportProcessed = parseAbiItem(
 let anvil: Anvil;
 let deployment: Awaited<ReturnType<typeof deployVigil>>;
 let networkId: bigint;
+let deploymentFile: string;
 const nodes: VigilNode[] = [];
 const agents: DeviceAgent[] = [];
 const deviceKeys = Array.from({ length: 4 }, (_, i) => keyFromLabel(`settlement-device-${i}`));
@@ -96,7 +97,7 @@ beforeAll(async () => {
     );
     dirs.push(dir);
   }
-  const deploymentFile = join(dirs[0]!, "deployment.json");
+  deploymentFile = join(dirs[0]!, "deployment.json");
   deployment = await deployVigil({
     rpcUrl: anvil.rpcUrl,
     privateKey: ANVIL_KEY,
@@ -362,5 +363,43 @@ describe("oracle nodes settle on chain through their CRE host", () => {
       fromBlock,
     });
     expect(processed.map((l) => l.args.result)).toEqual([true]);
+  });
+
+  it("a node outside the DON fails to start with cre.enabled, and runs without CRE otherwise", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-settle-outsider-"));
+    await initNode({
+      dir,
+      networks: [1n],
+      apiPort: 0,
+      p2pPort: 0,
+      rpcUrls: [anvil.rpcUrl],
+      chainId: anvil.chainId,
+    });
+    const load = (enabled?: string) =>
+      loadConfig({
+        path: join(dir, "node.toml"),
+        env: {
+          VIGIL_LOG_LEVEL: "silent",
+          VIGIL_P2P_LISTEN: "/ip4/127.0.0.1/tcp/0",
+          VIGIL_CHAIN_DEPLOYMENT_FILE: deploymentFile,
+          ...(enabled ? { VIGIL_CRE_ENABLED: enabled } : {}),
+        },
+      });
+    const options = { defaultMetrics: false, pollingIntervalMs: 50, logDestination: { write: () => {} } };
+    const error = await startNode(load("true"), options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SettlementError);
+    expect(error).toMatchObject({ code: "NOT_A_DON_MEMBER" });
+    const node = await startNode(load(), options);
+    try {
+      expect(node.cre).toBeUndefined();
+      const res = await fetch(`${node.api.url}/admin/networks/${networkId}/fraud-slash`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${node.config.api.adminToken}` },
+        body: JSON.stringify({ evidence }),
+      });
+      expect(res.status).toBe(503);
+    } finally {
+      await node.close();
+    }
   });
 });
