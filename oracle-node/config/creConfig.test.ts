@@ -66,7 +66,7 @@ describe("[cre] config", () => {
       fromBlock: 12n,
       chainSelector: 7759470850252068959n,
       chainSelectorName: "anvil-devnet",
-      settleSchedule: "*/5 * * * * *",
+      settleSchedule: "*/2 * * * * *",
       gasLimit: 1_000_000,
       slashAmount: "1000000000000000000",
       transmitDelayMs: 1500,
@@ -99,9 +99,12 @@ describe("[cre] config", () => {
     expect(configError(() => resolveConfig(toml, { path })).issues).toEqual([
       { key: "cre.config_version", message: expect.stringMatching(/DON id and config version/) },
     ]);
-    toml.cre = { gas_limit: -1, slash_amount: "1e18", schedule: "x" };
-    const keys = configError(() => resolveConfig(toml, { path })).issues.map((i) => i.key);
-    expect(keys).toEqual(expect.arrayContaining(["cre.gas_limit", "cre.slash_amount", "cre"]));
+    toml.cre = { gas_limit: -1, slash_amount: "1e18", settle_schedule: "every minute", schedule: "x" };
+    const issues = configError(() => resolveConfig(toml, { path })).issues;
+    expect(issues.map((i) => i.key)).toEqual(
+      expect.arrayContaining(["cre.gas_limit", "cre.slash_amount", "cre.settle_schedule", "cre"]),
+    );
+    expect(issues.find((i) => i.key === "cre.settle_schedule")!.message).toMatch(/cron schedule/);
     toml.cre = { don_id: "one" };
     expect(
       configError(() => resolveConfig(toml, { path, env: { VIGIL_CRE_DON_ID: "x1" } })).issues[0],

@@ -79,7 +79,7 @@ close_grace_ms = 2000
 # enabled = true                          # (VIGIL_CRE_ENABLED)
 # don_id = 1                              # (VIGIL_CRE_DON_ID; default: deployment donId)
 # config_version = 1                      # (VIGIL_CRE_CONFIG_VERSION; default: deployment configVersion)
-# settle_schedule = "*/5 * * * * *"       # (VIGIL_CRE_SETTLE_SCHEDULE)
+# settle_schedule = "*/2 * * * * *"       # (VIGIL_CRE_SETTLE_SCHEDULE)
 # chain_selector = "7759470850252068959"  # CRE chain selector (string); chain_selector_name = "anvil-devnet"
 # gas_limit = 1000000
 # slash_amount = "1000000000000000000"

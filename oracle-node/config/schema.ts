@@ -1,5 +1,6 @@
 import { isAddress } from "viem";
 import { z } from "zod";
+import { parseCron } from "../cre-host/cron";
 
 export const address = z
   .string()
@@ -93,7 +94,22 @@ export const nodeConfigSchema = z.strictObject({
       /** Where `epoch-settlement/` and `fraud-slashing/` live (default: this checkout's `workflows/`). */
       workflows_dir: z.string().min(1).optional(),
       /** When the epoch-settlement workflow looks for the next epoch to settle (CRE cron, seconds first). */
-      settle_schedule: z.string().min(1).default("*/5 * * * * *"),
+      // Every 2 s: a certified epoch settles within seconds, well before the next epoch boundary, where
+      // a settlement (which moves the beacon) could land between nodes' assignment snapshots.
+      settle_schedule: z
+        .string()
+        .refine(
+          (v) => {
+            try {
+              parseCron(v);
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          { message: "expected a CRE cron schedule (5 or 6 fields, seconds first, UTC)" },
+        )
+        .default("*/2 * * * * *"),
       /** Gas limit of each `KeystoneForwarder.report` call (estimation would starve `onReport`). */
       gas_limit: z.number().int().positive().default(1_000_000),
       /** Token base units slashed per proven fraud (decimal string: amounts exceed 2^53). */
