@@ -25,7 +25,9 @@ if (args.includes("--version")) {
 }
 
 if (!args.includes("--standard-json")) {
-  process.stderr.write(`solc shim: only --version and --standard-json are supported (got: ${args.join(" ")})\n`);
+  process.stderr.write(
+    `solc shim: only --version and --standard-json are supported (got: ${args.join(" ")})\n`,
+  );
   process.exit(2);
 }
 
@@ -70,7 +72,9 @@ for (;;) {
     .filter((e) => e.errorCode === "6275")
     .map((e) => MISSING_SOURCE.exec(e.message)?.[1])
     .filter((path) => path && !(path in input.sources));
-  const found = missing.map((path) => [path, readSource(path)]).filter(([, content]) => content !== undefined);
+  const found = missing
+    .map((path) => [path, readSource(path)])
+    .filter(([, content]) => content !== undefined);
   if (found.length === 0) break;
   for (const [path, content] of found) input.sources[path] = { content };
 }
