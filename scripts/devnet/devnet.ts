@@ -176,6 +176,11 @@ export async function startDevnet(
     };
     const networkId = await stage("network", "sample DePIN network and its oracle operators", async () => {
       await registerOperators(home.public, home.wallet, targets, keys);
+      // Node signers transmit CRE reports through the forwarder themselves: they need gas money.
+      const funding: `0x${string}`[] = [];
+      for (const k of keys)
+        funding.push(await home.wallet.sendTransaction({ to: k.signer, value: parseEther("100") }));
+      await Promise.all(funding.map((hash) => home.public.waitForTransactionReceipt({ hash })));
       const block = await home.public.getBlock();
       return registerSampleNetwork(home.public, home.wallet, targets, {
         rewardBudgetPerEpoch: SAMPLE_BUDGET,
