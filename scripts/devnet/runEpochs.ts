@@ -170,10 +170,13 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
       ? await readAppliedSlashes(home.public, settlement, networkId, epoch)
       : result.slashes.map((x) => ({ ...x, epoch, txHash: undefined }));
     const slashedCount: Record<string, number> = {};
+    const counted = new Set<string>();
     for (const s of slashes) {
       const strategy = strategyOf.get(s.deviceId.toLowerCase()) ?? "unknown";
       const reason = reasonName(s.reason);
-      slashedCount[reason] = (slashedCount[reason] ?? 0) + 1;
+      // The fraud-slashing workflow applies each piece of evidence on its own: count devices, not slashes.
+      if (!counted.has(s.deviceId)) slashedCount[reason] = (slashedCount[reason] ?? 0) + 1;
+      counted.add(s.deviceId);
       log.emit({
         type: "slash",
         epoch: Number(epoch),
