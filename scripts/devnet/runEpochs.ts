@@ -115,6 +115,7 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
   const agreeTimeoutMs = options.epochSeconds * 1_000 + 30_000;
   const settleTimeoutMs = options.epochSeconds * 1_000 + 30_000;
   let settlementBroken: string | undefined;
+  const slashedBefore = new Set<string>();
   for (let epoch = first; last === undefined || epoch < last; epoch++) {
     let result: VerifiedEpochResult;
     try {
@@ -209,7 +210,9 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
     const mismatches = checkRewardFormula(
       result.totalReward === 0n ? 0n : await budgetPerEpoch(home, deployment, networkId),
       lines.map((l) => l.line),
+      slashedBefore,
     );
+    for (const x of slashes) slashedBefore.add(x.deviceId.toLowerCase());
     if (mismatches.length) {
       log.emit({
         type: "log",

@@ -170,6 +170,7 @@ describe("devnet end to end", () => {
     const registered = devices.filter((d) => d.strategy !== "sybil");
     const strategyOf = new Map(devices.map((d) => [d.deviceId.toLowerCase(), d.strategy]));
     const rewardedHonest = new Set<string>();
+    const slashedBefore = new Set<string>();
     for (const e of epochs) {
       const lines = await Promise.all(
         registered.map((d) =>
@@ -179,7 +180,8 @@ describe("devnet end to end", () => {
         ),
       );
       const budget = BigInt(e.totalReward) === 0n ? 0n : SAMPLE_BUDGET;
-      expect(checkRewardFormula(budget, lines)).toEqual([]);
+      expect(checkRewardFormula(budget, lines, slashedBefore)).toEqual([]);
+      for (const l of lines) if (l.slash > 0n) slashedBefore.add(l.deviceId.toLowerCase());
       expect(lines.reduce((sum, l) => sum + l.reward, 0n)).toBe(BigInt(e.totalReward));
       for (const l of lines) {
         const strategy = strategyOf.get(l.deviceId.toLowerCase());
