@@ -38,7 +38,7 @@ import {
   watchSettlements,
 } from "./chain/index";
 import type { NodeConfig } from "./config/index";
-import { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS } from "./cre-host/index";
+import { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS, type ExecutionOutcome } from "./cre-host/index";
 import { createFeedApp, createStoreFeedSource, createVerdictHub } from "./feed/index";
 import { challengePolicy, createIntake, type Intake, signerFromPeerKey } from "./intake/index";
 import { createLogger, type Logger } from "./logger";
@@ -259,17 +259,31 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     // once (every node sees the same bundle, so they run one execution together); the epoch's
     // settlement carries the slash too, and the contract applies each bundle once.
     let cre: CreSettlement | undefined;
-    const firedEvidence = new Set<Hex>();
+    // One execution per bundle on this node, whether gossip or the admin route asked first: a second
+    // run with the same execution id would meet the first one's consensus rounds.
+    const slashRuns = new Map<Hex, Promise<ExecutionOutcome>>();
+    const fraudSlash = (host: CreSettlement, networkId: bigint, evidence: Hex) => {
+      let run = slashRuns.get(evidence);
+      if (!run) {
+        run = host.fraudSlash(networkId, evidence);
+        slashRuns.set(evidence, run);
+        // A failed run may be retried; a successful one is never repeated.
+        run.then(
+          (o) => o.ok || slashRuns.delete(evidence),
+          () => slashRuns.delete(evidence),
+        );
+        if (slashRuns.size > 1024) slashRuns.delete(slashRuns.keys().next().value as Hex);
+      }
+      return run;
+    };
     const onFraudEvidence = (bytes: Uint8Array) => {
       const decoded = decodeMessage(bytes);
       if (!cre || !decoded.ok || !config.networks.includes(decoded.value.networkId)) return;
       const networkId = decoded.value.networkId;
       if (!verifyEvidenceFast(bytes, { networkId }).ok) return;
       const evidence = bytesToHex(bytes);
-      if (firedEvidence.has(evidence)) return;
-      firedEvidence.add(evidence);
-      if (firedEvidence.size > 1024) firedEvidence.delete(firedEvidence.values().next().value as Hex);
-      cre.fraudSlash(networkId, evidence).then(
+      if (slashRuns.has(evidence)) return;
+      fraudSlash(cre, networkId, evidence).then(
         (outcome) =>
           outcome.ok
             ? log.info({ networkId, result: outcome.value }, "fraud slash sent")
@@ -470,7 +484,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
               throw new ApiError(503, "NOT_READY", "the CRE host is not running (see the node's log)");
             if (!networks.has(networkId))
               throw new ApiError(404, "NOT_FOUND", `this node does not serve network ${networkId}`);
-            const outcome = await cre.fraudSlash(networkId, evidence);
+            const outcome = await fraudSlash(cre, networkId, evidence);
             return {
               ok: outcome.ok,
               executionId: outcome.executionId,
