@@ -453,6 +453,15 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         }),
       ),
       peers: p2p.peers().length,
+      cre: cre
+        ? {
+            donId: cre.don.donId,
+            configVersion: cre.don.configVersion,
+            f: cre.don.f,
+            members: cre.don.members,
+            workflows: [cre.workflows.epochSettlement, cre.workflows.fraudSlashing],
+          }
+        : null,
     });
 
     const feed = createFeedApp(

@@ -43,6 +43,8 @@ export interface NodeStatus {
   chain: { chainId: number; head: bigint | null };
   networks: { networkId: bigint; epoch: bigint; assignedDevices: number; lastSettledEpoch: bigint | null }[];
   peers: number;
+  /** The CRE host (on-chain settlement): the DON it joined and the workflows it runs; null when off. */
+  cre?: { donId: number; configVersion: number; f: number; members: Address[]; workflows: string[] } | null;
 }
 
 export interface AssignmentView {

@@ -228,7 +228,7 @@ afterAll(async () => {
 });
 
 describe("oracle nodes settle on chain through their CRE host", () => {
-  it("derives the DON from the forwarder and the workflows from the settlement contract", () => {
+  it("derives the DON from the forwarder and the workflows from the settlement contract", async () => {
     for (const [i, n] of nodes.entries()) {
       expect(n.cre).toBeDefined();
       expect(n.cre!.don.f).toBe(1);
@@ -239,6 +239,18 @@ describe("oracle nodes settle on chain through their CRE host", () => {
         fraudSlashing: "vigil-fraud-slashing",
       });
     }
+    const status = (await (
+      await fetch(`${nodes[1]!.api.url}/admin/status`, {
+        headers: { authorization: `Bearer ${nodes[1]!.config.api.adminToken}` },
+      })
+    ).json()) as { cre: unknown };
+    expect(status.cre).toEqual({
+      donId: 1,
+      configVersion: 1,
+      f: 1,
+      members: nodes.map((n) => n.signer),
+      workflows: ["vigil-epoch-settlement", "vigil-fraud-slashing"],
+    });
   });
 
   it("devices attest; every node's epoch clock closes epochs 0 and 1 and their workflow settles each", async () => {
