@@ -50,4 +50,23 @@ describe("vigil node assignment (offline)", () => {
     expect(err).toMatch(/^error: offline mode needs --nodes, --k and --device/);
     expect(process.exitCode).toBe(1);
   });
+
+  it("fraud-slash checks its flags before calling the node", async () => {
+    await expect(run(["fraud-slash", "--network", "1", "--evidence", "0x1"])).rejects.toThrow(
+      /expected 0x-prefixed hex bytes/,
+    );
+    const { err } = await run([
+      "fraud-slash",
+      "--network",
+      "1",
+      "--evidence",
+      "0x01",
+      "--url",
+      "http://127.0.0.1:1",
+      "--token",
+      "t".repeat(16),
+    ]);
+    expect(err).toMatch(/^error: cannot reach the node at http:\/\/127\.0\.0\.1:1/);
+    expect(process.exitCode).toBe(1);
+  });
 });

@@ -24,6 +24,11 @@ function list(value: string): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
+function hexBytes(value: string): Hex {
+  if (!/^0x([0-9a-fA-F]{2})+$/.test(value)) throw new InvalidArgumentError("expected 0x-prefixed hex bytes");
+  return value.toLowerCase() as Hex;
+}
+
 function hex32(value: string): Hex {
   if (!/^0x[0-9a-fA-F]{64}$/.test(value))
     throw new InvalidArgumentError("expected 32 bytes of 0x-prefixed hex");
@@ -93,10 +98,13 @@ function apiTarget(opts: { config: string; url?: string; token?: string }): { ur
   };
 }
 
-async function getJson(url: string, token?: string): Promise<unknown> {
+async function getJson(url: string, token?: string, post?: unknown): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    res = await fetch(url, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      ...(post === undefined ? {} : { method: "POST", body: JSON.stringify(post) }),
+    });
   } catch (cause) {
     throw new Error(`cannot reach the node at ${url}: is it running? (${(cause as Error).message})`, {
       cause,
@@ -110,7 +118,7 @@ async function getJson(url: string, token?: string): Promise<unknown> {
   return body;
 }
 
-/** `vigil node ...`: init, start, status, assignment. Registered in scripts/vigil.ts. */
+/** `vigil node ...`: init, start, status, fraud-slash, assignment. Registered in scripts/vigil.ts. */
 export function nodeCommand(): Command {
   const node = new Command("node").description("run and inspect a Vigil oracle node");
 
@@ -176,6 +184,26 @@ export function nodeCommand(): Command {
           getJson(`${url}/admin/status`, token),
         ]);
         console.log(JSON.stringify({ health, ready, status }, null, 2));
+      }),
+    );
+
+  node
+    .command("fraud-slash")
+    .description(
+      "run the fraud-slashing workflow for an evidence bundle on a running node (send it to every DON member)",
+    )
+    .requiredOption("--network <id>", "network id", uint)
+    .requiredOption("--evidence <hex>", "the evidence bundle (0x-prefixed hex)", hexBytes)
+    .option("-c, --config <path>", "config file (for the API address and admin token)", DEFAULT_CONFIG)
+    .option("--url <url>", "API base URL (instead of reading the config)")
+    .option("--token <token>", "admin token (default: from the config or VIGIL_API_ADMIN_TOKEN)")
+    .action(
+      handled(async (o: StatusFlags & { network: bigint; evidence: Hex }) => {
+        const { url, token } = apiTarget(o);
+        const outcome = await getJson(`${url}/admin/networks/${o.network}/fraud-slash`, token, {
+          evidence: o.evidence,
+        });
+        console.log(JSON.stringify(outcome, null, 2));
       }),
     );
 

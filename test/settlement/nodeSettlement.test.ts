@@ -20,12 +20,12 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type DeviceAgent, httpGateway, startDeviceAgent } from "../../attestation/agent/index";
 import { keyFromLabel, testCapabilities } from "../../attestation/testing";
 import { vigilRegistryAbi, vigilSettlementAbi, vigilTokenAbi } from "../../contracts/index";
 import type { EpochCertificate } from "../../oracle-node/agreement/index";
-import { initNode } from "../../oracle-node/cli/index";
+import { initNode, nodeCommand } from "../../oracle-node/cli/index";
 import { loadConfig } from "../../oracle-node/config/index";
 import { workflowNameToBytes10 } from "../../oracle-node/cre-host/index";
 import { encodeChallengeGossip } from "../../oracle-node/intake/gossipCodec";
@@ -339,8 +339,34 @@ describe("oracle nodes settle on chain through their CRE host", () => {
     expect(unserved.status).toBe(404);
     await expect(nodes[0]!.cre!.fraudSlash(networkId, "0x" as Hex)).rejects.toBeInstanceOf(SettlementError);
 
-    const answers = await Promise.all(nodes.map((n) => post(n, { evidence })));
+    // Three nodes through the HTTP route, the fourth through `vigil node fraud-slash`.
+    let printed = "";
+    vi.spyOn(console, "log").mockImplementation((line: string) => {
+      printed += line;
+    });
+    const n3 = nodes[3]!;
+    const cli = nodeCommand().exitOverride();
+    const [answers] = await Promise.all([
+      Promise.all(nodes.slice(0, 3).map((n) => post(n, { evidence }))),
+      cli.parseAsync(
+        [
+          "fraud-slash",
+          "--network",
+          "1",
+          "--evidence",
+          evidence,
+          "--url",
+          n3.api.url,
+          "--token",
+          n3.config.api.adminToken,
+        ],
+        { from: "user" },
+      ),
+    ]);
+    vi.restoreAllMocks();
+    expect(process.exitCode ?? 0).toBe(0);
     const bodies = (await Promise.all(answers.map((a) => a.json()))) as { ok: boolean; error?: string }[];
+    bodies.push(JSON.parse(printed) as { ok: boolean; error?: string });
     for (const b of bodies) expect(b, b.error).toMatchObject({ ok: true });
     expect(
       await client.readContract({
