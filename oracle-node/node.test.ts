@@ -180,4 +180,22 @@ describe("four oracle nodes in one process against anvil", () => {
     expect(await unknown.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
     expect((await fetch(`${url}/health`)).status).toBe(200);
   });
+
+  it("an agreement stopped by shutdown rejects its caller and leaves no unhandled rejection behind", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const last = nodes.pop()!;
+      // Only this node closes epoch 1, so it can never gather 2f + 1 votes; closing it stops the run.
+      const pending = last.closeEpoch(networkId, 1n);
+      await new Promise((r) => setTimeout(r, 200));
+      await last.close();
+      await expect(pending).rejects.toMatchObject({ code: "AGREEMENT_STOPPED" });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
 });

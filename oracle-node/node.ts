@@ -379,11 +379,14 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         return certificate;
       });
       running.set(key, run);
-      run.catch((err: unknown) => log.error({ err, networkId, epoch: e }, "agreement failed"));
-      run.finally(() => {
-        // Keep the last few so a repeated close returns the same certificate.
-        if (running.size > 16) running.delete(running.keys().next().value as string);
-      });
+      // One chain, caught first: a `finally` on `run` itself would re-reject, unhandled, and kill the
+      // node when an agreement fails (e.g. AGREEMENT_STOPPED at shutdown).
+      run
+        .catch((err: unknown) => log.error({ err, networkId, epoch: e }, "agreement failed"))
+        .finally(() => {
+          // Keep the last few so a repeated close returns the same certificate.
+          if (running.size > 16) running.delete(running.keys().next().value as string);
+        });
       return run;
     };
     for (const id of config.networks) nextToClose.set(id, currentEpoch(networkOf(id)));

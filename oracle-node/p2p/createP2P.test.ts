@@ -105,4 +105,16 @@ describe("p2p on loopback", () => {
     await until(() => outsider.peers().length === 0);
     expect(member.peers()).toHaveLength(0);
   });
+
+  it("accepts many oracles dialling in from one host at once (libp2p's default allows 5 a second)", async () => {
+    const allow = new PeerAllowList();
+    const hub = await createP2P(opts, { logger, allowList: allow });
+    const dialers = await Promise.all(
+      Array.from({ length: 9 }, () => createP2P(opts, { logger, allowList: allow })),
+    );
+    nodes.push(hub, ...dialers);
+    allow.set([hub, ...dialers].map((n) => n.peerId));
+    await Promise.all(dialers.map((d) => d.dial(hub.addresses()[0]!)));
+    await until(() => hub.peers().length === dialers.length);
+  });
 });

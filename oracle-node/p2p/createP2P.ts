@@ -101,6 +101,7 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
+    connectionManager: { inboundConnectionThreshold: opts.inboundConnectionsPerHostPerSecond },
     connectionGater: {
       // Only registered oracle operators: checked on the encrypted (authenticated) peer id both ways.
       denyDialPeer: (peer: PeerId) => !allowList.has(peer.toString()),

@@ -27,6 +27,14 @@ export interface P2POptions {
   maxMessageAgeMs: number;
   /** Gossipsub heartbeat; tests use ~100 ms so the mesh forms in well under a second. */
   heartbeatIntervalMs: number;
+  /**
+   * Inbound connections accepted per remote host per second (libp2p's `inboundConnectionThreshold`,
+   * default 5 there). Several oracles may share one host (a devnet, a small operator, loopback
+   * tests): with libp2p's 5, the sixth dial from one host within a second is refused and the dialer
+   * sees `connect ECONNRESET` (seen with 7 and 16 nodes on loopback). The gater still refuses
+   * unregistered peers right after the Noise handshake.
+   */
+  inboundConnectionsPerHostPerSecond: number;
   /** Path of the persistent Ed25519 peer key (protobuf, created on first start). Unset: ephemeral key. */
   peerKeyFile?: string;
 }
@@ -49,4 +57,5 @@ export const defaultP2POptions: P2POptions = {
   topicLimits: {},
   maxMessageAgeMs: 120_000,
   heartbeatIntervalMs: 700,
+  inboundConnectionsPerHostPerSecond: 64,
 };

@@ -31,8 +31,10 @@ export class ProcessSupervisor {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...env },
     });
-    child.stdout?.pipe(out);
-    child.stderr?.pipe(out);
+    // Two sources share one file: neither may end it (the default), or the other's next chunk is a
+    // "write after end"; it is ended on `close`, once both are drained.
+    child.stdout?.pipe(out, { end: false });
+    child.stderr?.pipe(out, { end: false });
     const exited = new Promise<number | null>((resolve) => {
       // `close`, not `exit`: only then has the child's output been drained into the log file.
       child.once("close", (code, signal) => {
