@@ -35,6 +35,7 @@ import {
   loadSignerKey,
   type NetworkInfo,
   type OperatorInfo,
+  readEpochState,
   watchSettlements,
 } from "./chain/index";
 import type { NodeConfig } from "./config/index";
@@ -334,19 +335,24 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     });
     closers.push({ name: "agreement", close: () => agreement.stop() });
 
-    const epochContext = (networkId: bigint, epoch: bigint): EpochContext => {
+    // The result function's inputs come from the registry pinned at the last block before the
+    // epoch's end, never from this node's latest refresh: nodes that refreshed on either side of a
+    // mid-epoch slash would otherwise compute different results from the same observations.
+    const epochContext = async (networkId: bigint, epoch: bigint): Promise<EpochContext> => {
       const n = networkOf(networkId);
+      const state = await readEpochState(client, registry, networkId, {
+        startTime: n.genesisTime + epoch * BigInt(n.epochLength),
+        endTime: epochEnd(n, epoch),
+      });
       return {
         networkId,
         epoch,
         chainId: config.chain.chainId,
         settlement,
-        budget: n.rewardBudgetPerEpoch,
-        k: n.k,
-        oracles: operators
-          .filter((o) => o.status === "Active" && o.peerId)
-          .map((o) => ({ signer: o.signer, peerId: o.peerId! })),
-        devices: (devices.get(networkId) ?? []).map((d) => ({
+        budget: state.rewardBudgetPerEpoch,
+        k: state.k,
+        oracles: state.operators.flatMap((o) => (o.peerId ? [{ signer: o.signer, peerId: o.peerId }] : [])),
+        devices: state.devices.map((d) => ({
           deviceId: d.deviceId.toLowerCase() as Hex,
           owner: d.owner,
           stake: d.stake,
@@ -365,19 +371,25 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       const existing = running.get(key);
       if (existing) return existing;
       if ((nextToClose.get(networkId) ?? 0n) <= e) nextToClose.set(networkId, e + 1n);
-      const ctx = epochContext(networkId, e);
       const own = intake.closeEpoch(networkId, e);
       metrics.epochCloses.inc({ network: String(networkId) });
       log.info({ networkId, epoch: e, devices: own.devices.length }, "epoch closed; running agreement");
       options.onObservation?.(own);
-      const run = agreement.runEpoch(ctx, own).then((certificate) => {
-        log.info(
-          { networkId, epoch: e, resultRoot: certificate.result.resultRoot, votes: certificate.votes.length },
-          "epoch result certified",
-        );
-        options.onCertificate?.(certificate);
-        return certificate;
-      });
+      const run = epochContext(networkId, e)
+        .then((ctx) => agreement.runEpoch(ctx, own))
+        .then((certificate) => {
+          log.info(
+            {
+              networkId,
+              epoch: e,
+              resultRoot: certificate.result.resultRoot,
+              votes: certificate.votes.length,
+            },
+            "epoch result certified",
+          );
+          options.onCertificate?.(certificate);
+          return certificate;
+        });
       running.set(key, run);
       // One chain, caught first: a `finally` on `run` itself would re-reject, unhandled, and kill the
       // node when an agreement fails (e.g. AGREEMENT_STOPPED at shutdown).

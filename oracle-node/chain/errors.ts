@@ -1,6 +1,7 @@
 export type ChainErrorCode =
   | "CHAIN_ID_MISMATCH"
   | "CHAIN_UNKNOWN_NETWORK"
+  | "CHAIN_NO_BLOCK"
   | "CHAIN_BAD_KEY_FILE"
   | "CHAIN_BAD_PEER_ID";
 

@@ -1,6 +1,8 @@
 export { type ChainClientOptions, createChainClient } from "./createChainClient";
 export { type EpochTiming, epochAt, epochEnd } from "./epochClock";
 export { ChainError, type ChainErrorCode } from "./errors";
+export { lastBlockBefore } from "./lastBlockBefore";
+export { type EpochChainState, readEpochState } from "./readEpochState";
 export {
   type DeviceInfo,
   getNetwork,
@@ -10,6 +12,7 @@ export {
   type NetworkInfo,
   type OperatorInfo,
   peerIdFromRegistryBytes,
+  type ReadAt,
   STATUS,
 } from "./reads";
 export { loadOrCreateSignerKey, loadSignerKey } from "./signerKey";

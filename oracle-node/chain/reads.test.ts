@@ -47,7 +47,7 @@ describe("chain reads against a real anvil", () => {
     const network = await getNetwork(client, chain.registry, networkId);
     expect(network).toMatchObject({ networkId, epochLength: 30, k: 2, deviceCount: 3 });
     expect(network.genesisTime).toBeGreaterThan(0n);
-    const read = await getNetworkDevices(client, chain.registry, networkId, 2);
+    const read = await getNetworkDevices(client, chain.registry, networkId, { pageSize: 2 });
     expect(read.map((d) => d.deviceId)).toEqual(devices);
     expect(read.every((d) => d.status === "Active")).toBe(true);
     const operators = await getOperators(client, chain.registry);

@@ -45,16 +45,23 @@ export function peerIdFromRegistryBytes(bytes: Hex): string | null {
   return bytesToString(raw, "base58btc");
 }
 
+/** Where to read: a past block (pinned reads every node can repeat), or the latest one. */
+export interface ReadAt {
+  blockNumber?: bigint;
+}
+
 export async function getNetwork(
   client: PublicClient,
   registry: Address,
   networkId: bigint,
+  at: ReadAt = {},
 ): Promise<NetworkInfo> {
   const n = await client.readContract({
     address: registry,
     abi: vigilRegistryAbi,
     functionName: "getNetwork",
     args: [networkId],
+    ...at,
   });
   if (n.epochLength === 0)
     throw new ChainError("CHAIN_UNKNOWN_NETWORK", `network ${networkId} is not registered`, { networkId });
@@ -66,7 +73,7 @@ export async function getNetworkDevices(
   client: PublicClient,
   registry: Address,
   networkId: bigint,
-  pageSize = 500,
+  { pageSize = 500, ...at }: ReadAt & { pageSize?: number } = {},
 ): Promise<DeviceInfo[]> {
   const out: DeviceInfo[] = [];
   for (let offset = 0n; ; offset += BigInt(pageSize)) {
@@ -75,6 +82,7 @@ export async function getNetworkDevices(
       abi: vigilRegistryAbi,
       functionName: "getNetworkDevices",
       args: [networkId, offset, BigInt(pageSize)],
+      ...at,
     });
     for (const d of page)
       out.push({
@@ -94,7 +102,7 @@ export async function getNetworkDevices(
 export async function getOperators(
   client: PublicClient,
   registry: Address,
-  pageSize = 200,
+  { pageSize = 200, ...at }: ReadAt & { pageSize?: number } = {},
 ): Promise<OperatorInfo[]> {
   const out: OperatorInfo[] = [];
   for (let offset = 0n; ; offset += BigInt(pageSize)) {
@@ -103,6 +111,7 @@ export async function getOperators(
       abi: vigilRegistryAbi,
       functionName: "getOperators",
       args: [offset, BigInt(pageSize)],
+      ...at,
     });
     for (const o of page)
       out.push({

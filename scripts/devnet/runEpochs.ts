@@ -361,7 +361,13 @@ async function claimAndBridge(m: RunEpochsModules, line: DeviceLine, proof: Hex[
     args: [m.networkId, line.epoch, line, proof, m.lane!.hook, data],
   });
   const receipt = await m.home.public.waitForTransactionReceipt({ hash: txHash });
-  if (receipt.status !== "success") throw new DevnetError("CHECK_FAILED", `claimAndCall ${txHash} reverted`);
+  if (receipt.status !== "success") {
+    const tx = await m.home.public.getTransaction({ hash: txHash });
+    throw new DevnetError(
+      "CHECK_FAILED",
+      `claimAndCall ${txHash} reverted (gas used ${receipt.gasUsed} of ${tx.gas})`,
+    );
+  }
   return { txHash, balanceBefore };
 }
 
