@@ -354,12 +354,17 @@ async function claimAndBridge(m: RunEpochsModules, line: DeviceLine, proof: Hex[
     args: [line.owner],
   });
   const data = encodeAbiParameters([{ type: "uint64" }, { type: "address" }], [REMOTE_SELECTOR, line.owner]);
-  const txHash = await owner.wallet.writeContract({
+  const call = {
     address: m.deployment.settlement as Address,
     abi: vigilSettlementAbi,
     functionName: "claimAndCall",
     args: [m.networkId, line.epoch, line, proof, m.lane!.hook, data],
-  });
+  } as const;
+  // The estimate is exact for the state it ran on; claims and bridge sends mined in between (the
+  // pool's rate-limit bucket, the router's sequence) can make the real run need a little more, and
+  // the hook's CCIP send then runs out of gas (seen: 240,189 of 244,960 used, reverted). 25 % headroom.
+  const estimate = await m.home.public.estimateContractGas({ ...call, account: owner.wallet.account });
+  const txHash = await owner.wallet.writeContract({ ...call, gas: (estimate * 5n) / 4n });
   const receipt = await m.home.public.waitForTransactionReceipt({ hash: txHash });
   if (receipt.status !== "success") {
     const tx = await m.home.public.getTransaction({ hash: txHash });
