@@ -356,6 +356,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           deviceId: d.deviceId.toLowerCase() as Hex,
           owner: d.owner,
           stake: d.stake,
+          slashedInEpoch: d.slashedInEpoch,
         })),
         assignment: assignmentOf(networkId, epoch),
       };

@@ -69,6 +69,40 @@ describe("computeResult", () => {
     expect(r1.result.totalReward).toBe(999n); // floor(1000/3) x 3: the remainder stays in the budget
   });
 
+  it("pays nothing to a device with no stake at risk (slashed to zero before)", async () => {
+    const drained: EpochContext = {
+      ...ctx,
+      devices: ctx.devices.map((d, i) => (i === 0 ? { ...d, stake: 0n } : d)),
+    };
+    const used = [
+      obs(A, [5_000, 5_000, 5_000]),
+      obs(B, [5_000, 5_000, 5_000]),
+      obs(C, [5_000, 5_000, 5_000]),
+    ];
+    const { result } = await computeResult(drained, used, verify);
+    expect(result.lines.map((l) => l.reward)).toEqual([0n, 500n, 500n]);
+    expect(result.lines[0]?.slash).toBe(0n);
+  });
+
+  it("shows a slash applied on chain mid-epoch and pays nothing for it, without applying it again", async () => {
+    const caught: EpochContext = {
+      ...ctx,
+      devices: ctx.devices.map((d, i) => (i === 1 ? { ...d, slashedInEpoch: 50n } : d)),
+    };
+    const used = [
+      obs(A, [5_000, 5_000, 5_000]),
+      obs(B, [5_000, 5_000, 5_000]),
+      obs(C, [5_000, 5_000, 5_000]),
+    ];
+    const { result } = await computeResult(caught, used, verify);
+    expect(result.lines.map((l) => [l.reward, l.slash])).toEqual([
+      [500n, 0n],
+      [0n, 50n],
+      [500n, 0n],
+    ]);
+    expect(result.slashes).toEqual([]);
+  });
+
   it("rejects two observations by one observer", async () => {
     await expect(computeResult(ctx, [obs(A, [1, 1, 1]), obs(A, [2, 2, 2])], verify)).rejects.toMatchObject({
       code: "AGREEMENT_BAD_OBSERVATION",

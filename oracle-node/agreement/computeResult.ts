@@ -101,7 +101,9 @@ export async function computeResult(
         break;
       }
     }
-    const weight = slash ? 0n : work * BigInt(uptimeBps);
+    const slashedOnChain = dev.slashedInEpoch ?? 0n;
+    // Nothing at stake (slashed to zero in an earlier epoch): nothing to lose, so nothing earned.
+    const weight = slash || slashedOnChain > 0n || dev.stake === 0n ? 0n : work * BigInt(uptimeBps);
     weights.push(weight);
     totalWeight += weight;
     if (slash) slashes.push(slash);
@@ -113,7 +115,8 @@ export async function computeResult(
       uptimeBps,
       work,
       reward: 0n,
-      slash: slash?.amount ?? 0n,
+      // A slash applied mid-epoch is already on chain with its evidence: shown, not applied again.
+      slash: slash?.amount ?? slashedOnChain,
     });
   }
   let totalReward = 0n;

@@ -52,8 +52,14 @@ export interface OracleInfo {
 export interface DeviceInfo {
   deviceId: Hex;
   owner: Address;
-  /** Slash amount if fraud is proven (the device's stake). */
+  /** Slash amount if fraud is proven (the device's stake at risk in the epoch). */
   stake: bigint;
+  /**
+   * Already slashed on chain during the epoch (the fraud-slashing workflow acts at once). Such a
+   * device earns nothing this epoch and its line shows the slash, even if no fraud verdict made it
+   * into the observation set. Default 0.
+   */
+  slashedInEpoch?: bigint;
 }
 
 /** Everything the deterministic result depends on besides the observations. Injected by the caller. */

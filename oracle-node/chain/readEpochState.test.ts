@@ -76,9 +76,9 @@ describe("epoch state pinned to the block before the epoch's end (anvil)", () =>
     expect(state.blockNumber).toBe(lastInEpoch);
     expect(state.k).toBe(1);
     // Device 3 came after the epoch; device 1 keeps the stake it had at risk, whatever was taken since.
-    expect(state.devices.map((d) => [d.deviceId, d.stake])).toEqual([
-      [device(1), parseEther("1")],
-      [device(2), parseEther("1")],
+    expect(state.devices.map((d) => [d.deviceId, d.stake, d.slashedInEpoch])).toEqual([
+      [device(1), parseEther("1"), parseEther("0.4")],
+      [device(2), parseEther("1"), 0n],
     ]);
     // The same call later, after more blocks, reads the same.
     await at(T + 200n, () => chain.registerDevice(networkId, device(4)));

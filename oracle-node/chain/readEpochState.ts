@@ -16,7 +16,7 @@ export interface EpochChainState {
    * before any slash applied during the epoch (the fraud-slashing workflow slashes mid-epoch), so the
    * epoch's line shows the slash even when it was already taken on chain.
    */
-  devices: DeviceInfo[];
+  devices: (DeviceInfo & { slashedInEpoch: bigint })[];
 }
 
 /**
@@ -60,9 +60,9 @@ export async function readEpochState(
     operators: operators.filter((o) => o.status === "Active"),
     devices: devices
       .filter((d) => d.status === "Active")
-      .map((d) => ({
-        ...d,
-        stake: d.stake + (d.slashed - (slashedBefore.get(d.deviceId.toLowerCase()) ?? 0n)),
-      })),
+      .map((d) => {
+        const slashedInEpoch = d.slashed - (slashedBefore.get(d.deviceId.toLowerCase()) ?? 0n);
+        return { ...d, stake: d.stake + slashedInEpoch, slashedInEpoch };
+      }),
   };
 }

@@ -15,9 +15,9 @@ export function checkRewardFormula(
   budget: bigint,
   lines: readonly DeviceLine[],
   /**
-   * Devices slashed in an earlier epoch (lower-case ids). The nodes keep them out of Σ weight and pay
-   * them nothing afterwards, although their later lines carry `slash = 0`; docs/interfaces.md's
-   * "not slashed in the epoch" leaves this open (reported to the lead).
+   * Devices slashed in an earlier epoch (lower-case ids). They have no stake at risk any more, so
+   * the nodes keep them out of Σ weight and pay them nothing afterwards, although their later lines
+   * carry `slash = 0` (docs/interfaces.md, "Reward formula").
    */
   slashedBefore: ReadonlySet<string> = new Set(),
 ): RewardMismatch[] {
