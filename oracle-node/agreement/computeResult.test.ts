@@ -38,6 +38,9 @@ function obs(observer: Address, up: number[], fraudOn?: number): { observation: 
   return { observation, hash: observationHash(encodeObservation(observation)) };
 }
 
+/** A, B and C each see every device at half uptime. */
+const evenObservations = () => [A, B, C].map((o) => obs(o, [5_000, 5_000, 5_000]));
+
 const verify = (_id: Hex, v: { evidence: Uint8Array }) =>
   new TextDecoder().decode(v.evidence).startsWith("fraud");
 
@@ -74,12 +77,7 @@ describe("computeResult", () => {
       ...ctx,
       devices: ctx.devices.map((d, i) => (i === 0 ? { ...d, stake: 0n } : d)),
     };
-    const used = [
-      obs(A, [5_000, 5_000, 5_000]),
-      obs(B, [5_000, 5_000, 5_000]),
-      obs(C, [5_000, 5_000, 5_000]),
-    ];
-    const { result } = await computeResult(drained, used, verify);
+    const { result } = await computeResult(drained, evenObservations(), verify);
     expect(result.lines.map((l) => l.reward)).toEqual([0n, 500n, 500n]);
     expect(result.lines[0]?.slash).toBe(0n);
   });
@@ -89,12 +87,7 @@ describe("computeResult", () => {
       ...ctx,
       devices: ctx.devices.map((d, i) => (i === 1 ? { ...d, slashedInEpoch: 50n } : d)),
     };
-    const used = [
-      obs(A, [5_000, 5_000, 5_000]),
-      obs(B, [5_000, 5_000, 5_000]),
-      obs(C, [5_000, 5_000, 5_000]),
-    ];
-    const { result } = await computeResult(caught, used, verify);
+    const { result } = await computeResult(caught, evenObservations(), verify);
     expect(result.lines.map((l) => [l.reward, l.slash])).toEqual([
       [500n, 0n],
       [0n, 50n],
