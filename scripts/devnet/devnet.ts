@@ -33,6 +33,8 @@ export interface DevnetHandle {
   deployment?: Deployment;
   networkId?: bigint;
   nodes: DevnetNode[];
+  /** Unix seconds at which the nodes' epoch 0 begins (epochs last `options.epochSeconds`). */
+  genesisTime: number;
   /** Settles when the requested epochs ran (or the devnet failed); never for an open-ended run. */
   done: Promise<DevnetSummary>;
   /** Stops everything in reverse start order; safe to call twice. */
@@ -332,6 +334,7 @@ export async function startDevnet(
       deployment,
       networkId,
       nodes,
+      genesisTime: nodesGenesis,
       done,
       stop,
     };

@@ -39,6 +39,8 @@ export type DevnetEventBody =
       signatures?: number;
       totalReward: string;
       bridged: string;
+      /** Lines whose reward differs from docs/interfaces.md's formula (0 when the nodes follow it). */
+      rewardMismatches?: number;
     }
   | {
       type: "slash";

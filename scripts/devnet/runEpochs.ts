@@ -11,6 +11,7 @@ import {
 } from "../../oracle-node/feed/client/index";
 import { readReportSignatures } from "./checks/reportSignatures";
 import { checkRewardFormula } from "./checks/rewardFormula";
+import { unstakedDevices } from "./checks/unstakedDevices";
 import type { ChainClients } from "./clients";
 import { devnetClients } from "./clients";
 import { readAppliedSlashes, type SettledEpoch, waitForEpochSettled } from "./epochs/waitForEpochSettled";
@@ -115,7 +116,6 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
   const agreeTimeoutMs = options.epochSeconds * 1_000 + 30_000;
   const settleTimeoutMs = options.epochSeconds * 1_000 + 30_000;
   let settlementBroken: string | undefined;
-  const slashedBefore = new Set<string>();
   for (let epoch = first; last === undefined || epoch < last; epoch++) {
     let result: VerifiedEpochResult;
     try {
@@ -207,12 +207,15 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
         reward: String(line.reward),
       });
     }
+    const startTime = BigInt(m.genesisTime + Number(epoch) * options.epochSeconds);
     const mismatches = checkRewardFormula(
       result.totalReward === 0n ? 0n : await budgetPerEpoch(home, deployment, networkId),
       lines.map((l) => l.line),
-      slashedBefore,
+      await unstakedDevices(home.public, deployment.registry as Address, networkId, {
+        startTime,
+        endTime: startTime + BigInt(options.epochSeconds),
+      }),
     );
-    for (const x of slashes) slashedBefore.add(x.deviceId.toLowerCase());
     if (mismatches.length) {
       log.emit({
         type: "log",
@@ -297,6 +300,7 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
       ...(settled ? { settlementTx: settled.txHash, signatures: reportSigners.length } : {}),
       totalReward: String(result.totalReward),
       bridged: String(bridged),
+      rewardMismatches: mismatches.length,
     });
     if (m.signal.aborted) break;
   }

@@ -37,7 +37,9 @@ export function summarize(events: readonly DevnetEvent[], supplyCheck: SupplyChe
   let delivered = 0;
   let sent = 0;
   const stages: Record<string, string> = {};
+  const formulaBroken: number[] = [];
   for (const e of events) {
+    if (e.type === "epoch" && (e.rewardMismatches ?? 0) > 0) formulaBroken.push(e.epoch);
     if (e.type === "epoch" && e.resultRoot) epochsAgreed++;
     if (e.type === "epoch" && e.settlementTx) {
       epochsSettled++;
@@ -60,6 +62,8 @@ export function summarize(events: readonly DevnetEvent[], supplyCheck: SupplyChe
   if (honestSlashed > 0) reasons.push(`${honestSlashed} honest devices slashed`);
   if (supplyCheck && !supplyCheck.conserved) reasons.push("bridged supply not conserved");
   if (failed) reasons.push(`stage ${failed[0]} ${failed[1]}`);
+  if (formulaBroken.length)
+    reasons.push(`rewards differ from the formula in epochs ${formulaBroken.join(", ")}`);
   return {
     ok: reasons.length === 0,
     epochsSettled,

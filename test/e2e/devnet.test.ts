@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { vigilRegistryAbi, vigilSettlementAbi } from "../../contracts";
 import { createFeedClient } from "../../oracle-node/feed/client/index";
 import { checkRewardFormula } from "../../scripts/devnet/checks/rewardFormula";
+import { unstakedDevices } from "../../scripts/devnet/checks/unstakedDevices";
 import { type DevnetHandle, SAMPLE_BUDGET, SAMPLE_STAKE, startDevnet } from "../../scripts/devnet/devnet";
 import type { DevnetEvent } from "../../scripts/devnet/events";
 
@@ -172,7 +173,6 @@ describe("devnet end to end", () => {
     const registered = devices.filter((d) => d.strategy !== "sybil");
     const strategyOf = new Map(devices.map((d) => [d.deviceId.toLowerCase(), d.strategy]));
     const rewardedHonest = new Set<string>();
-    const slashedBefore = new Set<string>();
     for (const e of epochs) {
       const lines = await Promise.all(
         registered.map((d) =>
@@ -182,8 +182,18 @@ describe("devnet end to end", () => {
         ),
       );
       const budget = BigInt(e.totalReward) === 0n ? 0n : SAMPLE_BUDGET;
-      expect(checkRewardFormula(budget, lines, slashedBefore)).toEqual([]);
-      for (const l of lines) if (l.slash > 0n) slashedBefore.add(l.deviceId.toLowerCase());
+      const startTime = BigInt(devnet.genesisTime + e.epoch * devnet.options.epochSeconds);
+      const unstaked = await unstakedDevices(
+        client(),
+        devnet.deployment!.registry as Address,
+        devnet.networkId!,
+        {
+          startTime,
+          endTime: startTime + BigInt(devnet.options.epochSeconds),
+        },
+      );
+      expect(checkRewardFormula(budget, lines, unstaked)).toEqual([]);
+      expect(e.rewardMismatches).toBe(0);
       expect(lines.reduce((sum, l) => sum + l.reward, 0n)).toBe(BigInt(e.totalReward));
       for (const l of lines) {
         const strategy = strategyOf.get(l.deviceId.toLowerCase());

@@ -15,14 +15,13 @@ export function checkRewardFormula(
   budget: bigint,
   lines: readonly DeviceLine[],
   /**
-   * Devices slashed in an earlier epoch (lower-case ids). They have no stake at risk any more, so
-   * the nodes keep them out of Σ weight and pay them nothing afterwards, although their later lines
-   * carry `slash = 0` (docs/interfaces.md, "Reward formula").
+   * Devices with no stake at risk in the epoch (lower-case ids, `unstakedDevices`): slashed to zero
+   * before it began. The nodes keep them out of Σ weight, although their lines carry `slash = 0`.
    */
-  slashedBefore: ReadonlySet<string> = new Set(),
+  unstaked: ReadonlySet<string> = new Set(),
 ): RewardMismatch[] {
   const weight = (l: DeviceLine) =>
-    l.slash > 0n || slashedBefore.has(l.deviceId.toLowerCase()) ? 0n : l.work * BigInt(l.uptimeBps);
+    l.slash > 0n || unstaked.has(l.deviceId.toLowerCase()) ? 0n : l.work * BigInt(l.uptimeBps);
   const total = lines.reduce((sum, l) => sum + weight(l), 0n);
   const mismatches: RewardMismatch[] = [];
   for (const line of lines) {
