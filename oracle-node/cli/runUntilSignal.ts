@@ -2,9 +2,12 @@ import type { VigilNode } from "../node";
 
 /**
  * Starts the node and keeps the process alive until SIGINT or SIGTERM, then closes the node
- * (modules in reverse order). A second signal while closing exits at once.
+ * (modules in reverse order). A second signal while closing exits at once. A process started with
+ * an IPC channel also stops when the channel closes (its parent is gone).
  */
-export async function runUntilSignal(start: () => Promise<VigilNode>): Promise<void> {
+export async function runUntilSignal(
+  start: () => Promise<Pick<VigilNode, "logger" | "close">>,
+): Promise<void> {
   const node = await start();
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -23,5 +26,15 @@ export async function runUntilSignal(start: () => Promise<VigilNode>): Promise<v
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    // Started by a supervisor over IPC (the devnet): if it dies without stopping us (kill -9, a
+    // killed terminal), the channel closes and this node shuts down instead of living on orphaned,
+    // its logs going nowhere. A shutdown that hangs then still ends the process.
+    if (process.channel) {
+      process.channel.unref();
+      process.once("disconnect", () => {
+        setTimeout(() => process.exit(1), 10_000).unref();
+        onSignal("SIGTERM");
+      });
+    }
   });
 }

@@ -28,7 +28,9 @@ export class ProcessSupervisor {
   spawn(name: string, command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}) {
     const out: WriteStream = createWriteStream(logFile, { flags: "a" });
     const child = spawn(command, args, {
-      stdio: ["ignore", "pipe", "pipe"],
+      // The IPC channel closes when this process dies, however it dies: children watch it and stop
+      // (oracle-node/cli/runUntilSignal.ts) rather than run on orphaned.
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
       env: { ...process.env, ...env },
     });
     // Two sources share one file: neither may end it (the default), or the other's next chunk is a
