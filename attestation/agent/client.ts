@@ -7,6 +7,10 @@ export interface HttpGatewayOptions {
   fetch?: typeof fetch;
 }
 
+const STALE_SOCKET = new Set(["UND_ERR_SOCKET", "ECONNRESET"]);
+const isStaleSocket = (err: unknown): boolean =>
+  err instanceof Error && STALE_SOCKET.has((err.cause as { code?: string } | undefined)?.code ?? "");
+
 /** Device-side `DeviceGateway` over HTTP, against a node's `createGatewayRouter` mount at `baseUrl`. */
 export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): DeviceGateway {
   const f = opts.fetch ?? fetch;
@@ -18,11 +22,21 @@ export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): Dev
     if (init.signal) signals.push(init.signal);
     let res: Response;
     try {
-      res = await f(`${base}${path}`, { ...init, signal: AbortSignal.any(signals) });
+      res = await f(`${base}${path}`, { ...init, signal: AbortSignal.any(signals) }).catch((err: unknown) => {
+        // A pooled keep-alive socket the node closed just as we reused it ("other side closed",
+        // a reset): the request never reached the handler, so one fresh try is safe. Every call is
+        // idempotent on the node anyway (signed messages, de-duplicated).
+        if (!isStaleSocket(err)) throw err;
+        return f(`${base}${path}`, { ...init, signal: AbortSignal.any(signals) });
+      });
     } catch (cause) {
+      // fetch's own message is just "fetch failed"; the socket error under it says what happened.
+      const inner =
+        cause instanceof Error ? (cause.cause as { code?: string; message?: string } | undefined) : undefined;
+      const why = inner ? ` (${inner.code ?? inner.message})` : "";
       throw new GatewayError(
         "UNAVAILABLE",
-        `${path}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        `${path}: ${cause instanceof Error ? cause.message : String(cause)}${why}`,
         { cause },
       );
     }

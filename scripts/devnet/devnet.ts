@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join, resolve } from "node:path";
 import { type Address, type Hex, keccak256, parseEther, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { type Fleet, httpGateway, planFleet, runFleet } from "../../attestation/agent/index";
+import { planFleet } from "../../attestation/agent/index";
 import type { Deployment } from "../../contracts";
 import { deployVigil, workflowNameBytes10 } from "../deploy/deploy";
 import { type DevnetChains, startChains } from "./chains";
@@ -11,6 +11,7 @@ import { type Dashboard, type EvidenceLookup, startDashboard } from "./dashboard
 import { DevnetError } from "./errors";
 import { type DevnetEvent, EventLog } from "./events";
 import { nodeEvidenceLookup } from "./evidence";
+import { startFleetProcess } from "./fleet";
 import { planStrategies } from "./fleetPlan";
 import { startDevnetLane } from "./lane";
 import { type NodeKeys, prepareNodeKeys } from "./nodeKeys";
@@ -280,21 +281,27 @@ export async function startDevnet(
     closers.push(async () => unwatchNodes());
     const unwatchNodes = watchNodes(nodes, log);
 
-    let fleet: Fleet | undefined;
     const gatewayPath = "/device";
     const gatewayServed = await fetch(`${nodes[0]!.apiUrl}${gatewayPath}/v1/info`)
       .then((r) => r.ok)
       .catch(() => false);
     if (gatewayServed) {
-      fleet = await stage("device-fleet", `${options.devices} device agents`, async () =>
-        runFleet({
-          strategies: fleetPlan.map((d) => d.strategy),
-          seed: "vigil-devnet",
-          owner: (i) => fleetPlan[i]!.owner,
-          gateways: nodes.map((n) => httpGateway(`${n.apiUrl}${gatewayPath}`)),
-        }),
+      await stage("device-fleet", `${options.devices} device agents`, () =>
+        // Stopped with the nodes by the supervisor (started last, so stopped first).
+        Promise.race([
+          startFleetProcess(
+            supervisor,
+            {
+              strategies: fleetPlan.map((d) => d.strategy),
+              seed: "vigil-devnet",
+              owners: fleetPlan.map((d) => d.ownerHex),
+              gateways: nodes.map((n) => `${n.apiUrl}${gatewayPath}`),
+            },
+            { dataDir, logsDir },
+          ),
+          failed,
+        ]),
       );
-      closers.push(() => fleet!.stop());
     } else {
       log.emit({
         type: "stage",
