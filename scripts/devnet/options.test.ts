@@ -8,7 +8,7 @@ describe("devnet options", () => {
     expect(devnetOptionsSchema.parse({})).toMatchObject({
       nodes: 4,
       devices: 200,
-      epochSeconds: 10,
+      epochSeconds: 30,
       exit: false,
     });
   });

@@ -61,23 +61,24 @@ export class ProcessSupervisor {
     return proc;
   }
 
-  /** SIGTERM everything (in reverse start order), SIGKILL what is still alive after `graceMs`. */
+  /**
+   * Stops everything in reverse start order, one at a time (SIGTERM, then SIGKILL after `graceMs`),
+   * so the fleet is gone before the nodes it talks to, and the nodes before nothing else.
+   */
   async stopAll(graceMs = 5_000): Promise<void> {
     this.stopping = true;
     const alive = this.procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
-    for (const p of alive.slice().reverse()) p.child.kill("SIGTERM");
-    await Promise.all(
-      alive.map((p) =>
-        Promise.race([
-          p.exited,
-          new Promise<void>((resolve) =>
-            setTimeout(() => {
-              p.child.kill("SIGKILL");
-              resolve();
-            }, graceMs).unref(),
-          ),
-        ]),
-      ),
-    );
+    for (const p of alive.slice().reverse()) {
+      p.child.kill("SIGTERM");
+      await Promise.race([
+        p.exited,
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            p.child.kill("SIGKILL");
+            resolve();
+          }, graceMs).unref(),
+        ),
+      ]);
+    }
   }
 }
