@@ -7,9 +7,11 @@ export interface HttpGatewayOptions {
   fetch?: typeof fetch;
 }
 
+/** The socket error under fetch's bare "fetch failed" (undici puts it in `cause`). */
+const socketErrorOf = (err: unknown) =>
+  err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
 const STALE_SOCKET = new Set(["UND_ERR_SOCKET", "ECONNRESET"]);
-const isStaleSocket = (err: unknown): boolean =>
-  err instanceof Error && STALE_SOCKET.has((err.cause as { code?: string } | undefined)?.code ?? "");
+const isStaleSocket = (err: unknown): boolean => STALE_SOCKET.has(socketErrorOf(err)?.code ?? "");
 
 /** Device-side `DeviceGateway` over HTTP, against a node's `createGatewayRouter` mount at `baseUrl`. */
 export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): DeviceGateway {
@@ -30,9 +32,7 @@ export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): Dev
         return f(`${base}${path}`, { ...init, signal: AbortSignal.any(signals) });
       });
     } catch (cause) {
-      // fetch's own message is just "fetch failed"; the socket error under it says what happened.
-      const inner =
-        cause instanceof Error ? (cause.cause as { code?: string; message?: string } | undefined) : undefined;
+      const inner = socketErrorOf(cause);
       const why = inner ? ` (${inner.code ?? inner.message})` : "";
       throw new GatewayError(
         "UNAVAILABLE",

@@ -15,8 +15,12 @@ export async function lastBlockBefore(
   // Not viem's cached head (up to a polling interval old): the search must see the newest block.
   let hi = await client.getBlockNumber({ cacheTime: 0 });
   if ((await timeOf(hi)) < timestamp) return hi;
-  let lo = from < hi && (await timeOf(from)) < timestamp ? from : 0n;
-  if (lo === 0n && (await timeOf(0n)) >= timestamp) return null;
+  let lo = from < hi ? from : 0n;
+  if ((await timeOf(lo)) >= timestamp) {
+    // The hint was not earlier after all: search from genesis, unless genesis is already too late.
+    if (lo === 0n || (await timeOf(0n)) >= timestamp) return null;
+    lo = 0n;
+  }
   // Invariant: time(lo) < timestamp <= time(hi).
   while (hi - lo > 1n) {
     const mid = (lo + hi) / 2n;

@@ -31,15 +31,16 @@ export async function readEpochState(
   networkId: bigint,
   window: { startTime: bigint; endTime: bigint },
 ): Promise<EpochChainState> {
-  const endBlock = await lastBlockBefore(client, window.endTime);
+  const startBlock = await lastBlockBefore(client, window.startTime);
+  // The end lies after the start: its search starts where the first one ended.
+  const endBlock = await lastBlockBefore(client, window.endTime, startBlock ?? 0n);
   if (endBlock === null)
     throw new ChainError("CHAIN_NO_BLOCK", `no block before the end of the epoch (${window.endTime})`, {
       networkId,
       endTime: window.endTime,
     });
-  const startBlock = await lastBlockBefore(client, window.startTime);
   // Before the registry was deployed nothing was registered, so nothing was slashed either.
-  const registryAtStart =
+  const readStart =
     startBlock !== null &&
     (await client.getCode({ address: registry, blockNumber: startBlock })) !== undefined;
   const at = { blockNumber: endBlock };
@@ -48,7 +49,7 @@ export async function readEpochState(
     getOperators(client, registry, at),
     getNetworkDevices(client, registry, networkId, at),
     // Devices registered after the start block are absent there: nothing of theirs was slashed before.
-    registryAtStart && startBlock !== null
+    readStart
       ? getNetworkDevices(client, registry, networkId, { blockNumber: startBlock })
       : Promise.resolve([]),
   ]);

@@ -25,6 +25,13 @@ describe("checkRewardFormula", () => {
     expect(checkRewardFormula(1000n, lines)).toEqual([]);
   });
 
+  it("leaves a device with no stake at risk out of Σw, though its line shows no slash", () => {
+    const lines = [line(1, 10n, 10_000, 1000n), line(2, 10n, 10_000, 0n)];
+    expect(checkRewardFormula(1000n, lines, new Set([lines[1]!.deviceId]))).toEqual([]);
+    // Without being told, the check expects the unstaked device to share the budget.
+    expect(checkRewardFormula(1000n, lines)).toHaveLength(2);
+  });
+
   it("names the device whose reward is off by one", () => {
     const lines = [line(1, 1n, 10_000, 500n), line(2, 1n, 10_000, 501n)];
     expect(checkRewardFormula(1001n, lines)).toEqual([
