@@ -101,4 +101,45 @@ describe("computeResult", () => {
       code: "AGREEMENT_BAD_OBSERVATION",
     });
   });
+
+  it("rejects an observation that lists a device twice or out of range, whatever the codec let through", async () => {
+    const twice = obs(A, [1, 1, 1]);
+    twice.observation.devices.push({ ...twice.observation.devices[0]! });
+    await expect(computeResult(ctx, [twice, obs(B, [1, 1, 1])], verify)).rejects.toMatchObject({
+      code: "AGREEMENT_BAD_OBSERVATION",
+      message: expect.stringMatching(/listed twice/),
+    });
+    for (const bad of [{ uptimeBps: 10_001 }, { uptimeBps: 1.5 }, { work: 1n << 64n }, { work: -1n }]) {
+      const o = obs(A, [1, 1, 1]);
+      Object.assign(o.observation.devices[1]!, bad);
+      await expect(computeResult(ctx, [o], verify)).rejects.toMatchObject({
+        code: "AGREEMENT_BAD_OBSERVATION",
+        message: expect.stringMatching(/out of range/),
+      });
+    }
+  });
+
+  it("gives a device only its assigned observers' entries, however the ids and addresses are cased", async () => {
+    const upper = (a: Address) => `0x${a.slice(2).toUpperCase()}` as Address;
+    const mixed: EpochContext = {
+      ...ctx,
+      devices: ctx.devices.map((d) => ({ ...d, deviceId: `0x${d.deviceId.slice(2).toUpperCase()}` as Hex })),
+      // Device 1 is watched by A and B only; C's entry for it must not count.
+      assignment: new Map([
+        [dev(1), [upper(A), B]],
+        [dev(2), [A, B, C, D]],
+        [dev(3), [A, B, C, D]],
+      ]),
+    };
+    const { result } = await computeResult(
+      mixed,
+      [obs(A, [1_000, 1_000, 1_000]), obs(B, [3_000, 3_000, 3_000]), obs(C, [9_000, 9_000, 9_000])],
+      verify,
+    );
+    expect(result.lines.map((l) => [l.deviceId, l.uptimeBps])).toEqual([
+      [dev(1), 1_000],
+      [dev(2), 3_000],
+      [dev(3), 3_000],
+    ]);
+  });
 });

@@ -29,9 +29,11 @@ export function observationsCommitment(used: readonly { observer: Address; hash:
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+const U64_MAX = (1n << 64n) - 1n;
+
 /** Lower median: with at most f liars among an honest majority of observers it stays within honest values. */
-function median<T extends number | bigint>(values: T[]): T {
-  values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+function lowerMedian<T extends Uint16Array | BigUint64Array>(values: T): T[number] {
+  values.sort();
   return values[Math.floor((values.length - 1) / 2)]!;
 }
 
@@ -59,43 +61,84 @@ export async function computeResult(
       });
     observers.add(key);
   }
-  const assigned = new Map<string, Set<string>>();
-  for (const [id, signers] of ctx.assignment)
-    assigned.set(id.toLowerCase(), new Set(signers.map((s) => s.toLowerCase())));
-
-  const perDevice = new Map<string, { uptimes: number[]; works: bigint[]; frauds: FraudVerdict[] }>();
-  // Observer order fixes which fraud verdict is tried first, so evidence hashes are deterministic.
+  // Observers in address order: that order fixes which fraud verdict is tried first, so evidence
+  // hashes are deterministic. Per-device state lives in flat typed arrays indexed by device slot
+  // (100k devices x 16 observers is 300k entries: objects and string sets per device cost seconds).
   const ordered = [...used].sort((a, b) =>
     cmp(a.observation.observer.toLowerCase(), b.observation.observer.toLowerCase()),
   );
-  for (const { observation } of ordered) {
-    const observer = observation.observer.toLowerCase();
-    for (const d of observation.devices) {
-      const id = d.deviceId.toLowerCase();
-      if (!assigned.get(id)?.has(observer)) continue;
-      let acc = perDevice.get(id);
-      if (!acc) {
-        acc = { uptimes: [], works: [], frauds: [] };
-        perDevice.set(id, acc);
-      }
-      acc.uptimes.push(d.uptimeBps);
-      acc.works.push(d.work);
-      if (d.fraud) acc.frauds.push(d.fraud);
-    }
+  const observerSlot = new Map<string, number>();
+  ordered.forEach((u, i) => {
+    observerSlot.set(u.observation.observer, i);
+    observerSlot.set(u.observation.observer.toLowerCase(), i);
+  });
+  const devices = ctx.devices
+    .map((dev) => ({ dev, id: dev.deviceId.toLowerCase() as Hex }))
+    .sort((a, b) => cmp(a.id, b.id));
+  const slotOf = new Map<string, number>();
+  for (const { id } of devices) if (!slotOf.has(id)) slotOf.set(id, slotOf.size);
+  const slots = slotOf.size;
+  let k = 1;
+  for (const signers of ctx.assignment.values()) k = Math.max(k, signers.length);
+  // assignedTo[slot * k + j]: observer index of the j-th assigned signer, -1 when none or not an observer.
+  const assignedTo = new Int32Array(slots * k).fill(-1);
+  for (const [id, signers] of ctx.assignment) {
+    const slot = slotOf.get(id) ?? slotOf.get(id.toLowerCase());
+    if (slot === undefined) continue;
+    assignedTo.fill(-1, slot * k, slot * k + k);
+    signers.forEach((s, j) => {
+      assignedTo[slot * k + j] = observerSlot.get(s) ?? observerSlot.get(s.toLowerCase()) ?? -1;
+    });
   }
+  const counts = new Uint32Array(slots);
+  const uptimes = new Uint16Array(slots * k);
+  const works = new BigUint64Array(slots * k);
+  const lastObserver = new Int32Array(slots).fill(-1);
+  const frauds = new Map<number, FraudVerdict[]>();
+  ordered.forEach(({ observation }, o) => {
+    for (const d of observation.devices) {
+      const slot = slotOf.get(d.deviceId) ?? slotOf.get(d.deviceId.toLowerCase());
+      if (slot === undefined) continue;
+      if (lastObserver[slot] === o)
+        throw new AgreementError("AGREEMENT_BAD_OBSERVATION", "a device listed twice in one observation", {
+          observer: observation.observer,
+          deviceId: d.deviceId,
+        });
+      lastObserver[slot] = o;
+      let assigned = false;
+      for (let j = 0; j < k; j++) if (assignedTo[slot * k + j] === o) assigned = true;
+      if (!assigned) continue;
+      if (
+        d.work < 0n ||
+        d.work > U64_MAX ||
+        !(Number.isInteger(d.uptimeBps) && d.uptimeBps >= 0 && d.uptimeBps <= 10_000)
+      )
+        throw new AgreementError("AGREEMENT_BAD_OBSERVATION", "uptime or work out of range", {
+          observer: observation.observer,
+          deviceId: d.deviceId,
+        });
+      const at = slot * k + counts[slot]!++;
+      uptimes[at] = d.uptimeBps;
+      works[at] = d.work;
+      if (d.fraud) {
+        const list = frauds.get(slot) ?? [];
+        list.push(d.fraud);
+        frauds.set(slot, list);
+      }
+    }
+  });
 
-  const devices = [...ctx.devices].sort((a, b) => cmp(a.deviceId.toLowerCase(), b.deviceId.toLowerCase()));
   const lines: DeviceLine[] = [];
   const slashes: DeviceSlash[] = [];
   const weights: bigint[] = [];
   let totalWeight = 0n;
-  for (const dev of devices) {
-    const id = dev.deviceId.toLowerCase() as Hex;
-    const acc = perDevice.get(id);
-    const uptimeBps = acc ? median(acc.uptimes) : 0;
-    const work = acc ? median(acc.works) : 0n;
+  for (const { dev, id } of devices) {
+    const slot = slotOf.get(id)!;
+    const c = counts[slot]!;
+    const uptimeBps = c ? lowerMedian(uptimes.subarray(slot * k, slot * k + c)) : 0;
+    const work = c ? lowerMedian(works.subarray(slot * k, slot * k + c)) : 0n;
     let slash: DeviceSlash | undefined;
-    for (const f of acc?.frauds ?? []) {
+    for (const f of frauds.get(slot) ?? []) {
       if (await verifyFraud(id, f)) {
         slash = { deviceId: id, amount: dev.stake, reason: f.reason, evidenceHash: keccak256(f.evidence) };
         break;

@@ -86,10 +86,13 @@ export class EpochConsensus {
     vote?: Uint8Array;
   } = {};
   private ownObservation: Uint8Array | undefined;
+  private resultSaved = false;
   private evaluating = false;
   private reevaluate = false;
   private stopped = false;
   private readonly startedAt = performance.now();
+  /** When the last new message or observation arrived: re-offers of megabyte observations wait for a stall. */
+  private lastProgressAt = performance.now();
   private readonly done = deferred<EpochCertificate>();
 
   constructor(
@@ -149,6 +152,7 @@ export class EpochConsensus {
     if (decided && result && result.observationsCommitment === decided) {
       // Already voted before a restart: re-sign the same result (RFC 6979: the same signature).
       this.decided = decided;
+      this.resultSaved = true;
       for (const v of store.getVotes(networkId, epoch)) this.votes.set(v.signer.toLowerCase(), v);
       const vote = await signResultVote(this.deps.account, this.ctx, result);
       this.votes.set(this.me, vote);
@@ -206,6 +210,7 @@ export class EpochConsensus {
         .find((s) => s.observer.toLowerCase() === signer && s.hash !== hash);
       if (other) this.equivocation(signer as Address, "observation", other.envelope, envelope);
     }
+    if (!byHash.has(hash)) this.lastProgressAt = performance.now();
     byHash.set(hash, o);
     if (evaluate) this.evaluate();
     return true;
@@ -260,6 +265,7 @@ export class EpochConsensus {
     this.values.set(id, refs);
     this.proposals.set(m.view, { msg: m, envelope });
     this.seen(m.view, signer);
+    this.lastProgressAt = performance.now();
   }
 
   private onStep(signer: string, m: VoteStepMsg, envelope: Uint8Array): void {
@@ -277,6 +283,7 @@ export class EpochConsensus {
     }
     t.bySigner.set(signer, { value, envelope });
     this.seen(m.view, signer);
+    this.lastProgressAt = performance.now();
   }
 
   private async onVote(signer: string, m: ResultVoteMsg): Promise<void> {
@@ -297,6 +304,7 @@ export class EpochConsensus {
       return;
     }
     this.votes.set(signer, vote);
+    this.lastProgressAt = performance.now();
     this.deps.store.saveVote(vote);
     const mine = this.votes.get(this.me);
     if (mine) this.checkCertificate(mine.resultRoot, mine.observationsCommitment);
@@ -584,17 +592,6 @@ export class EpochConsensus {
     this.seen(r, this.me);
     this.log.debug({ view: r, value, validView }, "proposing");
     await this.deps.publish("agreement", bytes).catch((err) => this.log.warn({ err }, "publish proposal"));
-    if (validView === -1) {
-      // Relay the observations we propose so nobody lacks one that its observer sent only to us.
-      const wanted = new Set(
-        refs.filter((r) => r.observer.toLowerCase() !== this.me).map((r) => r.hash.toLowerCase()),
-      );
-      const envelopes = this.deps.store
-        .getObservations(this.ctx.networkId, this.ctx.epoch)
-        .filter((o) => wanted.has(o.hash.toLowerCase()))
-        .map((o) => o.envelope);
-      await this.deps.relay(envelopes);
-    }
     this.evaluate();
   }
 
@@ -652,7 +649,6 @@ export class EpochConsensus {
       return;
     }
     this.decided = id;
-    store.saveResult(computed.result, computed.tree);
     const recorded = store.recordSigningDecision({
       networkId,
       epoch,
@@ -675,11 +671,16 @@ export class EpochConsensus {
     await this.deps
       .publish("agreement", this.myMessages.vote)
       .catch((err) => this.log.warn({ err }, "publish vote"));
+    // The lines are written after the vote is out: 100k rows take ~0.6 s, and until they are on disk
+    // the recorded decision alone keeps a restarted node to this result (it recomputes it from the
+    // stored observations). The certificate is marked only once the result row exists.
+    store.saveResult(computed.result, computed.tree);
+    this.resultSaved = true;
     this.checkCertificate(vote.resultRoot, vote.observationsCommitment);
   }
 
   private checkCertificate(root: Hex, commitment: Hex): void {
-    if (this.certified) return;
+    if (this.certified || !this.resultSaved) return;
     const votes = [...this.votes.values()].filter(
       (v) => v.resultRoot === root && v.observationsCommitment === commitment,
     );
@@ -710,11 +711,58 @@ export class EpochConsensus {
     // Until every oracle has voted, someone may still lack our observation (a node that restarted or
     // joined late cannot validate a proposal without it), so keep offering it; once certified, only
     // for a bounded number of rounds (observations are megabytes and a dead oracle never votes).
+    // Observations are re-offered only when nothing new arrived for a whole interval (each offer
+    // floods megabytes through the mesh) and only those some oracle has not yet shown it holds.
     if (this.certified) this.ticksSinceCertified++;
+    const stalled = performance.now() - this.lastProgressAt >= this.deps.opts.rebroadcastMs;
     const offer =
-      this.votes.size < this.n && this.ticksSinceCertified <= OBSERVATION_OFFERS_AFTER_CERTIFICATE;
-    if (offer && this.ownObservation)
+      stalled && this.votes.size < this.n && this.ticksSinceCertified <= OBSERVATION_OFFERS_AFTER_CERTIFICATE;
+    if (!offer) return;
+    if (this.ownObservation && this.holders(this.hashOf(this.ownObservation)).size < this.n)
       void this.deps.publish("observations", this.ownObservation).catch(() => {});
+    void this.relayMissing();
+  }
+
+  /**
+   * Oracles whose own signed messages show they hold observation `hash`: its observer, and every
+   * sender of a proposal, a non-nil prevote or precommit, or a result vote for a value that
+   * references it (an honest node backs a value only when it holds all its observations).
+   */
+  private holders(hash: Hex): Set<string> {
+    const out = new Set<string>([this.me]);
+    const backs = (value: string) => {
+      const refs = this.values.get(value);
+      const ref = refs?.find((r) => r.hash.toLowerCase() === hash.toLowerCase());
+      if (ref) out.add(ref.observer.toLowerCase());
+      return ref !== undefined;
+    };
+    for (const tallies of [this.prevotes, this.precommits])
+      for (const t of tallies.values())
+        for (const [signer, { value }] of t.bySigner) if (value !== NIL && backs(value)) out.add(signer);
+    for (const [signer, v] of this.votes) if (backs(v.observationsCommitment)) out.add(signer);
+    for (const [view, p] of this.proposals)
+      if (backs(observationsCommitment(p.msg.observations as Ref[]))) out.add(this.proposer(view));
+    return out;
+  }
+
+  /**
+   * As the leader of a fresh proposal, relays the referenced observations some oracle has not shown
+   * it holds, so nobody lacks one that its observer sent only to us.
+   */
+  private async relayMissing(): Promise<void> {
+    const p = this.proposals.get(this.view);
+    if (!p || this.proposer(this.view) !== this.me || p.msg.validView !== -1) return;
+    const wanted = new Set(
+      (p.msg.observations as Ref[])
+        .filter((r) => r.observer.toLowerCase() !== this.me && this.holders(r.hash).size < this.n)
+        .map((r) => r.hash.toLowerCase()),
+    );
+    if (wanted.size === 0) return;
+    const envelopes = this.deps.store
+      .getObservations(this.ctx.networkId, this.ctx.epoch)
+      .filter((o) => wanted.has(o.hash.toLowerCase()))
+      .map((o) => o.envelope);
+    await this.deps.relay(envelopes).catch((err) => this.log.warn({ err }, "relay observations"));
   }
 }
 

@@ -2,7 +2,7 @@ export { type ComputedResult, computeResult, observationsCommitment } from "./co
 export { createAgreement } from "./createAgreement";
 export { AgreementError, type AgreementErrorCode } from "./errors";
 export type { Agreement, AgreementModules } from "./interface";
-export { buildLinesTreeNodes, type LinesTreeNodes } from "./linesTree";
+export { buildLinesTreeNodes, type LinesTreeNodes, treeNodeHex, treeNodesFromHex } from "./linesTree";
 export { decodeMessage, encodeMessage } from "./messages";
 export { decodeObservation, encodeObservation, observationHash } from "./observationCodec";
 export { type AgreementOptions, defaultAgreementOptions } from "./options";

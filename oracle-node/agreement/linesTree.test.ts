@@ -2,7 +2,7 @@ import fc from "fast-check";
 import type { Address, Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { buildLinesTree } from "../../contracts/lines";
-import { buildLinesTreeNodes } from "./linesTree";
+import { buildLinesTreeNodes, treeNodeHex } from "./linesTree";
 import type { DeviceLine } from "./types";
 
 const hex = (n: number) =>
@@ -24,7 +24,9 @@ describe("buildLinesTreeNodes", () => {
       fc.property(fc.array(line, { minLength: 1, maxLength: 40 }), (lines) => {
         const ours = buildLinesTreeNodes(lines);
         const dump = buildLinesTree(lines).dump();
-        expect(ours.nodes).toEqual(dump.tree);
+        expect(dump.tree.map((_, i) => treeNodeHex(ours.nodes, i))).toEqual(dump.tree);
+        expect(ours.nodes.length).toBe(dump.tree.length * 32);
+        expect(ours.root).toBe(dump.tree[0]);
         expect(ours.treeIndex).toEqual(dump.values.map((v) => v.treeIndex));
       }),
       { numRuns: 50 },

@@ -1,5 +1,5 @@
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { type Address, bytesToBigInt, getAddress, type Hex, hexToBytes, isAddress, isHex } from "viem";
+import { keccak256Bytes } from "../keccak";
 import { AssignmentError } from "./errors";
 
 export interface AssignDeviceParameters {
@@ -28,7 +28,7 @@ export function assignmentScore(beacon: Hex, deviceId: Hex, node: Address): bigi
   packed.set(bytes32(beacon, "beacon"), 0);
   packed.set(bytes32(deviceId, "deviceId"), 32);
   packed.set(hexToBytes(node), 64);
-  return bytesToBigInt(keccak_256(packed));
+  return bytesToBigInt(keccak256Bytes(packed));
 }
 
 /** A prepared assignment: the beacon and node list are decoded once, then each device costs n hashes. */
@@ -51,13 +51,13 @@ export function createAssigner(parameters: Omit<AssignDeviceParameters, "deviceI
   const take = Math.min(k, nodes.length);
   return (deviceId: Hex): Address[] => {
     packed.set(bytes32(deviceId, "deviceId"), 32);
+    // Scores compare as 32-byte big-endian numbers, so comparing the digests' bytes is enough.
     const scored = nodes.map((node) => {
       packed.set(node.bytes, 64);
-      return { node, score: bytesToBigInt(keccak_256(packed)) };
+      const d = keccak256Bytes(packed);
+      return { node, score: Buffer.from(d.buffer, d.byteOffset, d.byteLength) };
     });
-    scored.sort((a, b) =>
-      a.score === b.score ? (a.node.key < b.node.key ? -1 : 1) : a.score > b.score ? -1 : 1,
-    );
+    scored.sort((a, b) => Buffer.compare(b.score, a.score) || (a.node.key < b.node.key ? -1 : 1));
     return scored.slice(0, take).map((s) => s.node.address);
   };
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { keccak256, toHex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLinesTree } from "../../contracts/lines";
+import { treeNodesFromHex } from "../agreement/linesTree";
 import { type ApiServer, serveApi } from "../api";
 import { Store } from "../store/index";
 import { createFeedClient } from "./client/index";
@@ -39,7 +40,7 @@ beforeAll(async () => {
       observations: [],
     };
     store.saveResult(result, {
-      nodes: dump.tree as `0x${string}`[],
+      nodes: treeNodesFromHex(dump.tree as `0x${string}`[]),
       treeIndex: dump.values.map((v) => v.treeIndex),
     });
     for (const o of oracles.slice(0, 2))

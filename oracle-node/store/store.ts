@@ -204,10 +204,9 @@ export class Store {
   // --- results, lines, votes -----------------------------------------------------------------------
 
   /** Stores a computed result with its lines and tree (idempotent for the same result). */
-  saveResult(result: EpochResult, tree: { nodes: Hex[]; treeIndex: number[] }): void {
+  saveResult(result: EpochResult, tree: { nodes: Uint8Array; treeIndex: number[] }): void {
     const n = int(result.networkId, "networkId");
     const e = int(result.epoch, "epoch");
-    const treeBytes = Buffer.from(tree.nodes.map((h) => h.slice(2)).join(""), "hex");
     this.tx(() => {
       this.stmt("DELETE FROM lines WHERE network_id = ? AND epoch = ?").run(n, e);
       this.stmt(
@@ -224,7 +223,7 @@ export class Store {
         result.totalSlash.toString(),
         JSON.stringify(result.slashes.map((s) => ({ ...s, amount: s.amount.toString() }))),
         JSON.stringify(result.observations),
-        treeBytes,
+        tree.nodes,
         Date.now(),
       );
       const ins = this.stmt(

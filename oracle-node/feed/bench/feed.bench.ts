@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Hex } from "viem";
 import type { BenchScenario } from "../../../scripts/bench/scenario";
+import { treeNodesFromHex } from "../../agreement/linesTree";
 import { serveApi } from "../../api";
 import { Store } from "../../store/index";
 import { createFeedApp } from "../createFeedApp";
@@ -149,7 +150,7 @@ export const scenario: BenchScenario = {
       const store = Store.open({ dataDir: dir });
       try {
         const saveStart = performance.now();
-        store.saveResult(result, tree);
+        store.saveResult(result, { nodes: treeNodesFromHex(tree.nodes), treeIndex: tree.treeIndex });
         for (const vote of votes) store.saveVote({ ...result, ...vote });
         figures.storeSaveSeconds = round((performance.now() - saveStart) / 1000);
         // As the node wires it: the agreement hands the computed tree to the feed (`rememberTree`).
