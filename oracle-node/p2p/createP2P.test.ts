@@ -26,6 +26,9 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
 
 const pubsubOf = (p: P2P) => (p.libp2p as unknown as { services: { pubsub: GossipSub } }).services.pubsub;
 
+const meshSize = (p: P2P, topic: string) =>
+  (pubsubOf(p) as unknown as { mesh: Map<string, Set<string>> }).mesh.get(topic)?.size ?? 0;
+
 describe("p2p on loopback", () => {
   const nodes: P2P[] = [];
   afterAll(async () => {
@@ -116,5 +119,36 @@ describe("p2p on loopback", () => {
     allow.set([hub, ...dialers].map((n) => n.peerId));
     await Promise.all(dialers.map((d) => d.dial(hub.addresses()[0]!)));
     await until(() => hub.peers().length === dialers.length);
+  });
+
+  it("with the reduced mesh degree, gossip still crosses nodes that have no direct link", async () => {
+    // A line a - b - c - d: only forwarding by the mesh gets a's message to d.
+    const allow = new PeerAllowList();
+    const line = await Promise.all(
+      Array.from({ length: 4 }, () => createP2P(opts, { logger, allowList: allow })),
+    );
+    nodes.push(...line);
+    allow.set(line.map((n) => n.peerId));
+    const topic = line[0]!.topic("attestations");
+    const got: GossipMessage[] = [];
+    for (const [i, n] of line.entries())
+      n.subscribe(
+        topic,
+        () => Validation.Accept,
+        (m) => {
+          if (i === 3) got.push(m);
+        },
+      );
+    for (let i = 0; i < 3; i++) await line[i]!.dial(line[i + 1]!.addresses()[0]!);
+    await until(() => line.every((n, i) => meshSize(n, topic) === (i === 0 || i === 3 ? 1 : 2)));
+    await line[0]!.publish(topic, new Uint8Array([7]));
+    await until(() => got.length === 1);
+    expect(got[0]!.from).toBe(line[0]!.peerId);
+  });
+
+  it("rejects a mesh degree that is not a positive integer", async () => {
+    await expect(
+      createP2P({ ...opts, meshDegree: 0 }, { logger, allowList: new PeerAllowList() }),
+    ).rejects.toMatchObject({ code: "P2P_BAD_OPTIONS", message: expect.stringMatching(/meshDegree/) });
   });
 });

@@ -55,6 +55,8 @@ const TO_GOSSIPSUB: Record<Validation, TopicValidatorResult> = {
 /** Builds and starts the node's libp2p host with the oracle gossip topics. */
 export async function createP2P(options: Partial<P2POptions>, modules: P2PModules): Promise<P2P> {
   const opts: P2POptions = { ...defaultP2POptions, ...options };
+  if (!Number.isInteger(opts.meshDegree) || opts.meshDegree < 1)
+    throw new P2PError("P2P_BAD_OPTIONS", `meshDegree must be a positive integer, got ${opts.meshDegree}`);
   const log = modules.logger.child({ module: "p2p" });
   const { allowList } = modules;
   const privateKey = opts.peerKeyFile
@@ -136,6 +138,10 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
         scoreParams,
         emitSelf: false,
         floodPublish: true,
+        D: opts.meshDegree,
+        Dlo: Math.max(1, opts.meshDegree - 1),
+        Dhi: opts.meshDegree + 1,
+        Dout: Math.max(0, Math.min(2, Math.floor(opts.meshDegree / 2), opts.meshDegree - 2)),
         directPeers: [],
         ...(modules.metrics
           ? {

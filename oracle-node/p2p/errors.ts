@@ -4,6 +4,7 @@ export type P2PErrorCode =
   | "P2P_ALREADY_SUBSCRIBED"
   | "P2P_BAD_ENVELOPE"
   | "P2P_BAD_KEY_FILE"
+  | "P2P_BAD_OPTIONS"
   | "P2P_STOPPED";
 
 export class P2PError extends Error {
