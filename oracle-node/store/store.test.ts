@@ -3,6 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
+import { buildLinesTree } from "../../contracts/lines";
+import { buildLinesTreeNodes } from "../agreement/linesTree";
+import type { DeviceLine, EpochResult } from "../agreement/types";
 import { MIGRATIONS } from "./migrations";
 import { Store } from "./store";
 
@@ -77,6 +80,46 @@ describe("Store", () => {
     expect(s.saveEquivocation({ ...e, second: new Uint8Array([3]) })).toBe(false);
     expect(s.getEquivocations({ networkId: 1n })).toHaveLength(1);
     expect(s.getEquivocations({ networkId: 2n })).toHaveLength(0);
+    s.close();
+  });
+
+  it("saves an epoch's lines in multi-row batches and serves each with a proof the library verifies", () => {
+    const s = Store.open({ dataDir: tmp() });
+    // 250 lines: two full batches of 100 and a remainder.
+    const lines: DeviceLine[] = Array.from({ length: 250 }, (_, i) => ({
+      networkId: 3n,
+      epoch: 9n,
+      deviceId: `0x${(i * 7919 + 1).toString(16).padStart(64, "0")}`,
+      owner: `0x${(0xa000 + (i % 7)).toString(16).padStart(40, "0")}`,
+      uptimeBps: i % 10_001,
+      work: BigInt(i),
+      reward: 10n ** 20n + BigInt(i),
+      slash: i % 50 === 0 ? 5n : 0n,
+    }));
+    const tree = buildLinesTreeNodes(lines);
+    const result: EpochResult = {
+      networkId: 3n,
+      epoch: 9n,
+      resultRoot: tree.root,
+      observationsCommitment: `0x${"11".repeat(32)}`,
+      deviceCount: lines.length,
+      totalReward: lines.reduce((a, l) => a + l.reward, 0n),
+      totalSlash: 0n,
+      slashes: [],
+      lines,
+      observations: [],
+    };
+    s.saveResult(result, tree);
+    s.saveResult(result, tree); // idempotent
+    const sorted = [...lines].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
+    expect(s.getLines(3n, 9n)).toEqual(sorted);
+    const library = buildLinesTree(lines);
+    for (const i of [0, 99, 100, 199, 200, 249]) {
+      const served = s.getDeviceLine(3n, 9n, lines[i]!.deviceId)!;
+      expect(served.line).toEqual(lines[i]);
+      expect(served.resultRoot).toBe(library.root);
+      expect(served.proof).toEqual(library.getProof(i));
+    }
     s.close();
   });
 });

@@ -117,7 +117,8 @@ export async function waitFor(cond: () => boolean, ms = 15_000, what = "conditio
   }
 }
 
-const pubsubOf = (p: P2P) => (p.libp2p as unknown as { services: { pubsub: GossipSub } }).services.pubsub;
+export const pubsubOf = (p: P2P) =>
+  (p.libp2p as unknown as { services: { pubsub: GossipSub } }).services.pubsub;
 
 /** Dials b from a; loopback dials occasionally race a connection being set up the other way: retry. */
 export async function connect(a: P2P, b: P2P): Promise<void> {
