@@ -37,6 +37,7 @@ import {
   type OperatorInfo,
   readEpochState,
   watchSettlements,
+  withRetry,
 } from "./chain/index";
 import type { NodeConfig } from "./config/index";
 import { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS, type ExecutionOutcome } from "./cre-host/index";
@@ -376,7 +377,16 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       metrics.epochCloses.inc({ network: String(networkId) });
       log.info({ networkId, epoch: e, devices: own.devices.length }, "epoch closed; running agreement");
       options.onObservation?.(own);
-      const run = epochContext(networkId, e)
+      // The context is read once the epoch has ended; one RPC outage must not lose the epoch (the
+      // other nodes go on, and this one joins their agreement late): retry for about half a minute.
+      const run = withRetry(() => epochContext(networkId, e), {
+        attempts: 6,
+        baseDelayMs: 1_000,
+        onRetry: (err, attempt) => {
+          if (closing) return false;
+          log.warn({ err, networkId, epoch: e, attempt }, "reading the epoch's chain state failed; retrying");
+        },
+      })
         .then((ctx) => agreement.runEpoch(ctx, own))
         .then((certificate) => {
           log.info(

@@ -17,3 +17,4 @@ export {
 } from "./reads";
 export { loadOrCreateSignerKey, loadSignerKey } from "./signerKey";
 export { type SettledEpoch, watchSettlements } from "./watchSettlements";
+export { type RetryOptions, withRetry } from "./withRetry";
