@@ -124,13 +124,12 @@ async function runProcesses(n: number, deviceCount: number) {
     const ctxFile = join(dir, "ctx.json");
     writeFileSync(ctxFile, stringifyContext(ctx));
     const allow = oracles.map((o) => o.peerId);
-    children.forEach((_, i) =>
-      send(i, { t: "setup", ctxFile, allow, dial: hellos.slice(0, i).map((h) => h.address) }),
-    );
+    for (let i = 0; i < n; i++)
+      send(i, { t: "setup", ctxFile, allow, dial: hellos.slice(0, i).map((h) => h.address) });
     await Promise.all(children.map((_, i) => next(i, "ready")));
 
     const t0 = performance.now();
-    children.forEach((_, i) => send(i, { t: "go" }));
+    for (let i = 0; i < n; i++) send(i, { t: "go" });
     let firstMs = 0;
     const certs = await Promise.all(
       children.map((_, i) =>
@@ -143,7 +142,7 @@ async function runProcesses(n: number, deviceCount: number) {
     const allMs = performance.now() - t0;
     const roots = new Set(certs.map((c) => c.root));
     if (roots.size !== 1) throw new Error(`nodes disagree: ${[...roots].join(", ")}`);
-    children.forEach((_, i) => send(i, { t: "stop" }));
+    for (let i = 0; i < n; i++) send(i, { t: "stop" });
     return {
       mode: "processes",
       n,
