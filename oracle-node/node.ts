@@ -35,6 +35,7 @@ import {
   loadSignerKey,
   type NetworkInfo,
   type OperatorInfo,
+  readEpochBeacon,
   readEpochState,
   watchSettlements,
   withRetry,
@@ -222,25 +223,83 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     };
     const activeSigners = () => operators.filter((o) => o.status === "Active").map((o) => o.signer);
 
-    // Assignment per (network, epoch), snapshotted on first use so it stays fixed for the epoch even
-    // if the beacon or registry changes mid-epoch.
-    const assignments = new Map<string, Map<Hex, Address[]>>();
-    const assignmentOf = (networkId: bigint, epoch: bigint) => {
+    // Assignment per (network, epoch): device and node sets snapshotted on first use, so they stay
+    // fixed for the epoch, and the beacon pinned at the last block before the epoch's start
+    // (`readEpochBeacon`), so a settlement landing at the boundary cannot give nodes different
+    // beacons. Until the pinned read is back (a block or so after the start), the intake works with
+    // the latest beacon, which is nearly always the same one.
+    interface Snapshot {
+      beacon: Hex;
+      pinned: boolean;
+      nodes: Address[];
+      deviceIds: Hex[];
+      map: Map<Hex, Address[]>;
+    }
+    const assignments = new Map<string, Snapshot>();
+    const assign = (networkId: bigint, beacon: Hex, nodes: Address[], deviceIds: Hex[]) =>
+      nodes.length === 0
+        ? new Map<Hex, Address[]>()
+        : assignNetwork({ beacon, deviceIds, nodes, k: networkOf(networkId).k });
+    const snapshotOf = (networkId: bigint, epoch: bigint): Snapshot => {
       const key = `${networkId}:${epoch}`;
       let a = assignments.get(key);
       if (!a) {
-        const n = networkOf(networkId);
         const nodes = activeSigners();
-        const ids = (devices.get(networkId) ?? []).map((d) => d.deviceId.toLowerCase() as Hex);
-        a =
-          nodes.length === 0
-            ? new Map()
-            : assignNetwork({ beacon: beacons.get(networkId)!, deviceIds: ids, nodes, k: n.k });
+        const deviceIds = (devices.get(networkId) ?? []).map((d) => d.deviceId.toLowerCase() as Hex);
+        const beacon = beacons.get(networkId)!;
+        a = { beacon, pinned: false, nodes, deviceIds, map: assign(networkId, beacon, nodes, deviceIds) };
         assignments.set(key, a);
         for (const old of assignments.keys())
           if (assignments.size > 8 * config.networks.length) assignments.delete(old);
       }
       return a;
+    };
+    const assignmentOf = (networkId: bigint, epoch: bigint) => snapshotOf(networkId, epoch).map;
+    const pinning = new Map<string, Promise<Map<Hex, Address[]>>>();
+    /**
+     * The epoch's assignment with its pinned beacon, read once the epoch's start is past by the close
+     * grace (`waitForStart`), as the epoch's end is: a block stamped before the start may still
+     * arrive for a moment after it. An epoch closed before it began (by hand) reads at once.
+     */
+    const pinnedAssignment = (
+      networkId: bigint,
+      epoch: bigint,
+      waitForStart = true,
+    ): Promise<Map<Hex, Address[]>> => {
+      const key = `${networkId}:${epoch}`;
+      const snap = snapshotOf(networkId, epoch);
+      if (snap.pinned) return Promise.resolve(snap.map);
+      let p = pinning.get(key);
+      if (!p) {
+        const n = networkOf(networkId);
+        const startTime = n.genesisTime + epoch * BigInt(n.epochLength);
+        const wait = waitForStart
+          ? Number(startTime * 1000n + BigInt(config.epoch.closeGraceMs) - BigInt(Date.now()))
+          : 0;
+        p = new Promise((r) => setTimeout(r, Math.max(0, wait)).unref())
+          .then(() =>
+            withRetry(() => readEpochBeacon(client, settlement, networkId, startTime), {
+              attempts: 6,
+              baseDelayMs: 1_000,
+              onRetry: () => (closing ? false : undefined),
+            }),
+          )
+          .then(({ beacon }) => {
+            if (beacon !== snap.beacon) {
+              log.warn(
+                { networkId, epoch, seen: snap.beacon, pinned: beacon },
+                "epoch assignment re-derived from the beacon pinned before the epoch's start",
+              );
+              snap.map = assign(networkId, beacon, snap.nodes, snap.deviceIds);
+              snap.beacon = beacon;
+            }
+            snap.pinned = true;
+            return snap.map;
+          })
+          .finally(() => pinning.delete(key));
+        pinning.set(key, p);
+      }
+      return p;
     };
     // Keyed by the assignment map itself, so it is recomputed exactly when the snapshot is.
     const mineOf = new WeakMap<Map<Hex, Address[]>, ReadonlySet<Hex>>();
@@ -359,7 +418,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           stake: d.stake,
           slashedInEpoch: d.slashedInEpoch,
         })),
-        assignment: assignmentOf(networkId, epoch),
+        assignment: await pinnedAssignment(networkId, epoch, false),
       };
     };
 
@@ -419,10 +478,14 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         const n = networks.get(id);
         const e = nextToClose.get(id);
         if (!n || e === undefined) continue;
-        // Snapshot the running epoch's assignment as it starts, with the beacon every node sees then;
-        // taking it later (e.g. at close, after the previous epoch settled) could use a newer beacon
-        // than the other nodes and split the agreement.
-        if (beacons.has(id)) assignedToMe(id, currentEpoch(n));
+        // Snapshot the running epoch's assignment as it starts and pin its beacon.
+        if (beacons.has(id)) {
+          const current = currentEpoch(n);
+          assignedToMe(id, current);
+          pinnedAssignment(id, current).catch((err: unknown) =>
+            log.warn({ err, networkId: id, epoch: current }, "pinning the epoch's beacon failed"),
+          );
+        }
         if (nowMs >= epochEnd(n, e) * 1000n + BigInt(config.epoch.closeGraceMs))
           closeEpoch(id, e).catch(() => {
             // Logged above; the next epoch still closes on time.
@@ -440,15 +503,23 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       const n = networks.get(q.networkId);
       if (!n) throw new ApiError(404, "NOT_FOUND", `this node does not serve network ${q.networkId}`);
       const epoch = q.epoch ?? currentEpoch(n);
-      const { beacon } = await getSettlementState(client, settlement, q.networkId);
-      const nodes = activeSigners();
+      // The epoch's own snapshot when this node holds one (what its intake and agreement use);
+      // otherwise computed now from the latest registry and beacon.
+      const snap = assignments.get(`${q.networkId}:${epoch}`);
+      const beacon = snap?.beacon ?? (await getSettlementState(client, settlement, q.networkId)).beacon;
+      const nodes = snap?.nodes ?? activeSigners();
       const deviceIds = q.deviceId
         ? [q.deviceId]
-        : (await getNetworkDevices(client, registry, q.networkId))
+        : (snap?.deviceIds ??
+          (await getNetworkDevices(client, registry, q.networkId))
             .filter((d) => d.status === "Active")
-            .map((d) => d.deviceId);
+            .map((d) => d.deviceId));
       const assigned =
-        nodes.length === 0 ? new Map<Hex, Address[]>() : assignNetwork({ beacon, deviceIds, nodes, k: n.k });
+        snap && !q.deviceId
+          ? snap.map
+          : nodes.length === 0
+            ? new Map<Hex, Address[]>()
+            : assignNetwork({ beacon, deviceIds, nodes, k: n.k });
       return {
         networkId: q.networkId,
         epoch,

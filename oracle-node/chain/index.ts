@@ -2,6 +2,7 @@ export { type ChainClientOptions, createChainClient } from "./createChainClient"
 export { type EpochTiming, epochAt, epochEnd } from "./epochClock";
 export { ChainError, type ChainErrorCode } from "./errors";
 export { lastBlockBefore } from "./lastBlockBefore";
+export { genesisBeacon, readEpochBeacon } from "./readEpochBeacon";
 export { type EpochChainState, readEpochState } from "./readEpochState";
 export {
   type DeviceInfo,

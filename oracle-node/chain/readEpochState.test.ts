@@ -1,10 +1,20 @@
-import { createTestClient, createWalletClient, type Hex, http, parseEther } from "viem";
+import {
+  createTestClient,
+  createWalletClient,
+  encodeAbiParameters,
+  type Hex,
+  http,
+  keccak256,
+  parseEther,
+  toHex,
+} from "viem";
 import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { vigilRegistryAbi } from "../../contracts/index";
+import { vigilRegistryAbi, vigilSettlementAbi } from "../../contracts/index";
 import { type Anvil, startAnvil } from "../../scripts/devnet/anvil";
 import { type Deployed, deployChainFixture } from "../../test/node/chainFixture";
 import { lastBlockBefore } from "./lastBlockBefore";
+import { genesisBeacon, readEpochBeacon } from "./readEpochBeacon";
 import { readEpochState } from "./readEpochState";
 
 let anvil: Anvil;
@@ -85,5 +95,54 @@ describe("epoch state pinned to the block before the epoch's end (anvil)", () =>
     expect(
       await readEpochState(client, chain.registry, networkId, { startTime: T, endTime: T + 100n }),
     ).toEqual(state);
+  });
+
+  it("reads an epoch's beacon pinned before its start, unmoved by a settlement at the boundary", async () => {
+    const client = chain.publicClient;
+    const test = createTestClient({
+      mode: "anvil",
+      chain: { ...foundry, id: anvil.chainId },
+      transport: http(anvil.rpcUrl),
+    });
+    const beaconNow = (networkId: bigint) =>
+      client.readContract({
+        address: chain.settlement,
+        abi: vigilSettlementAbi,
+        functionName: "beacon",
+        args: [networkId],
+      });
+    const T = (await client.getBlock()).timestamp + 5_000n;
+    const networkId = await chain.registerNetwork({ epochLength: 100, genesisTime: T, k: 1 });
+    // Before any settlement the contract's beacon is beacon(0), which the node can compute itself.
+    expect(await beaconNow(networkId)).toBe(genesisBeacon(networkId));
+
+    await test.setNextBlockTimestamp({ timestamp: T - 1n });
+    await test.mine({ blocks: 1 });
+    // A settlement one second after epoch 1 starts moves the beacon (VigilSettlement's
+    // s_beacons[networkId], storage slot 8; the check below fails if the slot is wrong).
+    const moved = keccak256(toHex("moved beacon"));
+    await test.setNextBlockTimestamp({ timestamp: T + 101n });
+    await test.mine({ blocks: 1 });
+    await test.setStorageAt({
+      address: chain.settlement,
+      index: keccak256(encodeAbiParameters([{ type: "uint64" }, { type: "uint256" }], [networkId, 8n])),
+      value: moved,
+    });
+    await test.mine({ blocks: 1 });
+    expect(await beaconNow(networkId)).toBe(moved);
+
+    // Epoch 1 started at T + 100, before the move: every node reads the old beacon for it.
+    const epoch1 = await readEpochBeacon(client, chain.settlement, networkId, T + 100n);
+    expect(epoch1.beacon).toBe(genesisBeacon(networkId));
+    // Epoch 2 starts after the move and gets the new one.
+    await test.setNextBlockTimestamp({ timestamp: T + 201n });
+    await test.mine({ blocks: 1 });
+    expect((await readEpochBeacon(client, chain.settlement, networkId, T + 200n)).beacon).toBe(moved);
+    // An epoch that started before the chain's first block: nothing was settled, the genesis beacon.
+    const first = (await client.getBlock({ blockNumber: 0n })).timestamp;
+    expect(await readEpochBeacon(client, chain.settlement, networkId, first)).toEqual({
+      beacon: genesisBeacon(networkId),
+      blockNumber: null,
+    });
   });
 });
