@@ -27,16 +27,19 @@ afterAll(async () => {
   await anvil?.stop();
 });
 
+const testClient = () =>
+  createTestClient({
+    mode: "anvil",
+    chain: { ...foundry, id: anvil.chainId },
+    transport: http(anvil.rpcUrl),
+  });
+
 const device = (i: number) => `0x${String(i).padStart(64, "0")}` as Hex;
 
 describe("epoch state pinned to the block before the epoch's end (anvil)", () => {
   it("finds the last block before a time, and reads devices and stakes at risk there", async () => {
     const client = chain.publicClient;
-    const test = createTestClient({
-      mode: "anvil",
-      chain: { ...foundry, id: anvil.chainId },
-      transport: http(anvil.rpcUrl),
-    });
+    const test = testClient();
     const at = async (timestamp: bigint, send: () => Promise<unknown>) => {
       await test.setNextBlockTimestamp({ timestamp });
       await send();
@@ -99,11 +102,7 @@ describe("epoch state pinned to the block before the epoch's end (anvil)", () =>
 
   it("reads an epoch's beacon pinned before its start, unmoved by a settlement at the boundary", async () => {
     const client = chain.publicClient;
-    const test = createTestClient({
-      mode: "anvil",
-      chain: { ...foundry, id: anvil.chainId },
-      transport: http(anvil.rpcUrl),
-    });
+    const test = testClient();
     const beaconNow = (networkId: bigint) =>
       client.readContract({
         address: chain.settlement,

@@ -11,6 +11,7 @@ import { Store } from "../../store/index";
 import { createAgreement } from "../createAgreement";
 import type { AgreementOptions } from "../options";
 import {
+  dialWithRetry,
   fastAgreement,
   observe,
   p2pTestOptions,
@@ -67,16 +68,7 @@ try {
   const setup = await next("setup");
   allowList.set(setup.allow);
   const ctx = parseContext(readFileSync(setup.ctxFile, "utf8"));
-  for (const address of setup.dial)
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await p2p.dial(address);
-        break;
-      } catch (err) {
-        if (attempt >= 5) throw err;
-        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
-      }
-    }
+  for (const address of setup.dial) await dialWithRetry(p2p, address);
   const others = setup.allow.length - 1;
   await waitFor(() => p2p.peers().length >= others, 60_000, "peers");
   const topic = p2p.topic("agreement");

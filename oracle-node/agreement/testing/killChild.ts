@@ -5,7 +5,15 @@ import { pino } from "pino";
 import { createP2P, PeerAllowList } from "../../p2p/index";
 import { Store } from "../../store/index";
 import { createAgreement } from "../createAgreement";
-import { fastAgreement, observe, p2pTestOptions, testAccount, testVerifier, waitFor } from "./network";
+import {
+  dialWithRetry,
+  fastAgreement,
+  observe,
+  p2pTestOptions,
+  testAccount,
+  testVerifier,
+  waitFor,
+} from "./network";
 import { parseContext } from "./serialize";
 
 interface ChildConfig {
@@ -28,17 +36,7 @@ const p2p = await createP2P(
 );
 const store = Store.open({ dataDir: cfg.dataDir });
 const agreement = createAgreement(fastAgreement, { p2p, store, logger, account, verifyFraud: testVerifier });
-for (const addr of cfg.peers) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await p2p.dial(addr);
-      break;
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+for (const addr of cfg.peers) await dialWithRetry(p2p, addr);
 await waitFor(() => p2p.peers().length >= cfg.peers.length, 10_000, "peers");
 await new Promise((r) => setTimeout(r, 300)); // subscriptions exchange
 logger.info("ready");

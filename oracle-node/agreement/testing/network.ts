@@ -120,6 +120,19 @@ export async function waitFor(cond: () => boolean, ms = 15_000, what = "conditio
 export const pubsubOf = (p: P2P) =>
   (p.libp2p as unknown as { services: { pubsub: GossipSub } }).services.pubsub;
 
+/** Dials `address`, retrying a few times (a peer that just started may not accept yet). */
+export async function dialWithRetry(p2p: P2P, address: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await p2p.dial(address);
+      return;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+    }
+  }
+}
+
 /** Dials b from a; loopback dials occasionally race a connection being set up the other way: retry. */
 export async function connect(a: P2P, b: P2P): Promise<void> {
   for (let attempt = 0; ; attempt++) {
