@@ -464,7 +464,12 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       // One chain, caught first: a `finally` on `run` itself would re-reject, unhandled, and kill the
       // node when an agreement fails (e.g. AGREEMENT_STOPPED at shutdown).
       run
-        .catch((err: unknown) => log.error({ err, networkId, epoch: e }, "agreement failed"))
+        .catch((err: unknown) => {
+          // Shutdown stops the running epoch: expected, not an error.
+          if (closing && (err as { code?: string }).code === "AGREEMENT_STOPPED")
+            log.info({ networkId, epoch: e }, "agreement stopped by shutdown");
+          else log.error({ err, networkId, epoch: e }, "agreement failed");
+        })
         .finally(() => {
           // Keep the last few so a repeated close returns the same certificate.
           if (running.size > 16) running.delete(running.keys().next().value as string);
@@ -482,9 +487,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         if (beacons.has(id)) {
           const current = currentEpoch(n);
           assignedToMe(id, current);
-          pinnedAssignment(id, current).catch((err: unknown) =>
-            log.warn({ err, networkId: id, epoch: current }, "pinning the epoch's beacon failed"),
-          );
+          if (!snapshotOf(id, current).pinned && !pinning.has(`${id}:${current}`))
+            pinnedAssignment(id, current).catch((err: unknown) =>
+              log.warn({ err, networkId: id, epoch: current }, "pinning the epoch's beacon failed"),
+            );
         }
         if (nowMs >= epochEnd(n, e) * 1000n + BigInt(config.epoch.closeGraceMs))
           closeEpoch(id, e).catch(() => {

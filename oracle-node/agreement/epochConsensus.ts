@@ -709,10 +709,10 @@ export class EpochConsensus {
     for (const bytes of [m.proposal, m.prevote, m.precommit, m.vote])
       if (bytes) void this.deps.publish("agreement", bytes).catch(() => {});
     // Until every oracle has voted, someone may still lack our observation (a node that restarted or
-    // joined late cannot validate a proposal without it), so keep offering it; once certified, only
-    // for a bounded number of rounds (observations are megabytes and a dead oracle never votes).
-    // Observations are re-offered only when nothing new arrived for a whole interval (each offer
-    // floods megabytes through the mesh) and only those some oracle has not yet shown it holds.
+    // joined late cannot validate a proposal without it). Each offer floods megabytes through the
+    // mesh, so offer only when nothing new arrived for a whole interval (the epoch is stalled), only
+    // while some oracle has not shown it holds the observation, and once certified only for a bounded
+    // number of rounds (a dead oracle never votes).
     if (this.certified) this.ticksSinceCertified++;
     const stalled = performance.now() - this.lastProgressAt >= this.deps.opts.rebroadcastMs;
     const offer =
