@@ -230,10 +230,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     // the latest beacon, which is nearly always the same one.
     interface Snapshot {
       beacon: Hex;
-      pinned: boolean;
       nodes: Address[];
       deviceIds: Hex[];
       map: Map<Hex, Address[]>;
+      /** The read of the pinned beacon: resolves with the final map; unset again if it failed. */
+      pin?: Promise<Map<Hex, Address[]>>;
     }
     const assignments = new Map<string, Snapshot>();
     const assign = (networkId: bigint, beacon: Hex, nodes: Address[], deviceIds: Hex[]) =>
@@ -247,7 +248,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         const nodes = activeSigners();
         const deviceIds = (devices.get(networkId) ?? []).map((d) => d.deviceId.toLowerCase() as Hex);
         const beacon = beacons.get(networkId)!;
-        a = { beacon, pinned: false, nodes, deviceIds, map: assign(networkId, beacon, nodes, deviceIds) };
+        a = { beacon, nodes, deviceIds, map: assign(networkId, beacon, nodes, deviceIds) };
         assignments.set(key, a);
         for (const old of assignments.keys())
           if (assignments.size > 8 * config.networks.length) assignments.delete(old);
@@ -255,7 +256,6 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       return a;
     };
     const assignmentOf = (networkId: bigint, epoch: bigint) => snapshotOf(networkId, epoch).map;
-    const pinning = new Map<string, Promise<Map<Hex, Address[]>>>();
     /**
      * The epoch's assignment with its pinned beacon, read once the epoch's start is past by the close
      * grace (`waitForStart`), as the epoch's end is: a block stamped before the start may still
@@ -266,40 +266,36 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       epoch: bigint,
       waitForStart = true,
     ): Promise<Map<Hex, Address[]>> => {
-      const key = `${networkId}:${epoch}`;
       const snap = snapshotOf(networkId, epoch);
-      if (snap.pinned) return Promise.resolve(snap.map);
-      let p = pinning.get(key);
-      if (!p) {
-        const n = networkOf(networkId);
-        const startTime = n.genesisTime + epoch * BigInt(n.epochLength);
-        const wait = waitForStart
-          ? Number(startTime * 1000n + BigInt(config.epoch.closeGraceMs) - BigInt(Date.now()))
-          : 0;
-        p = new Promise((r) => setTimeout(r, Math.max(0, wait)).unref())
-          .then(() =>
-            withRetry(() => readEpochBeacon(client, settlement, networkId, startTime), {
-              attempts: 6,
-              baseDelayMs: 1_000,
-              onRetry: () => (closing ? false : undefined),
-            }),
-          )
-          .then(({ beacon }) => {
-            if (beacon !== snap.beacon) {
-              log.warn(
-                { networkId, epoch, seen: snap.beacon, pinned: beacon },
-                "epoch assignment re-derived from the beacon pinned before the epoch's start",
-              );
-              snap.map = assign(networkId, beacon, snap.nodes, snap.deviceIds);
-              snap.beacon = beacon;
-            }
-            snap.pinned = true;
-            return snap.map;
-          })
-          .finally(() => pinning.delete(key));
-        pinning.set(key, p);
-      }
-      return p;
+      if (snap.pin) return snap.pin;
+      const n = networkOf(networkId);
+      const startTime = n.genesisTime + epoch * BigInt(n.epochLength);
+      const wait = waitForStart
+        ? Number(startTime * 1000n + BigInt(config.epoch.closeGraceMs) - BigInt(Date.now()))
+        : 0;
+      snap.pin = new Promise((r) => setTimeout(r, Math.max(0, wait)).unref())
+        .then(() =>
+          withRetry(() => readEpochBeacon(client, settlement, networkId, startTime), {
+            attempts: 6,
+            baseDelayMs: 1_000,
+            onRetry: () => (closing ? false : undefined),
+          }),
+        )
+        .then(({ beacon }) => {
+          if (beacon !== snap.beacon) {
+            log.warn(
+              { networkId, epoch, seen: snap.beacon, pinned: beacon },
+              "epoch assignment re-derived from the beacon pinned before the epoch's start",
+            );
+            snap.map = assign(networkId, beacon, snap.nodes, snap.deviceIds);
+            snap.beacon = beacon;
+          }
+          return snap.map;
+        });
+      snap.pin.catch(() => {
+        snap.pin = undefined; // the next clock tick or epoch close tries again
+      });
+      return snap.pin;
     };
     // Keyed by the assignment map itself, so it is recomputed exactly when the snapshot is.
     const mineOf = new WeakMap<Map<Hex, Address[]>, ReadonlySet<Hex>>();
@@ -487,7 +483,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         if (beacons.has(id)) {
           const current = currentEpoch(n);
           assignedToMe(id, current);
-          if (!snapshotOf(id, current).pinned && !pinning.has(`${id}:${current}`))
+          if (!snapshotOf(id, current).pin)
             pinnedAssignment(id, current).catch((err: unknown) =>
               log.warn({ err, networkId: id, epoch: current }, "pinning the epoch's beacon failed"),
             );
@@ -520,12 +516,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           (await getNetworkDevices(client, registry, q.networkId))
             .filter((d) => d.status === "Active")
             .map((d) => d.deviceId));
-      const assigned =
-        snap && !q.deviceId
-          ? snap.map
-          : nodes.length === 0
-            ? new Map<Hex, Address[]>()
-            : assignNetwork({ beacon, deviceIds, nodes, k: n.k });
+      const assigned = snap && !q.deviceId ? snap.map : assign(q.networkId, beacon, nodes, deviceIds);
       return {
         networkId: q.networkId,
         epoch,

@@ -114,7 +114,7 @@ export function createAgreement(options: Partial<AgreementOptions>, modules: Agr
         bytes: data,
         envelope,
       });
-      instances.get(k)?.addObservation(from, data, envelope, true, o);
+      instances.get(k)?.addObservation({ peerId: from, bytes: data, envelope, hash, decoded: o });
     },
   );
 
@@ -240,7 +240,7 @@ export function createAgreement(options: Partial<AgreementOptions>, modules: Agr
       });
       perObserver.set(`${k}:${p2p.peerId}`, new Set([hash]));
       seenObservations.add(`${p2p.peerId}:${hash}`);
-      await inst.start(bytes);
+      await inst.start({ bytes, hash });
       for (const msg of buffered.get(k) ?? []) await inst.onMessage(msg).catch(() => {});
       buffered.delete(k);
       return inst.certificate;

@@ -9,7 +9,7 @@ import { AgreementError } from "./errors";
 import type { ProposalMsg, ResultVoteMsg, VoteStepMsg } from "./messages";
 import { decodeMessage, encodeMessage } from "./messages";
 import type { AgreementMetrics } from "./metrics";
-import { decodeObservation, observationHash } from "./observationCodec";
+import { decodeObservation } from "./observationCodec";
 import type { AgreementOptions } from "./options";
 import { recoverResultVoteSigner, signResultVote } from "./resultVote";
 import type {
@@ -85,7 +85,7 @@ export class EpochConsensus {
     precommit?: Uint8Array;
     vote?: Uint8Array;
   } = {};
-  private ownObservation: Uint8Array | undefined;
+  private ownObservation: { bytes: Uint8Array; hash: Hex } | undefined;
   private resultSaved = false;
   private evaluating = false;
   private reevaluate = false;
@@ -132,7 +132,7 @@ export class EpochConsensus {
   }
 
   /** Restores state from the store (restart) and starts. */
-  async start(ownBytes: Uint8Array): Promise<void> {
+  async start(own: { bytes: Uint8Array; hash: Hex }): Promise<void> {
     const { store } = this.deps;
     const { networkId, epoch } = this.ctx;
     const saved = store.getConsensusState(networkId, epoch);
@@ -144,9 +144,8 @@ export class EpochConsensus {
       this.validView = saved.validView;
       this.log.info({ view: this.view, locked: this.lockedValue }, "resuming epoch from store");
     }
-    for (const o of store.getObservations(networkId, epoch))
-      this.addObservation(o.peerId, o.bytes, o.envelope, false);
-    this.ownObservation = ownBytes;
+    for (const o of store.getObservations(networkId, epoch)) this.addObservation(o, false);
+    this.ownObservation = own;
     const decided = store.getSigningDecision(networkId, epoch, "result-vote", -1);
     const result = store.getEpochResult(networkId, epoch);
     if (decided && result && result.observationsCommitment === decided) {
@@ -165,7 +164,7 @@ export class EpochConsensus {
     this.startView(this.view, true);
     this.arm(`rebroadcast`, this.deps.opts.rebroadcastMs, () => this.rebroadcast(), true);
     await this.deps
-      .publish("observations", ownBytes)
+      .publish("observations", own.bytes)
       .catch((err) => this.log.warn({ err }, "publish observation"));
     this.evaluate();
   }
@@ -182,14 +181,15 @@ export class EpochConsensus {
 
   // --- inputs ------------------------------------------------------------------------------------
 
-  /** An observation (already stored) from `peerId`; false if it does not belong to this epoch's oracles. */
+  /**
+   * An observation (already stored, with its hash) from `peerId`; false if it does not belong to
+   * this epoch's oracles. `decoded` spares a second decode when the gossip validator already did it.
+   */
   addObservation(
-    peerId: string,
-    bytes: Uint8Array,
-    envelope: Uint8Array,
+    input: { peerId: string; bytes: Uint8Array; envelope: Uint8Array; hash: Hex; decoded?: ObservationSet },
     evaluate = true,
-    decoded?: ObservationSet,
   ): boolean {
+    const { peerId, bytes, envelope, hash, decoded } = input;
     const signer = this.peerToSigner.get(peerId);
     let o: ObservationSet;
     try {
@@ -198,7 +198,6 @@ export class EpochConsensus {
       return false;
     }
     if (!signer || o.observer.toLowerCase() !== signer) return false;
-    const hash = this.hashOf(bytes);
     let byHash = this.observations.get(signer);
     if (!byHash) {
       byHash = new Map();
@@ -214,10 +213,6 @@ export class EpochConsensus {
     byHash.set(hash, o);
     if (evaluate) this.evaluate();
     return true;
-  }
-
-  private hashOf(bytes: Uint8Array): Hex {
-    return observationHashCache(bytes);
   }
 
   /** A verified gossip message on the agreement topic (signature and sender already checked). */
@@ -718,8 +713,8 @@ export class EpochConsensus {
     const offer =
       stalled && this.votes.size < this.n && this.ticksSinceCertified <= OBSERVATION_OFFERS_AFTER_CERTIFICATE;
     if (!offer) return;
-    if (this.ownObservation && this.holders(this.hashOf(this.ownObservation)).size < this.n)
-      void this.deps.publish("observations", this.ownObservation).catch(() => {});
+    if (this.ownObservation && this.holders(this.ownObservation.hash).size < this.n)
+      void this.deps.publish("observations", this.ownObservation.bytes).catch(() => {});
     void this.relayMissing();
   }
 
@@ -791,14 +786,4 @@ function voteBytes(v: ResultVote): Uint8Array {
   return new TextEncoder().encode(
     JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x)),
   );
-}
-
-const hashCache = new WeakMap<Uint8Array, Hex>();
-function observationHashCache(bytes: Uint8Array): Hex {
-  let h: Hex | undefined = hashCache.get(bytes);
-  if (!h) {
-    h = observationHash(bytes);
-    hashCache.set(bytes, h);
-  }
-  return h;
 }

@@ -82,9 +82,9 @@ export function buildLinesTreeNodes(lines: readonly DeviceLine[]): LinesTreeNode
   for (let i = size - 1 - count; i >= 0; i--) {
     const a = (2 * i + 1) * 32;
     const b = a + 32;
-    const [lo, hi] = tree.compare(tree, b, b + 32, a, a + 32) <= 0 ? [a, b] : [b, a];
-    tree.copy(pair, 0, lo, lo + 32);
-    tree.copy(pair, 32, hi, hi + 32);
+    const aFirst = tree.compare(tree, b, b + 32, a, a + 32) <= 0;
+    tree.copy(pair, aFirst ? 0 : 32, a, a + 32);
+    tree.copy(pair, aFirst ? 32 : 0, b, b + 32);
     tree.set(keccak256Bytes(pair), i * 32);
   }
   return { root: treeNodeHex(tree, 0), nodes: tree, treeIndex };

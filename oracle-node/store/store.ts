@@ -35,13 +35,13 @@ function hexOf(bytes: Uint8Array): Hex {
   return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;
 }
 
+/** Lines per INSERT statement (9 parameters each, well under SQLite's 32766-parameter limit). */
+const LINES_PER_INSERT = 100;
+
 /**
  * The node's SQLite database (node:sqlite, WAL). Agreement writes through it; the API and feed read
  * it through the typed queries at the bottom. One writer per file (the node process).
  */
-/** Lines per INSERT statement (9 parameters each, well under SQLite's 32766-parameter limit). */
-const LINES_PER_INSERT = 100;
-
 export class Store {
   readonly db: DatabaseSync;
   private readonly stmts = new Map<string, StatementSync>();
