@@ -5,7 +5,7 @@ import { createKeccak } from "hash-wasm";
 
 const hasher = await createKeccak(256);
 
-/** keccak256 of `data` (32 bytes). */
+/** The 32-byte keccak256 digest of `data`. */
 export function keccak256Bytes(data: Uint8Array): Uint8Array {
   hasher.init();
   hasher.update(data);
