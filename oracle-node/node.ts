@@ -10,7 +10,6 @@ import {
   createAgreement,
   type EpochCertificate,
   type EpochContext,
-  type FraudEvidenceVerifier,
   type ObservationSet,
 } from "./agreement/index";
 import {
@@ -43,7 +42,13 @@ import {
 import type { NodeConfig } from "./config/index";
 import { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS, type ExecutionOutcome } from "./cre-host/index";
 import { createFeedApp, createStoreFeedSource, createVerdictHub } from "./feed/index";
-import { challengePolicy, createIntake, type Intake, signerFromPeerKey } from "./intake/index";
+import {
+  challengePolicy,
+  createFraudVerifier,
+  createIntake,
+  type Intake,
+  signerFromPeerKey,
+} from "./intake/index";
 import { createLogger, type Logger } from "./logger";
 import { createNodeMetrics, type NodeMetrics } from "./metrics";
 import { createP2P, loadOrCreatePeerKey, type P2P, PeerAllowList } from "./p2p/index";
@@ -370,17 +375,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     );
     closers.push({ name: "intake", close: () => intake.stop() });
 
-    const served = new Set(config.networks);
-    const verifyFraud: FraudEvidenceVerifier = (deviceId, verdict) => {
-      const decoded = decodeMessage(verdict.evidence);
-      if (!decoded.ok || !served.has(decoded.value.networkId)) return false;
-      const proven = verifyEvidenceFast(verdict.evidence, { networkId: decoded.value.networkId });
-      return (
-        proven.ok &&
-        proven.value.reasonCode === verdict.reason &&
-        `0x${Buffer.from(proven.value.deviceId).toString("hex")}` === deviceId.toLowerCase()
-      );
-    };
+    const verifyFraud = createFraudVerifier(new Set(config.networks));
     const agreement = createAgreement(options.agreement ?? {}, {
       p2p,
       store,

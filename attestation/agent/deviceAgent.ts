@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { bytesToHex } from "../bytes";
-import { buildStorage, type StorageSet } from "../challenges/storage";
+import { computeSampleIndices } from "../challenges/compute";
+import { buildStorage, type StorageSet, storageSampleIndices } from "../challenges/storage";
 import type { Ed25519Verify, Signer } from "../crypto/ed25519";
 import { nodeVerify } from "../crypto/node";
 import {
@@ -13,9 +14,10 @@ import {
 } from "../device";
 import { challengeIdOf } from "../hash";
 import type { Capabilities } from "../messages/capabilities";
-import { verifyMessage } from "../messages/message";
+import { type Message, verifyMessage } from "../messages/message";
 import { signMessage } from "../messages/sign";
-import type { DeviceGateway } from "./gateway";
+import { type DeviceGateway, GatewayError } from "./gateway";
+import { FALLBACK_POLICY_INTERVAL_MS, gatewayClock, isWrongEpoch } from "./gatewayClock";
 
 /** Deviations from honest behaviour, for the fleet simulator's cheating devices. */
 export interface AgentBehaviour extends DeviceBehaviour {
@@ -25,6 +27,23 @@ export interface AgentBehaviour extends DeviceBehaviour {
   offline?: (elapsedMs: number) => boolean;
   /** Extra delay before answering each challenge, ms (a slow device or a relay to other hardware). */
   responseDelayMs?: number;
+  /** Extra delay before answering, as a function of the challenge (e.g. a share of its deadline). */
+  answerDelayMs?: (challenge: Message<"challenge">) => number;
+  /** Compute takes this many times as long as it did here (hardware slower than the claimed class). */
+  computeSlowdown?: number;
+  /** Rows skipped or chunks lost: stay silent (a miss) instead of opening them (a proof of fraud). */
+  silentWhenCaught?: boolean;
+  /** Hold no storage: derive the sampled chunks from the seed when a challenge asks for them. */
+  regenerateStorage?: boolean;
+  /**
+   * Sign heartbeats for the coming epochs in advance and answer no challenge: the signed heartbeats
+   * are then posted on time by someone else while the device is gone.
+   */
+  preSignHeartbeats?: boolean;
+  /** Also poll these devices' challenges from every node and drop them (a challenge thief). */
+  stealFrom?: Uint8Array[];
+  /** Every answer runs on this shared machine, one at a time (many keys, one machine). */
+  machine?: { run<T>(work: () => Promise<T>): Promise<T> };
 }
 
 export interface DeviceAgentOptions {
@@ -36,6 +55,11 @@ export interface DeviceAgentOptions {
   storage?: { seed: Uint8Array; chunks: number; chunkBytes: number };
   /** The device's assigned oracle nodes. */
   gateways: DeviceGateway[];
+  /**
+   * Fixed heartbeat period, ms. Default: half of each node's policy interval (`info()`), so every
+   * uptime slot gets a heartbeat even when timer jitter and request time stretch a period (at the
+   * full interval they drift, and a slot with none comes once the delays add up to one period).
+   */
   heartbeatIntervalMs?: number;
   pollWaitMs?: number;
   behaviour?: AgentBehaviour;
@@ -48,6 +72,10 @@ export interface DeviceAgentStats {
   heartbeatsSent: number;
   heartbeatsRejected: number;
   challengesAnswered: number;
+  /** Challenges it chose not to answer (a cheat staying silent). */
+  challengesSilent: number;
+  /** Other devices' challenges it took (a thief). */
+  challengesStolen: number;
   errors: number;
 }
 
@@ -87,11 +115,15 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     heartbeatsSent: 0,
     heartbeatsRejected: 0,
     challengesAnswered: 0,
+    challengesSilent: 0,
+    challengesStolen: 0,
     errors: 0,
   };
-  const storage: StorageSet | null = opts.storage
-    ? buildStorage(opts.storage.seed, opts.storage.chunks, opts.storage.chunkBytes)
-    : null;
+  const buildOwnStorage = () =>
+    opts.storage ? buildStorage(opts.storage.seed, opts.storage.chunks, opts.storage.chunkBytes) : null;
+  // Built once for its root; a device that regenerates drops the chunks and derives them on demand.
+  const storage: StorageSet | null = buildOwnStorage();
+  const heldStorage = b.regenerateStorage ? null : storage;
   const fail = (what: string, err: unknown) => {
     stats.errors++;
     log?.warn({ err: err instanceof Error ? err.message : String(err) }, what);
@@ -109,7 +141,51 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     }
     if (!info) return;
     const networkId = info.networkId;
-    await Promise.all([heartbeatLoop(gw, networkId), challengeLoop(gw, networkId)]);
+    const thefts = (b.stealFrom ?? []).map((victim) => stealLoop(gw, victim));
+    await Promise.all([heartbeatLoop(gw, networkId), challengeLoop(gw, networkId), ...thefts]);
+  }
+
+  /** A challenge thief: drains another device's queue so its challenges expire unanswered. */
+  async function stealLoop(gw: DeviceGateway, victim: Uint8Array): Promise<void> {
+    while (!abort.signal.aborted) {
+      try {
+        const taken = await gw.pollChallenges(victim, pollWait, abort.signal);
+        stats.challengesStolen += taken.length;
+      } catch (e) {
+        if (abort.signal.aborted) return;
+        fail("steal", e);
+        await sleep(interval, abort.signal);
+      }
+    }
+  }
+
+  /**
+   * Heartbeats signed ahead of time for the coming epochs (sequence numbers in order, times that
+   * mean nothing), handed out one per tick as if a third party posted them while the device is away.
+   */
+  const preSigned = new Map<bigint, Uint8Array[]>();
+  function preSignedHeartbeat(networkId: bigint, epoch: bigint, index: number): Uint8Array | undefined {
+    if (preSigned.size === 0) {
+      for (let e = epoch; e < epoch + 32n; e++) {
+        preSigned.set(
+          e,
+          Array.from({ length: 64 }, (_, i) =>
+            signMessage(
+              "heartbeat",
+              { networkId, epoch: e },
+              {
+                seq: BigInt(i + 1),
+                timeMs: i % 2 ? 0n : 2n ** 63n - 1n,
+                loadBps: 0,
+                capabilities: opts.capabilities,
+              },
+              opts.signer,
+            ),
+          ),
+        );
+      }
+    }
+    return preSigned.get(epoch)?.[index];
   }
 
   const registration = (networkId: bigint, epoch: bigint) =>
@@ -127,13 +203,18 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     );
 
   async function heartbeatLoop(gw: DeviceGateway, networkId: bigint): Promise<void> {
+    const clock = gatewayClock(gw);
+    let period = opts.heartbeatIntervalMs ?? FALLBACK_POLICY_INTERVAL_MS / 2;
     let seq = 0n;
     let first: Uint8Array | null = null;
     let registered = false;
+    let relayEpoch = -1n;
+    let relayed = 0;
     while (!abort.signal.aborted) {
       if (!offline()) {
         try {
-          const { epoch } = await gw.info();
+          const { epoch, policyIntervalMs } = await clock.timing();
+          period = opts.heartbeatIntervalMs ?? policyIntervalMs / 2;
           // Until the node has our registration (it may have been down at start), send it first.
           if (!registered) {
             try {
@@ -150,7 +231,12 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
             capabilities: opts.capabilities,
           };
           let hb: Uint8Array;
-          if (b.replayHeartbeats) {
+          if (b.preSignHeartbeats) {
+            if (epoch !== relayEpoch) [relayEpoch, relayed] = [epoch, 0];
+            const next = preSignedHeartbeat(networkId, epoch, relayed++);
+            if (!next) throw new Error(`no heartbeat signed in advance for epoch ${epoch}`);
+            hb = next;
+          } else if (b.replayHeartbeats) {
             // A heartbeat recorded elsewhere (the previous epoch, or another network in epoch 0),
             // replayed over and over instead of fresh ones: it must never be credited.
             const recorded =
@@ -162,9 +248,10 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
         } catch (e) {
           stats.heartbeatsRejected++;
           fail("heartbeat", e);
+          if (isWrongEpoch(e)) clock.invalidate();
         }
       }
-      await sleep(interval, abort.signal);
+      await sleep(period, abort.signal);
     }
   }
 
@@ -201,19 +288,63 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     const challenge = m.value;
     if (bytesToHex(challenge.body.deviceId) !== bytesToHex(opts.signer.publicKey))
       throw new Error("challenge for another device");
+    if (b.preSignHeartbeats) return silent("away: answers nothing");
+    const run = <T>(work: () => Promise<T>) => (b.machine ? b.machine.run(work) : work());
+    await run(() => answerOn(gw, challenge));
+  }
+
+  /** A transient transport failure (the node unreachable for a moment) is retried within the deadline. */
+  async function retrying<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (e) {
+        if (attempt >= 2 || !(e instanceof GatewayError) || e.code !== "UNAVAILABLE" || abort.signal.aborted)
+          throw e;
+        await sleep(50 * 2 ** attempt, abort.signal);
+      }
+    }
+  }
+
+  function silent(why: string): void {
+    stats.challengesSilent++;
+    log?.debug({ why }, "staying silent");
+  }
+
+  async function answerOn(gw: DeviceGateway, challenge: Message<"challenge">): Promise<void> {
     if (b.responseDelayMs) await sleep(b.responseDelayMs, abort.signal);
+    if (b.answerDelayMs) await sleep(b.answerDelayMs(challenge), abort.signal);
     const p = challenge.body.params;
     if (p.type === "compute") {
+      const started = performance.now();
       const work = startCompute(opts.signer, challenge, b);
-      const { salt } = await gw.commit(work.commit);
-      await gw.respond(finishCompute(opts.signer, work, salt));
+      if (b.computeSlowdown && b.computeSlowdown > 1)
+        await sleep((b.computeSlowdown - 1) * (performance.now() - started), abort.signal);
+      const { salt } = await retrying(() => gw.commit(work.commit));
+      if (b.silentWhenCaught && b.skipRow) {
+        const asked = computeSampleIndices(work.result.root, salt, p.n, p.samples);
+        if (asked.some((i) => b.skipRow!(i))) return silent("skipped row sampled");
+      }
+      const response = finishCompute(opts.signer, work, salt);
+      await retrying(() => gw.respond(response));
     } else if (p.type === "storage") {
-      if (!storage) throw new Error("storage challenge but no storage");
-      await gw.respond(answerStorage(opts.signer, challenge, storage, b));
+      const held = heldStorage ?? (b.regenerateStorage ? buildOwnStorage() : null);
+      if (!held) throw new Error("storage challenge but no storage");
+      if (b.silentWhenCaught && b.lostChunk) {
+        const id = challengeIdOf(challenge.signingBytes);
+        const asked = storageSampleIndices(id, held.chunks.length, p.samples);
+        if (asked.some((i) => b.lostChunk!(i))) return silent("storage chunk lost");
+      }
+      const response = answerStorage(opts.signer, challenge, held, b);
+      await retrying(() => gw.respond(response));
     } else if (p.type === "bandwidth") {
-      const payload = await gw.payload(challengeIdOf(challenge.signingBytes));
-      await gw.respond(answerBandwidth(opts.signer, challenge, payload));
-    } else await gw.respond(answerLatency(opts.signer, challenge));
+      const payload = await retrying(() => gw.payload(challengeIdOf(challenge.signingBytes)));
+      const response = answerBandwidth(opts.signer, challenge, payload);
+      await retrying(() => gw.respond(response));
+    } else {
+      const response = answerLatency(opts.signer, challenge);
+      await retrying(() => gw.respond(response));
+    }
   }
 
   const loops = Promise.all(opts.gateways.map((gw) => runGateway(gw)));

@@ -6,20 +6,12 @@ import type { Signer } from "../crypto/ed25519";
 import { nodeSigner } from "../crypto/node";
 import { keccak256, taggedHash, u32be } from "../hash";
 import type { Capabilities } from "../messages/capabilities";
+import type { FraudReasonName } from "../messages/evidence";
+import { createFramingChallenger } from "./framingChallenger";
+import { flakyTransport, rewritingProxy } from "./hostileTransport";
+import type { Strategy } from "./strategies";
 
-/** How a simulated device behaves. Everything but `honest` is a cheat the network must catch. */
-export const STRATEGIES = [
-  "honest",
-  "wrongCompute", // computes, but every row is wrong: slashable (computeWrongRow)
-  "partialCompute", // skips a fraction of the rows: slashable once a skipped row is sampled
-  "replayHeartbeat", // replays a heartbeat signed for another epoch (or network): rejected, earns no uptime
-  "forgedSignature", // a registered deviceId, messages signed with another key: rejected (BAD_SIGNATURE), not attributable
-  "offline", // silent for part of the run: less uptime, missed challenges
-  "slow", // answers after the deadline (slow or relayed): `late`, no credit
-  "lostStorage", // lost some storage chunks: slashable (storageMissing)
-  "sybil", // not registered on chain: rejected (UNKNOWN_DEVICE)
-] as const;
-export type Strategy = (typeof STRATEGIES)[number];
+export { STRATEGIES, STRATEGY_INFO, type Strategy, type StrategyInfo } from "./strategies";
 
 export interface FleetOptions {
   /** One entry per device. */
@@ -42,6 +34,11 @@ export interface FleetOptions {
   slowDelayMs?: number;
   /** Owner address per device (default: derived from the key). */
   owner?: (index: number) => Uint8Array;
+  /**
+   * Where the framing challenger (which `honestFramed` devices also answer) sends the evidence it
+   * fabricates, e.g. onto the oracles' gossip or their fraud endpoint. Without it nobody frames.
+   */
+  onFramedEvidence?: (evidence: Uint8Array, reason: FraudReasonName) => void;
   logger?: Logger;
 }
 
@@ -57,6 +54,12 @@ export interface FleetDeviceInfo {
   ownerHex: `0x${string}`;
   /** Whether the devnet should register it on chain (false only for Sybils). */
   registered: boolean;
+  /**
+   * The owner the chain registers the device under: `owner`, except for a squatted device, whose
+   * key an attacker registered first under the attacker's address.
+   */
+  chainOwner: Uint8Array;
+  chainOwnerHex: `0x${string}`;
 }
 
 export interface FleetDevice extends FleetDeviceInfo {
@@ -85,6 +88,8 @@ export function planFleet(opts: Pick<FleetOptions, "strategies" | "seed" | "owne
     const secretKey = taggedHash("vigil.fleet.key", seed, u32be(index));
     const deviceId = nodeSigner(secretKey).publicKey;
     const owner = opts.owner?.(index) ?? keccak256(deviceId).subarray(12);
+    const chainOwner =
+      strategy === "honestSquatted" ? taggedHash("vigil.fleet.squatter", deviceId).subarray(12) : owner;
     return {
       index,
       strategy,
@@ -94,6 +99,8 @@ export function planFleet(opts: Pick<FleetOptions, "strategies" | "seed" | "owne
       owner,
       ownerHex: hex(owner),
       registered: strategy !== "sybil",
+      chainOwner,
+      chainOwnerHex: hex(chainOwner),
     };
   });
 }
@@ -104,10 +111,82 @@ export function runFleet(opts: FleetOptions): Fleet {
   const storage = opts.storage ?? { chunks: 64, chunkBytes: 1024 };
   const skip = opts.skipFraction ?? 0.1;
   const lost = opts.lostFraction ?? 0.5;
-  const devices = planFleet(opts).map((info): FleetDevice => {
+  const planned = planFleet(opts);
+  const robbed = planned.filter((d) => d.strategy === "honestRobbed");
+  let thieves = 0;
+  // Every `sybilFarm` key runs on this one machine: one answer at a time.
+  let farmQueue: Promise<unknown> = Promise.resolve();
+  const farm = {
+    run<T>(work: () => Promise<T>): Promise<T> {
+      const next = farmQueue.then(work, work);
+      farmQueue = next.catch(() => undefined);
+      return next;
+    },
+  };
+  const relayCapabilities = { ...(opts.capabilities ?? defaultFleetCapabilities), computeClass: 2 };
+  const framerKey = nodeSigner(taggedHash("vigil.fleet.framer", new TextEncoder().encode(opts.seed ?? "")));
+  const devices = planned.map((info): FleetDevice => {
     let signer: Signer = nodeSigner(info.secretKey);
     const behaviour: AgentBehaviour = {};
+    let capabilities = opts.capabilities ?? defaultFleetCapabilities;
+    let gateways = typeof opts.gateways === "function" ? opts.gateways(info) : opts.gateways;
     switch (info.strategy) {
+      case "honestSlow":
+        // A quarter of each challenge's own deadline: slow, but within what its class is given.
+        behaviour.answerDelayMs = (c) => Number(c.body.deadlineMs - c.body.issuedAtMs) / 4;
+        break;
+      case "honestFlaky":
+        gateways = gateways.map((g) => flakyTransport(g, 0.1, 50));
+        break;
+      case "honestProxied":
+        gateways = gateways.map((g) => rewritingProxy(g));
+        break;
+      case "honestFramed":
+        if (opts.onFramedEvidence && gateways[0]) {
+          gateways = [
+            ...gateways,
+            createFramingChallenger({
+              signer: framerKey,
+              upstream: gateways[0],
+              intervalMs: 2 * interval,
+              onEvidence: opts.onFramedEvidence,
+            }),
+          ];
+        }
+        break;
+      case "partialComputeSilent":
+        behaviour.skipRow = (i) => ((i * 2654435761) >>> 0) / 0x1_0000_0000 < 0.1;
+        behaviour.silentWhenCaught = true;
+        break;
+      case "zeroStorage":
+        behaviour.regenerateStorage = true;
+        break;
+      case "storageHalfSilent":
+      case "storage90Silent": {
+        const gone = info.strategy === "storageHalfSilent" ? 0.5 : 0.1;
+        behaviour.lostChunk = (i) => ((i * 2246822519) >>> 0) / 0x1_0000_0000 < gone;
+        behaviour.silentWhenCaught = true;
+        break;
+      }
+      case "preSignedHeartbeats":
+        behaviour.preSignHeartbeats = true;
+        break;
+      case "challengeThief":
+        if (robbed.length) behaviour.stealFrom = [robbed[thieves++ % robbed.length]!.deviceId];
+        break;
+      case "sybilFarm":
+        behaviour.machine = farm;
+        break;
+      case "relayToStronger":
+        // The stronger machine does the work; the relay adds a round trip to it.
+        capabilities = relayCapabilities;
+        behaviour.responseDelayMs = 40;
+        break;
+      case "classOverclaim":
+        // Class-0 hardware doing a class-2 (n = 256) product: 64 times the multiply-adds.
+        capabilities = relayCapabilities;
+        behaviour.computeSlowdown = 64;
+        break;
       case "wrongCompute":
         behaviour.wrongResult = true;
         break;
@@ -135,11 +214,10 @@ export function runFleet(opts: FleetOptions): Fleet {
         behaviour.lostChunk = (i) => ((i * 2246822519) >>> 0) / 0x1_0000_0000 < lost;
         break;
     }
-    const gateways = typeof opts.gateways === "function" ? opts.gateways(info) : opts.gateways;
     const agent = startDeviceAgent({
       signer,
       owner: info.owner,
-      capabilities: opts.capabilities ?? defaultFleetCapabilities,
+      capabilities,
       storage: { seed: taggedHash("vigil.fleet.storage", info.deviceId), ...storage },
       gateways,
       heartbeatIntervalMs: interval,

@@ -1,0 +1,164 @@
+import { STRATEGY_INFO, type Strategy } from "./strategies";
+
+/** One settled device line, as far as the scoreboard needs it (any hex case). */
+export interface ScoredLine {
+  deviceId: string;
+  owner: string;
+  uptimeBps: number;
+  reward: bigint;
+  slash: bigint;
+}
+
+/** A fleet device: its strategy and the owner its rewards are meant for. */
+export interface ScoredDevice {
+  deviceId: string;
+  strategy: Strategy;
+  /** The owner the device's operator really is (a squatter's chain registration names another). */
+  owner: string;
+}
+
+export interface ScoreboardInput {
+  epoch: bigint;
+  /** The epoch's budget as the chain holds it (never the sum of rewards under test). */
+  budget: bigint;
+  devices: readonly ScoredDevice[];
+  lines: readonly ScoredLine[];
+  /** Devices with nothing at stake in the epoch (slashed before it): they may earn nothing, fairly. */
+  unstaked?: ReadonlySet<string>;
+  /** Devices slashed in an earlier epoch of the run (a slashable cheat is caught once). */
+  slashedBefore?: ReadonlySet<string>;
+  sybilFarmSize?: number;
+  /** offline: share of the epoch it is away. */
+  offlineFraction?: number;
+}
+
+export interface StrategyScore {
+  strategy: Strategy;
+  devices: number;
+  slashed: number;
+  rewarded: number;
+  /** Rewards paid to the device's real owner, as a share of the budget. */
+  rewardShare: number;
+  /** What the strategy's real contribution would earn under the documented formula, as a share of the budget. */
+  fairShare: number;
+  /** Mean credited uptime, basis points. */
+  uptimeBps: number;
+  /** Slashable cheats not slashed in this epoch or before it. */
+  uncaught: number;
+  /** Targets this strategy missed in the epoch (empty: all met). */
+  failures: string[];
+}
+
+export interface EpochScoreboard {
+  epoch: bigint;
+  rows: StrategyScore[];
+  ok: boolean;
+}
+
+/** Honest devices' pay may differ from their fair share by this much (relative) before a target fails. */
+export const FAIR_SHARE_TOLERANCE = 0.05;
+/** Share of `paid` honest devices that must be rewarded every epoch. */
+export const MIN_REWARDED = 0.99;
+
+/**
+ * Per strategy, what the epoch paid against what each device's real contribution deserves, and
+ * which targets failed. Fair share: `budget × fair(device) / Σ fair` over the devices with stake
+ * at risk, where `fair` is the strategy's worth next to an honest device (`STRATEGY_INFO`); the
+ * documented formula (`weight = work × uptime`) gives every honest device of one class the same
+ * weight, so that ratio is what it must pay. A reward counts for a device only if it goes to the
+ * device's real owner.
+ */
+export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
+  const lineOf = new Map(input.lines.map((l) => [l.deviceId.toLowerCase(), l]));
+  const factors = { sybilFarmSize: input.sybilFarmSize ?? 1, offlineFraction: input.offlineFraction ?? 0 };
+  const key = (d: ScoredDevice) => d.deviceId.toLowerCase();
+  const inPlay = (d: ScoredDevice) => lineOf.has(key(d)) && !input.unstaked?.has(key(d));
+  const fairOf = (d: ScoredDevice) => (inPlay(d) ? STRATEGY_INFO[d.strategy].fair(factors) : 0);
+  const totalFair = input.devices.reduce((sum, d) => sum + fairOf(d), 0);
+  const budget = Number(input.budget);
+  const byStrategy = new Map<Strategy, ScoredDevice[]>();
+  for (const d of input.devices) byStrategy.set(d.strategy, [...(byStrategy.get(d.strategy) ?? []), d]);
+
+  const rows: StrategyScore[] = [];
+  for (const [strategy, devices] of byStrategy) {
+    const info = STRATEGY_INFO[strategy];
+    const failures: string[] = [];
+    let slashed = 0;
+    let rewarded = 0;
+    let reward = 0;
+    let fair = 0;
+    let uptime = 0;
+    let outOfBand = 0;
+    let staked = 0;
+    for (const d of devices) {
+      const line = lineOf.get(key(d));
+      const paidToOwner =
+        line && line.owner.toLowerCase() === d.owner.toLowerCase() ? Number(line.reward) : 0;
+      const fairShare = totalFair > 0 ? fairOf(d) / totalFair : 0;
+      if (line && line.slash > 0n) slashed++;
+      if (paidToOwner > 0) rewarded++;
+      reward += paidToOwner;
+      fair += fairShare;
+      uptime += line?.uptimeBps ?? 0;
+      if (!inPlay(d)) continue;
+      staked++;
+      const share = budget > 0 ? paidToOwner / budget : 0;
+      if (info.paid && Math.abs(share - fairShare) > FAIR_SHARE_TOLERANCE * fairShare) outOfBand++;
+    }
+    const rewardShare = budget > 0 ? reward / budget : 0;
+    if (info.honest && slashed > 0) failures.push(`${slashed} honest slashed`);
+    if (info.paid && staked > 0) {
+      if (rewarded < MIN_REWARDED * staked) failures.push(`${rewarded}/${staked} rewarded (< 99%)`);
+      if (outOfBand > 0) failures.push(`${outOfBand} outside ±5% of fair share`);
+    }
+    if (!info.honest && rewardShare > fair * (1 + FAIR_SHARE_TOLERANCE) + 1e-9)
+      failures.push(`reward share ${pct(rewardShare)} > fair ${pct(fair)}`);
+    // A cheat that proves its own fraud is caught with the probability of sampling its fault: one
+    // epoch may miss it, a run must not (`scoreRun`).
+    const uncaught = info.slashable
+      ? devices.filter((d) => (lineOf.get(key(d))?.slash ?? 0n) === 0n && !input.slashedBefore?.has(key(d)))
+          .length
+      : 0;
+    rows.push({
+      strategy,
+      devices: devices.length,
+      slashed,
+      rewarded,
+      rewardShare,
+      fairShare: fair,
+      uptimeBps: Math.round(uptime / devices.length),
+      uncaught,
+      failures,
+    });
+  }
+  rows.sort((a, b) => a.strategy.localeCompare(b.strategy));
+  return { epoch: input.epoch, rows, ok: rows.every((r) => r.failures.length === 0) };
+}
+
+/**
+ * The run's verdict: every epoch's targets, and every slashable cheat slashed by the last epoch.
+ * Returns the failures, empty when every target held.
+ */
+export function scoreRun(boards: readonly EpochScoreboard[]): string[] {
+  const failures = boards.flatMap((b) =>
+    b.rows.flatMap((r) => r.failures.map((f) => `epoch ${b.epoch} ${r.strategy}: ${f}`)),
+  );
+  const last = boards.at(-1);
+  for (const r of last?.rows ?? [])
+    if (r.uncaught > 0) failures.push(`${r.strategy}: ${r.uncaught} of ${r.devices} never slashed`);
+  return failures;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+/** The scoreboard as fixed-width text lines, one per strategy (for terminals and logs). */
+export function formatScoreboard(board: EpochScoreboard): string[] {
+  const head = `${"strategy".padEnd(22)} ${"dev".padStart(4)} ${"slash".padStart(5)} ${"paid".padStart(4)} ${"reward".padStart(8)} ${"fair".padStart(8)} ${"uptime".padStart(6)}  targets`;
+  return [
+    head,
+    ...board.rows.map(
+      (r) =>
+        `${r.strategy.padEnd(22)} ${String(r.devices).padStart(4)} ${String(r.slashed).padStart(5)} ${String(r.rewarded).padStart(4)} ${pct(r.rewardShare).padStart(8)} ${pct(r.fairShare).padStart(8)} ${String(r.uptimeBps).padStart(6)}  ${r.failures.length ? `FAIL ${r.failures.join("; ")}` : "ok"}`,
+    ),
+  ];
+}
