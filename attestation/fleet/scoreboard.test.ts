@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { type ScoredDevice, type ScoredLine, scoreEpoch, scoreRun } from "./scoreboard";
+import type { Strategy } from "./strategies";
+
+const id = (i: number) => `0x${i.toString(16).padStart(64, "0")}`;
+const owner = (i: number) => `0x${i.toString(16).padStart(40, "0")}`;
+
+function fleet(strategies: Strategy[]): ScoredDevice[] {
+  return strategies.map((strategy, i) => ({ deviceId: id(i), strategy, owner: owner(i) }));
+}
+/** Lines paying each device `weights[i]` parts of `budget` (the documented formula, floored). */
+function lines(
+  devices: ScoredDevice[],
+  weights: number[],
+  budget: bigint,
+  slash: number[] = [],
+): ScoredLine[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  return devices.map((d, i) => ({
+    deviceId: d.deviceId.toUpperCase().replace("0X", "0x"),
+    owner: d.owner,
+    uptimeBps: weights[i]! > 0 ? 10_000 : 0,
+    reward: total ? (budget * BigInt(weights[i]!)) / BigInt(total) : 0n,
+    slash: slash.includes(i) ? 10n : 0n,
+  }));
+}
+
+describe("scoreEpoch: reward share against fair share", () => {
+  const budget = 1_000_000n;
+
+  it("equal pay for equal honest work meets every target", () => {
+    const devices = fleet(["honest", "honest", "honest", "honest"]);
+    const board = scoreEpoch({ epoch: 0n, budget, devices, lines: lines(devices, [1, 1, 1, 1], budget) });
+    expect(board.ok).toBe(true);
+    expect(board.rows).toHaveLength(1);
+    expect(board.rows[0]!.rewardShare).toBeCloseTo(1, 5);
+    expect(board.rows[0]!.fairShare).toBeCloseTo(1, 5);
+  });
+
+  it("an unpaid honest device, and one paid 10% under its share, fail the honest targets", () => {
+    const devices = fleet(["honest", "honest", "honest", "honest"]);
+    const unpaid = scoreEpoch({ epoch: 0n, budget, devices, lines: lines(devices, [0, 1, 1, 1], budget) });
+    expect(unpaid.ok).toBe(false);
+    expect(unpaid.rows[0]!.failures.join()).toMatch(/3\/4 rewarded/);
+    const under = scoreEpoch({
+      epoch: 0n,
+      budget,
+      devices,
+      lines: lines(devices, [90, 100, 100, 110], budget),
+    });
+    expect(under.rows[0]!.failures.join()).toMatch(/2 outside ±5% of fair share/);
+  });
+
+  it("a cheat paid like an honest device fails when its fair share is lower; at its share it passes", () => {
+    const devices = fleet(["honest", "honest", "honest", "zeroStorage"]);
+    const overpaid = scoreEpoch({ epoch: 0n, budget, devices, lines: lines(devices, [4, 4, 4, 4], budget) });
+    const row = overpaid.rows.find((r) => r.strategy === "zeroStorage")!;
+    expect(row.failures.join()).toMatch(/reward share 25.00% > fair 20.00%/);
+    const fair = scoreEpoch({ epoch: 0n, budget, devices, lines: lines(devices, [4, 4, 4, 3], budget) });
+    expect(fair.ok).toBe(true);
+  });
+
+  it("a Sybil farm of N keys is worth one device in all", () => {
+    const devices = fleet(["honest", "sybilFarm", "sybilFarm", "sybilFarm", "sybilFarm"]);
+    const board = scoreEpoch({
+      epoch: 0n,
+      budget,
+      devices,
+      lines: lines(devices, [1, 1, 1, 1, 1], budget),
+      sybilFarmSize: 4,
+    });
+    const farm = board.rows.find((r) => r.strategy === "sybilFarm")!;
+    expect(farm.fairShare).toBeCloseTo(0.5, 5);
+    expect(farm.failures).not.toEqual([]);
+  });
+
+  it("a reward paid to a squatter is not paid to the device's owner", () => {
+    const devices = fleet(["honest", "honestSquatted"]);
+    const paid = lines(devices, [1, 1], budget);
+    paid[1]!.owner = owner(99);
+    const board = scoreEpoch({ epoch: 0n, budget, devices, lines: paid });
+    const squatted = board.rows.find((r) => r.strategy === "honestSquatted")!;
+    expect(squatted.rewarded).toBe(0);
+    expect(squatted.failures.join()).toMatch(/0\/1 rewarded/);
+  });
+
+  it("a slashed honest device fails; a slashable cheat must be slashed by the end of the run", () => {
+    const devices = fleet(["honest", "honest", "wrongCompute"]);
+    const framed = scoreEpoch({ epoch: 0n, budget, devices, lines: lines(devices, [0, 1, 0], budget, [0]) });
+    expect(framed.rows.find((r) => r.strategy === "honest")!.failures.join()).toMatch(/1 honest slashed/);
+
+    const missed = scoreEpoch({ epoch: 0n, budget, devices, lines: lines(devices, [1, 1, 0], budget) });
+    expect(missed.ok).toBe(true);
+    expect(scoreRun([missed])).toEqual(["wrongCompute: 1 of 1 never slashed"]);
+    const caught = scoreEpoch({ epoch: 0n, budget, devices, lines: lines(devices, [1, 1, 0], budget, [2]) });
+    // Caught in epoch 0, unstaked after: epoch 1 pays it nothing and counts it caught.
+    const after = scoreEpoch({
+      epoch: 1n,
+      budget,
+      devices,
+      lines: lines(devices, [1, 1, 0], budget),
+      unstaked: new Set([id(2)]),
+      slashedBefore: new Set([id(2)]),
+    });
+    expect(scoreRun([caught, after])).toEqual([]);
+  });
+});
