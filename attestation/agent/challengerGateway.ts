@@ -1,11 +1,12 @@
 import { bytesToHex } from "../bytes";
-import { Challenger, paramsFor } from "../challenges/challenger";
+import { Challenger, defaultDeadlineMs, paramsFor } from "../challenges/challenger";
 import type { ChallengeTypeName } from "../constants";
 import type { Ed25519Verify, Signer } from "../crypto/ed25519";
 import { nodeVerify } from "../crypto/node";
 import { AttestationError } from "../errors";
 import { challengeIdOf } from "../hash";
 import { createHeartbeatVerifier } from "../heartbeat";
+import type { ChallengeParams } from "../messages/challenge";
 import { type Message, verifyMessage } from "../messages/message";
 import type { Verdict } from "../verdict";
 import { type DeviceGateway, GatewayError } from "./gateway";
@@ -22,8 +23,26 @@ export interface ChallengerGatewayOptions {
   isRegistered?: (deviceId: Uint8Array) => boolean;
   /** Issue challenges automatically on heartbeats: at most one per device per `intervalMs`, rotating `types`. */
   schedule?: { intervalMs: number; types: ChallengeTypeName[] };
-  /** Deadline of every issued challenge, ms after issue (default `defaultDeadlineMs` per type). */
-  ttlMs?: number;
+  /** Deadline of an issued challenge, ms after issue: fixed, or per challenge (default `defaultDeadlineMs`). */
+  ttlMs?: number | ((params: ChallengeParams) => number);
+  /**
+   * When an epoch ends, unix ms on the node's clock: reported in `info()`, and no challenge is
+   * issued whose deadline falls after its epoch's end (so each is judged before the epoch closes).
+   */
+  epochEndMs?: (epoch: bigint) => bigint;
+  /**
+   * The network policy's heartbeat interval: reported in `info()` (devices pace their heartbeats
+   * by it) and the window of the per-device heartbeat rate limit.
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * Heartbeats accepted per device per `heartbeatIntervalMs` window (default 4); beyond, the
+   * heartbeat is answered RATE_LIMITED and nothing is kept. Counted after verification, so only the
+   * device's own fresh heartbeats use its allowance.
+   */
+  maxHeartbeatsPerInterval?: number;
+  /** Every challenge issued (the node's ledger of what it asked each device). */
+  onIssue?: (challenge: Message<"challenge">) => void;
   /** Late answers still get a `late` verdict up to this long after the deadline, then `missed` (default 5 s). */
   lateGraceMs?: number;
   onVerdict?: (v: Verdict) => void;
@@ -38,7 +57,8 @@ export interface ChallengerGateway extends DeviceGateway {
   readonly challenger: Challenger;
   /**
    * Issues a challenge of `type` to a known device (parameters follow its claimed capabilities);
-   * undefined if the device never registered or heartbeat here. Throws `AttestationError` OVERSIZED
+   * undefined if the device never registered or heartbeat here, or if the deadline would fall after
+   * the epoch's end (`epochEndMs`). Throws `AttestationError` OVERSIZED
    * when the challenger already holds its maximum of open challenges.
    */
   issue(deviceId: Uint8Array, type: ChallengeTypeName): Uint8Array | undefined;
@@ -55,6 +75,8 @@ interface DeviceState {
   waiters: Set<() => void>;
   nextChallengeAtMs: bigint;
   rotation: number;
+  /** Heartbeats accepted in the current rate-limit window. */
+  heartbeatWindow: { index: bigint; count: number };
 }
 
 /**
@@ -68,6 +90,7 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
   const maxQueued = opts.maxQueued ?? 16;
   const maxDevices = opts.maxDevices ?? 100_000;
   const grace = BigInt(opts.lateGraceMs ?? 5_000);
+  const maxHeartbeats = opts.maxHeartbeatsPerInterval ?? 4;
   const challenger = new Challenger({ networkId: opts.networkId, signer: opts.signer, verify });
   const verifyHeartbeat = createHeartbeatVerifier({
     networkId: opts.networkId,
@@ -90,6 +113,7 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
         waiters: new Set(),
         nextChallengeAtMs: 0n,
         rotation: 0,
+        heartbeatWindow: { index: -1n, count: 0 },
       };
       devices.set(key, s);
     }
@@ -106,15 +130,24 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
     if (!s || !caps) return undefined;
     if (type === "storage" && !s.registration?.body.storageChunks) return undefined;
     const epoch = opts.epoch();
+    const params = paramsFor(type, caps);
+    const ttlMs = typeof opts.ttlMs === "function" ? opts.ttlMs(params) : opts.ttlMs;
+    const t = now();
+    if (opts.epochEndMs && t + BigInt(ttlMs ?? defaultDeadlineMs(params)) > opts.epochEndMs(epoch))
+      return undefined;
     const { bytes } = challenger.issue({
       deviceId,
       epoch,
       beacon: opts.beacon(epoch),
-      params: paramsFor(type, caps),
-      nowMs: now(),
+      params,
+      nowMs: t,
       registration: s.registration ?? undefined,
-      ttlMs: opts.ttlMs,
+      ttlMs,
     });
+    if (opts.onIssue) {
+      const m = verifyMessage(bytes, { kind: "challenge", networkId: opts.networkId }, () => true);
+      if (m.ok) opts.onIssue(m.value);
+    }
     if (s.queue.length >= maxQueued) s.queue.shift();
     s.queue.push(bytes);
     for (const w of s.waiters) w();
@@ -136,7 +169,14 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
     challenger,
     issue,
     async info() {
-      return { networkId: opts.networkId, epoch: opts.epoch(), nowMs: now() };
+      const epoch = opts.epoch();
+      return {
+        networkId: opts.networkId,
+        epoch,
+        nowMs: now(),
+        ...(opts.heartbeatIntervalMs ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
+        ...(opts.epochEndMs ? { epochEndMs: opts.epochEndMs(epoch) } : {}),
+      };
     },
     async register(bytes) {
       const m = verifyMessage(bytes, { kind: "registration", networkId: opts.networkId }, verify);
@@ -152,6 +192,17 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
       const m = verifyHeartbeat(bytes, opts.epoch());
       if (!m.ok) throw m.error;
       const s = state(m.value.signer);
+      if (opts.heartbeatIntervalMs) {
+        const index = now() / BigInt(opts.heartbeatIntervalMs);
+        const w = s.heartbeatWindow;
+        if (w.index !== index) [w.index, w.count] = [index, 0];
+        if (w.count >= maxHeartbeats)
+          throw new GatewayError(
+            "RATE_LIMITED",
+            `more than ${maxHeartbeats} heartbeats in one ${opts.heartbeatIntervalMs} ms interval`,
+          );
+        w.count++;
+      }
       s.lastHeartbeat = m.value;
       opts.onHeartbeat?.(m.value);
       const sched = opts.schedule;

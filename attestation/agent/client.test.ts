@@ -34,3 +34,47 @@ describe("httpGateway transport errors", () => {
     expect(calls).toBe(1);
   });
 });
+
+describe("httpGateway info and rate limits", () => {
+  const answering = (body: unknown, status = 200) =>
+    httpGateway("http://node.invalid/device", { fetch: async () => Response.json(body, { status }) });
+
+  it("reads the policy's heartbeat interval and the epoch end, and accepts a node that sends neither", async () => {
+    expect(
+      await answering({
+        networkId: "1",
+        epoch: "3",
+        nowMs: "5",
+        heartbeatIntervalMs: 2500,
+        epochEndMs: "9",
+      }).info(),
+    ).toEqual({ networkId: 1n, epoch: 3n, nowMs: 5n, heartbeatIntervalMs: 2500, epochEndMs: 9n });
+    expect(await answering({ networkId: "1", epoch: "3", nowMs: "5" }).info()).toEqual({
+      networkId: 1n,
+      epoch: 3n,
+      nowMs: 5n,
+    });
+  });
+
+  it("names the malformed field of an info answer", async () => {
+    const base = { networkId: "1", epoch: "3", nowMs: "5" };
+    for (const [bad, field] of [
+      [{ ...base, heartbeatIntervalMs: "5000" }, "heartbeatIntervalMs"],
+      [{ ...base, heartbeatIntervalMs: 0 }, "heartbeatIntervalMs"],
+      [{ ...base, heartbeatIntervalMs: 1.5 }, "heartbeatIntervalMs"],
+      [{ ...base, epochEndMs: -1 }, "epochEndMs"],
+      [{ ...base, epoch: "x" }, "epoch"],
+      [{ networkId: "1", nowMs: "5" }, "epoch"],
+    ] as const)
+      await expect(answering(bad).info()).rejects.toMatchObject({
+        code: "PROTOCOL",
+        check: expect.stringContaining(field),
+      });
+  });
+
+  it("maps a 429 to RATE_LIMITED", async () => {
+    await expect(
+      answering({ error: "RATE_LIMITED", check: "too many" }, 429).heartbeat(new Uint8Array(1)),
+    ).rejects.toMatchObject({ code: "RATE_LIMITED" });
+  });
+});

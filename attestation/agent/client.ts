@@ -13,6 +13,31 @@ const socketErrorOf = (err: unknown) =>
 const STALE_SOCKET = new Set(["UND_ERR_SOCKET", "ECONNRESET"]);
 const isStaleSocket = (err: unknown): boolean => STALE_SOCKET.has(socketErrorOf(err)?.code ?? "");
 
+const DECIMAL = /^[0-9]{1,20}$/;
+
+/**
+ * `GET /v1/info`'s JSON. Fields added later (`heartbeatIntervalMs`, `epochEndMs`) may be absent (an
+ * older node); any field present but malformed is a PROTOCOL error naming it.
+ */
+function parseInfo(j: unknown): GatewayInfo {
+  const o = (typeof j === "object" && j !== null ? j : {}) as Record<string, unknown>;
+  const uint = (field: string): bigint => {
+    const v = o[field];
+    if (typeof v !== "string" || !DECIMAL.test(v))
+      throw new GatewayError("PROTOCOL", `info: ${field} is not a decimal string`);
+    return BigInt(v);
+  };
+  const info: GatewayInfo = { networkId: uint("networkId"), epoch: uint("epoch"), nowMs: uint("nowMs") };
+  const interval = o.heartbeatIntervalMs;
+  if (interval !== undefined) {
+    if (typeof interval !== "number" || !Number.isSafeInteger(interval) || interval <= 0)
+      throw new GatewayError("PROTOCOL", "info: heartbeatIntervalMs is not a positive integer");
+    info.heartbeatIntervalMs = interval;
+  }
+  if (o.epochEndMs !== undefined) info.epochEndMs = uint("epochEndMs");
+  return info;
+}
+
 /** Device-side `DeviceGateway` over HTTP, against a node's `createGatewayRouter` mount at `baseUrl`. */
 export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): DeviceGateway {
   const f = opts.fetch ?? fetch;
@@ -49,7 +74,13 @@ export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): Dev
       // a non-JSON error body: the status is all there is
     }
     throw new GatewayError(
-      res.status === 404 ? "NOT_FOUND" : res.status >= 500 ? "UNAVAILABLE" : "REJECTED",
+      res.status === 404
+        ? "NOT_FOUND"
+        : res.status === 429
+          ? "RATE_LIMITED"
+          : res.status >= 500
+            ? "UNAVAILABLE"
+            : "REJECTED",
       detail,
     );
   }
@@ -62,8 +93,7 @@ export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): Dev
 
   return {
     async info(): Promise<GatewayInfo> {
-      const j = (await (await call("/v1/info")).json()) as Record<string, string>;
-      return { networkId: BigInt(j.networkId!), epoch: BigInt(j.epoch!), nowMs: BigInt(j.nowMs!) };
+      return parseInfo(await (await call("/v1/info")).json());
     },
     async register(b) {
       await post("/v1/register", b);

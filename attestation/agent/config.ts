@@ -21,7 +21,8 @@ export const deviceConfigSchema = z
     owner: hex(20),
     /** Base URLs of the assigned nodes' device gateways, e.g. "http://127.0.0.1:8080/device". */
     nodes: z.array(z.url()).min(1),
-    heartbeat_interval_ms: z.int().min(100).default(5_000),
+    /** Fixed heartbeat period; unset, the agent follows each node's policy (half its interval). */
+    heartbeat_interval_ms: z.int().min(100).optional(),
     poll_wait_ms: z.int().min(0).max(60_000).default(20_000),
     log_level: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
     capabilities: z
@@ -52,7 +53,7 @@ export interface DeviceConfig {
   secretKey: Uint8Array;
   owner: Uint8Array;
   nodes: string[];
-  heartbeatIntervalMs: number;
+  heartbeatIntervalMs?: number;
   pollWaitMs: number;
   logLevel: string;
   capabilities: Capabilities;

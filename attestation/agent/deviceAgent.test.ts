@@ -42,3 +42,67 @@ describe("device agent (in-process gateway)", () => {
     expect(verdicts.every((v) => v.status === "pass")).toBe(true);
   });
 });
+
+describe("device agent: heartbeats follow the node's policy", () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** A node with a 200 ms policy interval whose epoch the test moves; it counts info() calls. */
+  function policyNode() {
+    const state = { epoch: 0n, infos: 0, beats: [] as bigint[] };
+    const node = createChallengerGateway({
+      networkId: 3n,
+      signer: keyFromLabel("policy-node"),
+      epoch: () => state.epoch,
+      // Far away, so only a WRONG_EPOCH rejection tells the agent the epoch moved.
+      epochEndMs: () => BigInt(Date.now() + 600_000),
+      beacon: () => new Uint8Array(32),
+      heartbeatIntervalMs: 200,
+      onHeartbeat: (m) => state.beats.push(m.epoch),
+    });
+    const counted: DeviceGateway = {
+      ...node,
+      info: () => {
+        state.infos++;
+        return node.info();
+      },
+    };
+    return { node, counted, state };
+  }
+  const device = (gw: DeviceGateway, heartbeatIntervalMs?: number) =>
+    startDeviceAgent({
+      signer: keyFromLabel("policy-device"),
+      owner: new Uint8Array(20),
+      capabilities: testCapabilities,
+      gateways: [gw],
+      heartbeatIntervalMs,
+      pollWaitMs: 100,
+    });
+
+  it("heartbeats at half the policy interval, asking info() only when the epoch may have moved", async () => {
+    const { node, counted, state } = policyNode();
+    const agent = device(counted);
+    await sleep(1_000);
+    state.epoch = 1n;
+    await sleep(600);
+    await agent.stop();
+    node.close();
+    // ~10 at 100 ms in the first second (timers stretch on a loaded machine, never shrink).
+    const inEpoch0 = state.beats.filter((e) => e === 0n).length;
+    expect(inEpoch0).toBeGreaterThanOrEqual(5);
+    expect(inEpoch0).toBeLessThanOrEqual(11);
+    // The move is noticed by the one heartbeat the node refuses as WRONG_EPOCH.
+    expect(state.beats.filter((e) => e === 1n).length).toBeGreaterThanOrEqual(2);
+    expect(agent.stats.heartbeatsRejected).toBe(1);
+    // Start-up, the heartbeat loop's first read, the re-read after the rejection.
+    expect(state.infos).toBe(3);
+  });
+
+  it("keeps an explicit heartbeatIntervalMs over the policy's", async () => {
+    const { node, counted, state } = policyNode();
+    const agent = device(counted, 400);
+    await sleep(1_000);
+    await agent.stop();
+    node.close();
+    expect(state.beats.length).toBeGreaterThanOrEqual(2);
+    expect(state.beats.length).toBeLessThanOrEqual(3);
+  });
+});

@@ -24,9 +24,14 @@ export interface GatewayInfo {
   networkId: bigint;
   epoch: bigint;
   nowMs: bigint;
+  /** The network policy's heartbeat interval (uptime slot width), ms; absent from older nodes. */
+  heartbeatIntervalMs?: number;
+  /** When `epoch` ends on the node's clock, unix ms; absent from older nodes. */
+  epochEndMs?: bigint;
 }
 
-export type GatewayErrorCode = "REJECTED" | "NOT_FOUND" | "UNAVAILABLE" | "PROTOCOL";
+/** `RATE_LIMITED`: the node refused a request over its per-device limit (HTTP 429); nothing was kept. */
+export type GatewayErrorCode = "REJECTED" | "NOT_FOUND" | "UNAVAILABLE" | "PROTOCOL" | "RATE_LIMITED";
 
 /** Transport-level failure seen by the device; `check` carries the node's AttestationError code when it rejected input. */
 export class GatewayError extends Error {

@@ -64,3 +64,39 @@ describe("gateway router", () => {
     expect(challenges).toEqual([Buffer.from(bytes!).toString("hex")]);
   });
 });
+
+describe("gateway router: policy and heartbeat rate limit", () => {
+  it("reports the policy's heartbeat interval and epoch end, and answers 429 over the per-device limit", async () => {
+    const clock = { ms: 10_000n };
+    const limited = createGatewayRouter(
+      createChallengerGateway({
+        networkId: 4n,
+        signer: keyFromLabel("router-node"),
+        epoch: () => 2n,
+        epochEndMs: () => 30_000n,
+        beacon: () => new Uint8Array(32),
+        now: () => clock.ms,
+        heartbeatIntervalMs: 1_000,
+        maxHeartbeatsPerInterval: 2,
+      }),
+    );
+    const send = (body: Uint8Array) =>
+      limited.request("/v1/heartbeat", { method: "POST", body: body as Uint8Array<ArrayBuffer> });
+    expect(await (await limited.request("/v1/info")).json()).toEqual({
+      networkId: "4",
+      epoch: "2",
+      nowMs: "10000",
+      heartbeatIntervalMs: 1_000,
+      epochEndMs: "30000",
+    });
+    expect((await send(hb(2n, 1n))).status).toBe(204);
+    expect((await send(hb(2n, 2n))).status).toBe(204);
+    const over = await send(hb(2n, 3n));
+    expect(over.status).toBe(429);
+    expect(await over.json()).toMatchObject({ error: "RATE_LIMITED" });
+    // Forged or replayed heartbeats are refused before they count, so nobody else uses up the allowance.
+    expect((await send(hb(2n, 3n))).status).toBe(400);
+    clock.ms += 1_000n;
+    expect((await send(hb(2n, 4n))).status).toBe(204);
+  });
+});

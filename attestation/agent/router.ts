@@ -11,13 +11,18 @@ export interface GatewayRouterOptions {
 }
 
 const HEX32 = /^(0x)?[0-9a-fA-F]{64}$/;
+const GATEWAY_STATUS: Partial<Record<GatewayError["code"], 404 | 429>> = {
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
+};
 const binary = async (c: { req: { arrayBuffer(): Promise<ArrayBuffer> } }) =>
   new Uint8Array(await c.req.arrayBuffer());
 
 /**
  * HTTP binding of `DeviceGateway` (mount it under e.g. `/device` in the node's API). Bodies are
  * the canonical signed message bytes (`application/octet-stream`); rejections are 400
- * `{ error, check }` with the AttestationError code.
+ * `{ error, check }` with the AttestationError code, 429 `{ error: "RATE_LIMITED", check }` over a
+ * per-device limit.
  */
 export function createGatewayRouter(gateway: DeviceGateway, opts: GatewayRouterOptions = {}) {
   const maxWaitMs = opts.maxWaitMs ?? 25_000;
@@ -32,6 +37,8 @@ export function createGatewayRouter(gateway: DeviceGateway, opts: GatewayRouterO
         networkId: i.networkId.toString(),
         epoch: i.epoch.toString(),
         nowMs: i.nowMs.toString(),
+        ...(i.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: i.heartbeatIntervalMs }),
+        ...(i.epochEndMs === undefined ? {} : { epochEndMs: i.epochEndMs.toString() }),
       });
     })
     .post("/v1/register", limit, async (c) => {
@@ -66,7 +73,7 @@ export function createGatewayRouter(gateway: DeviceGateway, opts: GatewayRouterO
   app.onError((err, c) => {
     if (err instanceof AttestationError) return c.json({ error: err.code, check: err.check }, 400);
     if (err instanceof GatewayError)
-      return c.json({ error: err.code, check: err.check }, err.code === "NOT_FOUND" ? 404 : 400);
+      return c.json({ error: err.code, check: err.check }, GATEWAY_STATUS[err.code] ?? 400);
     return c.json({ error: "INTERNAL", check: "internal error" }, 500);
   });
   return app;

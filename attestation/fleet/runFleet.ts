@@ -22,13 +22,14 @@ export interface FleetOptions {
   seed?: string;
   capabilities?: Capabilities;
   storage?: { chunks: number; chunkBytes: number };
+  /** Fixed heartbeat period for every device; default: each node's policy (see `startDeviceAgent`). */
   heartbeatIntervalMs?: number;
   pollWaitMs?: number;
   /** partialCompute: fraction of rows skipped (default 0.1). */
   skipFraction?: number;
   /** lostStorage: fraction of chunks lost (default 0.5). */
   lostFraction?: number;
-  /** offline: silent during [from, to) ms after start (default the first 5 heartbeat intervals). */
+  /** offline: silent during [from, to) ms after start (default 5 × `heartbeatIntervalMs`, or 5 s). */
   offlineWindowMs?: [number, number];
   /** slow: delay before each answer, ms (default 3 s, past the default latency/storage deadlines). */
   slowDelayMs?: number;
@@ -107,6 +108,7 @@ export function planFleet(opts: Pick<FleetOptions, "strategies" | "seed" | "owne
 
 /** Starts every device of the fleet in this process against the given node gateways. */
 export function runFleet(opts: FleetOptions): Fleet {
+  // Time scale of the cheats below (offline window, framing cadence), not the heartbeat period.
   const interval = opts.heartbeatIntervalMs ?? 1_000;
   const storage = opts.storage ?? { chunks: 64, chunkBytes: 1024 };
   const skip = opts.skipFraction ?? 0.1;
@@ -220,7 +222,8 @@ export function runFleet(opts: FleetOptions): Fleet {
       capabilities,
       storage: { seed: taggedHash("vigil.fleet.storage", info.deviceId), ...storage },
       gateways,
-      heartbeatIntervalMs: interval,
+      // Unset: each agent follows its nodes' policy (half their heartbeat interval).
+      heartbeatIntervalMs: opts.heartbeatIntervalMs,
       pollWaitMs: opts.pollWaitMs,
       behaviour,
       logger: opts.logger?.child({ device: info.deviceIdHex.slice(0, 10), strategy: info.strategy }),

@@ -7,7 +7,7 @@ import { signMessage } from "../../attestation/index";
 import { keyFromLabel, testCapabilities } from "../../attestation/testing";
 import { ed25519VerifyRate } from "../../scripts/bench/baseline";
 import type { BenchScenario } from "../../scripts/bench/scenario";
-import { createIntake } from "../intake/index";
+import { challengePolicy, createIntake } from "../intake/index";
 import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
 
@@ -47,7 +47,7 @@ export const scenario: BenchScenario = {
             networkId: 1n,
             genesisTime: BigInt(Math.floor(Date.now() / 1000)),
             epochLength: 3600,
-            policy: { heartbeatIntervalMs: 5_000, challengeIntervalMs: 60_000, types: [] },
+            policy: challengePolicy(0, 3600),
             beacon: () => `0x${"00".repeat(32)}` as Hex,
             isRegistered: (d) => ids.has(d),
             assigned: () => ids,

@@ -4,13 +4,20 @@ import { join } from "node:path";
 import { type Address, bytesToHex, type Hex } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
 import { type DeviceAgent, startDeviceAgent } from "../../attestation/agent/index";
-import { signMessage, verifyEvidenceFast } from "../../attestation/index";
+import {
+  answerLatency,
+  type Message,
+  signMessage,
+  verifyEvidenceFast,
+  verifyMessageFast,
+} from "../../attestation/index";
 import { keyFromLabel, testCapabilities } from "../../attestation/testing";
 import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
 import { createP2P, loadOrCreatePeerKey, type P2P, PeerAllowList } from "../p2p/index";
 import { createIntake, type Intake, type IntakeNetwork } from "./createIntake";
 import { encodeChallengeGossip } from "./gossipCodec";
+import { challengePolicy } from "./policy";
 import { signerFromPeerKey } from "./signerFromPeerKey";
 
 const logger = createLogger({ level: "silent" });
@@ -38,7 +45,7 @@ function network(types: ("compute" | "storage")[] = ["compute"]): IntakeNetwork 
     // Epoch 0 started now and lasts a minute: everything below happens inside it.
     genesisTime: BigInt(Math.floor(Date.now() / 1000)),
     epochLength: 60,
-    policy: { heartbeatIntervalMs: 200, challengeIntervalMs: 300, types },
+    policy: { ...challengePolicy(1, 60), heartbeatIntervalMs: 200, challengeIntervalMs: 300, types },
     beacon: () => `0x${"42".repeat(32)}` as Hex,
     isRegistered: (d) => devices.has(d),
     assigned: () => devices,
@@ -179,3 +186,104 @@ async function rejected(metrics: ReturnType<typeof createNodeMetrics>): Promise<
   const { values } = await metrics.attestations.get();
   return values.filter((v) => v.labels.outcome === "rejected").reduce((sum, v) => sum + v.value, 0);
 }
+
+/** An intake on a clock the test moves, for one network whose epochs last 10 s from `T0`. */
+function clocked(p2p?: Parameters<typeof createIntake>[1]["p2p"]) {
+  const T0 = 1_700_000_000;
+  const clock = { ms: T0 * 1000 };
+  const intake = createIntake(
+    {
+      networks: [
+        {
+          ...network(),
+          genesisTime: BigInt(T0),
+          epochLength: 10,
+          // No scheduled challenges (the test issues them), production deadlines: latency 1 s.
+          policy: { ...challengePolicy(1, 3600), heartbeatIntervalMs: 1_000, types: [] },
+        },
+      ],
+      signer: keyFromLabel("node-clocked"),
+      observer: OBSERVER,
+      now: () => clock.ms,
+      tickMs: 60_000,
+    },
+    { logger, metrics: createNodeMetrics({ defaultMetrics: false }), p2p },
+  );
+  stops.push(() => intake.stop());
+  let seq = 0n;
+  const heartbeat = (epoch = 0n) =>
+    intake
+      .gateway(1n)
+      .heartbeat(
+        signMessage(
+          "heartbeat",
+          { networkId: 1n, epoch },
+          { seq: ++seq, timeMs: 0n, loadBps: 0, capabilities: testCapabilities },
+          honest,
+        ),
+      );
+  return { intake, clock, heartbeat, epochEnd: (T0 + 10) * 1000 };
+}
+
+const workIn = (intake: Intake, epoch: bigint) =>
+  intake
+    .ledger(1n, epoch)
+    .observation(OBSERVER)
+    .devices.find((d) => d.deviceId === bytesToHex(honest.publicKey))!.work;
+
+describe("intake: challenges belong to their own epoch", () => {
+  it("issues no challenge whose deadline passes the epoch's end, and credits a pass to the issuing epoch", async () => {
+    const { intake, clock, heartbeat, epochEnd } = clocked();
+    const gw = intake.gateway(1n);
+    clock.ms = epochEnd - 5_000;
+    await heartbeat();
+    // An unanswered challenge: it stays in the denominator.
+    expect(gw.issue(honest.publicKey, "latency")).toBeDefined();
+    // Latency's deadline is 1 s: 1 ms later than this it would end after the epoch.
+    clock.ms = epochEnd - 999;
+    expect(gw.issue(honest.publicKey, "latency")).toBeUndefined();
+    clock.ms = epochEnd - 1_000;
+    expect(gw.issue(honest.publicKey, "latency")).toBeDefined();
+    const polled = await gw.pollChallenges(honest.publicKey, 0);
+    expect(polled).toHaveLength(2);
+    const last = verifyMessageFast(polled[1]!, { kind: "challenge", networkId: 1n });
+    if (!last.ok) throw last.error;
+    // Answered at the deadline, which is the epoch's last instant: the clock already reads epoch 1.
+    clock.ms = epochEnd;
+    await gw.respond(answerLatency(honest, last.value as Message<"challenge">));
+    // One of two passed (exactly maxMissFraction failed): ⌊1000 × 1 / 2⌋, in epoch 0; nothing in epoch 1.
+    expect(workIn(intake, 0n)).toBe(500n);
+    expect(workIn(intake, 1n)).toBe(0n);
+    expect(intake.closeEpoch(1n, 0n).devices.find((d) => d.work > 0n)?.work).toBe(500n);
+  });
+});
+
+describe("intake: heartbeat gossip and rate limit", () => {
+  it("gossips one heartbeat per device and slot, and refuses a device over its allowance", async () => {
+    const published: Uint8Array[] = [];
+    const p2p = {
+      topic: (kind: string) => kind,
+      publish: async (_topic: string, data: Uint8Array) => published.push(data),
+      subscribe: () => () => {},
+    };
+    const { intake, clock, heartbeat } = clocked(p2p);
+    clock.ms += 100;
+    await heartbeat();
+    expect(published).toHaveLength(1);
+    // Same 1 s slot: accepted (uptime is already counted), not gossiped again.
+    clock.ms += 300;
+    await heartbeat();
+    await heartbeat();
+    await heartbeat();
+    expect(published).toHaveLength(1);
+    // A fifth in the slot is over maxHeartbeatsPerInterval (4): refused, nothing kept or gossiped.
+    await expect(heartbeat()).rejects.toMatchObject({ code: "RATE_LIMITED" });
+    expect(published).toHaveLength(1);
+    // The next slot: credited and gossiped again.
+    clock.ms += 1_000;
+    await heartbeat();
+    expect(published).toHaveLength(2);
+    const obs = intake.ledger(1n, 0n).observation(OBSERVER).devices;
+    expect(obs.find((d) => d.deviceId === bytesToHex(honest.publicKey))!.uptimeBps).toBe(2_000);
+  });
+});

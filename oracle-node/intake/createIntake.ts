@@ -9,6 +9,7 @@ import {
   createGatewayRouter,
 } from "../../attestation/agent/index";
 import {
+  challengeIdOf,
   decodeMessage,
   keccak256,
   type Message,
@@ -16,13 +17,14 @@ import {
   type Verdict,
   verifyEvidenceFast,
   verifyMessageFast,
+  workUnitsOf,
 } from "../../attestation/index";
 import type { ObservationSet } from "../agreement/types";
 import type { NodeMetrics } from "../metrics";
 import { EpochLedger } from "../observation/index";
 import { type GossipMessage, type P2P, Validation } from "../p2p/index";
 import { decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
-import type { ChallengePolicy } from "./policy";
+import { type ChallengePolicy, challengeDeadlineMs } from "./policy";
 import { VerifyPool } from "./verifyPool";
 
 /** One DePIN network this node verifies, as the intake needs it (bound to cached chain state by the node). */
@@ -110,6 +112,8 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     const s = BigInt(Math.floor(ms / 1000));
     return s < n.genesisTime ? 0n : (s - n.genesisTime) / BigInt(n.epochLength);
   };
+  const epochStartMs = (n: IntakeNetwork, epoch: bigint) =>
+    (n.genesisTime + epoch * BigInt(n.epochLength)) * 1000n;
 
   function ledger(networkId: bigint, epoch: bigint): EpochLedger {
     const key = `${networkId}:${epoch}`;
@@ -120,10 +124,11 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       l = new EpochLedger({
         networkId,
         epoch,
-        startMs: Number(n.genesisTime + epoch * BigInt(n.epochLength)) * 1000,
+        startMs: Number(epochStartMs(n, epoch)),
         lengthMs: n.epochLength * 1000,
         heartbeatIntervalMs: n.policy.heartbeatIntervalMs,
         assigned: n.assigned(epoch),
+        maxMissFraction: n.policy.maxMissFraction,
       });
       ledgers.set(key, l);
     }
@@ -135,22 +140,38 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     return last === undefined || epoch > last;
   };
 
-  function creditHeartbeat(m: Message<"heartbeat">, source: "device" | "gossip") {
-    if (!isOpen(m.networkId, m.epoch)) return;
+  /** Credits a valid heartbeat; true if it filled an uptime slot that had none yet. */
+  function creditHeartbeat(m: Message<"heartbeat">, source: "device" | "gossip"): boolean {
+    if (!isOpen(m.networkId, m.epoch)) return false;
     const deviceId = bytesToHex(m.signer);
     const id = bytesToHex(keccak256(m.bytes));
     const credited = ledger(m.networkId, m.epoch).heartbeat(deviceId, now(), id);
     metrics.attestations.inc({ source, outcome: credited ? "credited" : "accepted" });
+    return credited;
+  }
+
+  function onIssue(c: Message<"challenge">) {
+    if (!isOpen(c.networkId, c.epoch)) return;
+    const challengeId = bytesToHex(challengeIdOf(c.signingBytes));
+    ledger(c.networkId, c.epoch).issued(bytesToHex(c.body.deviceId), challengeId, workUnitsOf(c));
+  }
+
+  /** The open ledger of the epoch in which this node issued the challenge. */
+  function ledgerOfChallenge(networkId: bigint, challengeId: Hex): EpochLedger | undefined {
+    for (const l of ledgers.values()) if (l.networkId === networkId && l.hasIssued(challengeId)) return l;
+    return undefined;
   }
 
   function onVerdict(networkId: bigint, v: Verdict) {
     metrics.challenges.inc({ outcome: v.status });
     if (v.status === "rejected") return;
     const deviceId = bytesToHex(v.deviceId);
-    const epoch = epochOf(networks.get(networkId)!);
-    const l = ledger(networkId, epoch);
-    if (v.status === "pass") l.work(deviceId, v.workUnits);
+    // The challenge's own epoch: a verdict judged after a boundary still belongs to the epoch it was
+    // issued in. Late, missed and fraud need no entry: the issue already counts as failed.
+    const issuedIn = ledgerOfChallenge(networkId, bytesToHex(v.challengeId));
+    if (v.status === "pass") issuedIn?.passed(bytesToHex(v.challengeId));
     if (v.status === "fraud") {
+      const l = issuedIn ?? ledger(networkId, epochOf(networks.get(networkId)!));
       l.fraud(deviceId, {
         reason: fraudCode(v.evidence, networkId),
         evidence: v.evidence,
@@ -179,13 +200,18 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       networkId: n.networkId,
       signer: opts.signer,
       epoch: () => epochOf(n),
+      epochEndMs: (epoch) => epochStartMs(n, epoch + 1n),
       beacon: (epoch) => hexToBytes(n.beacon(epoch)),
       now: () => BigInt(now()),
       isRegistered: (deviceId) => n.isRegistered(bytesToHex(deviceId)),
+      ttlMs: (params) => challengeDeadlineMs(n.policy, params),
+      heartbeatIntervalMs: n.policy.heartbeatIntervalMs,
+      maxHeartbeatsPerInterval: n.policy.maxHeartbeatsPerInterval,
+      onIssue,
       onVerdict: (v) => onVerdict(n.networkId, v),
       onHeartbeat: (m) => {
-        creditHeartbeat(m, "device");
-        publish("attestations", m.bytes);
+        // One heartbeat per device and slot is worth gossiping; the rest add nothing anywhere.
+        if (creditHeartbeat(m, "device")) publish("attestations", m.bytes);
       },
     });
     gateways.set(n.networkId, gateway);
@@ -280,10 +306,16 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
         if (t < s.at) continue;
         const type = n.policy.types[s.rotation % n.policy.types.length]!;
         const challenge = gateway.issue(hexToBytes(deviceId), type);
-        // Not issued: the device has not registered or heartbeated here yet; try again next interval.
         s.rotation += challenge ? 1 : 0;
         // Jitter ±50% of the interval from this node's own randomness.
         s.at = t + Math.floor(n.policy.challengeIntervalMs * (0.5 + randomInt(1000) / 1000));
+        // Not issued: the device has not registered or heartbeated here yet, or the deadline would
+        // fall after the epoch's end. Try again next interval, or at a random point of the next
+        // epoch's first interval if that comes sooner.
+        if (!challenge) {
+          const nextEpoch = Number(epochStartMs(n, epoch + 1n)) + randomInt(n.policy.challengeIntervalMs);
+          s.at = Math.min(s.at, nextEpoch);
+        }
         if (challenge) {
           metrics.challenges.inc({ outcome: "issued" });
           publish("challenges", encodeChallengeGossip("challenge", challenge));

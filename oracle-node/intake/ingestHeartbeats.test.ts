@@ -5,6 +5,7 @@ import { keyFromLabel, testCapabilities } from "../../attestation/testing";
 import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
 import { createIntake, type Intake } from "./createIntake";
+import { challengePolicy } from "./policy";
 
 const OBSERVER = "0x00000000000000000000000000000000000000aa" as const;
 const intakes: Intake[] = [];
@@ -33,7 +34,7 @@ function intake(verifyThreads: number) {
           networkId: 1n,
           genesisTime: BigInt(Math.floor(Date.now() / 1000)),
           epochLength: 600,
-          policy: { heartbeatIntervalMs: 1000, challengeIntervalMs: 60_000, types: [] },
+          policy: { ...challengePolicy(0, 600), heartbeatIntervalMs: 1000 },
           beacon: () => `0x${"00".repeat(32)}` as Hex,
           isRegistered: (d) => ids.has(d),
           assigned: () => ids,

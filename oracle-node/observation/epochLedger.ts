@@ -7,7 +7,12 @@ interface DeviceRecord {
   slots: Set<number>;
   /** Ids of heartbeats already credited, so a re-gossiped old heartbeat fills no new interval. */
   seen: Set<string>;
-  work: bigint;
+  /** Challenges this node issued to the device in the epoch, and their work units. */
+  issued: number;
+  issuedUnits: bigint;
+  /** Of those, the ones judged `pass` (answered correctly before the deadline). */
+  passed: number;
+  passedUnits: bigint;
   /** First proven fraud (the evidence any node re-verifies); later ones add nothing to the slash. */
   fraud?: { reason: number; evidence: Uint8Array; evidenceHash: Hex };
 }
@@ -22,15 +27,33 @@ export interface EpochLedgerOptions {
   heartbeatIntervalMs: number;
   /** Devices this node observes in the epoch (its assignment); others are not recorded. */
   assigned: ReadonlySet<Hex>;
+  /**
+   * A device that failed more than this fraction of the challenges this node issued to it gets
+   * work 0 (the network policy's `maxMissFraction`).
+   */
+  maxMissFraction: number;
+}
+
+/** One challenge this node issued in the epoch, until the epoch closes. */
+interface IssuedChallenge {
+  deviceId: Hex;
+  units: bigint;
+  passed: boolean;
 }
 
 /**
  * Per-device uptime, verified work and fraud of one network epoch, as this node saw it. Bounded by
  * the assignment: input about devices not assigned to this node is dropped, so hostile gossip
- * cannot grow it.
+ * cannot grow it; challenges are only the ones this node issued itself.
+ *
+ * Work is a rate, not a sum: a device is credited for the share of the issued challenges it
+ * passed, so how many challenges it happened to draw does not change its reward, and every
+ * challenge it failed (late, missed, fraud, a commit never opened) counts against it. Issue and
+ * verdict belong to the challenge's own epoch (`challenge.epoch`), never to the clock at verdict time.
  */
 export class EpochLedger {
   private readonly devices = new Map<Hex, DeviceRecord>();
+  private readonly challenges = new Map<Hex, IssuedChallenge>();
   private readonly slotCount: number;
 
   constructor(readonly options: EpochLedgerOptions) {
@@ -52,7 +75,7 @@ export class EpochLedger {
     if (!this.options.assigned.has(deviceId)) return undefined;
     let r = this.devices.get(deviceId);
     if (!r) {
-      r = { slots: new Set(), seen: new Set(), work: 0n };
+      r = { slots: new Set(), seen: new Set(), issued: 0, issuedUnits: 0n, passed: 0, passedUnits: 0n };
       this.devices.set(deviceId, r);
     }
     return r;
@@ -61,6 +84,7 @@ export class EpochLedger {
   /**
    * A valid heartbeat seen at `atMs` (directly or via gossip); idempotent per interval. `id` (the
    * heartbeat's hash) credits each heartbeat once: replaying an old one later fills no new interval.
+   * True only if it filled an interval that had no heartbeat yet (the one worth gossiping).
    */
   heartbeat(deviceId: Hex, atMs: number, id?: string): boolean {
     const r = this.record(deviceId);
@@ -72,15 +96,37 @@ export class EpochLedger {
       // Bounded: a device heartbeating far faster than its policy stops being tracked by id.
       if (r.seen.size < 4 * this.slotCount) r.seen.add(id);
     }
+    if (r.slots.has(slot)) return false;
     r.slots.add(slot);
     return true;
   }
 
-  /** Work units from a challenge this node judged `pass`. */
-  work(deviceId: Hex, units: bigint): boolean {
+  /**
+   * A challenge this node issued to the device in this epoch, worth `units` (`workUnitsOf`). It
+   * counts as failed until `passed` says otherwise.
+   */
+  issued(deviceId: Hex, challengeId: Hex, units: bigint): boolean {
     const r = this.record(deviceId);
-    if (!r) return false;
-    r.work += units;
+    if (!r || this.challenges.has(challengeId)) return false;
+    this.challenges.set(challengeId, { deviceId, units, passed: false });
+    r.issued++;
+    r.issuedUnits += units;
+    return true;
+  }
+
+  /** Whether this node issued the challenge in this epoch. */
+  hasIssued(challengeId: Hex): boolean {
+    return this.challenges.has(challengeId);
+  }
+
+  /** A challenge issued here judged `pass`; false if unknown here or already credited. */
+  passed(challengeId: Hex): boolean {
+    const c = this.challenges.get(challengeId);
+    const r = c && this.devices.get(c.deviceId);
+    if (!c || !r || c.passed) return false;
+    c.passed = true;
+    r.passed++;
+    r.passedUnits += c.units;
     return true;
   }
 
@@ -97,10 +143,22 @@ export class EpochLedger {
     const devices: DeviceObservation[] = [...this.options.assigned].sort().map((deviceId) => {
       const r = this.devices.get(deviceId);
       const uptimeBps = r ? Math.min(10_000, Math.floor((r.slots.size * 10_000) / this.slotCount)) : 0;
-      const obs: DeviceObservation = { deviceId, uptimeBps, work: r?.work ?? 0n };
+      const obs: DeviceObservation = { deviceId, uptimeBps, work: r ? this.creditedWork(r) : 0n };
       if (r?.fraud) obs.fraud = { reason: r.fraud.reason, evidence: r.fraud.evidence };
       return obs;
     });
     return { networkId: this.options.networkId, epoch: this.options.epoch, observer, devices };
+  }
+
+  /**
+   * `⌊1000 × passedUnits / issued⌋`: the unit-weighted pass rate `passedUnits / issuedUnits` in
+   * thousandths, times the mean units of an issued challenge `issuedUnits / issued`, so a larger
+   * class still earns more per challenge. 0 if nothing was issued, and 0 if more than
+   * `maxMissFraction` of the issued challenges failed.
+   */
+  private creditedWork(r: DeviceRecord): bigint {
+    if (r.issued === 0) return 0n;
+    if (r.issued - r.passed > this.options.maxMissFraction * r.issued) return 0n;
+    return (1000n * r.passedUnits) / BigInt(r.issued);
   }
 }
