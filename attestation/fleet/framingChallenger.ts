@@ -82,8 +82,13 @@ export function createFramingChallenger(opts: FramingChallengerOptions): DeviceG
       const wait = Math.max(0, Math.min(waitMs, due - Date.now()));
       if (wait > 0)
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, wait);
-          signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+          const done = () => {
+            clearTimeout(t);
+            signal?.removeEventListener("abort", done);
+            resolve();
+          };
+          const t = setTimeout(done, wait);
+          signal?.addEventListener("abort", done, { once: true });
         });
       if (signal?.aborted || Date.now() < due) return [];
       nextAt.set(key(deviceId), Date.now() + opts.intervalMs);

@@ -31,7 +31,7 @@ export interface FleetOptions {
   lostFraction?: number;
   /** offline: silent during [from, to) ms after start (default 5 × `heartbeatIntervalMs`, or 5 s). */
   offlineWindowMs?: [number, number];
-  /** slow: delay before each answer, ms (default 3 s, past the default latency/storage deadlines). */
+  /** slow: delay before each answer, ms (default: half a second past each challenge's own deadline). */
   slowDelayMs?: number;
   /** Owner address per device (default: derived from the key). */
   owner?: (index: number) => Uint8Array;
@@ -210,7 +210,8 @@ export function runFleet(opts: FleetOptions): Fleet {
         break;
       }
       case "slow":
-        behaviour.responseDelayMs = opts.slowDelayMs ?? 3_000;
+        if (opts.slowDelayMs !== undefined) behaviour.responseDelayMs = opts.slowDelayMs;
+        else behaviour.answerDelayMs = (c) => Number(c.body.deadlineMs - c.body.issuedAtMs) + 500;
         break;
       case "lostStorage":
         behaviour.lostChunk = (i) => ((i * 2246822519) >>> 0) / 0x1_0000_0000 < lost;
