@@ -45,6 +45,7 @@ export function createFramingChallenger(opts: FramingChallengerOptions): DeviceG
   async function issue(deviceId: Uint8Array): Promise<Uint8Array> {
     const info = await opts.upstream.info();
     const salt = random(32);
+    const nonce = random(32);
     const bandwidth = turn++ % 2 === 1;
     const bytes = signMessage(
       "challenge",
@@ -52,12 +53,12 @@ export function createFramingChallenger(opts: FramingChallengerOptions): DeviceG
       {
         deviceId,
         beacon: new Uint8Array(32),
-        nonce: random(32),
+        nonce,
         saltHash: keccak256(salt),
         issuedAtMs: info.nowMs,
         deadlineMs: info.nowMs + 10_000n,
         params: bandwidth
-          ? { type: "bandwidth", bytes: 4096 }
+          ? { type: "bandwidth", bytes: 4096, payloadHash: keccak256(bandwidthPayload(nonce, salt, 4096)) }
           : { type: "compute", n: 64, samples: COMPUTE_SAMPLES },
       },
       opts.signer,
@@ -107,7 +108,7 @@ export function createFramingChallenger(opts: FramingChallengerOptions): DeviceG
     async payload(challengeId) {
       const o = open.get(key(challengeId));
       if (o?.challenge.body.params.type !== "bandwidth") throw new Error("no such challenge");
-      const payload = bandwidthPayload(challengeId, o.salt, o.challenge.body.params.bytes);
+      const payload = bandwidthPayload(o.challenge.body.nonce, o.salt, o.challenge.body.params.bytes);
       payload[0]! ^= 1;
       return payload;
     },

@@ -90,6 +90,7 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
     let uptime = 0;
     let outOfBand = 0;
     let staked = 0;
+    let stolen = 0;
     for (const d of devices) {
       const line = lineOf.get(key(d));
       const paidToOwner =
@@ -97,6 +98,7 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
       const fairShare = totalFair > 0 ? fairOf(d) / totalFair : 0;
       if (line && line.slash > 0n) slashed++;
       if (paidToOwner > 0) rewarded++;
+      if (line && paidToOwner === 0) stolen += Number(line.reward);
       reward += paidToOwner;
       fair += fairShare;
       uptime += line?.uptimeBps ?? 0;
@@ -107,6 +109,7 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
     }
     const rewardShare = budget > 0 ? reward / budget : 0;
     if (info.honest && slashed > 0) failures.push(`${slashed} honest slashed`);
+    if (stolen > 0) failures.push(`${pct(stolen / budget)} paid to an owner other than the device's`);
     if (info.paid && staked > 0) {
       if (rewarded < MIN_REWARDED * staked) failures.push(`${rewarded}/${staked} rewarded (< 99%)`);
       if (outOfBand > 0) failures.push(`${outOfBand} outside ±5% of fair share`);

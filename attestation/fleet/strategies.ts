@@ -71,7 +71,9 @@ export const STRATEGY_INFO: Record<Strategy, StrategyInfo> = {
   honestRobbed: honestInfo(true),
   honestFramed: honestInfo(true),
   honestProxied: honestInfo(false),
-  honestSquatted: honestInfo(true),
+  // Until the squat is resolved nobody may be paid for the device: not the squatter, and (its key
+  // being held by another owner on chain) not the device either.
+  honestSquatted: honestInfo(false),
   partialComputeSilent: cheat(() => 1 - 0.1 * TYPE_SHARE),
   zeroStorage: cheat(() => 1 - TYPE_SHARE),
   storageHalfSilent: cheat(() => 1 - 0.5 * TYPE_SHARE),
