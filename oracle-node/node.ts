@@ -112,6 +112,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
   const log = logger.child({ module: "node" });
   const closers: { name: string; close: () => unknown }[] = [];
+  // Set by `close()`; read by retry callbacks that startup already arms, so it must exist before them.
+  let closing: Promise<void> | undefined;
   const startedAt = Date.now();
   try {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -628,7 +630,6 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       if (started) closers.push({ name: "cre", close: () => started.stop() });
     }
 
-    let closing: Promise<void> | undefined;
     return {
       config,
       logger,

@@ -20,6 +20,12 @@ export function devnetCommand(): Command {
     .addOption(new Option("--nodes <k>", "oracle nodes (n = 3f + 1, at least 4)").argParser(int))
     .addOption(new Option("--epoch-seconds <s>", "length of one epoch in seconds").argParser(int))
     .addOption(new Option("--port <port>", "dashboard port on 127.0.0.1 (0: any free port)").argParser(int))
+    .addOption(
+      new Option(
+        "--startup-timeout <s>",
+        "seconds the nodes and the fleet may take to come up while they make progress (default 900)",
+      ).argParser(int),
+    )
     .option("--data-dir <dir>", "where chain state, node data and logs live", ".vigil/devnet")
     .option("--fresh", "wipe the data dir and start a new devnet (the default)")
     .option("--resume", "continue the devnet kept in the data dir")
@@ -65,6 +71,7 @@ async function runDevnetCli(flags: Record<string, unknown>): Promise<number> {
         nodes: flags.nodes as number | undefined,
         epochSeconds: flags.epochSeconds as number | undefined,
         port: flags.port as number | undefined,
+        startupTimeout: flags.startupTimeout as number | undefined,
         dataDir: flags.dataDir as string,
         fresh: Boolean(flags.fresh),
         resume: Boolean(flags.resume),

@@ -1,9 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type Address, type Hex, keccak256, parseEther, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { planFleet } from "../../attestation/agent/index";
 import type { Deployment } from "../../contracts";
+import { buildContracts } from "../contracts/buildContracts";
+import { contractsBuildNeeded, VIGIL_FORGE_LAYOUT } from "../contracts/contractsBuildNeeded";
 import { deployVigil, workflowNameBytes10 } from "../deploy/deploy";
 import { type DevnetChains, startChains } from "./chains";
 import { DEPLOYER_KEY, devnetClients } from "./clients";
@@ -15,12 +18,27 @@ import { startFleetProcess } from "./fleet";
 import { planStrategies } from "./fleetPlan";
 import { startDevnetLane } from "./lane";
 import { type NodeKeys, prepareNodeKeys } from "./nodeKeys";
-import { configureNodes, type DevnetNode, startNodeProcesses, waitForNodes, watchNodes } from "./nodes";
-import { type DevnetOptions, type DevnetOptionsInput, devnetOptionsSchema, faultTolerance } from "./options";
+import {
+  configureNodes,
+  type DevnetNode,
+  ORACLE_NODES,
+  startNodeProcesses,
+  waitForNodes,
+  watchNodes,
+} from "./nodes";
+import {
+  type DevnetOptions,
+  type DevnetOptionsInput,
+  devnetOptionsSchema,
+  faultTolerance,
+  STARTUP_STALL_SECONDS,
+} from "./options";
 import { ProcessSupervisor } from "./processes";
 import { deviceOwnerKey, registerDevices, registerOperators, registerSampleNetwork } from "./register";
 import { bridges, runEpochs } from "./runEpochs";
 import { type DevnetSummary, summarize } from "./summary";
+
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Sample DePIN network: 1,000 VGL per epoch shared by the fleet, 10 VGL stake per device. */
 export const SAMPLE_BUDGET = parseEther("1000");
@@ -43,9 +61,10 @@ export interface DevnetHandle {
 }
 
 /**
- * The devnet's composition root: brings up each stage in order (chains, dashboard, contracts,
- * network and devices, oracle nodes, device fleet), then runs epochs. A stage that fails stops the
- * devnet with its reason; nothing is faked.
+ * The devnet's composition root: brings up each stage in order (contract build, chains, dashboard,
+ * contracts, network and devices, oracle nodes, device fleet), then runs epochs. A stage that fails
+ * stops the devnet with its reason; nothing is faked. Up to f oracle nodes may die on the way: the
+ * devnet logs each and goes on; one more, or the fleet, stops it.
  */
 export async function startDevnet(
   input: DevnetOptionsInput,
@@ -97,10 +116,28 @@ export async function startDevnet(
     fail = reject;
   });
   failed.catch(() => {});
-  const supervisor = new ProcessSupervisor((error) => {
-    log.emit({ type: "log", level: "error", message: error.message });
-    fail(error);
-  });
+  const f = faultTolerance(options.nodes);
+  const supervisor = new ProcessSupervisor(
+    (exit) => {
+      if (exit.fatal) {
+        log.emit({ type: "log", level: "error", message: exit.error.message });
+        fail(exit.error);
+        return;
+      }
+      // n = 3f + 1 nodes still agree and settle with f of them down.
+      log.emit({
+        type: "log",
+        level: "warn",
+        message: `${exit.error.message} (${exit.down} of f=${exit.allowed} allowed down; the devnet goes on)`,
+      });
+    },
+    { [ORACLE_NODES]: f },
+  );
+  const startup = {
+    timeoutMs: options.startupTimeout * 1000,
+    stallMs: Math.min(STARTUP_STALL_SECONDS, options.startupTimeout) * 1000,
+    signal: abort.signal,
+  };
 
   const stage = async <T>(name: string, detail: string, run: () => Promise<T>): Promise<T> => {
     log.emit({ type: "stage", stage: name, status: "starting", detail });
@@ -116,6 +153,21 @@ export async function startDevnet(
   };
 
   try {
+    const layout = { root: REPO_ROOT, ...VIGIL_FORGE_LAYOUT };
+    const buildReason = contractsBuildNeeded(layout);
+    if (buildReason === undefined) {
+      log.emit({
+        type: "stage",
+        stage: "build-contracts",
+        status: "ready",
+        detail: "forge artifacts up to date",
+      });
+    } else {
+      await stage("build-contracts", `forge build (first run takes ~1 min): ${buildReason}`, () =>
+        buildContracts(REPO_ROOT, join(logsDir, "forge-build.log")),
+      );
+    }
+
     const chains = await stage("chains", "two anvil chains (home + remote)", () =>
       startChains(dataDir, options.resume),
     );
@@ -136,7 +188,6 @@ export async function startDevnet(
 
     const home = devnetClients(chains.home.chainId, "vigil-home", chains.home.rpcUrl);
     const nodesDir = join(dataDir, "nodes");
-    const f = faultTolerance(options.nodes);
 
     const keys: NodeKeys[] = await stage("node-keys", `${options.nodes} oracle identities (f = ${f})`, () =>
       Promise.all(
@@ -273,8 +324,10 @@ export async function startDevnet(
       );
       // Registered here, so on stop the nodes go before the chains they watch.
       closers.push(() => supervisor.stopAll());
-      startNodeProcesses(configured, supervisor, logsDir, nodesGenesis);
-      await Promise.race([waitForNodes(configured, 60_000), failed]);
+      const procs = startNodeProcesses(configured, supervisor, logsDir, nodesGenesis);
+      // The f nodes that may die are kept in the list: clients skip an unreachable node, the
+      // dashboard shows it down.
+      await Promise.race([waitForNodes(configured, procs, startup), failed]);
       return configured;
     });
     evidenceLookup = nodeEvidenceLookup(nodes, networkId);
@@ -282,9 +335,7 @@ export async function startDevnet(
     const unwatchNodes = watchNodes(nodes, log);
 
     const gatewayPath = "/device";
-    const gatewayServed = await fetch(`${nodes[0]!.apiUrl}${gatewayPath}/v1/info`)
-      .then((r) => r.ok)
-      .catch(() => false);
+    const gatewayServed = await servesGateway(nodes, gatewayPath);
     if (gatewayServed) {
       await stage("device-fleet", `${options.devices} device agents`, () =>
         // Stopped with the nodes by the supervisor (started last, so stopped first).
@@ -298,6 +349,7 @@ export async function startDevnet(
               gateways: nodes.map((n) => `${n.apiUrl}${gatewayPath}`),
             },
             { dataDir, logsDir },
+            startup,
           ),
           failed,
         ]),
@@ -349,6 +401,19 @@ export async function startDevnet(
     await stop();
     throw error;
   }
+}
+
+/** Whether the nodes serve the device gateway: asks each in turn, as one of them may be down. */
+async function servesGateway(nodes: readonly DevnetNode[], path: string): Promise<boolean> {
+  for (const n of nodes) {
+    try {
+      const res = await fetch(`${n.apiUrl}${path}/v1/info`, { signal: AbortSignal.timeout(5_000) });
+      if (res.ok) return true;
+    } catch {
+      // Down or too busy: ask the next node.
+    }
+  }
+  return false;
 }
 
 /** Reward tokens the deployer needs: operator stakes, device stakes and the funded epochs' budget. */

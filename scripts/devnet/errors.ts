@@ -2,7 +2,9 @@ export type DevnetErrorCode =
   | "INVALID_OPTIONS"
   | "STAGE_FAILED"
   | "PROCESS_EXITED"
+  | "STARTUP_STALLED"
   | "RESUME_WITHOUT_STATE"
+  | "NOT_SETTLED"
   | "CHECK_FAILED";
 
 /** Every failure the devnet reports carries a code and the stage or context it came from. */

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { STRATEGIES } from "../../attestation/agent/index";
 import { DevnetError } from "./errors";
 import type { ProcessSupervisor } from "./processes";
+import { type StartupTimeouts, waitForStartup } from "./waitForStartup";
 
 const FLEET_ENTRY = fileURLToPath(new URL("./fleetProcess.ts", import.meta.url));
 
@@ -27,39 +28,30 @@ export interface FleetReady {
 /**
  * Runs the device fleet in a process of its own, supervised like the oracle nodes. The devices do
  * real work (compute proofs, payload hashes, signatures); on the devnet's own event loop 200 of them
- * kept it ~95 % busy and the epoch follower stalled for 15 minutes after epoch 0. Resolves once
- * every device agent runs.
+ * kept it ~95 % busy and the epoch follower stalled for 15 minutes after epoch 0. Resolves with
+ * the number of devices once every device agent runs, waiting as long as the process makes progress
+ * (`waitForStartup`); its exit is fatal (it is in no supervisor group).
  */
 export async function startFleetProcess(
   supervisor: ProcessSupervisor,
   spec: FleetSpec,
   files: { dataDir: string; logsDir: string },
-  timeoutMs = 60_000,
+  timeouts: StartupTimeouts,
 ): Promise<number> {
   const specFile = join(files.dataDir, "fleet.json");
   writeFileSync(specFile, JSON.stringify(fleetSpecSchema.parse(spec)));
-  const proc = supervisor.spawnTs("device fleet", FLEET_ENTRY, [specFile], join(files.logsDir, "fleet.log"), {
-    NODE_NO_WARNINGS: "1",
+  const logFile = join(files.logsDir, "fleet.log");
+  const proc = supervisor.spawnTs("device fleet", FLEET_ENTRY, [specFile], logFile, {
+    env: { NODE_NO_WARNINGS: "1" },
   });
-  return new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new DevnetError(
-            "PROCESS_EXITED",
-            `device fleet not ready within ${timeoutMs / 1000} s; see fleet.log`,
-            {
-              logFile: join(files.logsDir, "fleet.log"),
-            },
-          ),
-        ),
-      timeoutMs,
-    );
-    proc.child.on("message", (m: FleetReady) => {
-      if (m?.type !== "fleet-ready") return;
-      clearTimeout(timer);
-      resolve(m.devices);
+  let devices: number | undefined;
+  proc.child.on("message", (m: FleetReady) => {
+    if (m?.type === "fleet-ready") devices = m.devices;
+  });
+  const ready = await waitForStartup(proc, async () => devices !== undefined, timeouts);
+  if (!ready || devices === undefined)
+    throw new DevnetError("PROCESS_EXITED", `device fleet exited before it was ready; see ${logFile}`, {
+      logFile,
     });
-    proc.exited.then(() => clearTimeout(timer));
-  });
+  return devices;
 }

@@ -6,7 +6,11 @@ import { loadConfig } from "../../oracle-node/config/index";
 import type { EventLog } from "./events";
 import { freePort } from "./freePort";
 import type { NodeKeys } from "./nodeKeys";
-import type { ProcessSupervisor } from "./processes";
+import type { ProcessSupervisor, SupervisedProcess } from "./processes";
+import { type StartupTimeouts, waitForStartup } from "./waitForStartup";
+
+/** The supervisor group of the oracle node processes: f of them may be down while the devnet goes on. */
+export const ORACLE_NODES = "oracle nodes";
 
 const VIGIL_CLI = fileURLToPath(new URL("../vigil.ts", import.meta.url));
 
@@ -68,25 +72,35 @@ export async function configureNodes(opts: {
   return nodes;
 }
 
-/** Starts each node as its own process: `vigil node start --config <file> --devnet`. */
+/**
+ * Starts each node as its own process, `vigil node start --config <file> --devnet`, in the
+ * supervisor's `ORACLE_NODES` group. Returns the processes in node order.
+ */
 export function startNodeProcesses(
   nodes: readonly DevnetNode[],
   supervisor: ProcessSupervisor,
   logsDir: string,
   genesisTime: number,
-) {
-  for (const n of nodes) {
+): SupervisedProcess[] {
+  return nodes.map((n) =>
     supervisor.spawnTs(
       `oracle node ${n.index}`,
       VIGIL_CLI,
       ["node", "start", "--config", n.configPath, "--devnet"],
       join(logsDir, `node-${n.index}.log`),
-      // `vigil node init` writes 0.0.0.0 listeners; the config's env override keeps nodes on loopback.
-      // Epoch 0 starts once nodes and fleet are up (a devnet override of the on-chain genesis, which
-      // lies earlier, so every epoch still ends on chain before the nodes settle it).
-      { VIGIL_P2P_LISTEN: n.p2pListen, VIGIL_EPOCH_GENESIS_TIME: String(genesisTime), NODE_NO_WARNINGS: "1" },
-    );
-  }
+      {
+        group: ORACLE_NODES,
+        // `vigil node init` writes 0.0.0.0 listeners; the config's env override keeps nodes on loopback.
+        // Epoch 0 starts once nodes and fleet are up (a devnet override of the on-chain genesis, which
+        // lies earlier, so every epoch still ends on chain before the nodes settle it).
+        env: {
+          VIGIL_P2P_LISTEN: n.p2pListen,
+          VIGIL_EPOCH_GENESIS_TIME: String(genesisTime),
+          NODE_NO_WARNINGS: "1",
+        },
+      },
+    ),
+  );
 }
 
 interface PeerJson {
@@ -110,23 +124,30 @@ async function readPeers(n: DevnetNode): Promise<string[] | undefined> {
   }
 }
 
-/** Waits until every node's API answers `/health`. */
-export async function waitForNodes(nodes: readonly DevnetNode[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const pending = new Set(nodes);
-  while (pending.size && Date.now() < deadline) {
-    for (const n of [...pending]) {
-      const ok = await fetch(`${n.apiUrl}/health`, { signal: AbortSignal.timeout(1_000) })
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (ok) pending.delete(n);
-    }
-    if (pending.size) await sleep(250);
+/**
+ * Waits until each node's API answers `/health`, for as long as its process keeps making progress
+ * (`waitForStartup`). Returns the nodes that came up; one whose process exited meanwhile is left
+ * out (the supervisor has already said whether the devnet can do without it).
+ */
+export async function waitForNodes(
+  nodes: readonly DevnetNode[],
+  procs: readonly SupervisedProcess[],
+  timeouts: StartupTimeouts,
+): Promise<DevnetNode[]> {
+  const up = await Promise.all(
+    nodes.map((n, i) => waitForStartup(procs[i]!, () => answersHealth(n), timeouts)),
+  );
+  return nodes.filter((_, i) => up[i]);
+}
+
+async function answersHealth(n: DevnetNode): Promise<boolean> {
+  try {
+    const res = await fetch(`${n.apiUrl}/health`, { signal: AbortSignal.timeout(1_000) });
+    return res.ok;
+  } catch {
+    // Not listening yet (refused) or too busy to answer within the second: not up yet.
+    return false;
   }
-  if (pending.size)
-    throw new Error(
-      `nodes ${[...pending].map((n) => n.index).join(", ")} did not answer /health in ${timeoutMs} ms`,
-    );
 }
 
 /**

@@ -16,6 +16,13 @@ export const devnetOptionsSchema = z
      * epochs left almost every answer late (0 devices rewarded), 30 s ones rewarded 70-130 a epoch.
      */
     epochSeconds: z.number().int().min(1).max(3_600).default(30),
+    /**
+     * Seconds the oracle nodes and the device fleet may take to come up. The devnet waits as long as
+     * they make progress (output or CPU time) up to this bound, and gives up sooner on a process that
+     * made none for `STARTUP_STALL_SECONDS`. Starting 4 nodes took 28-40 s on 2 busy cores; a
+     * machine under more load takes several times that.
+     */
+    startupTimeout: z.number().int().min(1).max(86_400).default(900),
     /** Exit after the last epoch with a JSON summary (needs `epochs`). */
     exit: z.boolean().default(false),
     fresh: z.boolean().default(false),
@@ -34,6 +41,12 @@ export const devnetOptionsSchema = z
 
 export type DevnetOptions = z.output<typeof devnetOptionsSchema>;
 export type DevnetOptionsInput = z.input<typeof devnetOptionsSchema>;
+
+/**
+ * A starting process that neither wrote a byte nor used any CPU time for this long is stuck, not
+ * slow: even on 2 busy cores a starting node gets CPU every few seconds.
+ */
+export const STARTUP_STALL_SECONDS = 120;
 
 /** Tolerated faulty nodes for `n` nodes (n >= 3f + 1). */
 export function faultTolerance(nodes: number): number {

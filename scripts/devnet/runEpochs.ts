@@ -2,15 +2,20 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type Address, encodeAbiParameters, erc20Abi, type Hash, type Hex } from "viem";
 import type { FleetDeviceInfo } from "../../attestation/agent/index";
 import { FraudReason } from "../../attestation/index";
-import { type Deployment, type DeviceLine, vigilRegistryAbi, vigilSettlementAbi } from "../../contracts";
+import { type Deployment, type DeviceLine, vigilSettlementAbi } from "../../contracts";
 import {
   createFeedClient,
   type FeedClient,
   type VerifiedDeviceLine,
   type VerifiedEpochResult,
 } from "../../oracle-node/feed/client/index";
+import { assertLinesRead, type LineRead } from "./checks/assertLinesRead";
+import { assertRewardFormula } from "./checks/assertRewardFormula";
+import { assertSettledRoot } from "./checks/assertSettledRoot";
+import { assertSignerQuorum } from "./checks/assertSignerQuorum";
+import { enforceCheck } from "./checks/enforceCheck";
+import { readEpochBudget } from "./checks/readEpochBudget";
 import { readReportSignatures } from "./checks/reportSignatures";
-import { checkRewardFormula } from "./checks/rewardFormula";
 import { unstakedDevices } from "./checks/unstakedDevices";
 import type { ChainClients } from "./clients";
 import { devnetClients } from "./clients";
@@ -80,21 +85,22 @@ async function waitForAgreedResult(
 }
 
 /**
- * Follows the epochs the oracle nodes settle: waits for each `EpochSettled`, checks the report's
- * signatures, reads every device's line from the nodes' feed (proof checked against the settled
- * root), checks the reward formula, claims the rewards, and logs one `epoch` event per epoch.
+ * Follows the epochs the oracle nodes settle: waits for each `EpochSettled`, checks the settled root
+ * and the report's signatures, reads every registered device's line from the nodes' feed (proof
+ * checked against the settled root), checks the reward formula against the registry's budget, claims
+ * the rewards, and logs one `epoch` event per epoch. A failed check ends the run with `CHECK_FAILED`.
  */
 export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
   const { options, log, home, deployment, networkId } = m;
   const settlement = deployment.settlement as Address;
   const strategyOf = new Map(m.fleet.map((d) => [d.deviceIdHex.toLowerCase(), d.strategy]));
   const registered = m.fleet.filter((d) => d.registered);
-  const signers = new Set(m.nodes.map((n) => n.keys.signer.toLowerCase()));
+  const signers = m.nodes.map((n) => n.keys.signer);
   const feed = createFeedClient({
     nodes: m.nodes.map((n) => n.apiUrl),
     chainId: home.chain.id,
     settlement,
-    signers: m.nodes.map((n) => n.keys.signer),
+    signers,
     publicClient: home.public,
   });
   const first = await home.public.readContract({
@@ -132,39 +138,26 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
 
     let settled: SettledEpoch | undefined;
     if (!settlementBroken) {
-      settled = await waitForEpochSettled(home.public, settlement, networkId, epoch, {
-        timeoutMs: settleTimeoutMs,
-        signal: m.signal,
-      }).catch(() => undefined);
-      if (m.signal.aborted) break;
-      if (!settled) {
+      try {
+        settled = await waitForEpochSettled(home.public, settlement, networkId, epoch, {
+          timeoutMs: settleTimeoutMs,
+          signal: m.signal,
+        });
+      } catch (error) {
+        if (m.signal.aborted) break;
+        if (!(error instanceof DevnetError && error.code === "NOT_SETTLED")) throw error;
         // Epochs settle in order: once one is missing, none after it can settle either.
         settlementBroken = `epoch ${epoch} was agreed by the nodes (root ${result.resultRoot.slice(0, 10)}…) but not settled on chain within ${settleTimeoutMs / 1000} s`;
         log.emit({ type: "stage", stage: "settlement", status: "failed", detail: settlementBroken });
-      } else if (settled.resultRoot !== result.resultRoot) {
-        log.emit({
-          type: "log",
-          level: "error",
-          message: `epoch ${epoch}: settled root ${settled.resultRoot} differs from the nodes' certified root ${result.resultRoot}`,
-        });
       }
     }
 
     let reportSigners: Address[] = [];
     if (settled) {
-      reportSigners = (await readReportSignatures(home.public, settled.txHash)).signers;
-      const distinct = new Set(reportSigners.map((s) => s.toLowerCase()));
-      if (
-        reportSigners.length !== m.f + 1 ||
-        distinct.size !== reportSigners.length ||
-        [...distinct].some((s) => !signers.has(s))
-      ) {
-        log.emit({
-          type: "log",
-          level: "error",
-          message: `epoch ${epoch}: report carried ${reportSigners.length} signatures (${distinct.size} distinct registered), expected f + 1 = ${m.f + 1}`,
-        });
-      }
+      const onChain = settled;
+      await enforceCheck(log, () => assertSettledRoot(epoch, onChain.resultRoot, result.resultRoot));
+      reportSigners = (await readReportSignatures(home.public, onChain.txHash)).signers;
+      await enforceCheck(log, () => assertSignerQuorum(epoch, reportSigners, signers, m.f));
     }
 
     const slashes = settled
@@ -190,13 +183,19 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
       });
     }
 
-    const lines: VerifiedDeviceLine[] = [];
+    // One at a time: 200 devices' proofs (and on-chain `verifyLine` calls) at once would crowd out the
+    // nodes on 2 cores. A failed read is kept, not dropped: the check below fails the epoch with it.
+    const reads: LineRead[] = [];
     for (const d of registered) {
-      const line = await feed
+      const read = await feed
         .getDeviceLine(networkId, epoch, d.deviceIdHex, { onChain: settled !== undefined })
-        .catch(() => undefined);
-      if (line) lines.push(line);
+        .then(
+          (value): PromiseSettledResult<VerifiedDeviceLine> => ({ status: "fulfilled", value }),
+          (reason: unknown): PromiseSettledResult<VerifiedDeviceLine> => ({ status: "rejected", reason }),
+        );
+      reads.push({ deviceId: d.deviceIdHex, read });
     }
+    const lines = await enforceCheck(log, () => assertLinesRead(epoch, reads));
     for (const { line } of lines) {
       log.emit({
         type: "uptime",
@@ -208,21 +207,19 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
       });
     }
     const startTime = BigInt(m.genesisTime + Number(epoch) * options.epochSeconds);
-    const mismatches = checkRewardFormula(
-      result.totalReward === 0n ? 0n : await budgetPerEpoch(home, deployment, networkId),
-      lines.map((l) => l.line),
-      await unstakedDevices(home.public, deployment.registry as Address, networkId, {
-        startTime,
-        endTime: startTime + BigInt(options.epochSeconds),
-      }),
+    const budget = await readEpochBudget(home.public, deployment.registry as Address, networkId);
+    const unstaked = await unstakedDevices(home.public, deployment.registry as Address, networkId, {
+      startTime,
+      endTime: startTime + BigInt(options.epochSeconds),
+    });
+    await enforceCheck(log, () =>
+      assertRewardFormula(
+        epoch,
+        budget,
+        lines.map((l) => l.line),
+        unstaked,
+      ),
     );
-    if (mismatches.length) {
-      log.emit({
-        type: "log",
-        level: "error",
-        message: `epoch ${epoch}: ${mismatches.length} rewards differ from the formula (first ${mismatches[0]!.deviceId})`,
-      });
-    }
 
     let rewarded = 0;
     let bridged = 0n;
@@ -294,13 +291,14 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
       verified: lines.filter((l) => l.line.uptimeBps > 0).length,
       rewarded: settled ? rewarded : lines.filter((l) => l.line.reward > 0n).length,
       slashed: slashedCount,
-      rejected: registered.length - lines.length + (m.fleet.length - registered.length),
+      // Every registered device's line was read (or the epoch failed above): only Sybils are left out.
+      rejected: m.fleet.length - registered.length,
       resultRoot: result.resultRoot,
       votes: result.verifiedSigners.length,
       ...(settled ? { settlementTx: settled.txHash, signatures: reportSigners.length } : {}),
       totalReward: String(result.totalReward),
       bridged: String(bridged),
-      rewardMismatches: mismatches.length,
+      rewardMismatches: 0,
     });
     if (m.signal.aborted) break;
   }
@@ -400,18 +398,4 @@ async function waitForDelivery(
     await sleep(200);
   }
   return false;
-}
-
-async function budgetPerEpoch(
-  home: ChainClients,
-  deployment: Deployment,
-  networkId: bigint,
-): Promise<bigint> {
-  const [, , , budget] = await home.public.readContract({
-    address: deployment.registry as Address,
-    abi: vigilRegistryAbi,
-    functionName: "epochParams",
-    args: [networkId],
-  });
-  return budget;
 }

@@ -31,4 +31,27 @@ describe("devnet summary", () => {
     expect(s.ok).toBe(false);
     expect(s.reason).toBe("rewards differ from the formula in epochs 1");
   });
+
+  it("fails a run in which an epoch check failed the epochs stage, listing every failed stage", () => {
+    const stage = (name: string, detail: string, seq: number): DevnetEvent => ({
+      type: "stage",
+      stage: name,
+      status: "failed",
+      detail,
+      seq,
+      time: 0,
+    });
+    const s = summarize(
+      [
+        epoch(0, 0),
+        stage("settlement", "epoch 1 not settled", 1),
+        stage("epochs", "epoch 1: settlement report: 1 signatures, expected f + 1 = 2", 2),
+      ],
+      null,
+    );
+    expect(s.ok).toBe(false);
+    expect(s.reason).toBe(
+      "stage settlement failed: epoch 1 not settled; stage epochs failed: epoch 1: settlement report: 1 signatures, expected f + 1 = 2",
+    );
+  });
 });

@@ -57,11 +57,12 @@ export function summarize(events: readonly DevnetEvent[], supplyCheck: SupplyChe
     }
     if (e.type === "stage") stages[e.stage] = e.detail ? `${e.status}: ${e.detail}` : e.status;
   }
-  const failed = Object.entries(stages).find(([, s]) => s.startsWith("failed"));
   const reasons: string[] = [];
   if (honestSlashed > 0) reasons.push(`${honestSlashed} honest devices slashed`);
   if (supplyCheck && !supplyCheck.conserved) reasons.push("bridged supply not conserved");
-  if (failed) reasons.push(`stage ${failed[0]} ${failed[1]}`);
+  // Every stage whose last word is a failure: a failed epoch check fails the `epochs` stage.
+  for (const [stage, status] of Object.entries(stages))
+    if (status.startsWith("failed")) reasons.push(`stage ${stage} ${status}`);
   if (formulaBroken.length)
     reasons.push(`rewards differ from the formula in epochs ${formulaBroken.join(", ")}`);
   return {

@@ -26,7 +26,8 @@ export interface AppliedSlash {
 
 /**
  * Waits until the settlement contract emits `EpochSettled` for `(networkId, epoch)`, by polling logs
- * (anvil mines on demand, so a poll every 200 ms costs nothing and survives RPC hiccups).
+ * (anvil mines on demand, so a poll every 200 ms costs nothing). Throws `NOT_SETTLED` when the
+ * timeout passes first; an RPC error is thrown as it comes.
  */
 export async function waitForEpochSettled(
   client: PublicClient,
@@ -63,7 +64,7 @@ export async function waitForEpochSettled(
     await sleep(200);
   }
   throw new DevnetError(
-    "CHECK_FAILED",
+    "NOT_SETTLED",
     `epoch ${epoch} of network ${networkId} not settled within ${options.timeoutMs} ms`,
     {
       networkId: String(networkId),

@@ -175,6 +175,21 @@ function render() {
     })
     .join("");
 
+  const scored = epochs.filter((e) => e.scoreboard).at(-1);
+  if (scored) {
+    document.getElementById("score-epoch").textContent =
+      `epoch ${scored.epoch}: reward share against fair share, per strategy`;
+    const pct = (x) => `${(100 * x).toFixed(2)}%`;
+    document.querySelector("#scoreboard tbody").innerHTML = scored.scoreboard
+      .map(
+        (r) => `<tr data-strategy="${esc(r.strategy)}"><td>${esc(r.strategy)}</td><td>${r.devices}</td>
+      <td class="${r.slashed ? "bad" : ""}">${r.slashed}</td><td>${r.rewarded}</td><td>${pct(r.rewardShare)}</td>
+      <td>${pct(r.fairShare)}</td><td>${(r.uptimeBps / 100).toFixed(0)}%</td>
+      <td class="${r.failures.length ? "bad" : "ok"}">${r.failures.length ? esc(r.failures.join("; ")) : "ok"}</td></tr>`,
+      )
+      .join("");
+  }
+
   document.querySelector("#slashes tbody").innerHTML = state.slashes
     .slice(-200)
     .reverse()

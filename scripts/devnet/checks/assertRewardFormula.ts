@@ -1,0 +1,24 @@
+import type { DeviceLine } from "../../../contracts";
+import { DevnetError } from "../errors";
+import { checkRewardFormula } from "./rewardFormula";
+
+/**
+ * The agreed lines pay what docs/interfaces.md's formula gives for `budget`, which the caller reads
+ * from the registry (`readEpochBudget`), never from the result under test: a result that paid nobody
+ * must not pass by making the expected budget 0 too.
+ */
+export function assertRewardFormula(
+  epoch: bigint,
+  budget: bigint,
+  lines: readonly DeviceLine[],
+  unstaked: ReadonlySet<string> = new Set(),
+): void {
+  const mismatches = checkRewardFormula(budget, lines, unstaked);
+  if (mismatches.length === 0) return;
+  const first = mismatches[0]!;
+  throw new DevnetError(
+    "CHECK_FAILED",
+    `epoch ${epoch}: ${mismatches.length} of ${lines.length} rewards differ from the formula for a budget of ${budget} (first ${first.deviceId}: expected ${first.expected}, got ${first.actual})`,
+    { check: "reward-formula", epoch: String(epoch), mismatches: mismatches.length },
+  );
+}
