@@ -15,7 +15,15 @@ export function devnetCommand(): Command {
     .description("run a local Vigil network: two chains, oracle nodes, a device fleet and a live dashboard")
     .addOption(new Option("--epochs <n>", "epochs to run (default: until Ctrl-C)").argParser(int))
     .addOption(
-      new Option("--devices <m>", "devices in the fleet, every cheat strategy included").argParser(int),
+      new Option("--devices <m>", "devices in the fleet, each of its strategies at least once").argParser(
+        int,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--strategies <set>",
+        "fleet strategies besides honest: `defended` (those whose targets hold) or `all` (every attack, open ones too)",
+      ).choices(["defended", "all"]),
     )
     .addOption(new Option("--nodes <k>", "oracle nodes (n = 3f + 1, at least 4)").argParser(int))
     .addOption(new Option("--epoch-seconds <s>", "length of one epoch in seconds").argParser(int))
@@ -68,6 +76,7 @@ async function runDevnetCli(flags: Record<string, unknown>): Promise<number> {
       {
         epochs: flags.epochs as number | undefined,
         devices: flags.devices as number | undefined,
+        strategies: flags.strategies as "defended" | "all" | undefined,
         nodes: flags.nodes as number | undefined,
         epochSeconds: flags.epochSeconds as number | undefined,
         port: flags.port as number | undefined,

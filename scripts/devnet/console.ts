@@ -1,3 +1,5 @@
+import type { StrategyScore } from "../../attestation/fleet/scoreboard";
+import { STRATEGY_INFO } from "../../attestation/fleet/strategies";
 import type { DevnetEvent } from "./events";
 
 const TOKEN = 10n ** 18n;
@@ -33,6 +35,7 @@ export function formatEvent(e: DevnetEvent): string | undefined {
         `${e.rejected} rejected`,
         e.settlementTx ? `settled ${short(e.settlementTx)} (${e.signatures ?? "?"} sigs)` : "NOT settled",
         `bridged ${formatToken(e.bridged)}`,
+        ...(e.scoreboard ? [verdictText(e.scoreboard)] : []),
       ].join(" | ");
     }
     case "log":
@@ -40,4 +43,14 @@ export function formatEvent(e: DevnetEvent): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** The epoch's verdicts in one phrase: honest devices paid, and the targets missed (docs/attestation.md). */
+function verdictText(rows: readonly StrategyScore[]): string {
+  const paid = rows.filter((r) => STRATEGY_INFO[r.strategy].paid);
+  const honest = `honest paid ${paid.reduce((n, r) => n + r.rewarded, 0)}/${paid.reduce((n, r) => n + r.devices, 0)}`;
+  const missed = rows.filter((r) => r.failures.length);
+  return missed.length
+    ? `${honest}, targets missed: ${missed.map((r) => `${r.strategy} (${r.failures.join("; ")})`).join(", ")}`
+    : `${honest}, every target met`;
 }

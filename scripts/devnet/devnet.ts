@@ -15,7 +15,7 @@ import { DevnetError } from "./errors";
 import { type DevnetEvent, EventLog } from "./events";
 import { nodeEvidenceLookup } from "./evidence";
 import { startFleetProcess } from "./fleet";
-import { planStrategies } from "./fleetPlan";
+import { ALL_STRATEGIES, DEFENDED_STRATEGIES, planStrategies } from "./fleetPlan";
 import { startDevnetLane } from "./lane";
 import { type NodeKeys, prepareNodeKeys } from "./nodeKeys";
 import {
@@ -249,7 +249,10 @@ export async function startDevnet(
 
     const ownerSeed = keccak256(toHex(`vigil-devnet-owners-${deployment.settlement}`));
     const fleetPlan = planFleet({
-      strategies: planStrategies(options.devices),
+      strategies: planStrategies(
+        options.devices,
+        options.strategies === "all" ? ALL_STRATEGIES : DEFENDED_STRATEGIES,
+      ),
       seed: "vigil-devnet",
       owner: (i) => hexToBytes20(privateKeyToAccount(deviceOwnerKey(ownerSeed, i)).address),
     });
@@ -261,7 +264,8 @@ export async function startDevnet(
         targets,
         networkId,
         SAMPLE_STAKE,
-        registered.map((d) => ({ deviceId: d.deviceIdHex, owner: d.ownerHex })),
+        // A squatted device's key is registered under the squatter's address (`chainOwnerHex`).
+        registered.map((d) => ({ deviceId: d.deviceIdHex, owner: d.chainOwnerHex })),
       );
       for (const d of fleetPlan) {
         log.emit({

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import type { StrategyScore } from "../../attestation/fleet/scoreboard";
 
 /** What the devnet has done, as a log the console, the dashboard and the summary all read. */
 export type DevnetEventBody =
@@ -41,6 +42,8 @@ export type DevnetEventBody =
       bridged: string;
       /** Lines whose reward differs from docs/interfaces.md's formula (0 when the nodes follow it). */
       rewardMismatches?: number;
+      /** Per fleet strategy: slashed, rewarded, reward share against fair share, targets missed. */
+      scoreboard?: StrategyScore[];
     }
   | {
       type: "slash";

@@ -23,6 +23,11 @@ export const devnetOptionsSchema = z
      * machine under more load takes several times that.
      */
     startupTimeout: z.number().int().min(1).max(86_400).default(900),
+    /**
+     * The fleet's strategies besides honest: those whose verdict targets hold today, or every one
+     * (attacks still open fail the run's summary; docs/attestation.md lists them).
+     */
+    strategies: z.enum(["defended", "all"]).default("defended"),
     /** Exit after the last epoch with a JSON summary (needs `epochs`). */
     exit: z.boolean().default(false),
     fresh: z.boolean().default(false),

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Address, encodeAbiParameters, erc20Abi, type Hash, type Hex } from "viem";
 import type { FleetDeviceInfo } from "../../attestation/agent/index";
+import { type EpochScoreboard, scoreEpoch, scoreRun } from "../../attestation/fleet/scoreboard";
+import { STRATEGY_INFO } from "../../attestation/fleet/strategies";
 import { FraudReason } from "../../attestation/index";
 import { type Deployment, type DeviceLine, vigilSettlementAbi } from "../../contracts";
 import {
@@ -122,6 +124,10 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
   const agreeTimeoutMs = options.epochSeconds * 1_000 + 30_000;
   const settleTimeoutMs = options.epochSeconds * 1_000 + 30_000;
   let settlementBroken: string | undefined;
+  const boards: EpochScoreboard[] = [];
+  const slashedBefore = new Set<string>();
+  const scored = m.fleet.map((d) => ({ deviceId: d.deviceIdHex, strategy: d.strategy, owner: d.ownerHex }));
+  const sybilFarmSize = m.fleet.filter((d) => d.strategy === "sybilFarm").length || 1;
   for (let epoch = first; last === undefined || epoch < last; epoch++) {
     let result: VerifiedEpochResult;
     try {
@@ -178,7 +184,7 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
         reason,
         amount: String(s.amount),
         evidenceHash: s.evidenceHash,
-        honest: strategy === "honest",
+        honest: strategy !== "unknown" && STRATEGY_INFO[strategy].honest,
         onChain: settled !== undefined,
       });
     }
@@ -220,6 +226,20 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
         unstaked,
       ),
     );
+
+    // The verdicts, per strategy, against what each device's real contribution deserves (targets in
+    // docs/attestation.md, "Fleet simulator and verdict accuracy"); the run fails on them at its end.
+    const board = scoreEpoch({
+      epoch,
+      budget,
+      devices: scored,
+      lines: lines.map((l) => l.line),
+      unstaked,
+      slashedBefore,
+      sybilFarmSize,
+    });
+    boards.push(board);
+    for (const s of slashes) slashedBefore.add(s.deviceId.toLowerCase());
 
     let rewarded = 0;
     let bridged = 0n;
@@ -299,11 +319,21 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
       totalReward: String(result.totalReward),
       bridged: String(bridged),
       rewardMismatches: 0,
+      scoreboard: board.rows,
     });
     if (m.signal.aborted) break;
   }
   await sleep(0);
   if (settlementBroken) throw new DevnetError("CHECK_FAILED", settlementBroken);
+  const missed = scoreRun(boards);
+  if (missed.length) {
+    await enforceCheck(log, () => {
+      throw new DevnetError(
+        "CHECK_FAILED",
+        `verdict targets missed: ${missed.slice(0, 5).join("; ")}${missed.length > 5 ? ` (and ${missed.length - 5} more)` : ""}`,
+      );
+    });
+  }
   return summarize(log.all(), supplyBefore === undefined ? null : await supplyCheck(m, supplyBefore));
 }
 

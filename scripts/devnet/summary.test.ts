@@ -54,4 +54,34 @@ describe("devnet summary", () => {
       "stage settlement failed: epoch 1 not settled; stage epochs failed: epoch 1: settlement report: 1 signatures, expected f + 1 = 2",
     );
   });
+
+  it("fails a run whose scoreboard missed a verdict target, and one whose slashable cheat was never slashed", () => {
+    const row = (strategy: "honest" | "wrongCompute", failures: string[], uncaught = 0) => ({
+      strategy,
+      devices: 1,
+      slashed: 0,
+      rewarded: 1,
+      rewardShare: 0.5,
+      fairShare: 0.5,
+      uptimeBps: 10_000,
+      uncaught,
+      failures,
+    });
+    const scored = (n: number, rows: ReturnType<typeof row>[]): DevnetEvent =>
+      ({
+        ...epoch(n, 0),
+        type: "epoch",
+        scoreboard: rows,
+      }) as DevnetEvent;
+    const fine = summarize([scored(0, [row("honest", [])])], null);
+    expect(fine).toMatchObject({ ok: true, verdictTargetsMissed: [] });
+    const unpaid = summarize([scored(0, [row("honest", ["0/1 rewarded (< 99%)"])])], null);
+    expect(unpaid.ok).toBe(false);
+    expect(unpaid.verdictTargetsMissed).toEqual(["epoch 0 honest: 0/1 rewarded (< 99%)"]);
+    const uncaught = summarize(
+      [scored(0, [row("wrongCompute", [], 1)]), scored(1, [row("wrongCompute", [], 1)])],
+      null,
+    );
+    expect(uncaught.verdictTargetsMissed).toEqual(["wrongCompute: 1 of 1 never slashed"]);
+  });
 });

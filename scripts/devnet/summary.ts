@@ -1,3 +1,4 @@
+import { type EpochScoreboard, scoreRun } from "../../attestation/fleet/scoreboard";
 import type { DevnetEvent } from "./events";
 
 export interface SupplyCheck {
@@ -20,6 +21,8 @@ export interface DevnetSummary {
   bridgeTransfersDelivered: number;
   bridgeTransfersSent: number;
   supplyCheck: SupplyCheck | null;
+  /** Verdict-accuracy targets missed over the run, per epoch and strategy (docs/attestation.md). */
+  verdictTargetsMissed: string[];
   /** Stages that ran end to end, and those that could not yet (with why). */
   stages: Record<string, string>;
   reason?: string;
@@ -38,9 +41,16 @@ export function summarize(events: readonly DevnetEvent[], supplyCheck: SupplyChe
   let sent = 0;
   const stages: Record<string, string> = {};
   const formulaBroken: number[] = [];
+  const boards: EpochScoreboard[] = [];
   for (const e of events) {
     if (e.type === "epoch" && (e.rewardMismatches ?? 0) > 0) formulaBroken.push(e.epoch);
     if (e.type === "epoch" && e.resultRoot) epochsAgreed++;
+    if (e.type === "epoch" && e.scoreboard)
+      boards.push({
+        epoch: BigInt(e.epoch),
+        rows: e.scoreboard,
+        ok: e.scoreboard.every((r) => !r.failures.length),
+      });
     if (e.type === "epoch" && e.settlementTx) {
       epochsSettled++;
       rejected += e.rejected;
@@ -63,6 +73,8 @@ export function summarize(events: readonly DevnetEvent[], supplyCheck: SupplyChe
   // Every stage whose last word is a failure: a failed epoch check fails the `epochs` stage.
   for (const [stage, status] of Object.entries(stages))
     if (status.startsWith("failed")) reasons.push(`stage ${stage} ${status}`);
+  const verdictTargetsMissed = scoreRun(boards);
+  if (verdictTargetsMissed.length) reasons.push(`${verdictTargetsMissed.length} verdict targets missed`);
   if (formulaBroken.length)
     reasons.push(`rewards differ from the formula in epochs ${formulaBroken.join(", ")}`);
   return {
@@ -76,6 +88,7 @@ export function summarize(events: readonly DevnetEvent[], supplyCheck: SupplyChe
     bridgeTransfersDelivered: delivered,
     bridgeTransfersSent: sent,
     supplyCheck,
+    verdictTargetsMissed,
     stages,
     ...(reasons.length ? { reason: reasons.join("; ") } : {}),
   };

@@ -70,6 +70,7 @@ export async function runVerdicts(o: VerdictRunOptions): Promise<VerdictRun> {
     const registered = plan.filter((d) => d.registered);
     const deviceIds = registered.map((d) => d.deviceIdHex.toLowerCase() as Hex);
     const known = new Set<string>(deviceIds);
+    const chainOwner = new Map(registered.map((d) => [d.deviceIdHex.toLowerCase(), d.chainOwnerHex]));
     const accounts = Array.from({ length: n }, (_, i) => testAccount(i));
     const observers = accounts.map((a) => a.address);
     const beacon = (epoch: bigint): Hex => keccak256(toHex(`vigil-verdicts-beacon-${epoch}`));
@@ -111,6 +112,7 @@ export async function runVerdicts(o: VerdictRunOptions): Promise<VerdictRun> {
               epochLength: o.epochSeconds,
               beacon,
               isRegistered: (d) => known.has(d.toLowerCase()),
+              ownerOf: (d) => chainOwner.get(d.toLowerCase()),
               assigned: (epoch) => assignedTo(epoch, observers[i]!),
             },
           ],
