@@ -1,12 +1,13 @@
 // Everything in the library that does not depend on which Ed25519 implementation verifies:
 // shared by the fast path (index.ts, node:crypto) and the portable path (portable.ts, noble).
 export { bytesToHex, equalBytes, hexToBytes } from "./bytes";
-export { bandwidthPayload, payloadHash, summarizeLatency } from "./challenges/bandwidth";
+export { bandwidthPayload, bandwidthReceipt, payloadHash, summarizeLatency } from "./challenges/bandwidth";
 export {
   Challenger,
   type ChallengerOptions,
   defaultDeadlineMs,
   type IssueInput,
+  type IssueParams,
   paramsFor,
 } from "./challenges/challenger";
 export {
@@ -28,6 +29,7 @@ export {
   judgeStorage,
   openChunks,
   type StorageSet,
+  type StorageTarget,
   storageChunk,
   storageSampleIndices,
 } from "./challenges/storage";
@@ -48,9 +50,12 @@ export {
   answerBandwidth,
   answerLatency,
   answerStorage,
+  type ChallengeExpect,
   type ComputeWork,
+  checkChallenge,
   type DeviceBehaviour,
   finishCompute,
+  MAX_DEADLINE_AHEAD_MS,
   startCompute,
 } from "./device";
 export { AttestationError, type AttestationErrorCode, type Result } from "./errors";

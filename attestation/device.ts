@@ -1,4 +1,5 @@
-import { payloadHash } from "./challenges/bandwidth";
+import { equalBytes } from "./bytes";
+import { bandwidthReceipt, payloadHash } from "./challenges/bandwidth";
 import {
   type ComputeResult,
   computeSampleIndices,
@@ -10,7 +11,8 @@ import {
 import { openChunks, type StorageSet, storageSampleIndices } from "./challenges/storage";
 import { COMPUTE_MODULUS } from "./constants";
 import type { Signer } from "./crypto/ed25519";
-import { challengeIdOf } from "./hash";
+import { AttestationError } from "./errors";
+import { challengeIdOf, keccak256 } from "./hash";
 import { merkleLevels, merkleRoot } from "./merkle";
 import type { Message } from "./messages/message";
 import { signMessage } from "./messages/sign";
@@ -18,6 +20,12 @@ import { signMessage } from "./messages/sign";
 /**
  * The device's side of each challenge, with no I/O (the agent in `agent/` moves the bytes).
  * `DeviceBehaviour` hooks exist so the fleet simulator's cheating devices run this same code.
+ *
+ * Every function here checks its input against what the challenger signed before it signs
+ * anything, and throws an `AttestationError` (signing nothing) when a check fails: the salt must
+ * open `saltHash`, the payload must match the signed `payloadHash`, the storage the challenge
+ * names must be the device's own. That is what makes the framing invariant hold (docs/attestation.md,
+ * "Framing"): nothing an honest device signs verifies as fraud, whoever sent it what.
  */
 export interface DeviceBehaviour {
   /** Rows left uncomputed (partial compute). */
@@ -64,10 +72,17 @@ function proveComputeFromRows(rows: Uint16Array[]): ComputeResult {
   return { rows, levels, root: merkleRoot(levels) };
 }
 
-/** After the challenger revealed its salt: open the sampled rows. */
+/**
+ * After the challenger revealed its salt: open the sampled rows. Throws `AttestationError`
+ * MISMATCH, signing nothing, when the salt does not open the challenge's `saltHash`: the rows
+ * another salt picks are not the ones the challenge's own salt asks for, so opening them would
+ * sign a bad opening.
+ */
 export function finishCompute(signer: Signer, work: ComputeWork, salt: Uint8Array): Uint8Array {
   const p = work.challenge.body.params;
   if (p.type !== "compute") throw new TypeError("not a compute challenge");
+  if (salt.length !== 32 || !equalBytes(keccak256(salt), work.challenge.body.saltHash))
+    throw new AttestationError("MISMATCH", "salt does not open challenge.saltHash");
   const indices = computeSampleIndices(work.result.root, salt, p.n, p.samples);
   return signMessage(
     "response",
@@ -77,6 +92,11 @@ export function finishCompute(signer: Signer, work: ComputeWork, salt: Uint8Arra
   );
 }
 
+/**
+ * Opens the sampled chunks. Throws `AttestationError` MISMATCH, signing nothing, when the storage
+ * the challenge is judged against (root, chunk count, chunk size) is not what the device holds,
+ * e.g. a challenge built from an older registration.
+ */
 export function answerStorage(
   signer: Signer,
   challenge: Message<"challenge">,
@@ -85,6 +105,12 @@ export function answerStorage(
 ): Uint8Array {
   const p = challenge.body.params;
   if (p.type !== "storage") throw new TypeError("not a storage challenge");
+  if (
+    p.storageChunks !== storage.chunks.length ||
+    p.storageChunkBytes !== (storage.chunks[0]?.length ?? 0) ||
+    !equalBytes(p.storageRoot, storage.root)
+  )
+    throw new AttestationError("MISMATCH", "challenge names storage the device does not hold");
   const challengeId = challengeIdOf(challenge.signingBytes);
   const indices = storageSampleIndices(challengeId, storage.chunks.length, p.samples);
   return signMessage(
@@ -95,16 +121,25 @@ export function answerStorage(
   );
 }
 
+/**
+ * Signs the receipt of a downloaded payload. Throws `AttestationError` MISMATCH, signing nothing,
+ * when the payload is not the one the challenge committed to (`payloadHash`): corrupted on the way
+ * or served wrong, it is refused, so no receipt of a wrong payload ever carries the device's key.
+ */
 export function answerBandwidth(
   signer: Signer,
   challenge: Message<"challenge">,
   payload: Uint8Array,
 ): Uint8Array {
+  const p = challenge.body.params;
+  if (p.type !== "bandwidth") throw new TypeError("not a bandwidth challenge");
+  if (payload.length !== p.bytes || !equalBytes(payloadHash(payload), p.payloadHash))
+    throw new AttestationError("MISMATCH", "payload does not match challenge.payloadHash");
   const challengeId = challengeIdOf(challenge.signingBytes);
   return signMessage(
     "response",
     ctxOf(challenge),
-    { challengeId, type: "bandwidth", payloadHash: payloadHash(payload) },
+    { challengeId, type: "bandwidth", receipt: bandwidthReceipt(challengeId, payload) },
     signer,
   );
 }
@@ -117,4 +152,41 @@ export function answerLatency(signer: Signer, challenge: Message<"challenge">): 
     { challengeId, type: "latency", nonce: challenge.body.nonce },
     signer,
   );
+}
+
+/**
+ * Latest deadline a device accepts, ms ahead of the node's clock. 120 s: over 5 times the longest
+ * deadline a node issues (`defaultDeadlineMs` at n = 1024 is 22 s; the devnet's policy is 5 s), so
+ * no real challenge is refused, while a challenge that would keep the device's answer valid for
+ * minutes is.
+ */
+export const MAX_DEADLINE_AHEAD_MS = 120_000;
+
+/** What the device holds independently of a challenge, to check it against. */
+export interface ChallengeExpect {
+  deviceId: Uint8Array;
+  /** The epoch its node reports; a challenge may be one epoch either side (a boundary in flight). */
+  epoch: bigint;
+  /** The node's clock now, unix ms (the device's clock corrected by the skew `info()` showed). */
+  nowMs: bigint;
+  /** Default `MAX_DEADLINE_AHEAD_MS`. */
+  maxDeadlineAheadMs?: number;
+}
+
+/**
+ * Refuses a verified challenge the device should not answer, throwing `AttestationError`:
+ * WRONG_DEVICE (for another device), WRONG_EPOCH (more than one epoch from the node's), DEADLINE
+ * (deadline passed, or absurdly far ahead). These bound what a device signs and spends work on;
+ * the framing invariant does not rest on them (an honest answer passes in any epoch).
+ */
+export function checkChallenge(challenge: Message<"challenge">, at: ChallengeExpect): void {
+  const c = challenge.body;
+  if (!equalBytes(c.deviceId, at.deviceId)) throw new AttestationError("WRONG_DEVICE", "challenge.deviceId");
+  const drift = challenge.epoch > at.epoch ? challenge.epoch - at.epoch : at.epoch - challenge.epoch;
+  if (drift > 1n)
+    throw new AttestationError("WRONG_EPOCH", `challenge epoch ${challenge.epoch}, node epoch ${at.epoch}`);
+  if (c.deadlineMs < at.nowMs)
+    throw new AttestationError("DEADLINE", `challenge deadline passed ${at.nowMs - c.deadlineMs} ms ago`);
+  if (c.deadlineMs - at.nowMs > BigInt(at.maxDeadlineAheadMs ?? MAX_DEADLINE_AHEAD_MS))
+    throw new AttestationError("DEADLINE", `challenge deadline ${c.deadlineMs - at.nowMs} ms ahead`);
 }

@@ -15,7 +15,7 @@ export type AttestationErrorCode =
   | "WRONG_EPOCH" // signed for another epoch (cross-epoch replay)
   | "MALFORMED" // a field holds a value outside its domain
   | "BAD_SIGNATURE"
-  | "REPLAY" // a heartbeat whose sequence number is not above the last one accepted
+  | "REPLAY" // a heartbeat whose sequence number is not above the last one accepted, or a registration older than the one held
   | "UNKNOWN_DEVICE" // device not registered (a Sybil): nothing it sends is credited
   | "WRONG_DEVICE" // a message signed by another key than the device it concerns
   | "MISMATCH" // messages that should refer to each other do not (challenge id, device, salt)

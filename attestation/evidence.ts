@@ -11,7 +11,6 @@ import { signMessage } from "./messages/sign";
 export interface EvidenceInput {
   challenge: Message<"challenge">;
   salt: Uint8Array;
-  registration?: Message<"registration"> | null;
   commit?: Message<"commit"> | null;
   response: Message<"response">;
   commitReceivedAtMs?: bigint;
@@ -26,7 +25,6 @@ export function buildEvidence(x: EvidenceInput, challenger: Signer): Uint8Array 
     { networkId: x.challenge.networkId, epoch: x.challenge.epoch },
     {
       challenge: x.challenge.bytes,
-      registration: x.registration?.bytes ?? null,
       commit: x.commit?.bytes ?? null,
       salt: x.salt,
       response: x.response.bytes,
@@ -83,21 +81,10 @@ export function verifyEvidence(
       if (!c.ok) return c;
       commit = c.value;
     }
-    let registration: Message<"registration"> | null = null;
-    if (e.body.registration) {
-      const rg = verifyMessage(
-        e.body.registration,
-        { kind: "registration", networkId: e.networkId, signer: deviceId },
-        verify,
-      );
-      if (!rg.ok) return rg;
-      registration = rg.value;
-    }
     const judged = judgeExchange({
       challenge: challenge.value,
       salt: e.body.salt,
       commit,
-      registration,
       response: response.value,
     });
     if (!judged.ok) return judged;

@@ -367,6 +367,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
             beacon: () => beacons.get(id)!,
             isRegistered: (deviceId: Hex) =>
               (devices.get(id) ?? []).some((d) => d.deviceId.toLowerCase() === deviceId),
+            // The owner the registry holds: a device is credited only if its own registration names it.
+            ownerOf: (deviceId: Hex) =>
+              (devices.get(id) ?? []).find((d) => d.deviceId.toLowerCase() === deviceId)?.owner,
             assigned: (epoch: bigint) => assignedToMe(id, epoch),
           };
         }),

@@ -1,15 +1,15 @@
-import { bytesToHex } from "../bytes";
-import { Challenger, defaultDeadlineMs, paramsFor } from "../challenges/challenger";
+import { bytesToHex, equalBytes } from "../bytes";
+import { Challenger, defaultDeadlineMs, type IssueParams, paramsFor } from "../challenges/challenger";
 import type { ChallengeTypeName } from "../constants";
 import type { Ed25519Verify, Signer } from "../crypto/ed25519";
 import { nodeVerify } from "../crypto/node";
 import { AttestationError } from "../errors";
 import { challengeIdOf } from "../hash";
 import { createHeartbeatVerifier } from "../heartbeat";
-import type { ChallengeParams } from "../messages/challenge";
 import { type Message, verifyMessage } from "../messages/message";
 import type { Verdict } from "../verdict";
 import { type DeviceGateway, GatewayError } from "./gateway";
+import { verifyPoll } from "./poll";
 
 export interface ChallengerGatewayOptions {
   networkId: bigint;
@@ -21,10 +21,22 @@ export interface ChallengerGatewayOptions {
   now?: () => bigint;
   /** On-chain registry lookup. Unregistered devices (Sybils) are rejected with UNKNOWN_DEVICE. */
   isRegistered?: (deviceId: Uint8Array) => boolean;
+  /**
+   * The device's owner on chain (20 bytes), undefined if it is not registered. When given, a device
+   * counts here only once its own signed registration names this owner: a registration naming
+   * another is refused (MISMATCH), heartbeats before an accepted registration are refused
+   * (UNKNOWN_DEVICE) and no challenge is issued to it. Whoever registered a device key on chain
+   * first gains nothing by it: the key's holder signs the owner. Without it no owner is checked.
+   */
+  ownerOf?: (deviceId: Uint8Array) => Uint8Array | undefined;
+  /** Every registration with a valid signature: accepted, or refused with `refused`. */
+  onRegistration?: (m: Message<"registration">, refused?: AttestationError) => void;
+  /** Freshness window of a signed poll, ms (default `POLL_WINDOW_MS`). */
+  pollWindowMs?: bigint;
   /** Issue challenges automatically on heartbeats: at most one per device per `intervalMs`, rotating `types`. */
   schedule?: { intervalMs: number; types: ChallengeTypeName[] };
   /** Deadline of an issued challenge, ms after issue: fixed, or per challenge (default `defaultDeadlineMs`). */
-  ttlMs?: number | ((params: ChallengeParams) => number);
+  ttlMs?: number | ((params: IssueParams) => number);
   /**
    * When an epoch ends, unix ms on the node's clock: reported in `info()`, and no challenge is
    * issued whose deadline falls after its epoch's end (so each is judged before the epoch closes).
@@ -69,6 +81,7 @@ export interface ChallengerGateway extends DeviceGateway {
 }
 
 interface DeviceState {
+  /** The device's newest registration: storage challenges are issued against its storage. */
   registration: Message<"registration"> | null;
   lastHeartbeat: Message<"heartbeat"> | null;
   queue: Uint8Array[];
@@ -77,6 +90,8 @@ interface DeviceState {
   rotation: number;
   /** Heartbeats accepted in the current rate-limit window. */
   heartbeatWindow: { index: bigint; count: number };
+  /** Time of the last poll accepted: a poll must be signed for a later one (no replay). */
+  lastPollMs: bigint;
 }
 
 /**
@@ -114,6 +129,7 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
         nextChallengeAtMs: 0n,
         rotation: 0,
         heartbeatWindow: { index: -1n, count: 0 },
+        lastPollMs: -1n,
       };
       devices.set(key, s);
     }
@@ -127,7 +143,7 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
   function issue(deviceId: Uint8Array, type: ChallengeTypeName): Uint8Array | undefined {
     const s = devices.get(bytesToHex(deviceId));
     const caps = s?.lastHeartbeat?.body.capabilities ?? s?.registration?.body.capabilities;
-    if (!s || !caps) return undefined;
+    if (!s || !caps || (opts.ownerOf && !s.registration)) return undefined;
     if (type === "storage" && !s.registration?.body.storageChunks) return undefined;
     const epoch = opts.epoch();
     const params = paramsFor(type, caps);
@@ -154,6 +170,37 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
     return bytes;
   }
 
+  function acceptRegistration(m: Message<"registration">): void {
+    rejectIf(
+      !!opts.isRegistered && !opts.isRegistered(m.signer),
+      "UNKNOWN_DEVICE",
+      "registration signer not registered",
+    );
+    if (opts.ownerOf) {
+      const chain = opts.ownerOf(m.signer);
+      if (!chain) throw new AttestationError("UNKNOWN_DEVICE", "registration signer not registered");
+      rejectIf(
+        !equalBytes(chain, m.body.owner),
+        "MISMATCH",
+        `registration names owner 0x${bytesToHex(m.body.owner)}, the chain holds 0x${bytesToHex(chain)}`,
+      );
+    }
+    // Anyone can re-post a device's old signed registration. Only the newest counts: one from an
+    // older epoch never replaces it (a later one in the same epoch does: the device's latest
+    // word). One for an epoch not begun is refused, so a registration signed ahead cannot pin
+    // the device's storage. A stale one held anyway costs at most storage challenges the device
+    // refuses (they name storage it does not hold), never a slash.
+    const epoch = opts.epoch();
+    rejectIf(m.epoch > epoch + 1n, "WRONG_EPOCH", `registration for epoch ${m.epoch}`);
+    const s = state(m.signer);
+    rejectIf(
+      !!s.registration && m.epoch < s.registration.epoch,
+      "REPLAY",
+      `registration for epoch ${m.epoch}, one for epoch ${s.registration?.epoch} is held`,
+    );
+    s.registration = m;
+  }
+
   // Our own challenges, so the signature need not be re-checked; delivery starts the round trip.
   function drain(s: DeviceState): Uint8Array[] {
     const out = s.queue.splice(0);
@@ -174,6 +221,7 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
         networkId: opts.networkId,
         epoch,
         nowMs: now(),
+        nodeKey: opts.signer.publicKey,
         ...(opts.heartbeatIntervalMs ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
         ...(opts.epochEndMs ? { epochEndMs: opts.epochEndMs(epoch) } : {}),
       };
@@ -181,17 +229,25 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
     async register(bytes) {
       const m = verifyMessage(bytes, { kind: "registration", networkId: opts.networkId }, verify);
       if (!m.ok) throw m.error;
-      rejectIf(
-        !!opts.isRegistered && !opts.isRegistered(m.value.signer),
-        "UNKNOWN_DEVICE",
-        "registration signer not registered",
-      );
-      state(m.value.signer).registration = m.value;
+      try {
+        acceptRegistration(m.value);
+      } catch (e) {
+        if (e instanceof AttestationError) opts.onRegistration?.(m.value, e);
+        throw e;
+      }
+      opts.onRegistration?.(m.value);
     },
     async heartbeat(bytes) {
       const m = verifyHeartbeat(bytes, opts.epoch());
       if (!m.ok) throw m.error;
-      const s = state(m.value.signer);
+      const held = devices.get(bytesToHex(m.value.signer));
+      // Uptime is credited to the owner the device signed; without its registration here, nobody.
+      rejectIf(
+        !!opts.ownerOf && !held?.registration,
+        "UNKNOWN_DEVICE",
+        "heartbeat: no registration accepted from this device here (register first)",
+      );
+      const s = held ?? state(m.value.signer);
       if (opts.heartbeatIntervalMs) {
         const index = now() / BigInt(opts.heartbeatIntervalMs);
         const w = s.heartbeatWindow;
@@ -216,10 +272,22 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
         }
       }
     },
-    async pollChallenges(deviceId, waitMs, signal) {
-      rejectIf(deviceId.length !== 32, "MALFORMED", "deviceId");
-      const s = devices.get(bytesToHex(deviceId));
-      if (!s) return [];
+    async pollChallenges(poll, waitMs, signal) {
+      const expect = { networkId: opts.networkId, nodeKey: opts.signer.publicKey, nowMs: now() };
+      const p = verifyPoll(poll, { ...expect, windowMs: opts.pollWindowMs }, verify);
+      if (!p.ok) throw p.error;
+      const id = p.value.deviceId;
+      // A registered device may poll before its registration reaches us: it waits like any other
+      // (and its poll times are tracked from the first), so it neither spins nor misses a challenge.
+      const registered = (opts.isRegistered?.(id) ?? true) && (!opts.ownerOf || !!opts.ownerOf(id));
+      rejectIf(!registered, "UNKNOWN_DEVICE", "poll: device not registered");
+      const s = state(id);
+      rejectIf(
+        p.value.timeMs <= s.lastPollMs,
+        "REPLAY",
+        `poll: signed for ${p.value.timeMs}, not after the last poll accepted (${s.lastPollMs})`,
+      );
+      s.lastPollMs = p.value.timeMs;
       if (s.queue.length || waitMs <= 0 || closed) return drain(s);
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -232,7 +300,8 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
         s.waiters.add(done);
         signal?.addEventListener("abort", done);
       });
-      return drain(s);
+      // The device hung up: what is queued stays queued for its next poll.
+      return signal?.aborted ? [] : drain(s);
     },
     async commit(bytes) {
       const r = challenger.onCommit(bytes, now());

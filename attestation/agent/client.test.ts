@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { bytesToHex } from "../bytes";
+import { keyFromLabel } from "../testing";
 import { httpGateway } from "./client";
+import { signPoll } from "./poll";
 
 /** fetch fails the way undici does: a TypeError "fetch failed" with the socket error as its cause. */
 const socketError = (code: string) => Object.assign(new TypeError("fetch failed"), { cause: { code } });
@@ -17,6 +20,13 @@ describe("httpGateway transport errors", () => {
     });
     expect(await gw.info()).toEqual({ networkId: 1n, epoch: 3n, nowMs: 5n });
     expect(calls).toBe(2);
+  });
+
+  it("accepts a node's 204 (heartbeat, register, response) with no body", async () => {
+    const gw = httpGateway("http://node.invalid/device", {
+      fetch: async () => new Response(null, { status: 204 }),
+    });
+    await expect(gw.heartbeat(new Uint8Array(8))).resolves.toBeUndefined();
   });
 
   it("does not retry a refused connection, and names the socket error", async () => {
@@ -76,5 +86,45 @@ describe("httpGateway info and rate limits", () => {
     await expect(
       answering({ error: "RATE_LIMITED", check: "too many" }, 429).heartbeat(new Uint8Array(1)),
     ).rejects.toMatchObject({ code: "RATE_LIMITED" });
+  });
+});
+
+describe("httpGateway signed polls", () => {
+  it("reads the node's key from info, and sends the signed poll in the Authorization header at the device's path", async () => {
+    const device = keyFromLabel("client-device");
+    const nodeKey = new Uint8Array(32).fill(7);
+    const seen: { url: string; auth: string | null }[] = [];
+    const gw = httpGateway("http://node.invalid/device", {
+      fetch: async (input, init) => {
+        seen.push({ url: String(input), auth: new Headers(init?.headers).get("authorization") });
+        return String(input).endsWith("/v1/info")
+          ? Response.json({ networkId: "1", epoch: "3", nowMs: "5", nodeKey: bytesToHex(nodeKey) })
+          : Response.json({ challenges: [] });
+      },
+    });
+    expect((await gw.info()).nodeKey).toEqual(nodeKey);
+    const poll = signPoll({ networkId: 1n, nodeKey, timeMs: 5n }, device);
+    expect(await gw.pollChallenges(poll, 0)).toEqual([]);
+    expect(seen[1]).toEqual({
+      url: `http://node.invalid/device/v1/challenges/${bytesToHex(device.publicKey)}?wait=0`,
+      auth: `Vigil-Poll ${bytesToHex(poll)}`,
+    });
+    await expect(
+      httpGateway("http://node.invalid", {
+        fetch: async () => Response.json({ networkId: "1", epoch: "3", nowMs: "5", nodeKey: "00" }),
+      }).info(),
+    ).rejects.toMatchObject({ code: "PROTOCOL", check: expect.stringContaining("nodeKey") });
+  });
+
+  it("maps a refused poll (401) to REJECTED with the node's check", async () => {
+    const gw = httpGateway("http://node.invalid", {
+      fetch: async () =>
+        Response.json({ error: "BAD_SIGNATURE", check: "poll: not signed" }, { status: 401 }),
+    });
+    const poll = signPoll({ networkId: 1n, nodeKey: new Uint8Array(32), timeMs: 5n }, keyFromLabel("c"));
+    await expect(gw.pollChallenges(poll, 0)).rejects.toMatchObject({
+      code: "REJECTED",
+      check: "BAD_SIGNATURE: poll: not signed",
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { bytesToHex, hexToBytes } from "../bytes";
 import { type DeviceGateway, GatewayError, type GatewayInfo } from "./gateway";
+import { decodePoll, POLL_SCHEME } from "./poll";
 
 export interface HttpGatewayOptions {
   /** Per-request timeout beyond any long-poll wait, ms (default 10 s). */
@@ -35,6 +36,11 @@ function parseInfo(j: unknown): GatewayInfo {
     info.heartbeatIntervalMs = interval;
   }
   if (o.epochEndMs !== undefined) info.epochEndMs = uint("epochEndMs");
+  if (o.nodeKey !== undefined) {
+    if (typeof o.nodeKey !== "string" || !/^[0-9a-f]{64}$/.test(o.nodeKey))
+      throw new GatewayError("PROTOCOL", "info: nodeKey is not 32 bytes of hex");
+    info.nodeKey = hexToBytes(o.nodeKey);
+  }
   return info;
 }
 
@@ -105,7 +111,9 @@ export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): Dev
     } finally {
       release();
     }
-    if (res.ok) return new Response(body, { status: res.status, headers: res.headers });
+    // A 204 (heartbeat, register, response) must be rebuilt without a body: Response rejects one.
+    if (res.ok)
+      return new Response(res.status === 204 ? null : body, { status: res.status, headers: res.headers });
     let detail = `${res.status}`;
     try {
       const j = JSON.parse(new TextDecoder().decode(body)) as { error?: string; check?: string };
@@ -141,11 +149,17 @@ export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): Dev
     async heartbeat(b) {
       await post("/v1/heartbeat", b);
     },
-    async pollChallenges(deviceId, waitMs, signal) {
-      const res = await call(`/v1/challenges/${bytesToHex(deviceId)}?wait=${Math.floor(waitMs)}`, {
-        signal,
-        extraMs: waitMs,
-      });
+    async pollChallenges(poll, waitMs, signal) {
+      const claimed = decodePoll(poll);
+      if (!claimed.ok) throw new GatewayError("PROTOCOL", `poll: ${claimed.error.message}`);
+      const res = await call(
+        `/v1/challenges/${bytesToHex(claimed.value.deviceId)}?wait=${Math.floor(waitMs)}`,
+        {
+          signal,
+          extraMs: waitMs,
+          headers: { authorization: `${POLL_SCHEME} ${bytesToHex(poll)}` },
+        },
+      );
       const j = (await res.json()) as { challenges?: unknown };
       if (!Array.isArray(j.challenges)) throw new GatewayError("PROTOCOL", "challenges: not a list");
       return j.challenges.map((h) => {

@@ -8,16 +8,19 @@ import {
   answerBandwidth,
   answerLatency,
   answerStorage,
+  checkChallenge,
   type DeviceBehaviour,
   finishCompute,
   startCompute,
 } from "../device";
+import { AttestationError } from "../errors";
 import { challengeIdOf } from "../hash";
 import type { Capabilities } from "../messages/capabilities";
 import { type Message, verifyMessage } from "../messages/message";
 import { signMessage } from "../messages/sign";
-import { type DeviceGateway, GatewayError } from "./gateway";
-import { FALLBACK_POLICY_INTERVAL_MS, gatewayClock, isWrongEpoch } from "./gatewayClock";
+import { type DeviceGateway, GatewayError, type GatewayInfo } from "./gateway";
+import { FALLBACK_POLICY_INTERVAL_MS, type GatewayClock, gatewayClock, isWrongEpoch } from "./gatewayClock";
+import { signPoll } from "./poll";
 
 /** Deviations from honest behaviour, for the fleet simulator's cheating devices. */
 export interface AgentBehaviour extends DeviceBehaviour {
@@ -74,6 +77,12 @@ export interface DeviceAgentStats {
   challengesAnswered: number;
   /** Challenges it chose not to answer (a cheat staying silent). */
   challengesSilent: number;
+  /**
+   * Challenges it refused because a check before signing failed (bad signature, another device,
+   * epoch or deadline out of range, a salt that does not open `saltHash`, a payload that does not
+   * match `payloadHash`, storage that is not its own): nothing was signed, each is logged with why.
+   */
+  challengesRefused: number;
   /** Other devices' challenges it took (a thief). */
   challengesStolen: number;
   errors: number;
@@ -97,6 +106,61 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", done);
   });
 
+/** A device-side check refused a challenge (`reason` says which); nothing was signed for it. */
+class ChallengeRefused extends Error {
+  constructor(
+    readonly reason: AttestationError,
+    readonly challenge: Message<"challenge"> | null,
+  ) {
+    super(reason.message);
+  }
+}
+
+/** Runs a device-side check or signing step: an `AttestationError` there is the device refusing the challenge. */
+function checked<T>(challenge: Message<"challenge">, step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    throw e instanceof AttestationError ? new ChallengeRefused(e, challenge) : e;
+  }
+}
+
+/** The node no longer holds the device's registration (it restarted, or never took it): send it again. */
+const isUnregistered = (err: unknown): boolean =>
+  (err instanceof AttestationError && err.code === "UNKNOWN_DEVICE") ||
+  (err instanceof GatewayError && err.check.startsWith("UNKNOWN_DEVICE"));
+
+/** `info()` and the node's clock minus ours, ms (its `nowMs` against the midpoint of the request). */
+async function measuredInfo(gw: DeviceGateway): Promise<{ info: GatewayInfo; skewMs: number }> {
+  const asked = Date.now();
+  const info = await gw.info();
+  return { info, skewMs: Number(info.nowMs) - Math.round((asked + Date.now()) / 2) };
+}
+
+/**
+ * Signs polls for one node: bound to its network and key, on its clock (the skew measured with
+ * `info()`, measured again after a refused poll), each for a later time than the last, as the
+ * node requires.
+ */
+function pollSigner(gw: DeviceGateway, first: { info: GatewayInfo; skewMs: number }) {
+  let { info, skewMs } = first;
+  let last = 0n;
+  let stale = false;
+  return {
+    async sign(signer: Signer): Promise<Uint8Array> {
+      if (stale) ({ info, skewMs } = await measuredInfo(gw));
+      stale = false;
+      const t = BigInt(Date.now() + skewMs);
+      last = t > last ? t : last + 1n;
+      const nodeKey = info.nodeKey ?? new Uint8Array(32);
+      return signPoll({ networkId: info.networkId, nodeKey, timeMs: last }, signer);
+    },
+    refused() {
+      stale = true;
+    },
+  };
+}
+
 /**
  * Runs a device: registers with each assigned node, sends heartbeats, long-polls each node for
  * challenges and answers them with real computation. One loop per gateway; errors are counted and
@@ -116,6 +180,7 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     heartbeatsRejected: 0,
     challengesAnswered: 0,
     challengesSilent: 0,
+    challengesRefused: 0,
     challengesStolen: 0,
     errors: 0,
   };
@@ -130,29 +195,45 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
   };
 
   async function runGateway(gw: DeviceGateway): Promise<void> {
-    let info: Awaited<ReturnType<DeviceGateway["info"]>> | null = null;
-    while (!abort.signal.aborted && !info) {
+    let first: Awaited<ReturnType<typeof measuredInfo>> | null = null;
+    while (!abort.signal.aborted && !first) {
       try {
-        info = await gw.info();
+        first = await measuredInfo(gw);
       } catch (e) {
         fail("gateway info", e);
         await sleep(interval, abort.signal);
       }
     }
-    if (!info) return;
-    const networkId = info.networkId;
-    const thefts = (b.stealFrom ?? []).map((victim) => stealLoop(gw, victim));
-    await Promise.all([heartbeatLoop(gw, networkId), challengeLoop(gw, networkId), ...thefts]);
+    if (!first) return;
+    const networkId = first.info.networkId;
+    // One view of the node's epoch and clock per node, shared: heartbeats sign for its epoch,
+    // challenges are checked against its epoch and clock.
+    const clock = gatewayClock(gw);
+    const thefts = (b.stealFrom ?? []).map((victim) => stealLoop(gw, pollSigner(gw, first), victim));
+    await Promise.all([
+      heartbeatLoop(gw, networkId, clock),
+      challengeLoop(gw, networkId, clock, pollSigner(gw, first)),
+      ...thefts,
+    ]);
   }
 
-  /** A challenge thief: drains another device's queue so its challenges expire unanswered. */
-  async function stealLoop(gw: DeviceGateway, victim: Uint8Array): Promise<void> {
+  /**
+   * A challenge thief: polls another device's challenges to drain its queue. It cannot sign as the
+   * victim, so it signs the victim's polls with its own key: the node must refuse every one.
+   */
+  async function stealLoop(
+    gw: DeviceGateway,
+    polls: ReturnType<typeof pollSigner>,
+    victim: Uint8Array,
+  ): Promise<void> {
+    const posing: Signer = { publicKey: victim, sign: (m) => opts.signer.sign(m) };
     while (!abort.signal.aborted) {
       try {
-        const taken = await gw.pollChallenges(victim, pollWait, abort.signal);
+        const taken = await gw.pollChallenges(await polls.sign(posing), pollWait, abort.signal);
         stats.challengesStolen += taken.length;
       } catch (e) {
         if (abort.signal.aborted) return;
+        polls.refused();
         fail("steal", e);
         await sleep(interval, abort.signal);
       }
@@ -202,8 +283,7 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
       opts.signer,
     );
 
-  async function heartbeatLoop(gw: DeviceGateway, networkId: bigint): Promise<void> {
-    const clock = gatewayClock(gw);
+  async function heartbeatLoop(gw: DeviceGateway, networkId: bigint, clock: GatewayClock): Promise<void> {
     let period = opts.heartbeatIntervalMs ?? FALLBACK_POLICY_INTERVAL_MS / 2;
     let seq = 0n;
     let first: Uint8Array | null = null;
@@ -249,13 +329,19 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
           stats.heartbeatsRejected++;
           fail("heartbeat", e);
           if (isWrongEpoch(e)) clock.invalidate();
+          if (isUnregistered(e)) registered = false;
         }
       }
       await sleep(period, abort.signal);
     }
   }
 
-  async function challengeLoop(gw: DeviceGateway, networkId: bigint): Promise<void> {
+  async function challengeLoop(
+    gw: DeviceGateway,
+    networkId: bigint,
+    clock: GatewayClock,
+    polls: ReturnType<typeof pollSigner>,
+  ): Promise<void> {
     while (!abort.signal.aborted) {
       if (offline()) {
         await sleep(Math.min(interval, 200), abort.signal);
@@ -263,9 +349,10 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
       }
       let list: Uint8Array[];
       try {
-        list = await gw.pollChallenges(opts.signer.publicKey, pollWait, abort.signal);
+        list = await gw.pollChallenges(await polls.sign(opts.signer), pollWait, abort.signal);
       } catch (e) {
         if (abort.signal.aborted) return;
+        polls.refused();
         fail("poll", e);
         await sleep(interval, abort.signal);
         continue;
@@ -273,21 +360,28 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
       for (const bytes of list) {
         if (abort.signal.aborted) return;
         try {
-          await answer(gw, networkId, bytes);
+          await answer(gw, networkId, clock, bytes);
           stats.challengesAnswered++;
         } catch (e) {
-          fail("challenge", e);
+          if (e instanceof ChallengeRefused) refused(e);
+          else fail("challenge", e);
         }
       }
     }
   }
 
-  async function answer(gw: DeviceGateway, networkId: bigint, bytes: Uint8Array): Promise<void> {
+  async function answer(
+    gw: DeviceGateway,
+    networkId: bigint,
+    clock: GatewayClock,
+    bytes: Uint8Array,
+  ): Promise<void> {
     const m = verifyMessage(bytes, { kind: "challenge", networkId }, verify);
-    if (!m.ok) throw m.error;
+    if (!m.ok) throw new ChallengeRefused(m.error, null);
     const challenge = m.value;
-    if (bytesToHex(challenge.body.deviceId) !== bytesToHex(opts.signer.publicKey))
-      throw new Error("challenge for another device");
+    const { epoch, skewMs } = await clock.timing();
+    const at = { deviceId: opts.signer.publicKey, epoch, nowMs: BigInt(Date.now() + skewMs) };
+    checked(challenge, () => checkChallenge(challenge, at));
     if (b.preSignHeartbeats) return silent("away: answers nothing");
     const run = <T>(work: () => Promise<T>) => (b.machine ? b.machine.run(work) : work());
     await run(() => answerOn(gw, challenge));
@@ -304,6 +398,19 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
         await sleep(50 * 2 ** attempt, abort.signal);
       }
     }
+  }
+
+  /** A check before signing failed: the device signed nothing for this challenge. */
+  function refused(e: ChallengeRefused): void {
+    stats.challengesRefused++;
+    log?.warn(
+      {
+        challengeId: e.challenge ? bytesToHex(challengeIdOf(e.challenge.signingBytes)) : undefined,
+        code: e.reason.code,
+        check: e.reason.check,
+      },
+      "challenge refused",
+    );
   }
 
   function silent(why: string): void {
@@ -325,7 +432,7 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
         const asked = computeSampleIndices(work.result.root, salt, p.n, p.samples);
         if (asked.some((i) => b.skipRow!(i))) return silent("skipped row sampled");
       }
-      const response = finishCompute(opts.signer, work, salt);
+      const response = checked(challenge, () => finishCompute(opts.signer, work, salt));
       await retrying(() => gw.respond(response));
     } else if (p.type === "storage") {
       const held = heldStorage ?? (b.regenerateStorage ? buildOwnStorage() : null);
@@ -335,11 +442,11 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
         const asked = storageSampleIndices(id, held.chunks.length, p.samples);
         if (asked.some((i) => b.lostChunk!(i))) return silent("storage chunk lost");
       }
-      const response = answerStorage(opts.signer, challenge, held, b);
+      const response = checked(challenge, () => answerStorage(opts.signer, challenge, held, b));
       await retrying(() => gw.respond(response));
     } else if (p.type === "bandwidth") {
       const payload = await retrying(() => gw.payload(challengeIdOf(challenge.signingBytes)));
-      const response = answerBandwidth(opts.signer, challenge, payload);
+      const response = checked(challenge, () => answerBandwidth(opts.signer, challenge, payload));
       await retrying(() => gw.respond(response));
     } else {
       const response = answerLatency(opts.signer, challenge);

@@ -11,8 +11,12 @@ export interface DeviceGateway {
   /** The device's signed registration (capabilities, owner, storage root). */
   register(registration: Uint8Array): Promise<void>;
   heartbeat(heartbeat: Uint8Array): Promise<void>;
-  /** Long-poll: challenges for the device, waiting up to `waitMs` for one to be issued. */
-  pollChallenges(deviceId: Uint8Array, waitMs: number, signal?: AbortSignal): Promise<Uint8Array[]>;
+  /**
+   * Long-poll: challenges for the device, waiting up to `waitMs` for one to be issued. `poll` is
+   * signed by the device key for this node (`signPoll`, `./poll.ts`): nobody else can take, or
+   * start the response clock of, a device's challenges. A bad poll is refused and consumes nothing.
+   */
+  pollChallenges(poll: Uint8Array, waitMs: number, signal?: AbortSignal): Promise<Uint8Array[]>;
   /** A compute commitment; the node answers with its salt (rows to open, Freivalds vector). */
   commit(commit: Uint8Array): Promise<{ salt: Uint8Array }>;
   respond(response: Uint8Array): Promise<void>;
@@ -28,6 +32,11 @@ export interface GatewayInfo {
   heartbeatIntervalMs?: number;
   /** When `epoch` ends on the node's clock, unix ms; absent from older nodes. */
   epochEndMs?: bigint;
+  /**
+   * The node's Ed25519 key (it signs the node's challenges): the device binds its polls to it.
+   * Absent from nodes older than signed polls; the agent then binds them to 32 zero bytes.
+   */
+  nodeKey?: Uint8Array;
 }
 
 /** `RATE_LIMITED`: the node refused a request over its per-device limit (HTTP 429); nothing was kept. */

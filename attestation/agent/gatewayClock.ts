@@ -14,6 +14,11 @@ export interface GatewayTiming {
   epoch: bigint;
   /** The network policy's heartbeat interval, or `FALLBACK_POLICY_INTERVAL_MS` if the node does not say. */
   policyIntervalMs: number;
+  /**
+   * The node's clock minus ours, ms, as `info()` showed it (its `nowMs` against the midpoint of the
+   * request): the device checks challenge deadlines on the node's clock.
+   */
+  skewMs: number;
 }
 
 export interface GatewayClock {
@@ -37,12 +42,13 @@ export function gatewayClock(gw: DeviceGateway, opts: GatewayClockOptions = {}):
       if (cached && now() < cached.validUntil) return cached;
       const asked = now();
       const info = await gw.info();
+      const skewMs = Number(info.nowMs) - Math.round((asked + now()) / 2);
       const policyIntervalMs = info.heartbeatIntervalMs ?? FALLBACK_POLICY_INTERVAL_MS;
       const validUntil =
         info.epochEndMs !== undefined
           ? asked + Number(info.epochEndMs - info.nowMs)
           : asked + policyIntervalMs;
-      cached = { epoch: info.epoch, policyIntervalMs, validUntil };
+      cached = { epoch: info.epoch, policyIntervalMs, skewMs, validUntil };
       return cached;
     },
     invalidate() {

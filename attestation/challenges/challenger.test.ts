@@ -10,13 +10,12 @@ import {
   startCompute,
 } from "../device";
 import { verifyEvidence } from "../evidence";
-import type { ChallengeParams } from "../messages/challenge";
 import { FraudReason, type FraudReasonName } from "../messages/evidence";
 import { type Message, verifyMessage } from "../messages/message";
 import { verifyEvidencePortable } from "../portable";
 import { testChallenger, testDevice } from "../testing";
 import type { Verdict } from "../verdict";
-import type { Challenger } from "./challenger";
+import type { Challenger, IssueParams } from "./challenger";
 
 const NET = 7n;
 const EPOCH = 3n;
@@ -32,7 +31,7 @@ function decodeChallenge(bytes: Uint8Array): Message<"challenge"> {
 function exchange(
   challenger: Challenger,
   label: string,
-  params: ChallengeParams,
+  params: IssueParams,
   behaviour: DeviceBehaviour = {},
   responseAtMs = 100n,
 ): Verdict {
@@ -90,7 +89,7 @@ describe("Challenger", () => {
         { type: "storage", samples: 8 },
         { type: "bandwidth", bytes: 4096 },
         { type: "latency" },
-      ] as ChallengeParams[]) {
+      ] as IssueParams[]) {
         const v = exchange(challenger, `honest-${s}`, params);
         expect(v.status, `${params.type} seed ${s}`).toBe("pass");
       }

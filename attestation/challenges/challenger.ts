@@ -10,7 +10,7 @@ import { FraudReason } from "../messages/evidence";
 import { type Message, verifyMessage } from "../messages/message";
 import { signMessage } from "../messages/sign";
 import type { Verdict } from "../verdict";
-import { bandwidthPayload } from "./bandwidth";
+import { bandwidthPayload, payloadHash } from "./bandwidth";
 import { judgeExchange } from "./judge";
 
 export interface ChallengerOptions {
@@ -24,8 +24,19 @@ export interface ChallengerOptions {
   maxPending?: number;
 }
 
+/**
+ * What a caller asks the challenger to issue. The challenger fills in the rest of the signed
+ * `ChallengeParams` itself: the storage a storage challenge is judged against (from the device's
+ * registration) and the commitment to the bandwidth payload (from its secret salt).
+ */
+export type IssueParams =
+  | Extract<ChallengeParams, { type: "compute" }>
+  | { type: "storage"; samples: number }
+  | { type: "bandwidth"; bytes: number }
+  | { type: "latency" };
+
 /** Default deadlines in ms per challenge type: compute scales with n^3 (1024: ~2 s of CPU work here). */
-export function defaultDeadlineMs(params: ChallengeParams): number {
+export function defaultDeadlineMs(params: IssueParams): number {
   if (params.type === "compute") return 2_000 + Math.ceil((params.n / 1024) ** 3 * 20_000);
   if (params.type === "storage") return 2_000;
   if (params.type === "bandwidth") return 2_000 + Math.ceil(params.bytes / 1_000); // >= ~1 MB/s
@@ -33,7 +44,7 @@ export function defaultDeadlineMs(params: ChallengeParams): number {
 }
 
 /** Challenge parameters for a device's claimed capabilities. */
-export function paramsFor(type: ChallengeTypeName, caps: Capabilities): ChallengeParams {
+export function paramsFor(type: ChallengeTypeName, caps: Capabilities): IssueParams {
   if (type === "compute") return { type, n: computeSize(caps.computeClass), samples: COMPUTE_SAMPLES };
   if (type === "storage") return { type, samples: Math.min(8, MAX_STORAGE_SAMPLES) };
   if (type === "bandwidth") return { type, bytes: 256 * 1024 * 2 ** Math.min(caps.bandwidthClass, 5) };
@@ -44,7 +55,6 @@ interface Pending {
   challenge: Message<"challenge">;
   id: Uint8Array;
   salt: Uint8Array;
-  registration: Message<"registration"> | null;
   deliveredAtMs: bigint | null;
   commit: Message<"commit"> | null;
   commitReceivedAtMs: bigint;
@@ -55,11 +65,14 @@ export interface IssueInput {
   deviceId: Uint8Array;
   epoch: bigint;
   beacon: Uint8Array;
-  params: ChallengeParams;
+  params: IssueParams;
   nowMs: bigint;
   /** Default `defaultDeadlineMs(params)`. */
   ttlMs?: number;
-  /** Required for storage challenges: the device's signed registration (holds its storage root). */
+  /**
+   * Required for storage challenges: the device's registration (the node verified it). Its storage
+   * root, chunk count and chunk size go into the signed challenge, which is judged against them.
+   */
   registration?: Message<"registration">;
 }
 
@@ -84,9 +97,9 @@ export class Challenger {
   issue(input: IssueInput): { bytes: Uint8Array; challengeId: Uint8Array; deadlineMs: bigint } {
     if (this.pending.size >= (this.opts.maxPending ?? 100_000))
       throw new AttestationError("OVERSIZED", "too many open challenges");
-    if (input.params.type === "storage" && !input.registration)
-      throw new AttestationError("MISMATCH", "storage challenge needs the device's registration");
     const salt = this.random(32);
+    const nonce = this.random(32);
+    const params = this.fullParams(input, nonce, salt);
     const deadlineMs = input.nowMs + BigInt(input.ttlMs ?? defaultDeadlineMs(input.params));
     const bytes = signMessage(
       "challenge",
@@ -94,11 +107,11 @@ export class Challenger {
       {
         deviceId: input.deviceId,
         beacon: input.beacon,
-        nonce: this.random(32),
+        nonce,
         saltHash: keccak256(salt),
         issuedAtMs: input.nowMs,
         deadlineMs,
-        params: input.params,
+        params,
       },
       this.opts.signer,
     );
@@ -113,13 +126,28 @@ export class Challenger {
       challenge: challenge.value,
       id,
       salt,
-      registration: input.registration ?? null,
       deliveredAtMs: null,
       commit: null,
       commitReceivedAtMs: 0n,
       payloadServedAtMs: null,
     });
     return { bytes, challengeId: id, deadlineMs };
+  }
+
+  private fullParams(input: IssueInput, nonce: Uint8Array, salt: Uint8Array): ChallengeParams {
+    const p = input.params;
+    if (p.type === "storage") {
+      const reg = input.registration;
+      if (!reg || reg.body.storageChunks === 0)
+        throw new AttestationError("MISMATCH", "storage challenge needs a registration with storage");
+      if (!equalBytes(reg.signer, input.deviceId))
+        throw new AttestationError("WRONG_DEVICE", "registration of another device");
+      const { storageRoot, storageChunks, storageChunkBytes } = reg.body;
+      return { ...p, storageRoot, storageChunks, storageChunkBytes };
+    }
+    if (p.type === "bandwidth")
+      return { ...p, payloadHash: payloadHash(bandwidthPayload(nonce, salt, p.bytes)) };
+    return p;
   }
 
   /** Records when the challenge bytes left for the device (start of its round trip). */
@@ -153,7 +181,7 @@ export class Challenger {
     const params = p.challenge.body.params;
     if (params.type !== "bandwidth") return undefined;
     p.payloadServedAtMs ??= nowMs;
-    return bandwidthPayload(p.id, p.salt, params.bytes);
+    return bandwidthPayload(p.challenge.body.nonce, p.salt, params.bytes);
   }
 
   /** Judges a response; closes the challenge unless the response is rejected. */
@@ -170,7 +198,6 @@ export class Challenger {
     const judged = judgeExchange({
       challenge: p.challenge,
       salt: p.salt,
-      registration: p.registration,
       commit: p.commit,
       response: m.value,
     });
@@ -187,7 +214,6 @@ export class Challenger {
         {
           challenge: p.challenge,
           salt: p.salt,
-          registration: p.registration,
           commit: p.commit,
           commitReceivedAtMs: p.commitReceivedAtMs,
           response: m.value,

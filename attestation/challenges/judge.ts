@@ -3,15 +3,18 @@ import { fail, ok, type Result } from "../errors";
 import { challengeIdOf, keccak256 } from "../hash";
 import type { FraudReasonName } from "../messages/evidence";
 import type { Message } from "../messages/message";
-import { bandwidthPayload, payloadHash } from "./bandwidth";
+import { bandwidthPayload, bandwidthReceipt, payloadHash } from "./bandwidth";
 import { computeSeed, judgeCompute } from "./compute";
 import { judgeStorage } from "./storage";
 
-/** The verified messages of one challenge exchange, as the challenger (or a third party) holds them. */
+/**
+ * The verified messages of one challenge exchange, as the challenger (or a third party) holds them.
+ * Everything an answer is judged against is inside the signed challenge (storage root and size,
+ * payload commitment) or opened by the salt it committed to; nothing else is consulted.
+ */
 export interface Exchange {
   challenge: Message<"challenge">;
   salt: Uint8Array;
-  registration?: Message<"registration"> | null;
   commit?: Message<"commit"> | null;
   response: Message<"response">;
 }
@@ -57,17 +60,18 @@ export function judgeExchange(x: Exchange): Result<Judgement> {
     return j.ok ? pass : fraud(j.reason, j.detail);
   }
   if (p.type === "storage" && r.type === "storage") {
-    const reg = x.registration;
-    if (!reg) return fail("MISMATCH", "storage response without the device's registration");
-    if (!equalBytes(reg.signer, challenge.body.deviceId)) return fail("WRONG_DEVICE", "registration signer");
-    if (reg.networkId !== challenge.networkId) return fail("MISMATCH", "registration network");
-    if (reg.body.storageChunks === 0) return fail("MISMATCH", "device registered no storage");
-    const j = judgeStorage(id, p.samples, reg.body, r.chunks);
+    const j = judgeStorage(id, p.samples, p, r.chunks);
     return j.ok ? pass : fraud(j.reason, j.detail);
   }
   if (p.type === "bandwidth" && r.type === "bandwidth") {
-    const expected = payloadHash(bandwidthPayload(id, salt, p.bytes));
-    return equalBytes(expected, r.payloadHash) ? pass : fraud("bandwidthWrongHash", "payload hash");
+    const payload = bandwidthPayload(challenge.body.nonce, salt, p.bytes);
+    // A challenger that committed to another payload than its salt derives served something the
+    // device could not check against the truth: its fault, never the device's.
+    if (!equalBytes(payloadHash(payload), p.payloadHash))
+      return fail("MISMATCH", "challenge.payloadHash is not the hash of the salt's payload");
+    return equalBytes(bandwidthReceipt(id, payload), r.receipt)
+      ? pass
+      : fraud("bandwidthWrongHash", "payload receipt");
   }
   if (p.type === "latency" && r.type === "latency")
     return equalBytes(r.nonce, challenge.body.nonce) ? pass : fraud("latencyWrongNonce", "echoed nonce");

@@ -6,7 +6,9 @@ import { sampleIndices } from "./sample";
 
 /**
  * Storage: the device holds `chunks` chunks of `chunkBytes` seeded bytes and registers their
- * Merkle root (signed). A challenge names random chunks; the device returns them with proofs.
+ * Merkle root (signed). A challenge copies root, chunk count and chunk size from the registration
+ * into its signed params and names random chunks; the device returns them with proofs (and refuses
+ * a challenge whose storage is not its own).
  * The data is seeded so tests and the fleet can create it cheaply; the proof shows the device
  * still reads the chunks it registered, not that it stores unique data (no sealing / proof of
  * replication here).
@@ -46,10 +48,17 @@ export function openChunks(set: StorageSet, indices: number[], lost?: (i: number
 
 export type StorageJudgement = { ok: true } | { ok: false; reason: "storageMissing"; detail: string };
 
+/** The storage a challenge is judged against: the root, chunk count and chunk size its params name. */
+export interface StorageTarget {
+  storageRoot: Uint8Array;
+  storageChunks: number;
+  storageChunkBytes: number;
+}
+
 export function judgeStorage(
   challengeId: Uint8Array,
   samples: number,
-  registered: { storageRoot: Uint8Array; storageChunks: number; storageChunkBytes: number },
+  registered: StorageTarget,
   chunks: OpenedChunk[],
 ): StorageJudgement {
   const indices = storageSampleIndices(challengeId, registered.storageChunks, samples);

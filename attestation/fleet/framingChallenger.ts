@@ -1,4 +1,5 @@
 import type { DeviceGateway } from "../agent/gateway";
+import { decodePoll } from "../agent/poll";
 import { bandwidthPayload } from "../challenges/bandwidth";
 import { COMPUTE_SAMPLES } from "../constants";
 import type { Signer } from "../crypto/ed25519";
@@ -78,7 +79,11 @@ export function createFramingChallenger(opts: FramingChallengerOptions): DeviceG
     info: () => opts.upstream.info(),
     async register() {},
     async heartbeat() {},
-    async pollChallenges(deviceId, waitMs, signal) {
+    async pollChallenges(poll, waitMs, signal) {
+      // Posing as a node, it takes the device's word for who polls: it wants the victim to answer.
+      const decoded = decodePoll(poll);
+      if (!decoded.ok) throw decoded.error;
+      const { deviceId } = decoded.value;
       const due = nextAt.get(key(deviceId)) ?? 0;
       const wait = Math.max(0, Math.min(waitMs, due - Date.now()));
       if (wait > 0)

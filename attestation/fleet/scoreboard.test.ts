@@ -48,16 +48,30 @@ describe("scoreEpoch: reward share against fair share", () => {
       devices,
       lines: lines(devices, [90, 100, 100, 110], budget),
     });
-    expect(under.rows[0]!.failures.join()).toMatch(/2 outside ±5% of fair share/);
+    expect(under.rows[0]!.failures.join()).toMatch(/2 under fair share or outside ±5% of the honest median/);
+  });
+
+  it("honest devices paid above their fair share because a cheat lost its share meet their target", () => {
+    const devices = fleet(["honest", "honest", "honest", "storageHalfSilent"]);
+    const board = scoreEpoch({ epoch: 0n, budget, devices, lines: lines(devices, [4, 4, 4, 1], budget) });
+    expect(board.ok).toBe(true);
+    expect(scoreRun([board])).toEqual([]);
   });
 
   it("a cheat paid like an honest device fails when its fair share is lower; at its share it passes", () => {
     const devices = fleet(["honest", "honest", "honest", "zeroStorage"]);
     const overpaid = scoreEpoch({ epoch: 0n, budget, devices, lines: lines(devices, [4, 4, 4, 4], budget) });
-    const row = overpaid.rows.find((r) => r.strategy === "zeroStorage")!;
-    expect(row.failures.join()).toMatch(/reward share 25.00% > fair 20.00%/);
-    const fair = scoreEpoch({ epoch: 0n, budget, devices, lines: lines(devices, [4, 4, 4, 3], budget) });
-    expect(fair.ok).toBe(true);
+    // Judged over the run: the mean over its epochs.
+    const fair = scoreEpoch({ epoch: 1n, budget, devices, lines: lines(devices, [4, 4, 4, 3], budget) });
+    // Overpaying the cheat underpays the honest devices: they fail too.
+    expect(scoreRun([overpaid])).toEqual([
+      "epoch 0 honest: 3 under fair share or outside ±5% of the honest median",
+      "zeroStorage: reward share 25.00% > fair 20.00% (mean over 1 epochs)",
+    ]);
+    expect(scoreRun([fair])).toEqual([]);
+    // One lucky epoch among several is not an attack that pays.
+    const caught = scoreEpoch({ epoch: 2n, budget, devices, lines: lines(devices, [4, 4, 4, 1], budget) });
+    expect(scoreRun([overpaid, caught]).filter((f) => f.startsWith("zeroStorage"))).toEqual([]);
   });
 
   it("a Sybil farm of N keys is worth one device in all", () => {
@@ -71,7 +85,7 @@ describe("scoreEpoch: reward share against fair share", () => {
     });
     const farm = board.rows.find((r) => r.strategy === "sybilFarm")!;
     expect(farm.fairShare).toBeCloseTo(0.5, 5);
-    expect(farm.failures).not.toEqual([]);
+    expect(scoreRun([board])).toContain("sybilFarm: reward share 80.00% > fair 50.00% (mean over 1 epochs)");
   });
 
   it("a reward paid to a squatter is not paid to the device's owner", () => {

@@ -76,6 +76,17 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
   const fairOf = (d: ScoredDevice) => (inPlay(d) ? STRATEGY_INFO[d.strategy].fair(factors) : 0);
   const totalFair = input.devices.reduce((sum, d) => sum + fairOf(d), 0);
   const budget = Number(input.budget);
+  const paidShare = (d: ScoredDevice) => {
+    const line = lineOf.get(key(d));
+    const toOwner = line && line.owner.toLowerCase() === d.owner.toLowerCase() ? Number(line.reward) : 0;
+    return budget > 0 ? toOwner / budget : 0;
+  };
+  // Honest devices of one class must be paid alike: the median honest share is their yardstick.
+  const honestShares = input.devices
+    .filter((d) => STRATEGY_INFO[d.strategy].paid && inPlay(d))
+    .map((d) => paidShare(d))
+    .sort((a, b) => a - b);
+  const median = honestShares.length ? honestShares[Math.floor((honestShares.length - 1) / 2)]! : 0;
   const byStrategy = new Map<Strategy, ScoredDevice[]>();
   for (const d of input.devices) byStrategy.set(d.strategy, [...(byStrategy.get(d.strategy) ?? []), d]);
 
@@ -104,18 +115,23 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
       uptime += line?.uptimeBps ?? 0;
       if (!inPlay(d)) continue;
       staked++;
-      const share = budget > 0 ? paidToOwner / budget : 0;
-      if (info.paid && Math.abs(share - fairShare) > FAIR_SHARE_TOLERANCE * fairShare) outOfBand++;
+      // An honest device must get at least its fair share (less 5%), and what every honest device of
+      // its class gets (±5% of their median). More than fair is no harm when cheats lost theirs.
+      const share = paidShare(d);
+      if (
+        info.paid &&
+        (share < (1 - FAIR_SHARE_TOLERANCE) * fairShare ||
+          Math.abs(share - median) > FAIR_SHARE_TOLERANCE * median)
+      )
+        outOfBand++;
     }
     const rewardShare = budget > 0 ? reward / budget : 0;
     if (info.honest && slashed > 0) failures.push(`${slashed} honest slashed`);
     if (stolen > 0) failures.push(`${pct(stolen / budget)} paid to an owner other than the device's`);
     if (info.paid && staked > 0) {
       if (rewarded < MIN_REWARDED * staked) failures.push(`${rewarded}/${staked} rewarded (< 99%)`);
-      if (outOfBand > 0) failures.push(`${outOfBand} outside ±5% of fair share`);
+      if (outOfBand > 0) failures.push(`${outOfBand} under fair share or outside ±5% of the honest median`);
     }
-    if (!info.honest && rewardShare > fair * (1 + FAIR_SHARE_TOLERANCE) + 1e-9)
-      failures.push(`reward share ${pct(rewardShare)} > fair ${pct(fair)}`);
     // A cheat that proves its own fraud is caught with the probability of sampling its fault: one
     // epoch may miss it, a run must not (`scoreRun`).
     const uncaught = info.slashable
@@ -139,13 +155,29 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
 }
 
 /**
- * The run's verdict: every epoch's targets, and every slashable cheat slashed by the last epoch.
+ * The run's verdict: every epoch's targets for honest devices; for each cheat, its pay over the run
+ * at most its fair share (+5%); every slashable cheat slashed by the last epoch.
  * Returns the failures, empty when every target held.
  */
 export function scoreRun(boards: readonly EpochScoreboard[]): string[] {
   const failures = boards.flatMap((b) =>
     b.rows.flatMap((r) => r.failures.map((f) => `epoch ${b.epoch} ${r.strategy}: ${f}`)),
   );
+  // A cheat's pay is judged over the run: one epoch samples only a few challenges per device, so a
+  // cheat whose faulty type was not drawn that epoch is paid in full by luck, not by design.
+  const totals = new Map<Strategy, { reward: number; fair: number }>();
+  for (const r of boards.flatMap((b) => b.rows)) {
+    if (STRATEGY_INFO[r.strategy].honest) continue;
+    const t = totals.get(r.strategy) ?? { reward: 0, fair: 0 };
+    t.reward += r.rewardShare;
+    t.fair += r.fairShare;
+    totals.set(r.strategy, t);
+  }
+  for (const [strategy, t] of totals)
+    if (t.reward > t.fair * (1 + FAIR_SHARE_TOLERANCE) + 1e-9)
+      failures.push(
+        `${strategy}: reward share ${pct(t.reward / boards.length)} > fair ${pct(t.fair / boards.length)} (mean over ${boards.length} epochs)`,
+      );
   const last = boards.at(-1);
   for (const r of last?.rows ?? [])
     if (r.uncaught > 0) failures.push(`${r.strategy}: ${r.uncaught} of ${r.devices} never slashed`);

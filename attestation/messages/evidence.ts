@@ -10,8 +10,8 @@ import { AttestationError } from "../errors";
 export const FraudReason = {
   computeWrongRow: 1, // an opened result row, signed by the device, is not the row of A·B
   computeBadOpening: 2, // opened rows do not match the device's signed commitment or the requested indices
-  storageMissing: 3, // a requested chunk declared missing or not matching the device's registered root
-  bandwidthWrongHash: 4, // the signed payload hash is not the hash of the payload sent
+  storageMissing: 3, // a requested chunk declared missing or not matching the storage root the challenge names
+  bandwidthWrongHash: 4, // the signed receipt is not the receipt of the payload the challenge committed to
   latencyWrongNonce: 5, // the signed echo carries another nonce than the challenge's
 } as const;
 export type FraudReasonName = keyof typeof FraudReason;
@@ -21,8 +21,6 @@ export const fraudReasonName = (code: number): FraudReasonName | undefined =>
 /** Signed by the challenger. Every nested message is a full signed envelope, so the bundle is self-contained. */
 export interface EvidenceBody {
   challenge: Uint8Array;
-  /** The device's signed registration (needed for storage: it holds the storage root). */
-  registration: Uint8Array | null;
   commit: Uint8Array | null;
   salt: Uint8Array;
   response: Uint8Array | null;
@@ -36,7 +34,6 @@ const opt = (w: Writer, b: Uint8Array | null) => w.varBytes(b ?? new Uint8Array(
 
 export function encodeEvidenceBody(b: EvidenceBody): Uint8Array {
   const w = new Writer().varBytes(b.challenge);
-  opt(w, b.registration);
   opt(w, b.commit);
   w.fixed(b.salt, 32);
   opt(w, b.response);
@@ -51,7 +48,6 @@ export function decodeEvidenceBody(body: Uint8Array): EvidenceBody {
   };
   const challenge = read("evidence.challenge");
   if (!challenge) throw new AttestationError("MALFORMED", "evidence.challenge missing");
-  const registration = read("evidence.registration");
   const commit = read("evidence.commit");
   const salt = r.bytes(32, "evidence.salt");
   const response = read("evidence.response");
@@ -63,7 +59,6 @@ export function decodeEvidenceBody(body: Uint8Array): EvidenceBody {
   r.end("evidence");
   return {
     challenge,
-    registration,
     commit,
     salt,
     response,

@@ -4,6 +4,7 @@ import { MAX_MESSAGE_BYTES } from "../constants";
 import { nobleVerify } from "../crypto/noble";
 import { nodeSigner, nodeVerify } from "../crypto/node";
 import { keyFromLabel, testCapabilities, testDevice } from "../testing";
+import type { ChallengeParams } from "./challenge";
 import { decodeMessage, verifyMessage } from "./message";
 import { signMessage } from "./sign";
 
@@ -87,6 +88,44 @@ describe("message encoding", () => {
       device,
     );
     expect(code(bad)).toBe("MALFORMED");
+  });
+
+  it("challenge params carry what the answer is judged against, and refuse values outside their domain", () => {
+    const node = keyFromLabel("node");
+    const challenge = (params: ChallengeParams) =>
+      signMessage(
+        "challenge",
+        { networkId: NET, epoch: 5n },
+        {
+          deviceId: device.publicKey,
+          beacon: new Uint8Array(32),
+          nonce: new Uint8Array(32),
+          saltHash: new Uint8Array(32),
+          issuedAtMs: 1n,
+          deadlineMs: 2n,
+          params,
+        },
+        node,
+      );
+    const decoded = (b: Uint8Array) => {
+      const r = decodeMessage(b);
+      return r.ok ? (r.value.kind === "challenge" ? r.value.body.params : null) : r.error.code;
+    };
+    const storage = {
+      type: "storage" as const,
+      samples: 8,
+      storageRoot: new Uint8Array(32).fill(3),
+      storageChunks: 64,
+      storageChunkBytes: 1024,
+    };
+    const bandwidth = { type: "bandwidth" as const, bytes: 4096, payloadHash: new Uint8Array(32).fill(4) };
+    expect(decoded(challenge(storage))).toEqual(storage);
+    expect(decoded(challenge(bandwidth))).toEqual(bandwidth);
+    expect(decoded(challenge({ ...storage, storageChunks: 0 }))).toBe("MALFORMED");
+    expect(decoded(challenge({ ...storage, storageChunkBytes: 0 }))).toBe("MALFORMED");
+    expect(decoded(challenge({ ...storage, storageChunkBytes: 16 * 1024 + 1 }))).toBe("OVERSIZED");
+    expect(decoded(challenge({ ...storage, samples: 17 }))).toBe("MALFORMED");
+    expect(decoded(challenge({ ...bandwidth, bytes: 0 }))).toBe("OVERSIZED");
   });
 
   it("property: decoding never throws on arbitrary bytes", () => {

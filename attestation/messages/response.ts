@@ -26,7 +26,8 @@ export interface OpenedChunk {
 export type ResponseBody =
   | { challengeId: Uint8Array; type: "compute"; rows: OpenedRow[] }
   | { challengeId: Uint8Array; type: "storage"; chunks: OpenedChunk[] }
-  | { challengeId: Uint8Array; type: "bandwidth"; payloadHash: Uint8Array }
+  /** `receipt = bandwidthReceipt(challengeId, payload)`: needs the whole payload, not just its hash. */
+  | { challengeId: Uint8Array; type: "bandwidth"; receipt: Uint8Array }
   | { challengeId: Uint8Array; type: "latency"; nonce: Uint8Array };
 
 const MAX_N = computeSize(MAX_COMPUTE_CLASS);
@@ -61,7 +62,7 @@ export function encodeResponseBody(b: ResponseBody): Uint8Array {
       if (c.data) w.varBytes(c.data);
       writeProof(w, c.proof);
     }
-  } else if (b.type === "bandwidth") w.fixed(b.payloadHash, 32);
+  } else if (b.type === "bandwidth") w.fixed(b.receipt, 32);
   else w.fixed(b.nonce, 32);
   return w.finish();
 }
@@ -99,8 +100,7 @@ export function decodeResponseBody(body: Uint8Array): ResponseBody {
       chunks.push({ index, data, proof: readProof(r, `response.chunks[${i}].proof`) });
     }
     out = { challengeId, type, chunks };
-  } else if (type === "bandwidth")
-    out = { challengeId, type, payloadHash: r.bytes(32, "response.payloadHash") };
+  } else if (type === "bandwidth") out = { challengeId, type, receipt: r.bytes(32, "response.receipt") };
   else if (type === "latency") out = { challengeId, type, nonce: r.bytes(32, "response.nonce") };
   else throw new AttestationError("MALFORMED", `response.type ${code}`);
   r.end("response");

@@ -12,6 +12,7 @@ import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
 
 const BATCH = 512;
+const OWNER = `0x${"ab".repeat(20)}` as Hex;
 
 const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 
@@ -50,6 +51,7 @@ export const scenario: BenchScenario = {
             policy: challengePolicy(0, 3600),
             beacon: () => `0x${"00".repeat(32)}` as Hex,
             isRegistered: (d) => ids.has(d),
+            ownerOf: (d) => (ids.has(d) ? OWNER : undefined),
             assigned: () => ids,
           },
         ],
@@ -60,6 +62,22 @@ export const scenario: BenchScenario = {
       { logger: createLogger({ level: "silent" }), metrics: createNodeMetrics({ defaultMetrics: false }) },
     );
     try {
+      // Heartbeats count only from devices whose registration (naming the chain's owner) was accepted.
+      for (const d of devices)
+        await intake.gateway(1n).register(
+          signMessage(
+            "registration",
+            { networkId: 1n, epoch: 0n },
+            {
+              owner: new Uint8Array(20).fill(0xab),
+              capabilities: testCapabilities,
+              storageRoot: new Uint8Array(32),
+              storageChunks: 0,
+              storageChunkBytes: 0,
+            },
+            d,
+          ),
+        );
       const batches: Uint8Array[][] = [];
       for (let i = 0; i < messages.length; i += BATCH) batches.push(messages.slice(i, i + BATCH));
       // Warm-up: workers start, JIT settles, key cache fills.

@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { type Address, bytesToHex, type Hex } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
 import { type DeviceAgent, startDeviceAgent } from "../../attestation/agent/index";
+import { signPoll } from "../../attestation/agent/poll";
 import {
   answerLatency,
+  decodeMessage,
   type Message,
   signMessage,
   verifyEvidenceFast,
@@ -14,9 +16,16 @@ import {
 import { keyFromLabel, testCapabilities } from "../../attestation/testing";
 import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
-import { createP2P, loadOrCreatePeerKey, type P2P, PeerAllowList } from "../p2p/index";
+import {
+  createP2P,
+  type GossipMessage,
+  loadOrCreatePeerKey,
+  type P2P,
+  PeerAllowList,
+  Validation,
+} from "../p2p/index";
 import { createIntake, type Intake, type IntakeNetwork } from "./createIntake";
-import { encodeChallengeGossip } from "./gossipCodec";
+import { decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
 import { challengePolicy } from "./policy";
 import { signerFromPeerKey } from "./signerFromPeerKey";
 
@@ -38,6 +47,8 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 const honest = keyFromLabel("honest-device");
 const cheater = keyFromLabel("cheating-device");
 const devices = new Set([bytesToHex(honest.publicKey), bytesToHex(cheater.publicKey)]);
+/** The owner the chain holds for every test device; the agents below sign registrations naming it. */
+const OWNER = `0x${"ab".repeat(20)}` as Hex;
 
 function network(types: ("compute" | "storage")[] = ["compute"]): IntakeNetwork {
   return {
@@ -48,6 +59,7 @@ function network(types: ("compute" | "storage")[] = ["compute"]): IntakeNetwork 
     policy: { ...challengePolicy(1, 60), heartbeatIntervalMs: 200, challengeIntervalMs: 300, types },
     beacon: () => `0x${"42".repeat(32)}` as Hex,
     isRegistered: (d) => devices.has(d),
+    ownerOf: (d) => (devices.has(d) ? OWNER : undefined),
     assigned: () => devices,
   };
 }
@@ -210,6 +222,26 @@ function clocked(p2p?: Parameters<typeof createIntake>[1]["p2p"]) {
     { logger, metrics: createNodeMetrics({ defaultMetrics: false }), p2p },
   );
   stops.push(() => intake.stop());
+  const register = (owner = new Uint8Array(20).fill(0xab), device = honest) =>
+    intake.gateway(1n).register(
+      signMessage(
+        "registration",
+        { networkId: 1n, epoch: 0n },
+        {
+          owner,
+          capabilities: testCapabilities,
+          storageRoot: new Uint8Array(32),
+          storageChunks: 0,
+          storageChunkBytes: 0,
+        },
+        device,
+      ),
+    );
+  const poll = (device = honest) =>
+    signPoll(
+      { networkId: 1n, nodeKey: keyFromLabel("node-clocked").publicKey, timeMs: BigInt(clock.ms) },
+      device,
+    );
   let seq = 0n;
   const heartbeat = (epoch = 0n) =>
     intake
@@ -222,7 +254,7 @@ function clocked(p2p?: Parameters<typeof createIntake>[1]["p2p"]) {
           honest,
         ),
       );
-  return { intake, clock, heartbeat, epochEnd: (T0 + 10) * 1000 };
+  return { intake, clock, register, poll, heartbeat, epochEnd: (T0 + 10) * 1000 };
 }
 
 const workIn = (intake: Intake, epoch: bigint) =>
@@ -233,9 +265,10 @@ const workIn = (intake: Intake, epoch: bigint) =>
 
 describe("intake: challenges belong to their own epoch", () => {
   it("issues no challenge whose deadline passes the epoch's end, and credits a pass to the issuing epoch", async () => {
-    const { intake, clock, heartbeat, epochEnd } = clocked();
+    const { intake, clock, register, poll, heartbeat, epochEnd } = clocked();
     const gw = intake.gateway(1n);
     clock.ms = epochEnd - 5_000;
+    await register();
     await heartbeat();
     // An unanswered challenge: it stays in the denominator.
     expect(gw.issue(honest.publicKey, "latency")).toBeDefined();
@@ -244,7 +277,7 @@ describe("intake: challenges belong to their own epoch", () => {
     expect(gw.issue(honest.publicKey, "latency")).toBeUndefined();
     clock.ms = epochEnd - 1_000;
     expect(gw.issue(honest.publicKey, "latency")).toBeDefined();
-    const polled = await gw.pollChallenges(honest.publicKey, 0);
+    const polled = await gw.pollChallenges(poll(), 0);
     expect(polled).toHaveLength(2);
     const last = verifyMessageFast(polled[1]!, { kind: "challenge", networkId: 1n });
     if (!last.ok) throw last.error;
@@ -266,24 +299,148 @@ describe("intake: heartbeat gossip and rate limit", () => {
       publish: async (_topic: string, data: Uint8Array) => published.push(data),
       subscribe: () => () => {},
     };
-    const { intake, clock, heartbeat } = clocked(p2p);
+    const { intake, clock, register, heartbeat } = clocked(p2p);
+    const kinds = () =>
+      published.map((b) => {
+        const m = decodeMessage(b);
+        return m.ok ? m.value.kind : "undecodable";
+      });
     clock.ms += 100;
+    // The registration is gossiped as it is accepted, so peers may credit the heartbeats relayed next.
+    await register();
     await heartbeat();
-    expect(published).toHaveLength(1);
+    expect(kinds()).toEqual(["registration", "heartbeat"]);
     // Same 1 s slot: accepted (uptime is already counted), not gossiped again.
     clock.ms += 300;
     await heartbeat();
     await heartbeat();
     await heartbeat();
-    expect(published).toHaveLength(1);
+    expect(published).toHaveLength(2);
     // A fifth in the slot is over maxHeartbeatsPerInterval (4): refused, nothing kept or gossiped.
     await expect(heartbeat()).rejects.toMatchObject({ code: "RATE_LIMITED" });
-    expect(published).toHaveLength(1);
-    // The next slot: credited and gossiped again.
+    expect(published).toHaveLength(2);
+    // The next slot: credited and gossiped again (the registration only once per epoch).
     clock.ms += 1_000;
     await heartbeat();
-    expect(published).toHaveLength(2);
+    expect(kinds()).toEqual(["registration", "heartbeat", "heartbeat"]);
     const obs = intake.ledger(1n, 0n).observation(OBSERVER).devices;
     expect(obs.find((d) => d.deviceId === bytesToHex(honest.publicKey))!.uptimeBps).toBe(2_000);
+  });
+});
+
+describe("intake: owner binding", () => {
+  it("refuses and logs a registration naming another owner than the chain's; that device is never challenged or credited", async () => {
+    const squatted = keyFromLabel("squatted-device");
+    const SQUATTER = `0x${"5c".repeat(20)}` as Hex;
+    const ids = new Set([bytesToHex(honest.publicKey), bytesToHex(squatted.publicKey)]);
+    const chain = new Map<Hex, Hex>([
+      [bytesToHex(honest.publicKey), OWNER],
+      [bytesToHex(squatted.publicKey), SQUATTER],
+    ]);
+    const lines: string[] = [];
+    const handlers = new Map<
+      string,
+      { validate: (m: GossipMessage) => Validation; handle: (m: GossipMessage) => void }
+    >();
+    /** Every device this node challenged (it gossips each challenge it issues). */
+    const challenged = new Set<string>();
+    const p2p = {
+      topic: (kind: string) => kind,
+      publish: async (topic: string, data: Uint8Array) => {
+        const g = topic === "challenges" ? decodeChallengeGossip(data) : null;
+        const m = g?.kind === "challenge" ? decodeMessage(g.message) : null;
+        if (m?.ok && m.value.kind === "challenge")
+          challenged.add(bytesToHex((m.value as Message<"challenge">).body.deviceId));
+        return 1;
+      },
+      subscribe: (
+        topic: string,
+        validate: (m: GossipMessage) => Validation,
+        handle: (m: GossipMessage) => void,
+      ) => {
+        handlers.set(topic, { validate, handle });
+        return () => {};
+      },
+    };
+    const intake = createIntake(
+      {
+        networks: [
+          {
+            ...network(["compute"]),
+            isRegistered: (d) => ids.has(d),
+            ownerOf: (d) => chain.get(d),
+            assigned: () => ids,
+          },
+        ],
+        signer: keyFromLabel("node-binding"),
+        observer: OBSERVER,
+        tickMs: 50,
+      },
+      {
+        logger: createLogger({ level: "warn", destination: { write: (l: string) => void lines.push(l) } }),
+        metrics: createNodeMetrics({ defaultMetrics: false }),
+        p2p,
+      },
+    );
+    stops.push(() => intake.stop());
+    const gw = intake.gateway(1n);
+    agent(gw);
+    const squat = agent(gw, squatted);
+    const byId = () =>
+      new Map(
+        intake
+          .ledger(1n, 0n)
+          .observation(OBSERVER)
+          .devices.map((d) => [d.deviceId, d]),
+      );
+    await until(() => (byId().get(bytesToHex(honest.publicKey))?.work ?? 0n) > 0n, "the bound device's work");
+    // Heartbeats of the squatted key relayed by a peer: valid and registered on chain, so ACCEPTed
+    // for relay, but this node holds no registration naming the chain's owner: not credited.
+    const gossip = (data: Uint8Array) =>
+      ({
+        topic: "attestations",
+        data,
+        from: "",
+        propagationSource: "",
+        timestampMs: 0,
+      }) as unknown as GossipMessage;
+    const relayed = gossip(
+      signMessage(
+        "heartbeat",
+        { networkId: 1n, epoch: 0n },
+        { seq: 10n ** 9n, timeMs: 0n, loadBps: 0, capabilities: testCapabilities },
+        squatted,
+      ),
+    );
+    const attestations = handlers.get("attestations")!;
+    expect(attestations.validate(relayed)).toBe(Validation.Accept);
+    attestations.handle(relayed);
+    // Its registration relayed by a peer is IGNOREd: it names another owner than the chain holds.
+    const registration = signMessage(
+      "registration",
+      { networkId: 1n, epoch: 0n },
+      {
+        owner: new Uint8Array(20).fill(0xab),
+        capabilities: testCapabilities,
+        storageRoot: new Uint8Array(32),
+        storageChunks: 0,
+        storageChunkBytes: 0,
+      },
+      squatted,
+    );
+    expect(attestations.validate(gossip(registration))).toBe(Validation.Ignore);
+    await squat.stop();
+    const obs = byId();
+    expect(obs.get(bytesToHex(honest.publicKey))!.uptimeBps).toBeGreaterThan(0);
+    const s = obs.get(bytesToHex(squatted.publicKey));
+    expect([s?.uptimeBps ?? 0, s?.work ?? 0n]).toEqual([0, 0n]);
+    expect(challenged).toEqual(new Set([bytesToHex(honest.publicKey)]));
+    expect(squat.stats.challengesAnswered + squat.stats.challengesRefused).toBe(0);
+    expect(squat.stats.heartbeatsRejected).toBeGreaterThan(0);
+    const refusals = lines.filter((l) => l.includes("registration refused"));
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toContain(
+      `registration names owner 0x${"ab".repeat(20)}, the chain holds ${SQUATTER}`,
+    );
   });
 });

@@ -38,6 +38,11 @@ export interface IntakeNetwork {
   beacon(epoch: bigint): Hex;
   /** Whether the device is registered and active on chain. */
   isRegistered(deviceId: Hex): boolean;
+  /**
+   * The device's owner on chain (its rewards go there), undefined if it is not registered. A device
+   * counts here only once its own signed registration names this owner.
+   */
+  ownerOf(deviceId: Hex): Hex | undefined;
   /** Devices assigned to this node in the epoch. */
   assigned(epoch: bigint): ReadonlySet<Hex>;
 }
@@ -107,6 +112,60 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
   const gateways = new Map<bigint, ChallengerGateway>();
   /** Per network, per device: when this node next challenges it, and the rotation index. */
   const schedule = new Map<bigint, Map<Hex, { at: number; rotation: number }>>();
+  /**
+   * Per network, per device: its newest signed registration that named its owner on chain, from the
+   * device or by gossip, and the epoch this node last gossiped it in. Only devices on chain enter,
+   * so the registry's stakes bound it.
+   */
+  const owners = new Map<
+    bigint,
+    Map<Hex, { owner: Hex; epoch: bigint; bytes: Uint8Array; gossipedIn: bigint }>
+  >();
+  /** Owner mismatches already warned about, per device (on chain only, so bounded like `owners`). */
+  const squats = new Map<Hex, string>();
+
+  /**
+   * Whether the device's own registration, naming the owner the chain holds, reached this node.
+   * Nothing from a device is credited before: a heartbeat carries no owner, so until then whoever
+   * registered the key on chain (a squatter) would be paid for it. Gossiped heartbeats are held to
+   * the same rule, and registrations are gossiped too (`acceptOwner`), so a node the device does not
+   * reach still credits what its peers relay.
+   */
+  function ownerAccepted(n: IntakeNetwork, deviceId: Hex): boolean {
+    const held = owners.get(n.networkId)?.get(deviceId);
+    return !!held && n.ownerOf(deviceId)?.toLowerCase() === held.owner;
+  }
+
+  /** Holds a verified registration (its owner already compared with the chain's); true if it is new. */
+  function acceptOwner(m: Message<"registration">): boolean {
+    const byDevice = owners.get(m.networkId)!;
+    const deviceId = bytesToHex(m.signer);
+    const held = byDevice.get(deviceId);
+    if (held && held.epoch >= m.epoch) return false;
+    const owner = bytesToHex(m.body.owner);
+    byDevice.set(deviceId, { owner, epoch: m.epoch, bytes: m.bytes, gossipedIn: held?.gossipedIn ?? -1n });
+    return true;
+  }
+
+  /**
+   * Gossips the device's registration once per epoch, before its first heartbeat there (so a peer
+   * that started since learns it within an epoch), and again with the next heartbeat if no peer got it.
+   */
+  function gossipOwner(networkId: bigint, deviceId: Hex, epoch: bigint) {
+    const held = owners.get(networkId)?.get(deviceId);
+    if (!p2p || !held || held.gossipedIn >= epoch) return;
+    held.gossipedIn = epoch;
+    const retry = () => {
+      if (held.gossipedIn === epoch) held.gossipedIn = -1n;
+    };
+    p2p.publish(p2p.topic("attestations"), held.bytes).then(
+      (recipients) => recipients > 0 || retry(),
+      (err: unknown) => {
+        retry();
+        log.debug({ err }, "registration gossip failed");
+      },
+    );
+  }
 
   const epochOf = (n: IntakeNetwork, ms = now()) => {
     const s = BigInt(Math.floor(ms / 1000));
@@ -144,6 +203,10 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
   function creditHeartbeat(m: Message<"heartbeat">, source: "device" | "gossip"): boolean {
     if (!isOpen(m.networkId, m.epoch)) return false;
     const deviceId = bytesToHex(m.signer);
+    if (!ownerAccepted(networks.get(m.networkId)!, deviceId)) {
+      metrics.attestations.inc({ source, outcome: "unregistered" });
+      return false;
+    }
     const id = bytesToHex(keccak256(m.bytes));
     const credited = ledger(m.networkId, m.epoch).heartbeat(deviceId, now(), id);
     metrics.attestations.inc({ source, outcome: credited ? "credited" : "accepted" });
@@ -204,6 +267,23 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       beacon: (epoch) => hexToBytes(n.beacon(epoch)),
       now: () => BigInt(now()),
       isRegistered: (deviceId) => n.isRegistered(bytesToHex(deviceId)),
+      ownerOf: (deviceId) => {
+        const owner = n.ownerOf(bytesToHex(deviceId));
+        return owner === undefined ? undefined : hexToBytes(owner);
+      },
+      onRegistration: (m, refused) => {
+        const deviceId = bytesToHex(m.signer);
+        if (!refused) {
+          if (acceptOwner(m)) log.debug({ networkId: n.networkId, deviceId }, "registration accepted");
+          gossipOwner(n.networkId, deviceId, epochOf(n));
+        } else if (refused.code === "MISMATCH" && squats.get(deviceId) !== refused.check) {
+          // Someone else registered this key on chain (a squat), or the device names a wrong owner:
+          // it earns nothing here until the chain and its registration agree. Warned once; the
+          // device retries with every heartbeat.
+          squats.set(deviceId, refused.check);
+          log.warn({ networkId: n.networkId, deviceId, check: refused.check }, "registration refused");
+        } else log.debug({ networkId: n.networkId, deviceId, check: refused.check }, "registration refused");
+      },
       ttlMs: (params) => challengeDeadlineMs(n.policy, params),
       heartbeatIntervalMs: n.policy.heartbeatIntervalMs,
       maxHeartbeatsPerInterval: n.policy.maxHeartbeatsPerInterval,
@@ -211,20 +291,24 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       onVerdict: (v) => onVerdict(n.networkId, v),
       onHeartbeat: (m) => {
         // One heartbeat per device and slot is worth gossiping; the rest add nothing anywhere.
-        if (creditHeartbeat(m, "device")) publish("attestations", m.bytes);
+        if (!creditHeartbeat(m, "device")) return;
+        gossipOwner(n.networkId, bytesToHex(m.signer), m.epoch);
+        publish("attestations", m.bytes);
       },
     });
     gateways.set(n.networkId, gateway);
     schedule.set(n.networkId, new Map());
+    owners.set(n.networkId, new Map());
   }
 
   // Gossip: heartbeats from devices that reached another node, challenges, and fraud evidence.
   const unsubscribe: (() => void)[] = [];
   if (p2p) {
     unsubscribe.push(
-      p2p.subscribe(p2p.topic("attestations"), validateHeartbeatGossip, (msg) => {
+      p2p.subscribe(p2p.topic("attestations"), validateAttestationGossip, (msg) => {
         const m = decodeMessage(msg.data);
         if (m.ok && m.value.kind === "heartbeat") creditHeartbeat(m.value as Message<"heartbeat">, "gossip");
+        if (m.ok && m.value.kind === "registration") acceptOwner(m.value as Message<"registration">);
       }),
       p2p.subscribe(p2p.topic("challenges"), validateChallengeGossip, (msg) => {
         const g = decodeChallengeGossip(msg.data);
@@ -245,8 +329,10 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     );
   }
 
-  function validateHeartbeatGossip(msg: GossipMessage): Validation {
+  /** Heartbeats, and the registrations that let them be credited (see `ownerAccepted`). */
+  function validateAttestationGossip(msg: GossipMessage): Validation {
     const decoded = decodeMessage(msg.data);
+    if (decoded.ok && decoded.value.kind === "registration") return validateRegistrationGossip(msg.data);
     if (!decoded.ok || decoded.value.kind !== "heartbeat") {
       metrics.attestations.inc({ source: "gossip", outcome: "rejected" });
       return Validation.Reject;
@@ -264,6 +350,21 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     // The relaying node may know of a registration we have not read yet: not its fault, so IGNORE.
     if (!n.isRegistered(bytesToHex(decoded.value.signer))) return Validation.Ignore;
     return Validation.Accept;
+  }
+
+  function validateRegistrationGossip(data: Uint8Array): Validation {
+    const decoded = decodeMessage(data);
+    const n = decoded.ok ? networks.get(decoded.value.networkId) : undefined;
+    if (!n) return Validation.Ignore;
+    const m = verifyMessageFast(data, { kind: "registration", networkId: n.networkId });
+    if (!m.ok) return Validation.Reject;
+    // The gateway's epoch rule: none signed for an epoch not begun.
+    if (m.value.epoch > epochOf(n) + 1n) return Validation.Ignore;
+    // Not registered or another owner in our view of the chain: the relay may have read it at
+    // another block (not its fault), so IGNORE; nothing is credited either way.
+    const owner = n.ownerOf(bytesToHex(m.value.signer))?.toLowerCase();
+    const named = bytesToHex((m.value as Message<"registration">).body.owner);
+    return owner === named ? Validation.Accept : Validation.Ignore;
   }
 
   function validateChallengeGossip(msg: GossipMessage): Validation {
@@ -344,7 +445,7 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       // Buffer's hex/base64 are native, several times faster than a JS hex loop on this hot path.
       const raw = Buffer.from(m.buffer, m.byteOffset, m.byteLength);
       const deviceId = `0x${raw.toString("hex", SIGNER_OFFSET, SIGNER_OFFSET + 32)}` as Hex;
-      if (!n.isRegistered(deviceId)) continue;
+      if (!n.isRegistered(deviceId) || !ownerAccepted(n, deviceId)) continue;
       accepted++;
       // Ed25519 signatures are deterministic: the signature identifies the heartbeat for de-duplication.
       l?.heartbeat(deviceId, t, raw.toString("base64", m.length - 64));
@@ -379,6 +480,11 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
         const [net, e] = key.split(":");
         if (BigInt(net!) === networkId && BigInt(e!) <= epoch) ledgers.delete(key);
       }
+      // Devices gone from the chain (exited, withdrawn) are credited nothing anyway: forget them.
+      const n = networks.get(networkId);
+      const byDevice = owners.get(networkId);
+      if (n && byDevice)
+        for (const id of [...byDevice.keys()]) if (n.ownerOf(id) === undefined) byDevice.delete(id);
       return observation;
     },
     tick,

@@ -15,7 +15,10 @@ afterEach(async () => {
 
 const registered = [keyFromLabel("batch-0"), keyFromLabel("batch-1")];
 const stranger = keyFromLabel("batch-unregistered");
-const ids = new Set(registered.map((k) => bytesToHex(k.publicKey)));
+/** On chain, but its own registration never reached the node: nothing of it is credited. */
+const silent = keyFromLabel("batch-no-registration");
+const ids = new Set([...registered, silent].map((k) => bytesToHex(k.publicKey)));
+const OWNER = `0x${"ab".repeat(20)}` as Hex;
 
 function heartbeat(key: typeof stranger, seq: bigint, epoch = 0n) {
   return signMessage(
@@ -37,6 +40,7 @@ function intake(verifyThreads: number) {
           policy: { ...challengePolicy(0, 600), heartbeatIntervalMs: 1000 },
           beacon: () => `0x${"00".repeat(32)}` as Hex,
           isRegistered: (d) => ids.has(d),
+          ownerOf: (d) => (ids.has(d) ? OWNER : undefined),
           assigned: () => ids,
         },
       ],
@@ -54,6 +58,21 @@ describe("ingestHeartbeats (bulk path)", () => {
   for (const threads of [0, 2]) {
     it(`accepts valid heartbeats and drops forged, unregistered and wrong-epoch ones (${threads} worker threads)`, async () => {
       const i = intake(threads);
+      for (const k of registered)
+        await i.gateway(1n).register(
+          signMessage(
+            "registration",
+            { networkId: 1n, epoch: 0n },
+            {
+              owner: new Uint8Array(20).fill(0xab),
+              capabilities: testCapabilities,
+              storageRoot: new Uint8Array(32),
+              storageChunks: 0,
+              storageChunkBytes: 0,
+            },
+            k,
+          ),
+        );
       const forged = heartbeat(registered[0]!, 99n);
       forged[forged.length - 1]! ^= 1;
       const batch = [
@@ -61,13 +80,20 @@ describe("ingestHeartbeats (bulk path)", () => {
         heartbeat(registered[1]!, 1n),
         forged,
         heartbeat(stranger, 1n),
+        heartbeat(silent, 1n),
         heartbeat(registered[0]!, 2n, 5n),
         new Uint8Array([0xde, 0xad]),
         new Uint8Array(0),
       ];
-      expect(await i.ingestHeartbeats(1n, 0n, batch)).toEqual({ accepted: 2, rejected: 5 });
-      const devices = i.ledger(1n, 0n).observation(OBSERVER).devices;
-      expect(devices.every((d) => d.uptimeBps > 0)).toBe(true);
+      expect(await i.ingestHeartbeats(1n, 0n, batch)).toEqual({ accepted: 2, rejected: 6 });
+      const uptime = new Map(
+        i
+          .ledger(1n, 0n)
+          .observation(OBSERVER)
+          .devices.map((d) => [d.deviceId, d.uptimeBps]),
+      );
+      for (const k of registered) expect(uptime.get(bytesToHex(k.publicKey))).toBeGreaterThan(0);
+      expect(uptime.get(bytesToHex(silent.publicKey)) ?? 0).toBe(0);
     });
   }
 });

@@ -1,4 +1,4 @@
-import { type ChallengeParams, type ChallengeTypeName, defaultDeadlineMs } from "../../attestation/index";
+import { type ChallengeTypeName, defaultDeadlineMs, type IssueParams } from "../../attestation/index";
 
 /**
  * How a network's devices are watched: the off-chain meaning of the registry's `challengePolicyId`.
@@ -96,6 +96,6 @@ export function challengePolicy(policyId: number, epochLengthSeconds: number): C
 }
 
 /** A challenge's deadline under the policy, ms after issue. */
-export function challengeDeadlineMs(policy: ChallengePolicy, params: ChallengeParams): number {
+export function challengeDeadlineMs(policy: ChallengePolicy, params: IssueParams): number {
   return Math.max(defaultDeadlineMs(params), policy.minDeadlineMs[params.type]);
 }

@@ -35,7 +35,9 @@ export function formatEvent(e: DevnetEvent): string | undefined {
         `${e.rejected} rejected`,
         e.settlementTx ? `settled ${short(e.settlementTx)} (${e.signatures ?? "?"} sigs)` : "NOT settled",
         `bridged ${formatToken(e.bridged)}`,
-        ...(e.scoreboard ? [verdictText(e.scoreboard)] : []),
+        ...(e.scoreboard
+          ? [e.warmUp ? "warm-up (began before the fleet ran: not scored)" : verdictText(e.scoreboard)]
+          : []),
       ].join(" | ");
     }
     case "log":

@@ -367,9 +367,13 @@ export async function startDevnet(
       });
     }
 
+    // Devices register and heartbeat within a few seconds of the fleet's start; an epoch that began
+    // before then cannot pay them in full and is a warm-up epoch (settled and checked, not scored).
+    const scoredFrom = Math.ceil(Date.now() / 1000) + FLEET_SETTLE_SECONDS;
     const done: Promise<DevnetSummary> = Promise.race([
       failed,
       runEpochs({
+        scoredFrom,
         options,
         log,
         home,
@@ -419,6 +423,9 @@ async function servesGateway(nodes: readonly DevnetNode[], path: string): Promis
   }
   return false;
 }
+
+/** Seconds from the fleet's start until every device has registered and sent its first heartbeats. */
+const FLEET_SETTLE_SECONDS = 5;
 
 /** Reward tokens the deployer needs: operator stakes, device stakes and the funded epochs' budget. */
 function tokensNeeded(o: DevnetOptions): bigint {

@@ -44,6 +44,8 @@ export type DevnetEventBody =
       rewardMismatches?: number;
       /** Per fleet strategy: slashed, rewarded, reward share against fair share, targets missed. */
       scoreboard?: StrategyScore[];
+      /** Began before the fleet ran: settled and checked, its scoreboard shown but not judged. */
+      warmUp?: boolean;
     }
   | {
       type: "slash";

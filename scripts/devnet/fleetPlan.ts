@@ -13,7 +13,6 @@ export const DEFENDED_STRATEGIES: readonly Strategy[] = [
   "storageHalfSilent",
   "storage90Silent",
   "preSignedHeartbeats",
-  "classOverclaim",
   "wrongCompute",
   "partialCompute",
   "replayHeartbeat",

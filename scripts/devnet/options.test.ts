@@ -1,13 +1,14 @@
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { startDevnet } from "./devnet";
 import { DevnetError } from "./errors";
 import { devnetOptionsSchema } from "./options";
 
 describe("devnet options", () => {
-  it("defaults to 4 nodes, 200 devices and an open-ended run", () => {
+  it("defaults to 4 nodes, 40 devices per core and an open-ended run", () => {
     expect(devnetOptionsSchema.parse({})).toMatchObject({
       nodes: 4,
-      devices: 200,
+      devices: Math.max(40, 40 * availableParallelism()),
       epochSeconds: 30,
       exit: false,
     });

@@ -45,7 +45,7 @@ export function summarize(events: readonly DevnetEvent[], supplyCheck: SupplyChe
   for (const e of events) {
     if (e.type === "epoch" && (e.rewardMismatches ?? 0) > 0) formulaBroken.push(e.epoch);
     if (e.type === "epoch" && e.resultRoot) epochsAgreed++;
-    if (e.type === "epoch" && e.scoreboard)
+    if (e.type === "epoch" && e.scoreboard && !e.warmUp)
       boards.push({
         epoch: BigInt(e.epoch),
         rows: e.scoreboard,
