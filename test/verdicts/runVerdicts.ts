@@ -76,13 +76,11 @@ export async function runVerdicts(o: VerdictRunOptions): Promise<VerdictRun> {
     const beacon = (epoch: bigint): Hex => keccak256(toHex(`vigil-verdicts-beacon-${epoch}`));
     const assignments = new Map<bigint, Map<Hex, Address[]>>();
     const assignment = (epoch: bigint) => {
-      let a = assignments.get(epoch);
-      if (!a)
-        assignments.set(
-          epoch,
-          (a = assignNetwork({ beacon: beacon(epoch), deviceIds, nodes: observers, k })),
-        );
-      return a;
+      const known = assignments.get(epoch);
+      if (known) return known;
+      const made = assignNetwork({ beacon: beacon(epoch), deviceIds, nodes: observers, k });
+      assignments.set(epoch, made);
+      return made;
     };
     const assignedTo = (epoch: bigint, node: Address) =>
       new Set([...assignment(epoch)].filter(([, a]) => a.includes(node)).map(([d]) => d));
