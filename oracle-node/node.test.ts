@@ -32,7 +32,9 @@ beforeAll(async () => {
   anvil = await startAnvil();
   chain = await deployChainFixture(anvil);
   networkId = await chain.registerNetwork({ epochLength: 60, k: 2 });
-  for (const key of deviceKeys) await chain.registerDevice(networkId, bytesToHex(key.publicKey));
+  // Under the owner the agents sign in their registrations: nodes credit a device only then.
+  for (const key of deviceKeys)
+    await chain.registerDevice(networkId, bytesToHex(key.publicKey), `0x${"ab".repeat(20)}`);
 });
 
 afterAll(async () => {

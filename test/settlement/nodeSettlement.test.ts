@@ -11,6 +11,7 @@ import {
   createPublicClient,
   createWalletClient,
   type Hex,
+  hexToBytes,
   http,
   keccak256,
   maxUint256,
@@ -264,7 +265,8 @@ describe("oracle nodes settle on chain through their CRE host", () => {
       agents.push(
         startDeviceAgent({
           signer: key,
-          owner: new Uint8Array(20).fill(0xab),
+          // The owner the registry holds for it: nodes credit a device only if its registration names it.
+          owner: hexToBytes(admin.address),
           capabilities: testCapabilities,
           gateways: assigned.map((signer) => httpGateway(`${urlOf.get(signer)}/device`)),
           heartbeatIntervalMs: 100,
