@@ -421,6 +421,8 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
   async function answerOn(gw: DeviceGateway, challenge: Message<"challenge">): Promise<void> {
     if (b.responseDelayMs) await sleep(b.responseDelayMs, abort.signal);
     if (b.answerDelayMs) await sleep(b.answerDelayMs(challenge), abort.signal);
+    // Stopped while waiting: a delayed answer must not go out early because the wait was cut short.
+    if (abort.signal.aborted) return;
     const p = challenge.body.params;
     if (p.type === "compute") {
       const started = performance.now();

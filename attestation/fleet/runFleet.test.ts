@@ -7,10 +7,23 @@ import { bytesToHex } from "../bytes";
 import type { AttestationErrorCode } from "../errors";
 import { keyFromLabel } from "../testing";
 import type { Verdict } from "../verdict";
-import { type Fleet, planFleet, runFleet, STRATEGIES, type Strategy } from "./runFleet";
+import { type Fleet, planFleet, runFleet, type Strategy } from "./runFleet";
 
 const NET = 5n;
-const strategies: Strategy[] = [...STRATEGIES, "honest"];
+// The naive strategies, whose verdicts this test asserts one by one; the rational ones are scored
+// by `npm run bench -- verdicts` (they need four nodes, gossip and the result function).
+const strategies: Strategy[] = [
+  "honest",
+  "wrongCompute",
+  "partialCompute",
+  "replayHeartbeat",
+  "forgedSignature",
+  "offline",
+  "slow",
+  "lostStorage",
+  "sybil",
+  "honest",
+];
 
 interface Seen {
   heartbeats: number;
@@ -104,7 +117,7 @@ describe("fleet against two nodes over HTTP (loopback)", () => {
     for (const x of of("honest")) {
       expect(x.heartbeats).toBeGreaterThan(4);
       expect(statuses(x).length).toBeGreaterThan(2);
-      expect(statuses(x).every((s) => s === "pass")).toBe(true);
+      expect(statuses(x).filter((s) => s !== "pass")).toEqual([]);
     }
   });
 
@@ -136,6 +149,6 @@ describe("fleet against two nodes over HTTP (loopback)", () => {
     expect(of("honest")[0]!.heartbeatAtMs.filter((t) => t < firstOffline).length).toBeGreaterThan(0);
     const slow = statuses(of("slow")[0]!);
     expect(slow.length).toBeGreaterThan(0);
-    expect(slow.every((s) => s === "late" || s === "missed")).toBe(true);
+    expect(slow.filter((s) => s !== "late" && s !== "missed")).toEqual([]);
   });
 });
