@@ -5,10 +5,10 @@ import { DevnetError } from "./errors";
 import { devnetOptionsSchema } from "./options";
 
 describe("devnet options", () => {
-  it("defaults to 4 nodes, 40 devices per core and an open-ended run", () => {
+  it("defaults to 4 nodes, 20 devices per core (at least 40) and an open-ended run", () => {
     expect(devnetOptionsSchema.parse({})).toMatchObject({
       nodes: 4,
-      devices: Math.max(40, 40 * availableParallelism()),
+      devices: Math.max(40, 20 * availableParallelism()),
       epochSeconds: 30,
       exit: false,
     });
