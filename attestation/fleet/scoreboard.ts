@@ -57,6 +57,13 @@ export interface EpochScoreboard {
 
 /** Honest devices' pay may differ from their fair share by this much (relative) before a target fails. */
 export const FAIR_SHARE_TOLERANCE = 0.05;
+/**
+ * Scored epochs before a cheat's pay is judged. One epoch draws ~9 challenges per device (3 nodes,
+ * ~3 rounds, 4 types in rotation): in about one epoch in six a majority of a device's observers draw
+ * none of the type it cheats on, and it is paid in full by luck. Over 5 epochs its mean pay lies
+ * near its expectation, which for every rational cheat measured is below its fair share.
+ */
+export const MIN_EPOCHS_TO_JUDGE_CHEATS = 5;
 /** Share of `paid` honest devices that must be rewarded every epoch. */
 export const MIN_REWARDED = 0.99;
 
@@ -155,8 +162,9 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
 }
 
 /**
- * The run's verdict: every epoch's targets for honest devices; for each cheat, its pay over the run
- * at most its fair share (+5%); every slashable cheat slashed by the last epoch.
+ * The run's verdict: every epoch's targets for honest devices; for each cheat, its pay over a run
+ * of at least `MIN_EPOCHS_TO_JUDGE_CHEATS` epochs at most its fair share (+5%); every slashable
+ * cheat slashed by the last epoch.
  * Returns the failures, empty when every target held.
  */
 export function scoreRun(boards: readonly EpochScoreboard[]): string[] {
@@ -166,7 +174,8 @@ export function scoreRun(boards: readonly EpochScoreboard[]): string[] {
   // A cheat's pay is judged over the run: one epoch samples only a few challenges per device, so a
   // cheat whose faulty type was not drawn that epoch is paid in full by luck, not by design.
   const totals = new Map<Strategy, { reward: number; fair: number }>();
-  for (const r of boards.flatMap((b) => b.rows)) {
+  const judged = boards.length >= MIN_EPOCHS_TO_JUDGE_CHEATS ? boards : [];
+  for (const r of judged.flatMap((b) => b.rows)) {
     if (STRATEGY_INFO[r.strategy].honest) continue;
     const t = totals.get(r.strategy) ?? { reward: 0, fair: 0 };
     t.reward += r.rewardShare;

@@ -85,13 +85,15 @@ export const STRATEGY_INFO: Record<Strategy, StrategyInfo> = {
   // Its own hardware is a class-0 machine: it is worth one class-0 device, whatever it relays.
   relayToStronger: cheat(() => 1),
   classOverclaim: cheat(() => 1),
-  wrongCompute: cheat(() => 0, true),
-  partialCompute: cheat(() => 0, true),
+  // A confessing cheat is worth what it really did until it is caught (then it has no stake and
+  // earns nothing): its compute is wrong, or 10% of it skipped; its other answers are real.
+  wrongCompute: cheat(() => 1 - TYPE_SHARE, true),
+  partialCompute: cheat(() => 1 - 0.1 * TYPE_SHARE, true),
   replayHeartbeat: cheat(() => 0),
   forgedSignature: cheat(() => 0),
   offline: cheat((o) => 1 - o.offlineFraction),
   // Late work is worth nothing to the network.
   slow: cheat(() => 0),
-  lostStorage: cheat(() => 0, true),
+  lostStorage: cheat(() => 1 - 0.5 * TYPE_SHARE, true),
   sybil: cheat(() => 0),
 };

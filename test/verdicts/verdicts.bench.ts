@@ -22,7 +22,7 @@ export const scenario: BenchScenario = {
     const { values } = parseArgs({
       args,
       options: {
-        epochs: { type: "string", default: "3" },
+        epochs: { type: "string", default: "5" },
         "epoch-seconds": { type: "string", default: "20" },
         honest: { type: "string", default: "20" },
         each: { type: "string", default: "2" },
