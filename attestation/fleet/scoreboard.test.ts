@@ -72,7 +72,7 @@ describe("scoreEpoch: reward share against fair share", () => {
     // Overpaying the cheat underpays the honest devices: they fail too.
     const five = (b: typeof overpaid) => Array.from({ length: MIN_EPOCHS_TO_JUDGE_CHEATS }, () => b);
     expect(scoreRun(five(overpaid))).toContain(
-      "zeroStorage: reward share 25.00% > fair 20.00% (mean over 5 epochs)",
+      "zeroStorage: reward share 25.00% > its worth at the honest rate 18.75% (mean over 5 epochs)",
     );
     expect(scoreRun(five(overpaid))).toContain(
       "epoch 0 honest: 3 under fair share or outside ±5% of the honest median",
@@ -99,7 +99,7 @@ describe("scoreEpoch: reward share against fair share", () => {
     const farm = board.rows.find((r) => r.strategy === "sybilFarm")!;
     expect(farm.fairShare).toBeCloseTo(0.5, 5);
     expect(scoreRun(Array.from({ length: MIN_EPOCHS_TO_JUDGE_CHEATS }, () => board))).toContain(
-      "sybilFarm: reward share 80.00% > fair 50.00% (mean over 5 epochs)",
+      "sybilFarm: reward share 80.00% > its worth at the honest rate 20.00% (mean over 5 epochs)",
     );
   });
 

@@ -41,6 +41,12 @@ export interface StrategyScore {
   rewardShare: number;
   /** What the strategy's real contribution would earn under the documented formula, as a share of the budget. */
   fairShare: number;
+  /**
+   * What its worth earns next to the honest devices actually paid: Σ fair × the median honest share.
+   * The yardstick for cheats: when other cheats lose their share, honest devices (and a device
+   * that cheats in nothing it was asked that epoch) rightly earn more than `fairShare`.
+   */
+  honestRateShare: number;
   /** Mean credited uptime, basis points. */
   uptimeBps: number;
   /** Slashable cheats not slashed in this epoch or before it. */
@@ -106,6 +112,7 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
     let reward = 0;
     let fair = 0;
     let uptime = 0;
+    let honestRate = 0;
     let outOfBand = 0;
     let staked = 0;
     let stolen = 0;
@@ -119,6 +126,7 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
       if (line && paidToOwner === 0) stolen += Number(line.reward);
       reward += paidToOwner;
       fair += fairShare;
+      honestRate += (median > 0 ? median : fairShare > 0 ? fairShare / fairOf(d) : 0) * fairOf(d);
       uptime += line?.uptimeBps ?? 0;
       if (!inPlay(d)) continue;
       staked++;
@@ -152,6 +160,7 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
       rewarded,
       rewardShare,
       fairShare: fair,
+      honestRateShare: honestRate,
       uptimeBps: Math.round(uptime / devices.length),
       uncaught,
       failures,
@@ -174,18 +183,19 @@ export function scoreRun(boards: readonly EpochScoreboard[]): string[] {
   // A cheat's pay is judged over the run: one epoch samples only a few challenges per device, so a
   // cheat whose faulty type was not drawn that epoch is paid in full by luck, not by design.
   const totals = new Map<Strategy, { reward: number; fair: number }>();
+  // Judged against what its worth earned next to the honest devices of the same epochs.
   const judged = boards.length >= MIN_EPOCHS_TO_JUDGE_CHEATS ? boards : [];
   for (const r of judged.flatMap((b) => b.rows)) {
     if (STRATEGY_INFO[r.strategy].honest) continue;
     const t = totals.get(r.strategy) ?? { reward: 0, fair: 0 };
     t.reward += r.rewardShare;
-    t.fair += r.fairShare;
+    t.fair += r.honestRateShare;
     totals.set(r.strategy, t);
   }
   for (const [strategy, t] of totals)
     if (t.reward > t.fair * (1 + FAIR_SHARE_TOLERANCE) + 1e-9)
       failures.push(
-        `${strategy}: reward share ${pct(t.reward / boards.length)} > fair ${pct(t.fair / boards.length)} (mean over ${boards.length} epochs)`,
+        `${strategy}: reward share ${pct(t.reward / boards.length)} > its worth at the honest rate ${pct(t.fair / boards.length)} (mean over ${boards.length} epochs)`,
       );
   const last = boards.at(-1);
   for (const r of last?.rows ?? [])

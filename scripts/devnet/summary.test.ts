@@ -63,6 +63,7 @@ describe("devnet summary", () => {
       rewarded: 1,
       rewardShare: 0.5,
       fairShare: 0.5,
+      honestRateShare: 0.5,
       uptimeBps: 10_000,
       uncaught,
       failures,
