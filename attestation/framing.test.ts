@@ -463,7 +463,17 @@ describe("framing invariant: nothing an honest device signs verifies as fraud", 
           });
           // The device registers each in turn; then anyone re-posts any of them, in any order.
           const posted = [...signed, ...reposts.map((i) => signed[i % signed.length]!)];
-          for (const r of posted) await node.register(r.bytes).catch(() => undefined);
+          // Each post is accepted exactly when it is not older than the newest one held; an older
+          // one is refused as a replay (asserted, not swallowed).
+          let newest = -1n;
+          for (const r of posted) {
+            if (r.epoch < newest) {
+              await expect(node.register(r.bytes)).rejects.toMatchObject({ code: "REPLAY" });
+            } else {
+              await node.register(r.bytes);
+              newest = r.epoch;
+            }
+          }
           const bytes = node.issue(signer.publicKey, "storage");
           node.close();
           if (!bytes) return;

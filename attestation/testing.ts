@@ -49,3 +49,23 @@ export function testDevice(label: string, networkId: bigint, epoch = 0n): TestDe
 
 export const testChallenger = (label: string, networkId: bigint, random?: (n: number) => Uint8Array) =>
   new Challenger({ networkId, signer: keyFromLabel(label), verify: nodeVerify, random });
+
+/** A device's signed registration with no storage, naming `owner` (default 0xabab…, the tests' chain owner). */
+export const testRegistration = (
+  signer: Signer,
+  networkId: bigint,
+  epoch = 0n,
+  owner: Uint8Array = new Uint8Array(20).fill(0xab),
+): Uint8Array =>
+  signMessage(
+    "registration",
+    { networkId, epoch },
+    {
+      owner,
+      capabilities: testCapabilities,
+      storageRoot: new Uint8Array(32),
+      storageChunks: 0,
+      storageChunkBytes: 0,
+    },
+    signer,
+  );

@@ -121,7 +121,12 @@ export function runFleet(opts: FleetOptions): Fleet {
   const farm = {
     run<T>(work: () => Promise<T>): Promise<T> {
       const next = farmQueue.then(work, work);
-      farmQueue = next.catch(() => undefined);
+      // The queue only orders the work: a failed answer still rejects `next` for its caller, and
+      // must not stop the machine from taking the next one.
+      farmQueue = next.then(
+        () => {},
+        () => {},
+      );
       return next;
     },
   };

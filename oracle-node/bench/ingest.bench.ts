@@ -4,7 +4,7 @@
 import { availableParallelism } from "node:os";
 import { bytesToHex, type Hex } from "viem";
 import { signMessage } from "../../attestation/index";
-import { keyFromLabel, testCapabilities } from "../../attestation/testing";
+import { keyFromLabel, testCapabilities, testRegistration } from "../../attestation/testing";
 import { ed25519VerifyRate } from "../../scripts/bench/baseline";
 import type { BenchScenario } from "../../scripts/bench/scenario";
 import { challengePolicy, createIntake } from "../intake/index";
@@ -63,21 +63,7 @@ export const scenario: BenchScenario = {
     );
     try {
       // Heartbeats count only from devices whose registration (naming the chain's owner) was accepted.
-      for (const d of devices)
-        await intake.gateway(1n).register(
-          signMessage(
-            "registration",
-            { networkId: 1n, epoch: 0n },
-            {
-              owner: new Uint8Array(20).fill(0xab),
-              capabilities: testCapabilities,
-              storageRoot: new Uint8Array(32),
-              storageChunks: 0,
-              storageChunkBytes: 0,
-            },
-            d,
-          ),
-        );
+      for (const d of devices) await intake.gateway(1n).register(testRegistration(d, 1n));
       const batches: Uint8Array[][] = [];
       for (let i = 0; i < messages.length; i += BATCH) batches.push(messages.slice(i, i + BATCH));
       // Warm-up: workers start, JIT settles, key cache fills.

@@ -13,7 +13,7 @@ import {
   verifyEvidenceFast,
   verifyMessageFast,
 } from "../../attestation/index";
-import { keyFromLabel, testCapabilities } from "../../attestation/testing";
+import { keyFromLabel, testCapabilities, testRegistration } from "../../attestation/testing";
 import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
 import {
@@ -416,18 +416,7 @@ describe("intake: owner binding", () => {
     expect(attestations.validate(relayed)).toBe(Validation.Accept);
     attestations.handle(relayed);
     // Its registration relayed by a peer is IGNOREd: it names another owner than the chain holds.
-    const registration = signMessage(
-      "registration",
-      { networkId: 1n, epoch: 0n },
-      {
-        owner: new Uint8Array(20).fill(0xab),
-        capabilities: testCapabilities,
-        storageRoot: new Uint8Array(32),
-        storageChunks: 0,
-        storageChunkBytes: 0,
-      },
-      squatted,
-    );
+    const registration = testRegistration(squatted, 1n);
     expect(attestations.validate(gossip(registration))).toBe(Validation.Ignore);
     await squat.stop();
     const obs = byId();

@@ -1,7 +1,7 @@
 import { bytesToHex, type Hex } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
 import { signMessage } from "../../attestation/index";
-import { keyFromLabel, testCapabilities } from "../../attestation/testing";
+import { keyFromLabel, testCapabilities, testRegistration } from "../../attestation/testing";
 import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
 import { createIntake, type Intake } from "./createIntake";
@@ -58,21 +58,7 @@ describe("ingestHeartbeats (bulk path)", () => {
   for (const threads of [0, 2]) {
     it(`accepts valid heartbeats and drops forged, unregistered and wrong-epoch ones (${threads} worker threads)`, async () => {
       const i = intake(threads);
-      for (const k of registered)
-        await i.gateway(1n).register(
-          signMessage(
-            "registration",
-            { networkId: 1n, epoch: 0n },
-            {
-              owner: new Uint8Array(20).fill(0xab),
-              capabilities: testCapabilities,
-              storageRoot: new Uint8Array(32),
-              storageChunks: 0,
-              storageChunkBytes: 0,
-            },
-            k,
-          ),
-        );
+      for (const k of registered) await i.gateway(1n).register(testRegistration(k, 1n));
       const forged = heartbeat(registered[0]!, 99n);
       forged[forged.length - 1]! ^= 1;
       const batch = [
