@@ -1,5 +1,7 @@
 // Everything in the library that does not depend on which Ed25519 implementation verifies:
 // shared by the fast path (index.ts, node:crypto) and the portable path (portable.ts, noble).
+
+export { type AssignableOracle, assignedOracles, challengerKeyOfPeerId } from "./assignment";
 export { bytesToHex, equalBytes, hexToBytes } from "./bytes";
 export { bandwidthPayload, bandwidthReceipt, payloadHash, summarizeLatency } from "./challenges/bandwidth";
 export {
@@ -53,13 +55,23 @@ export {
   type ChallengeExpect,
   type ComputeWork,
   checkChallenge,
+  checkChallenger,
   type DeviceBehaviour,
   finishCompute,
   MAX_DEADLINE_AHEAD_MS,
   startCompute,
 } from "./device";
 export { AttestationError, type AttestationErrorCode, type Result } from "./errors";
-export { buildEvidence, type EvidenceInput, hex, type ProvenFraud, verifyEvidence } from "./evidence";
+export {
+  buildEvidence,
+  type EvidenceExpect,
+  type EvidenceInput,
+  type EvidenceJudges,
+  hex,
+  type JudgesOf,
+  type ProvenFraud,
+  verifyEvidence,
+} from "./evidence";
 export { challengeIdOf, evidenceHashOf, keccak256 } from "./hash";
 export { createHeartbeatVerifier, type HeartbeatVerifier, type HeartbeatVerifierOptions } from "./heartbeat";
 export { merkleLevels, merkleProof, merkleRoot, verifyMerkleProof } from "./merkle";

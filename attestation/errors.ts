@@ -20,6 +20,7 @@ export type AttestationErrorCode =
   | "WRONG_DEVICE" // a message signed by another key than the device it concerns
   | "MISMATCH" // messages that should refer to each other do not (challenge id, device, salt)
   | "DEADLINE" // arrived after the challenge deadline
+  | "NOT_ASSIGNED" // evidence from a challenger the chain did not assign to the device in that epoch
   | "VERDICT_MISMATCH"; // an evidence bundle claims a verdict its content does not support
 
 export class AttestationError extends Error {

@@ -47,9 +47,55 @@ describe("evidence", () => {
   const evidence = fraud.verdict.evidence;
 
   it("verifies with the same result on the fast and the portable path", () => {
-    const fast = verifyEvidence(evidence, { networkId: NET, epoch: EPOCH }, nodeVerify);
+    const fast = verifyEvidence(evidence, { networkId: NET, epoch: EPOCH, judges: "unchecked" }, nodeVerify);
     expect(fast.ok && fast.value.reasonCode).toBe(1);
-    expect(verifyEvidencePortable(evidence, { networkId: NET, epoch: EPOCH })).toEqual(fast);
+    expect(verifyEvidencePortable(evidence, { networkId: NET, epoch: EPOCH, judges: "unchecked" })).toEqual(
+      fast,
+    );
+  });
+
+  describe("binds the judge: only an oracle assigned to the device under the epoch's beacon", () => {
+    const node = keyFromLabel("ev-node").publicKey;
+    const beacon = new Uint8Array(32);
+    const expectWith = (judges: Parameters<typeof verifyEvidence>[1]["judges"]) =>
+      verifyEvidence(evidence, { networkId: NET, judges }, nodeVerify);
+    const code = (r: ReturnType<typeof expectWith>) => (r.ok ? "ok" : r.error.code);
+
+    it("accepts the assigned challenger, on both paths", () => {
+      const judges = () => ({ beacon, challengers: [keyFromLabel("other").publicKey, node] });
+      expect(code(expectWith(judges))).toBe("ok");
+      const portable = verifyEvidencePortable(evidence, { networkId: NET, judges });
+      expect(portable).toEqual(expectWith(judges));
+    });
+
+    it("rejects a challenger the chain did not assign (a stranger, or an oracle watching others)", () => {
+      const r = expectWith(() => ({ beacon, challengers: [keyFromLabel("other").publicKey] }));
+      expect(r.ok || r.error.check).toMatch(/not assigned/);
+      expect(
+        code(
+          verifyEvidencePortable(evidence, { networkId: NET, judges: () => ({ beacon, challengers: [] }) }),
+        ),
+      ).toBe("NOT_ASSIGNED");
+    });
+
+    it("rejects a challenge seeded from another beacon than the epoch's", () => {
+      const r = expectWith(() => ({ beacon: new Uint8Array(32).fill(7), challengers: [node] }));
+      expect(r.ok || r.error.check).toMatch(/another beacon/);
+    });
+
+    it("rejects what the caller cannot judge now (a stale epoch), with its reason", () => {
+      let asked: { epoch: bigint; deviceId: Uint8Array } | undefined;
+      const r = expectWith((q) => {
+        asked = q;
+        return "evidence of epoch 2, the current epoch is 9";
+      });
+      expect(r.ok || `${r.error.code}: ${r.error.check}`).toBe(
+        "NOT_ASSIGNED: evidence of epoch 2, the current epoch is 9",
+      );
+      // The question is about the bundle's own epoch and device.
+      expect(asked?.epoch).toBe(EPOCH);
+      expect(asked?.deviceId).toEqual(fraud.challenge.body.deviceId);
+    });
   });
 
   it("a challenger cannot frame an honest device: a bundle around a passing response fails", () => {
@@ -59,7 +105,7 @@ describe("evidence", () => {
       { ...honest, responseReceivedAtMs: 2n, reason: "computeWrongRow" },
       keyFromLabel("ev-node"),
     );
-    const r = verifyEvidence(framed, { networkId: NET }, nodeVerify);
+    const r = verifyEvidence(framed, { networkId: NET, judges: "unchecked" }, nodeVerify);
     expect(r.ok || r.error.code).toBe("VERDICT_MISMATCH");
   });
 
@@ -68,7 +114,7 @@ describe("evidence", () => {
       { ...fraud, responseReceivedAtMs: 2n, reason: "computeWrongRow" },
       keyFromLabel("mallory"),
     );
-    const r = verifyEvidence(resigned, { networkId: NET }, nodeVerify);
+    const r = verifyEvidence(resigned, { networkId: NET, judges: "unchecked" }, nodeVerify);
     expect(r.ok || r.error.code).toBe("WRONG_DEVICE");
   });
 
@@ -77,9 +123,9 @@ describe("evidence", () => {
       fc.property(fc.nat({ max: evidence.length - 1 }), fc.integer({ min: 1, max: 255 }), (i, x) => {
         const t = evidence.slice();
         t[i]! ^= x;
-        const fast = verifyEvidence(t, { networkId: NET }, nodeVerify);
+        const fast = verifyEvidence(t, { networkId: NET, judges: "unchecked" }, nodeVerify);
         expect(fast.ok).toBe(false);
-        const portable = verifyEvidencePortable(t, { networkId: NET });
+        const portable = verifyEvidencePortable(t, { networkId: NET, judges: "unchecked" });
         expect(portable.ok ? "ok" : portable.error.code).toBe(fast.ok ? "ok" : fast.error.code);
       }),
       { numRuns: 60 },
@@ -89,7 +135,7 @@ describe("evidence", () => {
   it("property: arbitrary bytes never throw", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), (b) => {
-        expect(verifyEvidence(b, { networkId: NET }, nodeVerify).ok).toBe(false);
+        expect(verifyEvidence(b, { networkId: NET, judges: "unchecked" }, nodeVerify).ok).toBe(false);
       }),
       { numRuns: 1_000 },
     );

@@ -1,4 +1,4 @@
-import { bytesToHex } from "./bytes";
+import { bytesToHex, equalBytes } from "./bytes";
 import { judgeExchange } from "./challenges/judge";
 import type { Ed25519Verify, Signer } from "./crypto/ed25519";
 import { fail, ok, type Result } from "./errors";
@@ -36,12 +36,46 @@ export function buildEvidence(x: EvidenceInput, challenger: Signer): Uint8Array 
   );
 }
 
+/**
+ * Who may judge a device in an epoch, as the caller knows it from the chain (never from the
+ * bundle): the beacon pinned for the epoch and the Ed25519 keys of the oracles assigned to the
+ * device under it (`assignedOracles`).
+ */
+export interface EvidenceJudges {
+  beacon: Uint8Array;
+  challengers: readonly Uint8Array[];
+}
+
+/**
+ * The judges of a device's exchange in an epoch, or why none may judge it now (the epoch is not
+ * the current one or the one just closed, the chain state is unknown): a string rejects the bundle.
+ */
+export type JudgesOf = (q: {
+  networkId: bigint;
+  epoch: bigint;
+  deviceId: Uint8Array;
+}) => EvidenceJudges | string;
+
+export interface EvidenceExpect {
+  networkId: bigint;
+  epoch?: bigint;
+  /**
+   * Who may have challenged. Every place that decides money passes the chain's assignment, so a
+   * bundle signed by a key that was not assigned to the device (any stranger, a registered oracle
+   * watching other devices, an assigned one that seeded the challenge from another beacon) proves
+   * nothing there. `"unchecked"` skips it: for analysis of a bundle's content only.
+   */
+  judges: JudgesOf | "unchecked";
+}
+
 /** What a verified evidence bundle proves: this device signed fraudulent content in this epoch. */
 export interface ProvenFraud {
   networkId: bigint;
   epoch: bigint;
   deviceId: Uint8Array;
   challenger: Uint8Array;
+  /** The beacon the challenge was seeded from. */
+  beacon: Uint8Array;
   challengeId: Uint8Array;
   reason: FraudReasonName;
   /** `DeviceSlash.reason` on chain. */
@@ -52,16 +86,22 @@ export interface ProvenFraud {
 }
 
 /**
- * Re-verifies an evidence bundle with nothing but its bytes: every signature, the links between
- * the messages, and the fraud itself (recomputed, not trusted). Never throws.
+ * Re-verifies an evidence bundle with nothing but its bytes and the caller's view of the chain:
+ * every signature, the links between the messages, that the challenger was assigned to the device
+ * in that epoch under the epoch's beacon (`expect.judges`), and the fraud itself (recomputed, not
+ * trusted). Never throws.
  */
 export function verifyEvidence(
   bytes: Uint8Array,
-  expect: { networkId: bigint; epoch?: bigint },
+  expect: EvidenceExpect,
   verify: Ed25519Verify,
 ): Result<ProvenFraud> {
   return guard(() => {
-    const ev = verifyMessage(bytes, { kind: "evidence", ...expect }, verify);
+    const ev = verifyMessage(
+      bytes,
+      { kind: "evidence", networkId: expect.networkId, epoch: expect.epoch },
+      verify,
+    );
     if (!ev.ok) return ev;
     const e = ev.value;
     const ctx = { networkId: e.networkId, epoch: e.epoch };
@@ -72,6 +112,14 @@ export function verifyEvidence(
     );
     if (!challenge.ok) return challenge;
     const deviceId = challenge.value.body.deviceId;
+    if (expect.judges !== "unchecked") {
+      const judges = expect.judges({ networkId: e.networkId, epoch: e.epoch, deviceId });
+      if (typeof judges === "string") return fail("NOT_ASSIGNED", judges);
+      if (!equalBytes(challenge.value.body.beacon, judges.beacon))
+        return fail("NOT_ASSIGNED", "challenge seeded from another beacon than the epoch's");
+      if (!judges.challengers.some((k) => equalBytes(k, e.signer)))
+        return fail("NOT_ASSIGNED", "challenger not assigned to the device in the epoch");
+    }
     if (!e.body.response) return fail("VERDICT_MISMATCH", "evidence without a response proves no fraud");
     const response = verifyMessage(e.body.response, { kind: "response", ...ctx, signer: deviceId }, verify);
     if (!response.ok) return response;
@@ -97,6 +145,7 @@ export function verifyEvidence(
       epoch: e.epoch,
       deviceId,
       challenger: e.signer,
+      beacon: challenge.value.body.beacon,
       challengeId: challengeIdOf(challenge.value.signingBytes),
       reason: j.reason,
       reasonCode: FraudReason[j.reason],

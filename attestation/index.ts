@@ -2,7 +2,7 @@
 // shared logic). Third parties without node:crypto import `attestation/portable.ts` instead.
 import type { MessageKindName } from "./constants";
 import { nodeVerify } from "./crypto/node";
-import { verifyEvidence as verifyEvidenceWith } from "./evidence";
+import { type EvidenceExpect, verifyEvidence as verifyEvidenceWith } from "./evidence";
 import { type Expect, verifyMessage as verifyMessageWith } from "./messages/message";
 
 export * from "./core";
@@ -14,5 +14,5 @@ export const verifyMessageFast = <K extends MessageKindName>(bytes: Uint8Array, 
   verifyMessageWith(bytes, expect, nodeVerify);
 
 /** `verifyEvidence` with node:crypto; same result as `portable.ts`'s `verifyEvidencePortable`. */
-export const verifyEvidenceFast = (bytes: Uint8Array, expect: { networkId: bigint; epoch?: bigint }) =>
+export const verifyEvidenceFast = (bytes: Uint8Array, expect: EvidenceExpect) =>
   verifyEvidenceWith(bytes, expect, nodeVerify);

@@ -4,7 +4,7 @@
 // results as the node:crypto fast path: only the Ed25519 verify function differs.
 import type { MessageKindName } from "./constants";
 import { nobleVerify } from "./crypto/noble";
-import { verifyEvidence as verifyEvidenceWith } from "./evidence";
+import { type EvidenceExpect, verifyEvidence as verifyEvidenceWith } from "./evidence";
 import { type Expect, verifyMessage as verifyMessageWith } from "./messages/message";
 
 export * from "./core";
@@ -14,5 +14,5 @@ export const verifyMessagePortable = <K extends MessageKindName>(bytes: Uint8Arr
   verifyMessageWith(bytes, expect, nobleVerify);
 
 /** Re-verifies an evidence bundle (for the fraud-slashing workflow). */
-export const verifyEvidencePortable = (bytes: Uint8Array, expect: { networkId: bigint; epoch?: bigint }) =>
+export const verifyEvidencePortable = (bytes: Uint8Array, expect: EvidenceExpect) =>
   verifyEvidenceWith(bytes, expect, nobleVerify);

@@ -5,6 +5,7 @@ import { Challenger } from "./challenges/challenger";
 import { buildStorage, type StorageSet } from "./challenges/storage";
 import type { Signer } from "./crypto/ed25519";
 import { nodeSigner, nodeVerify } from "./crypto/node";
+import { finishCompute, startCompute } from "./device";
 import { taggedHash } from "./hash";
 import type { Capabilities } from "./messages/capabilities";
 import { type Message, verifyMessage } from "./messages/message";
@@ -69,3 +70,31 @@ export const testRegistration = (
     },
     signer,
   );
+
+/**
+ * A real compute exchange in which `device` signs wrong rows for `challenger` (whoever that is):
+ * evidence whose content proves fraud. Who may judge it is the verifier's question.
+ */
+export function stagedComputeFraud(
+  challenger: Signer,
+  device: Signer,
+  at: { networkId: bigint; epoch: bigint; beacon: Uint8Array },
+): Uint8Array {
+  const c = new Challenger({ networkId: at.networkId, signer: challenger, verify: nodeVerify });
+  const now = BigInt(Date.now());
+  const issued = c.issue({
+    deviceId: device.publicKey,
+    epoch: at.epoch,
+    beacon: at.beacon,
+    params: { type: "compute", n: 64, samples: 44 },
+    nowMs: now,
+  });
+  const challenge = verifyMessage(issued.bytes, { kind: "challenge", networkId: at.networkId }, nodeVerify);
+  if (!challenge.ok) throw challenge.error;
+  const work = startCompute(device, challenge.value, { wrongResult: true });
+  const opened = c.onCommit(work.commit, now);
+  if (!opened.ok) throw opened.error;
+  const verdict = c.onResponse(finishCompute(device, work, opened.value.salt), now);
+  if (verdict.status !== "fraud") throw new Error(`staged exchange must prove fraud, got ${verdict.status}`);
+  return verdict.evidence;
+}

@@ -3,8 +3,8 @@
 import { mkdirSync } from "node:fs";
 import type { Hono } from "hono";
 import type { DestinationStream } from "pino";
-import { type Address, bytesToHex, type Hex } from "viem";
-import { decodeMessage, verifyEvidenceFast } from "../attestation/index";
+import { type Address, bytesToHex, type Hex, hexToBytes } from "viem";
+import { decodeMessage, type EvidenceJudges, verifyEvidenceFast } from "../attestation/index";
 import {
   type Agreement,
   createAgreement,
@@ -17,6 +17,7 @@ import {
   type ApiServer,
   type AssignmentView,
   createApiApp,
+  inProcessFetch,
   type NodeStatus,
   serveApi,
 } from "./api/index";
@@ -39,11 +40,12 @@ import {
   watchSettlements,
   withRetry,
 } from "./chain/index";
-import type { NodeConfig } from "./config/index";
+import { loadTlsCredentials, type NodeConfig } from "./config/index";
 import { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS, type ExecutionOutcome } from "./cre-host/index";
 import { createFeedApp, createStoreFeedSource, createVerdictHub } from "./feed/index";
 import {
   challengePolicy,
+  challengerKeyOf,
   createFraudVerifier,
   createIntake,
   type Intake,
@@ -116,6 +118,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   let closing: Promise<void> | undefined;
   const startedAt = Date.now();
   try {
+    // First: a bad certificate or key is a config error at start, not a failed handshake later.
+    const apiTls = config.api.tls && loadTlsCredentials(config.api.tls);
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const metrics = createNodeMetrics({ defaultMetrics: options.defaultMetrics });
     const account = loadSignerKey(config.chain.signerKeyFile);
@@ -319,6 +323,22 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       return mine;
     };
 
+    /**
+     * The epoch's beacon and the challenger keys (registered peer ids' Ed25519 keys) of the oracles
+     * assigned to a device: the same snapshot this node challenges from, so its own evidence and its
+     * peers' under the same assignment pass, and nobody else's does.
+     */
+    const judgesOf = (networkId: bigint, epoch: bigint, deviceId: Hex): EvidenceJudges => {
+      const snap = snapshotOf(networkId, epoch);
+      const assigned = snap.map.get(deviceId.toLowerCase() as Hex) ?? [];
+      const challengers = operators.flatMap((o) => {
+        if (!o.peerId || !assigned.includes(o.signer)) return [];
+        const key = challengerKeyOf(o.peerId);
+        return key ? [key] : [];
+      });
+      return { beacon: hexToBytes(snap.beacon), challengers };
+    };
+
     // Fraud evidence the intake proves or accepts from gossip goes to the fraud-slashing workflow at
     // once (every node sees the same bundle, so they run one execution together); the epoch's
     // settlement carries the slash too, and the contract applies each bundle once.
@@ -344,7 +364,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       const decoded = decodeMessage(bytes);
       if (!cre || !decoded.ok || !config.networks.includes(decoded.value.networkId)) return;
       const networkId = decoded.value.networkId;
-      if (!verifyEvidenceFast(bytes, { networkId }).ok) return;
+      // The intake's rule: only an oracle assigned to the device, current epoch or the one just closed.
+      if (!verifyEvidenceFast(bytes, { networkId, judges: intake.evidenceJudges(networkId) }).ok) return;
       const evidence = bytesToHex(bytes);
       if (slashRuns.has(evidence)) return;
       fraudSlash(cre, networkId, evidence).then(
@@ -364,13 +385,16 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
             policy: challengePolicy(n.challengePolicyId, n.epochLength),
             genesisTime: n.genesisTime,
             epochLength: n.epochLength,
-            beacon: () => beacons.get(id)!,
+            // The epoch's own beacon (pinned once the read is back), not the latest: a settlement lands
+            // mid-epoch and moves the latest, and evidence is judged against the epoch's.
+            beacon: (epoch: bigint) => snapshotOf(id, epoch).beacon,
             isRegistered: (deviceId: Hex) =>
               (devices.get(id) ?? []).some((d) => d.deviceId.toLowerCase() === deviceId),
             // The owner the registry holds: a device is credited only if its own registration names it.
             ownerOf: (deviceId: Hex) =>
               (devices.get(id) ?? []).find((d) => d.deviceId.toLowerCase() === deviceId)?.owner,
             assigned: (epoch: bigint) => assignedToMe(id, epoch),
+            judges: (epoch: bigint, deviceId: Hex) => judgesOf(id, epoch, deviceId),
           };
         }),
         signer: signerFromPeerKey(peerKey),
@@ -414,7 +438,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           stake: d.stake,
           slashedInEpoch: d.slashedInEpoch,
         })),
+        // The pinned read resolves before the beacon is read from the snapshot.
         assignment: await pinnedAssignment(networkId, epoch, false),
+        beacon: snapshotOf(networkId, epoch).beacon,
       };
     };
 
@@ -598,9 +624,14 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         : undefined,
       mounts: [...intake.mounts, { path: "/", app: feed as unknown as Hono }, ...(options.mounts ?? [])],
     });
-    const api = await serveApi(app, { host: config.api.host, port: config.api.port });
+    const api = await serveApi(app, { host: config.api.host, port: config.api.port, tls: apiTls });
     closers.push({ name: "api", close: () => api.close() });
     log.info({ url: api.url }, "API listening");
+    if (apiTls) {
+      const tlsInfo = { subject: apiTls.subject, validTo: apiTls.validTo.toISOString() };
+      if (apiTls.validTo.getTime() < Date.now()) log.warn(tlsInfo, "the API's TLS certificate has expired");
+      else log.info(tlsInfo, "API serves TLS");
+    }
 
     // After the API: the settlement workflow reads agreed results from it. Closed before p2p (closers
     // run in reverse), so no consensus round is left talking to a stopped gossip layer.
@@ -618,6 +649,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           },
           account,
           apiUrl: api.url,
+          // Over TLS the workflows read this node's API in-process (its certificate need not name 127.0.0.1).
+          ...(apiTls && { apiFetch: inProcessFetch(api.url, app) }),
           operators,
           pollingIntervalMs: options.pollingIntervalMs,
         },

@@ -69,8 +69,8 @@ function expectFraud(v: Verdict, reason: FraudReasonName) {
   if (v.status !== "fraud") return;
   expect(v.reason).toBe(reason);
   expect(v.reasonCode).toBe(FraudReason[reason]);
-  const fast = verifyEvidence(v.evidence, { networkId: NET }, nodeVerify);
-  const portable = verifyEvidencePortable(v.evidence, { networkId: NET });
+  const fast = verifyEvidence(v.evidence, { networkId: NET, judges: "unchecked" }, nodeVerify);
+  const portable = verifyEvidencePortable(v.evidence, { networkId: NET, judges: "unchecked" });
   expect(fast.ok).toBe(true);
   expect(portable).toEqual(fast);
   if (fast.ok) {
@@ -178,11 +178,11 @@ describe("Challenger", () => {
   it("evidence does not verify for another network, nor once tampered", () => {
     const v = exchange(challenger, "tamper", { type: "compute", n: 64, samples: 44 }, { wrongResult: true });
     if (v.status !== "fraud") throw new Error("expected fraud");
-    const other = verifyEvidence(v.evidence, { networkId: NET + 1n }, nodeVerify);
+    const other = verifyEvidence(v.evidence, { networkId: NET + 1n, judges: "unchecked" }, nodeVerify);
     expect(other.ok || other.error.code).toBe("WRONG_NETWORK");
     const t = v.evidence.slice();
     t[t.length - 100]! ^= 1;
-    const r = verifyEvidence(t, { networkId: NET }, nodeVerify);
+    const r = verifyEvidence(t, { networkId: NET, judges: "unchecked" }, nodeVerify);
     expect(r.ok).toBe(false);
   });
 });

@@ -19,6 +19,7 @@ const ctx: EpochContext = {
   k: 4,
   oracles: [A, B, C, D].map((signer, i) => ({ signer, peerId: `p${i}` })),
   devices: [1, 2, 3].map((i) => ({ deviceId: dev(i), owner: D, stake: 50n })),
+  beacon: `0x${"be".repeat(32)}`,
   assignment: new Map([1, 2, 3].map((i) => [dev(i), [A, B, C, D]])),
 };
 const evidence = new TextEncoder().encode("fraud: proof");
@@ -41,7 +42,7 @@ function obs(observer: Address, up: number[], fraudOn?: number): { observation: 
 /** A, B and C each see every device at half uptime. */
 const evenObservations = () => [A, B, C].map((o) => obs(o, [5_000, 5_000, 5_000]));
 
-const verify = (_id: Hex, v: { evidence: Uint8Array }) =>
+const verify = (_ctx: EpochContext, _id: Hex, v: { evidence: Uint8Array }) =>
   new TextDecoder().decode(v.evidence).startsWith("fraud");
 
 describe("computeResult", () => {

@@ -139,7 +139,7 @@ export async function computeResult(
     const work = c ? lowerMedian(works.subarray(slot * k, slot * k + c)) : 0n;
     let slash: DeviceSlash | undefined;
     for (const f of frauds.get(slot) ?? []) {
-      if (await verifyFraud(id, f)) {
+      if (await verifyFraud(ctx, id, f)) {
         slash = { deviceId: id, amount: dev.stake, reason: f.reason, evidenceHash: keccak256(f.evidence) };
         break;
       }

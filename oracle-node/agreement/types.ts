@@ -77,7 +77,9 @@ export interface EpochContext {
   oracles: OracleInfo[];
   /** Registered devices of the network in this epoch. */
   devices: DeviceInfo[];
-  /** deviceId (lowercase hex) -> the signer addresses assigned to observe it. */
+  /** The beacon pinned for the epoch (the settlement's beacon at the last block before its start). */
+  beacon: Hex;
+  /** deviceId (lowercase hex) -> the signer addresses assigned to observe it, under `beacon`. */
   assignment: ReadonlyMap<Hex, readonly Address[]>;
 }
 
@@ -138,4 +140,8 @@ export interface EquivocationEvidence {
  * Re-verifies a fraud verdict's evidence (the attestation library provides it). Returns true only if
  * the evidence proves fraud by `deviceId`. Must be deterministic: every node must reach the same answer.
  */
-export type FraudEvidenceVerifier = (deviceId: Hex, verdict: FraudVerdict) => boolean | Promise<boolean>;
+export type FraudEvidenceVerifier = (
+  ctx: EpochContext,
+  deviceId: Hex,
+  verdict: FraudVerdict,
+) => boolean | Promise<boolean>;

@@ -1,6 +1,18 @@
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import fc from "fast-check";
-import { type Address, bytesToHex, encodePacked, getAddress, type Hex, hexToBigInt, keccak256 } from "viem";
+import {
+  type Address,
+  bytesToHex,
+  encodePacked,
+  getAddress,
+  type Hex,
+  hexToBigInt,
+  hexToBytes,
+  keccak256,
+} from "viem";
 import { describe, expect, it } from "vitest";
+import { assignedOracles, challengerKeyOfPeerId } from "../../attestation/index";
 import { assignDevice, assignmentScore, createAssigner } from "./assignDevice";
 import { assignNetwork, devicesForNode } from "./assignNetwork";
 import { AssignmentError } from "./errors";
@@ -145,5 +157,36 @@ describe("assignDevice", () => {
     expect(() =>
       createAssigner({ beacon, nodes: [...nodes, `0x${"22".repeat(20).toUpperCase()}` as Address], k: 1 }),
     ).toThrow(/duplicate node/);
+  });
+});
+
+describe("the portable rule (attestation's assignedOracles) that verifiers and devices recompute", () => {
+  it("gives the node's assignment for any beacon, device and node set", () => {
+    fc.assert(
+      fc.property(
+        bytes32,
+        bytes32,
+        nodeSet(1, 12),
+        fc.integer({ min: 1, max: 12 }),
+        (beacon, deviceId, nodes, k) => {
+          const portable = assignedOracles(
+            hexToBytes(beacon),
+            hexToBytes(deviceId),
+            nodes.map((n) => ({ signer: hexToBytes(n), address: n })),
+            k,
+          ).map((o) => o.address);
+          expect(portable).toEqual(assignDevice({ beacon, deviceId, nodes, k }));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("reads the challenger key out of a real libp2p Ed25519 peer id as the registry stores it", async () => {
+    const key = await generateKeyPair("Ed25519");
+    const peerIdBytes = peerIdFromPrivateKey(key).toMultihash().bytes;
+    expect(challengerKeyOfPeerId(peerIdBytes)).toEqual(key.publicKey.raw);
+    const rsaLike = peerIdFromPrivateKey(await generateKeyPair("secp256k1")).toMultihash().bytes;
+    expect(challengerKeyOfPeerId(rsaLike)).toBeUndefined();
   });
 });

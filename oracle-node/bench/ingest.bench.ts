@@ -53,6 +53,8 @@ export const scenario: BenchScenario = {
             isRegistered: (d) => ids.has(d),
             ownerOf: (d) => (ids.has(d) ? OWNER : undefined),
             assigned: () => ids,
+            // Heartbeats only: no evidence is judged here, so no challenger is assigned.
+            judges: () => ({ beacon: new Uint8Array(32), challengers: [] }),
           },
         ],
         signer: keyFromLabel("ingest-node"),

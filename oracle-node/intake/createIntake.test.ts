@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Address, bytesToHex, type Hex } from "viem";
+import { type Address, bytesToHex, type Hex, hexToBytes } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
 import { type DeviceAgent, startDeviceAgent } from "../../attestation/agent/index";
 import { signPoll } from "../../attestation/agent/poll";
@@ -13,7 +13,12 @@ import {
   verifyEvidenceFast,
   verifyMessageFast,
 } from "../../attestation/index";
-import { keyFromLabel, testCapabilities, testRegistration } from "../../attestation/testing";
+import {
+  keyFromLabel,
+  stagedComputeFraud,
+  testCapabilities,
+  testRegistration,
+} from "../../attestation/testing";
 import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
 import {
@@ -46,21 +51,29 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 
 const honest = keyFromLabel("honest-device");
 const cheater = keyFromLabel("cheating-device");
-const devices = new Set([bytesToHex(honest.publicKey), bytesToHex(cheater.publicKey)]);
+/** A cheater that answers whoever challenges it, and no agent here runs: only staged exchanges reach it. */
+const answersAnyone = keyFromLabel("answers-anyone");
+const devices = new Set([honest, cheater, answersAnyone].map((k) => bytesToHex(k.publicKey)));
+const BEACON = `0x${"42".repeat(32)}` as Hex;
 /** The owner the chain holds for every test device; the agents below sign registrations naming it. */
 const OWNER = `0x${"ab".repeat(20)}` as Hex;
 
-function network(types: ("compute" | "storage")[] = ["compute"]): IntakeNetwork {
+/** `challengers`: the keys the chain assigned to every device (evidence from anyone else proves nothing). */
+function network(
+  types: ("compute" | "storage")[] = ["compute"],
+  challengers: readonly Uint8Array[] = [],
+): IntakeNetwork {
   return {
     networkId: 1n,
     // Epoch 0 started now and lasts a minute: everything below happens inside it.
     genesisTime: BigInt(Math.floor(Date.now() / 1000)),
     epochLength: 60,
     policy: { ...challengePolicy(1, 60), heartbeatIntervalMs: 200, challengeIntervalMs: 300, types },
-    beacon: () => `0x${"42".repeat(32)}` as Hex,
+    beacon: () => BEACON,
     isRegistered: (d) => devices.has(d),
     ownerOf: (d) => (devices.has(d) ? OWNER : undefined),
     assigned: () => devices,
+    judges: () => ({ beacon: hexToBytes(BEACON), challengers }),
   };
 }
 
@@ -135,7 +148,7 @@ describe("intake: heartbeats, challenges, verdicts into the epoch ledger", () =>
     expect(good.uptimeBps).toBeGreaterThan(0);
     expect(good.fraud).toBeUndefined();
     const bad = obs.get(bytesToHex(cheater.publicKey))!;
-    const proven = verifyEvidenceFast(bad.fraud!.evidence, { networkId: 1n });
+    const proven = verifyEvidenceFast(bad.fraud!.evidence, { networkId: 1n, judges: "unchecked" });
     expect(proven.ok && proven.value.reason).toBe("computeWrongRow");
     expect(bad.fraud!.reason).toBe(1);
 
@@ -151,7 +164,17 @@ describe("intake: heartbeats, challenges, verdicts into the epoch ledger", () =>
     const intakes: Intake[] = [];
     for (const [i, p2p] of [a, b].entries()) {
       const intake = createIntake(
-        { networks: [network()], signer: signerFromPeerKey(keys[i]!), observer: OBSERVER, tickMs: 50 },
+        {
+          networks: [
+            network(
+              ["compute"],
+              keys.map((k) => k.publicKey.raw),
+            ),
+          ],
+          signer: signerFromPeerKey(keys[i]!),
+          observer: OBSERVER,
+          tickMs: 50,
+        },
         { logger, metrics: i === 1 ? metricsB : createNodeMetrics({ defaultMetrics: false }), p2p },
       );
       stops.push(() => intake.stop());
@@ -191,6 +214,25 @@ describe("intake: heartbeats, challenges, verdicts into the epoch ledger", () =>
     await a.publish(a.topic("challenges"), encodeChallengeGossip("evidence", new Uint8Array(100)));
     await until(async () => (await rejected(metricsB)) === 2, "B to reject both bad heartbeats");
     expect(seenByB().get(bytesToHex(honest.publicKey))!.uptimeBps).toBeGreaterThanOrEqual(before);
+
+    // Evidence binds the judge: a real fraudulent exchange staged by a key the chain did not assign
+    // (a stranger) is relayed by A but proves nothing to B; the same exchange judged by an assigned
+    // oracle (A's key), gossiped right after it on the same connection, does.
+    const target = bytesToHex(answersAnyone.publicKey);
+    const staged = { networkId: 1n, epoch: 0n, beacon: hexToBytes(BEACON) };
+    const stranger = stagedComputeFraud(keyFromLabel("stranger"), answersAnyone, staged);
+    const assigned = stagedComputeFraud(signerFromPeerKey(keys[0]!), answersAnyone, staged);
+    await a.publish(a.topic("challenges"), encodeChallengeGossip("evidence", stranger));
+    await a.publish(a.topic("challenges"), encodeChallengeGossip("evidence", assigned));
+    await until(() => !!seenByB().get(target)?.fraud, "B to take the assigned oracle's evidence");
+    expect(bytesToHex(seenByB().get(target)!.fraud!.evidence)).toBe(bytesToHex(assigned));
+    const judges = intakes[1]!.evidenceJudges(1n);
+    expect(verifyEvidenceFast(stranger, { networkId: 1n, judges })).toMatchObject({
+      ok: false,
+      error: { code: "NOT_ASSIGNED" },
+    });
+    // Out of the epoch window (epoch 0 is current; a bundle "of epoch 5" is not admissible).
+    expect(judges({ networkId: 1n, epoch: 5n, deviceId: answersAnyone.publicKey })).toMatch(/epoch 5/);
   });
 });
 

@@ -11,6 +11,9 @@ import {
 import {
   challengeIdOf,
   decodeMessage,
+  type EvidenceJudges,
+  FraudReason,
+  type JudgesOf,
   keccak256,
   type Message,
   type Signer,
@@ -45,6 +48,12 @@ export interface IntakeNetwork {
   ownerOf(deviceId: Hex): Hex | undefined;
   /** Devices assigned to this node in the epoch. */
   assigned(epoch: bigint): ReadonlySet<Hex>;
+  /**
+   * The epoch's beacon and the challenger keys of the oracles assigned to a device in it, from this
+   * node's view of the chain (the same assignment `assigned` comes from). Fraud evidence signed by
+   * any other key, or seeded from another beacon, proves nothing here.
+   */
+  judges(epoch: bigint, deviceId: Hex): EvidenceJudges;
 }
 
 export interface IntakeOptions {
@@ -90,6 +99,11 @@ export interface Intake {
     epoch: bigint,
     messages: readonly Uint8Array[],
   ): Promise<{ accepted: number; rejected: number }>;
+  /**
+   * Who may judge a device of the network now: its assigned oracles, for the current epoch or the
+   * one just closed only. What every check of fraud evidence on this node passes to the verifier.
+   */
+  evidenceJudges(networkId: bigint): JudgesOf;
   stop(): Promise<void>;
 }
 
@@ -236,7 +250,7 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     if (v.status === "fraud") {
       const l = issuedIn ?? ledger(networkId, epochOf(networks.get(networkId)!));
       l.fraud(deviceId, {
-        reason: fraudCode(v.evidence, networkId),
+        reason: FraudReason[v.reason],
         evidence: v.evidence,
         evidenceHash: bytesToHex(v.evidenceHash),
       });
@@ -245,9 +259,22 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     }
   }
 
-  function fraudCode(evidence: Uint8Array, networkId: bigint): number {
-    const proven = verifyEvidenceFast(evidence, { networkId });
-    return proven.ok ? proven.value.reasonCode : 0;
+  /**
+   * Fraud evidence counts only from an oracle the chain assigned to the device, for the current
+   * epoch or the one just closed. Threat: any key (a stranger, a registered oracle watching other
+   * devices) signing an exchange it staged, or an old bundle replayed epochs later to open ledgers
+   * and slash again; neither may reach a ledger or the slashing workflow.
+   */
+  function evidenceJudges(networkId: bigint): JudgesOf {
+    return ({ epoch, deviceId }) => {
+      const n = networks.get(networkId);
+      if (!n) return `network ${networkId} is not served here`;
+      const current = epochOf(n);
+      if (epoch > current || epoch + EPOCH_SLACK < current)
+        return `evidence of epoch ${epoch}, the current epoch is ${current}`;
+      if (!isOpen(networkId, epoch)) return `epoch ${epoch} is closed here`;
+      return n.judges(epoch, bytesToHex(deviceId));
+    };
   }
 
   function publish(kind: "attestations" | "challenges", data: Uint8Array) {
@@ -315,11 +342,9 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
         if (g?.kind !== "evidence") return;
         const decoded = decodeMessage(g.message);
         if (!decoded.ok) return;
-        const proven = verifyEvidenceFast(g.message, { networkId: decoded.value.networkId });
-        if (!proven.ok || !isOpen(proven.value.networkId, proven.value.epoch)) return;
-        // Only the current epoch and the one before: old evidence must not open ledgers for closed epochs.
-        const current = epochOf(networks.get(proven.value.networkId)!);
-        if (proven.value.epoch > current || proven.value.epoch + EPOCH_SLACK < current) return;
+        const networkId = decoded.value.networkId;
+        const proven = verifyEvidenceFast(g.message, { networkId, judges: evidenceJudges(networkId) });
+        if (!proven.ok) return;
         ledger(proven.value.networkId, proven.value.epoch).fraud(bytesToHex(proven.value.deviceId), {
           reason: proven.value.reasonCode,
           evidence: g.message,
@@ -384,9 +409,14 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       });
       return ok.ok && sender ? Validation.Accept : Validation.Reject;
     }
-    return verifyEvidenceFast(g.message, { networkId: decoded.value.networkId }).ok
+    const networkId = decoded.value.networkId;
+    // A bundle whose content proves nothing is the sender's fault: REJECT. One from a challenger this
+    // node does not see assigned, or outside its epoch window, may be an honest relay reading the
+    // chain at another block: IGNORE (neither relayed nor used).
+    if (!verifyEvidenceFast(g.message, { networkId, judges: "unchecked" }).ok) return Validation.Reject;
+    return verifyEvidenceFast(g.message, { networkId, judges: evidenceJudges(networkId) }).ok
       ? Validation.Accept
-      : Validation.Reject;
+      : Validation.Ignore;
   }
 
   function tick() {
@@ -489,6 +519,7 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     },
     tick,
     ingestHeartbeats,
+    evidenceJudges,
     async stop() {
       clearInterval(timer);
       for (const u of unsubscribe) u();

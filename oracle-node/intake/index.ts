@@ -5,7 +5,7 @@ export {
   type IntakeNetwork,
   type IntakeOptions,
 } from "./createIntake";
-export { createFraudVerifier } from "./fraudVerifier";
+export { challengerKeyOf, createFraudVerifier, judgesInContext } from "./fraudVerifier";
 export { ChallengeGossip, decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
 export { type ChallengePolicy, challengePolicy } from "./policy";
 export { signerFromPeerKey } from "./signerFromPeerKey";

@@ -42,6 +42,8 @@ function intake(verifyThreads: number) {
           isRegistered: (d) => ids.has(d),
           ownerOf: (d) => (ids.has(d) ? OWNER : undefined),
           assigned: () => ids,
+          // Heartbeats only: no evidence is judged here, so no challenger is assigned.
+          judges: () => ({ beacon: new Uint8Array(32), challengers: [] }),
         },
       ],
       signer: keyFromLabel("batch-node"),

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ServerType, serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { type Address, type Hex, keccak256, parseEther, toHex } from "viem";
+import { type Address, type Hex, hexToBytes, keccak256, parseEther, toHex } from "viem";
 import { type Fleet, httpGateway, planFleet, runFleet, type Strategy } from "../../attestation/agent/index";
 import { type EpochScoreboard, scoreEpoch, scoreRun } from "../../attestation/fleet/scoreboard";
 import {
@@ -82,6 +82,12 @@ export async function runVerdicts(o: VerdictRunOptions): Promise<VerdictRun> {
       assignments.set(epoch, made);
       return made;
     };
+    /** Each node's challenger key (its libp2p Ed25519 key), by observer address. */
+    const challengerKeys = new Map<Address, Uint8Array>();
+    const judges = (epoch: bigint, deviceId: Hex) => ({
+      beacon: hexToBytes(beacon(epoch)),
+      challengers: (assignment(epoch).get(deviceId) ?? []).flatMap((a) => challengerKeys.get(a) ?? []),
+    });
     const assignedTo = (epoch: bigint, node: Address) =>
       new Set([...assignment(epoch)].filter(([, a]) => a.includes(node)).map(([d]) => d));
 
@@ -94,6 +100,7 @@ export async function runVerdicts(o: VerdictRunOptions): Promise<VerdictRun> {
     for (let i = 0; i < n; i++) {
       const keyFile = join(dir, `node-${i}.key`);
       const key = await loadOrCreatePeerKey(keyFile);
+      challengerKeys.set(observers[i]!, key.publicKey.raw);
       const p2p = await createP2P(
         { listen: ["/ip4/127.0.0.1/tcp/0"], mdns: false, namespace: "verdicts", peerKeyFile: keyFile },
         { logger, allowList },
@@ -112,6 +119,7 @@ export async function runVerdicts(o: VerdictRunOptions): Promise<VerdictRun> {
               isRegistered: (d) => known.has(d.toLowerCase()),
               ownerOf: (d) => chainOwner.get(d.toLowerCase()),
               assigned: (epoch) => assignedTo(epoch, observers[i]!),
+              judges,
             },
           ],
           signer: signerFromPeerKey(key),
@@ -181,6 +189,7 @@ export async function runVerdicts(o: VerdictRunOptions): Promise<VerdictRun> {
           k,
           oracles: accounts.map((a, i) => ({ signer: a.address, peerId: p2ps[i]!.peerId })),
           devices,
+          beacon: beacon(e),
           assignment: assignment(e),
         },
         used,

@@ -68,6 +68,7 @@ export function makeContext(
     k: params.k,
     oracles,
     devices: params.devices,
+    beacon,
     assignment,
   };
 }
@@ -89,7 +90,7 @@ export function observe(ctx: EpochContext, signer: Address, lie = false): Observ
 }
 
 /** Accepts evidence bytes that start with "fraud" (stands in for the attestation library's verifier). */
-export const testVerifier: FraudEvidenceVerifier = (_id, verdict) =>
+export const testVerifier: FraudEvidenceVerifier = (_ctx, _id, verdict) =>
   new TextDecoder().decode(verdict.evidence.subarray(0, 5)) === "fraud";
 
 export interface TestNode {
