@@ -13,6 +13,8 @@ const socketErrorOf = (err: unknown) =>
   err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
 const STALE_SOCKET = new Set(["UND_ERR_SOCKET", "ECONNRESET"]);
 const isStaleSocket = (err: unknown): boolean => STALE_SOCKET.has(socketErrorOf(err)?.code ?? "");
+/** TLS verification failures of the node's certificate (OpenSSL's codes and Node's name check). */
+const UNTRUSTED_CERT = /CERT|SELF_SIGNED|UNABLE_TO_(GET_ISSUER|VERIFY_LEAF)/;
 
 const DECIMAL = /^[0-9]{1,20}$/;
 
@@ -89,7 +91,11 @@ export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): Dev
     } catch (cause) {
       release();
       const inner = socketErrorOf(cause);
-      const why = inner ? ` (${inner.code ?? inner.message})` : "";
+      const why = !inner
+        ? ""
+        : UNTRUSTED_CERT.test(inner.code ?? "")
+          ? ` (${inner.code}: ${inner.message}: the node's TLS certificate is not trusted; for a private CA set tls_ca_file)`
+          : ` (${inner.code ?? inner.message})`;
       throw new GatewayError(
         "UNAVAILABLE",
         `${path}: ${cause instanceof Error ? cause.message : String(cause)}${why}`,

@@ -6,4 +6,4 @@ export {
   type NodeStatus,
 } from "./createApiApp";
 export { ApiError, type ApiErrorCode, errorBody } from "./errors";
-export { type ApiServer, serveApi } from "./serveApi";
+export { type ApiServer, inProcessFetch, type ServeApiOptions, serveApi } from "./serveApi";

@@ -1,24 +1,41 @@
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 
 export interface ApiServer {
-  /** Base URL the server is reachable at, e.g. `http://127.0.0.1:8080`. */
+  /** Base URL the server is reachable at, e.g. `http://127.0.0.1:8080` (`https://` with TLS). */
   url: string;
   port: number;
   close(): Promise<void>;
 }
 
-/** Serves a hono app over HTTP; port 0 picks a free port (tests). Resolves once it listens. */
-export async function serveApi(app: Hono, options: { host: string; port: number }): Promise<ApiServer> {
+export interface ServeApiOptions {
+  host: string;
+  port: number;
+  /** PEM certificate (chain) and key: serve HTTPS instead of HTTP (`[api.tls]`, `loadTlsCredentials`). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+}
+
+/** Serves a hono app over HTTP or HTTPS; port 0 picks a free port (tests). Resolves once it listens. */
+export async function serveApi(app: Hono, options: ServeApiOptions): Promise<ApiServer> {
+  const { tls } = options;
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
+    const s = serve(
+      {
+        fetch: app.fetch,
+        hostname: options.host,
+        port: options.port,
+        ...(tls && { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }),
+      },
+      () => resolve(s),
+    );
     s.once("error", reject);
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   return {
-    url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
+    url: `${tls ? "https" : "http"}://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -27,4 +44,21 @@ export async function serveApi(app: Hono, options: { host: string; port: number 
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+/**
+ * A fetch that answers requests under `baseUrl` from `app` in-process and sends the rest to `fetch`.
+ * The node's workflows read its own API through it when the API serves TLS: its certificate need
+ * not name the loopback address, nor be trusted by this process.
+ */
+export function inProcessFetch(
+  baseUrl: string,
+  app: { fetch(request: Request): Response | Promise<Response> },
+) {
+  const base = baseUrl.replace(/\/$/, "");
+  return (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init);
+    if (request.url !== base && !request.url.startsWith(`${base}/`)) return fetch(request);
+    return app.fetch(request);
+  }) as typeof fetch;
 }

@@ -93,7 +93,7 @@ function apiTarget(opts: { config: string; url?: string; token?: string }): { ur
   const config = loadConfig({ path: opts.config });
   const host = config.api.host === "0.0.0.0" ? "127.0.0.1" : config.api.host;
   return {
-    url: opts.url?.replace(/\/$/, "") ?? `http://${host}:${config.api.port}`,
+    url: opts.url?.replace(/\/$/, "") ?? `${config.api.tls ? "https" : "http"}://${host}:${config.api.port}`,
     token: token ?? config.api.adminToken,
   };
 }

@@ -15,6 +15,8 @@ export const ENV_OVERRIDES: Record<string, { key: string; kind: EnvKind }> = {
   VIGIL_API_HOST: { key: "api.host", kind: "string" },
   VIGIL_API_PORT: { key: "api.port", kind: "int" },
   VIGIL_API_ADMIN_TOKEN: { key: "api.admin_token", kind: "string" },
+  VIGIL_API_TLS_CERT_FILE: { key: "api.tls.cert_file", kind: "string" },
+  VIGIL_API_TLS_KEY_FILE: { key: "api.tls.key_file", kind: "string" },
   VIGIL_CHAIN_RPC_URLS: { key: "chain.rpc_urls", kind: "list" },
   VIGIL_CHAIN_ID: { key: "chain.chain_id", kind: "int" },
   VIGIL_CHAIN_DEPLOYMENT_FILE: { key: "chain.deployment_file", kind: "string" },

@@ -11,3 +11,4 @@ export {
   type NodeConfigInput,
   nodeConfigSchema,
 } from "./schema";
+export { loadTlsCredentials, type TlsCredentials } from "./tls";

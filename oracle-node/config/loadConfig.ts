@@ -96,6 +96,7 @@ export function resolveConfig(
   const base = options.path ? dirname(resolve(options.path)) : process.cwd();
   const dataDir = isAbsolute(c.data_dir) ? c.data_dir : resolve(base, c.data_dir);
   const inData = (p: string) => (isAbsolute(p) ? p : resolve(dataDir, p));
+  const inBase = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const { addresses, deployment } = resolveAddresses(c.chain, c.chain.chain_id, base);
   return {
     configPath: options.path ? resolve(options.path) : undefined,
@@ -108,7 +109,14 @@ export function resolveConfig(
       mdns: c.p2p.mdns,
       peerKeyFile: inData(c.p2p.peer_key_file),
     },
-    api: { host: c.api.host, port: c.api.port, adminToken: c.api.admin_token },
+    api: {
+      host: c.api.host,
+      port: c.api.port,
+      adminToken: c.api.admin_token,
+      ...(c.api.tls && {
+        tls: { certFile: inBase(c.api.tls.cert_file), keyFile: inBase(c.api.tls.key_file) },
+      }),
+    },
     chain: {
       rpcUrls: c.chain.rpc_urls,
       chainId: c.chain.chain_id,

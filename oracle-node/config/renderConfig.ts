@@ -53,6 +53,12 @@ host = ${lit(o.apiHost ?? "127.0.0.1")}
 port = ${o.apiPort}
 # Bearer token for /admin/* endpoints; keep this file private. (VIGIL_API_ADMIN_TOKEN)
 admin_token = ${lit(o.adminToken)}
+# Serve this API, device gateway included, over HTTPS: PEM certificate (chain) and its key, relative
+# to this file. Or leave it off and terminate TLS in a reverse proxy in front (docs/operator.md).
+# (VIGIL_API_TLS_CERT_FILE, VIGIL_API_TLS_KEY_FILE)
+# [api.tls]
+# cert_file = "tls/cert.pem"
+# key_file = "tls/key.pem"
 
 [chain]
 # JSON-RPC endpoints of the home chain, tried in order. (VIGIL_CHAIN_RPC_URLS, comma-separated)

@@ -46,6 +46,11 @@ export const nodeConfigSchema = z.strictObject({
     port: z.number().int().min(0).max(65535),
     /** Bearer token for /admin endpoints; at least 16 characters so it is not guessable. */
     admin_token: z.string().min(16, { message: "expected at least 16 characters" }),
+    /**
+     * Serve the API (with the device gateway on it) over HTTPS: PEM certificate (chain) and key,
+     * relative to the config file. Optional: nothing the node verifies rests on it (docs/operator.md).
+     */
+    tls: z.strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) }).optional(),
   }),
   chain: z.strictObject({
     rpc_urls: z
@@ -143,7 +148,13 @@ export interface NodeConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   networks: bigint[];
   p2p: { listen: string[]; bootstrap: string[]; mdns: boolean; peerKeyFile: string };
-  api: { host: string; port: number; adminToken: string };
+  api: {
+    host: string;
+    port: number;
+    adminToken: string;
+    /** `[api.tls]`: absolute paths of the PEM certificate and key; unset, the API is plain HTTP. */
+    tls?: { certFile: string; keyFile: string };
+  };
   chain: {
     rpcUrls: string[];
     chainId: number;

@@ -35,7 +35,7 @@ export interface NodeCapabilitiesOptions {
   onWrite?: (write: WriteRecord) => void;
   /** viem polling interval for receipts, in ms (default 50, right for anvil). */
   pollingInterval?: number;
-  http?: { maxResponseBytes?: number; timeoutMs?: number };
+  http?: { maxResponseBytes?: number; timeoutMs?: number; fetch?: typeof fetch };
 }
 
 /** The capabilities an oracle node serves its workflows besides consensus: HTTP actions and EVM per chain. */
@@ -45,6 +45,7 @@ export function createNodeCapabilities(opts: NodeCapabilitiesOptions): Capabilit
       // CRE's HTTP action caps responses at 100 KB (docs.chain.link/cre/service-quotas).
       maxResponseBytes: opts.http?.maxResponseBytes ?? 100 * 1024,
       timeoutMs: opts.http?.timeoutMs ?? 60_000,
+      fetch: opts.http?.fetch,
     }),
   ];
   for (const c of opts.chains) {

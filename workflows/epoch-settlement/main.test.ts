@@ -1,6 +1,14 @@
 import type { CronPayload } from "@chainlink/cre-sdk";
 import { EvmMock, HttpActionsMock, newTestRuntime, test } from "@chainlink/cre-sdk/test";
-import { bytesToHex, decodeFunctionData, encodeAbiParameters, type Hex, parseAbi, toHex } from "viem";
+import {
+  bytesToHex,
+  decodeFunctionData,
+  encodeAbiParameters,
+  type Hex,
+  parseAbi,
+  toHex,
+  zeroHash,
+} from "viem";
 import { describe, expect } from "vitest";
 import { encodeEpochSettlementReport } from "../../contracts/reports";
 import type { Config } from "./config";
@@ -32,12 +40,24 @@ const result = {
 const b64 = (bytes: Uint8Array | string) =>
   Buffer.from(typeof bytes === "string" ? bytes : bytes).toString("base64");
 
-function mockChain(nextEpoch: bigint) {
+const settlementAbi = parseAbi([
+  "function nextEpoch(uint64) view returns (uint64)",
+  "function settlementTimedOut(uint64) view returns (bool)",
+]);
+
+/** The settlement contract as the workflow reads it: `nextEpoch`, and whether its timeout passed. */
+function mockChain(nextEpoch: bigint, timedOut = false, receiverReverts = false) {
   const evm = EvmMock.testInstance(ANVIL_SELECTOR);
   const calls: Hex[] = [];
   evm.callContract = (req) => {
-    calls.push(bytesToHex(req.call!.data));
-    return { data: b64(Buffer.from(encodeAbiParameters([{ type: "uint64" }], [nextEpoch]).slice(2), "hex")) };
+    const data = bytesToHex(req.call!.data);
+    calls.push(data);
+    const { functionName } = decodeFunctionData({ abi: settlementAbi, data });
+    const encoded =
+      functionName === "nextEpoch"
+        ? encodeAbiParameters([{ type: "uint64" }], [nextEpoch])
+        : encodeAbiParameters([{ type: "bool" }], [timedOut]);
+    return { data: b64(Buffer.from(encoded.slice(2), "hex")) };
   };
   const writes: { receiver: Hex; body: Hex; gasLimit: bigint }[] = [];
   evm.writeReport = (req) => {
@@ -46,7 +66,13 @@ function mockChain(nextEpoch: bigint) {
       body: bytesToHex(req.report!.rawReport.subarray(109)),
       gasLimit: req.gasConfig!.gasLimit,
     });
-    return { txStatus: "TX_STATUS_SUCCESS", txHash: b64(new Uint8Array(32).fill(0xab)) };
+    return {
+      txStatus: "TX_STATUS_SUCCESS",
+      txHash: b64(new Uint8Array(32).fill(0xab)),
+      ...(receiverReverts
+        ? { receiverContractExecutionStatus: "RECEIVER_CONTRACT_EXECUTION_STATUS_REVERTED" }
+        : {}),
+    };
   };
   return { calls, writes };
 }
@@ -65,8 +91,12 @@ describe("epoch-settlement workflow", () => {
 
     expect(out).toBe(`settled epoch 7 in ${toHex(new Uint8Array(32).fill(0xab))}`);
     expect(urls).toEqual(["http://node.local:8080/v1/networks/3/epochs/7"]);
-    const abi = parseAbi(["function nextEpoch(uint64) view returns (uint64)"]);
-    expect(decodeFunctionData({ abi, data: calls[0]! }).args).toEqual([3n]);
+    expect(decodeFunctionData({ abi: settlementAbi, data: calls[0]! })).toMatchObject({
+      functionName: "nextEpoch",
+      args: [3n],
+    });
+    // A result exists: the timeout is not even asked.
+    expect(calls).toHaveLength(1);
     expect(writes).toEqual([
       {
         receiver: config.settlement,
@@ -94,6 +124,41 @@ describe("epoch-settlement workflow", () => {
     const runtime = newTestRuntime<Config>(null, {}, config);
     expect(onTick(runtime, {} as CronPayload)).toBe("epoch 8 not ready");
     expect(writes).toEqual([]);
+  });
+
+  test("settles an epoch nobody certified as an explicit timeout once the contract's timeout passed", () => {
+    const { calls, writes } = mockChain(8n, true);
+    const http = HttpActionsMock.testInstance();
+    http.sendRequest = () => ({ statusCode: 404, body: b64("{}") });
+    const out = onTick(newTestRuntime<Config>(null, {}, config), {} as CronPayload);
+    expect(out).toBe(`settled by timeout epoch 8 in ${toHex(new Uint8Array(32).fill(0xab))}`);
+    expect(decodeFunctionData({ abi: settlementAbi, data: calls[1]! }).functionName).toBe(
+      "settlementTimedOut",
+    );
+    expect(writes.map((w) => w.body)).toEqual([
+      encodeEpochSettlementReport({
+        networkId: 3n,
+        epoch: 8n,
+        resultRoot: zeroHash,
+        observationsCommitment: zeroHash,
+        deviceCount: 0,
+        totalReward: 0n,
+        totalSlash: 0n,
+        slashes: [],
+      }),
+    ]);
+  });
+
+  test("fails the execution when the settlement contract refuses the report (the forwarder does not revert)", () => {
+    mockChain(7n, false, true);
+    const http = HttpActionsMock.testInstance();
+    http.sendRequest = () => ({
+      statusCode: 200,
+      body: b64(new TextEncoder().encode(JSON.stringify(result))),
+    });
+    expect(() => onTick(newTestRuntime<Config>(null, {}, config), {} as CronPayload)).toThrow(
+      /refused epoch 7/,
+    );
   });
 
   test("uses the node's own API URL from the VIGIL_NODE_API_URL secret when set", () => {

@@ -2,6 +2,11 @@
 // every node fetches that epoch's agreed result from its own node API (node mode), the DON checks
 // that all of them got the same result (identical aggregation over the encoded report body),
 // signs a kind-1 report and writes it to the settlement contract through the forwarder.
+// Liveness: an epoch nobody could certify (more than f nodes down across its end, a network whose
+// genesis passed before its nodes ran) would hold `nextEpoch` forever. Once the contract says the
+// epoch's settlement timeout has passed (`settlementTimedOut`) and the DON agrees that no node holds
+// a result, the DON settles it as an explicit timeout (zero root, nothing paid, nothing slashed), so
+// every later epoch can settle in order.
 import {
   bytesToHex,
   type CronPayload,
@@ -16,11 +21,27 @@ import {
   type Runtime,
   TxStatus,
 } from "@chainlink/cre-sdk";
-import { decodeFunctionResult, encodeFunctionData, type Hex, parseAbi, zeroAddress } from "viem";
+import { decodeFunctionResult, encodeFunctionData, type Hex, parseAbi, zeroAddress, zeroHash } from "viem";
 import { encodeEpochSettlementReport } from "../../contracts/reports";
 import { type Config, configSchema } from "./config";
 
-const settlementAbi = parseAbi(["function nextEpoch(uint64 networkId) view returns (uint64)"]);
+const settlementAbi = parseAbi([
+  "function nextEpoch(uint64 networkId) view returns (uint64)",
+  "function settlementTimedOut(uint64 networkId) view returns (bool)",
+]);
+
+/** The report body of an epoch settled by timeout: what the contract accepts once the timeout passed. */
+export const timeoutBody = (networkId: string, epoch: string): string =>
+  encodeEpochSettlementReport({
+    networkId: BigInt(networkId),
+    epoch: BigInt(epoch),
+    resultRoot: zeroHash,
+    observationsCommitment: zeroHash,
+    deviceCount: 0,
+    totalReward: 0n,
+    totalSlash: 0n,
+    slashes: [],
+  });
 
 /** The node API's `EpochResult` JSON (bigints as decimal strings). */
 interface EpochResultJson {
@@ -79,25 +100,29 @@ export const onTick = (runtime: Runtime<Config>, _payload: CronPayload): string 
   if (!network) throw new Error(`unknown chain selector name ${config.chainSelectorName}`);
   const evm = new cre.capabilities.EVMClient(network.chainSelector.selector);
 
-  const next = evm
-    .callContract(runtime, {
-      call: encodeCallMsg({
-        from: zeroAddress,
-        to: config.settlement as Hex,
-        data: encodeFunctionData({
-          abi: settlementAbi,
-          functionName: "nextEpoch",
-          args: [BigInt(config.networkId)],
-        }),
-      }),
-      blockNumber: LATEST_BLOCK_NUMBER,
-    })
-    .result();
-  const epoch = decodeFunctionResult({
-    abi: settlementAbi,
-    functionName: "nextEpoch",
-    data: bytesToHex(next.data),
-  }).toString();
+  const call = (data: Hex): Hex =>
+    bytesToHex(
+      evm
+        .callContract(runtime, {
+          call: encodeCallMsg({ from: zeroAddress, to: config.settlement as Hex, data }),
+          blockNumber: LATEST_BLOCK_NUMBER,
+        })
+        .result().data,
+    );
+  const args = [BigInt(config.networkId)] as const;
+  const nextEpoch = () =>
+    decodeFunctionResult({
+      abi: settlementAbi,
+      functionName: "nextEpoch",
+      data: call(encodeFunctionData({ abi: settlementAbi, functionName: "nextEpoch", args })),
+    });
+  const timedOut = () =>
+    decodeFunctionResult({
+      abi: settlementAbi,
+      functionName: "settlementTimedOut",
+      data: call(encodeFunctionData({ abi: settlementAbi, functionName: "settlementTimedOut", args })),
+    });
+  const epoch = nextEpoch().toString();
 
   const apiUrl = nodeApiUrl(runtime);
   const http = new cre.capabilities.HTTPClient();
@@ -108,14 +133,20 @@ export const onTick = (runtime: Runtime<Config>, _payload: CronPayload): string 
       epoch,
     )
     .result();
+  let settled = body;
   if (body === "") {
-    runtime.log(`epoch ${epoch} of network ${config.networkId} has no agreed result yet`);
-    return `epoch ${epoch} not ready`;
+    // Every node agrees it holds no result. Wait, unless the contract's timeout for the epoch passed.
+    if (!timedOut()) {
+      runtime.log(`epoch ${epoch} of network ${config.networkId} has no agreed result yet`);
+      return `epoch ${epoch} not ready`;
+    }
+    runtime.log(`epoch ${epoch} of network ${config.networkId} timed out uncertified: settling it empty`);
+    settled = timeoutBody(config.networkId, epoch);
   }
 
   const report = runtime
     .report({
-      encodedPayload: hexToBase64(body),
+      encodedPayload: hexToBase64(settled),
       encoderName: "evm",
       signingAlgo: "ecdsa",
       hashingAlgo: "keccak256",
@@ -130,8 +161,14 @@ export const onTick = (runtime: Runtime<Config>, _payload: CronPayload): string 
     );
   }
   const tx = reply.txHash ? bytesToHex(reply.txHash) : "simulated";
-  runtime.log(`settled epoch ${epoch} of network ${config.networkId} in ${tx}`);
-  return `settled epoch ${epoch} in ${tx}`;
+  // The forwarder does not revert when the receiver does (it records the failure): a mined
+  // transaction is not a settlement. 1 = RECEIVER_CONTRACT_EXECUTION_STATUS_REVERTED (the SDK does
+  // not re-export the EVM enum).
+  if (reply.receiverContractExecutionStatus === 1)
+    throw new Error(`the settlement contract refused epoch ${epoch} (transaction ${tx})`);
+  const how = settled === body ? "settled" : "settled by timeout";
+  runtime.log(`${how} epoch ${epoch} of network ${config.networkId} in ${tx}`);
+  return `${how} epoch ${epoch} in ${tx}`;
 };
 
 export const initWorkflow = (config: Config) => {

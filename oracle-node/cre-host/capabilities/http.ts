@@ -9,6 +9,8 @@ export interface HttpActionsOptions {
   maxResponseBytes: number;
   /** Default and upper bound of a request's timeout, in milliseconds. */
   timeoutMs: number;
+  /** What performs the request (default the global fetch); the node passes one that reaches its own API in-process. */
+  fetch?: typeof fetch;
 }
 
 /** `http-actions@1.0.0-alpha`: the node performs the workflow's HTTP request itself (node mode). */
@@ -31,7 +33,7 @@ export function httpActions(opts: HttpActionsOptions): Capability {
       const method_ = (req.method || "GET").toUpperCase();
       let res: Response;
       try {
-        res = await fetch(req.url, {
+        res = await (opts.fetch ?? fetch)(req.url, {
           method: method_,
           headers,
           body: req.body.length && method_ !== "GET" && method_ !== "HEAD" ? req.body : undefined,
