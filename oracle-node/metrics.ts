@@ -47,6 +47,29 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: "Latest block number seen on the home chain",
       registers,
     }),
+    lastCertifiedEpoch: new Gauge({
+      name: "vigil_last_certified_epoch",
+      help: "Newest epoch this node holds a certified result for, by network (-1: none)",
+      labelNames: ["network"] as const,
+      registers,
+    }),
+    lastSettledEpoch: new Gauge({
+      name: "vigil_last_settled_epoch",
+      help: "Newest epoch settled on chain, by network (-1: none)",
+      labelNames: ["network"] as const,
+      registers,
+    }),
+    settlementLag: new Gauge({
+      name: "vigil_settlement_lag_epochs",
+      help: "Closed epochs not yet settled on chain, by network (alert above 1)",
+      labelNames: ["network"] as const,
+      registers,
+    }),
+    signerBalance: new Gauge({
+      name: "vigil_signer_balance_wei",
+      help: "Native balance of this node's signer / transmitter account on the home chain",
+      registers,
+    }),
     epochCloses: new Counter({
       name: "vigil_epoch_closes_total",
       help: "Epochs closed by this node, by network",

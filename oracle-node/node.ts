@@ -54,7 +54,12 @@ import {
 import { createLogger, type Logger } from "./logger";
 import { createNodeMetrics, type NodeMetrics } from "./metrics";
 import { createP2P, loadOrCreatePeerKey, type P2P, PeerAllowList } from "./p2p/index";
-import { type CreSettlement, startCreSettlement, tapFraudEvidence } from "./settlement/index";
+import {
+  type CreSettlement,
+  createSettlementMonitor,
+  startCreSettlement,
+  tapFraudEvidence,
+} from "./settlement/index";
 import { Store } from "./store/index";
 
 export const NODE_VERSION = "0.1.0";
@@ -146,6 +151,18 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     const networks = new Map<bigint, NetworkInfo>();
     const devices = new Map<bigint, DeviceInfo[]>();
     const beacons = new Map<bigint, Hex>();
+    // Created before anything can call it (the chain watcher, the clock): no use before definition.
+    const settlementMonitor = createSettlementMonitor(
+      {
+        clock: (id) => {
+          const n = networks.get(id);
+          return n
+            ? { epoch: epochAt(n, BigInt(Math.floor(Date.now() / 1000))), epochLengthSeconds: n.epochLength }
+            : { epoch: 0n, epochLengthSeconds: 1 };
+        },
+      },
+      { logger, metrics },
+    );
     const refresh = async () => {
       operators = await getOperators(client, registry);
       allowList.set(operators.filter((o) => o.status === "Active" && o.peerId).map((o) => o.peerId!));
@@ -162,10 +179,13 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           id,
           (await getNetworkDevices(client, registry, id)).filter((d) => d.status === "Active"),
         );
-        beacons.set(id, (await getSettlementState(client, settlement, id)).beacon);
+        const state = await getSettlementState(client, settlement, id);
+        beacons.set(id, state.beacon);
+        if (state.lastSettledEpoch !== null) settlementMonitor.settled(id, state.lastSettledEpoch);
       }
       head = await client.getBlockNumber();
       metrics.chainHead.set(Number(head));
+      metrics.signerBalance.set(Number(await client.getBalance({ address: account.address })));
       chainOk = true;
     };
     await refresh();
@@ -188,6 +208,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           "epoch settled on chain",
         );
         settled.add(`${e.networkId}:${e.epoch}`);
+        settlementMonitor.settled(e.networkId, e.epoch);
         verdicts.publish({
           type: "settled",
           networkId: e.networkId,
@@ -480,6 +501,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
             "epoch result certified",
           );
           options.onCertificate?.(certificate);
+          settlementMonitor.certified(networkId, e);
           return certificate;
         });
       running.set(key, run);
@@ -505,6 +527,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         const n = networks.get(id);
         const e = nextToClose.get(id);
         if (!n || e === undefined) continue;
+        settlementMonitor.tick(id);
         // Snapshot the running epoch's assignment as it starts and pin its beacon.
         if (beacons.has(id)) {
           const current = currentEpoch(n);
@@ -569,6 +592,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
               d.nodes.includes(account.address),
             ).length,
             lastSettledEpoch: s.lastSettledEpoch,
+            settlement: settlementMonitor.state(n.networkId),
           };
         }),
       ),

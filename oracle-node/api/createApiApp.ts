@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { Address, Hex } from "viem";
 import { z } from "zod";
 import type { NodeMetrics } from "../metrics";
+import type { SettlementState } from "../settlement/index";
 import { ApiError, errorBody } from "./errors";
 
 /** What the API asks of the rest of the node; the composition root binds these to the modules. */
@@ -41,7 +42,14 @@ export interface NodeStatus {
   version: string;
   uptimeSeconds: number;
   chain: { chainId: number; head: bigint | null };
-  networks: { networkId: bigint; epoch: bigint; assignedDevices: number; lastSettledEpoch: bigint | null }[];
+  networks: {
+    networkId: bigint;
+    epoch: bigint;
+    assignedDevices: number;
+    lastSettledEpoch: bigint | null;
+    /** Following, catching up or stalled (and why): `vigil node status` shows it. */
+    settlement?: SettlementState;
+  }[];
   peers: number;
   /** The CRE host (on-chain settlement): the DON it joined and the workflows it runs; null when off. */
   cre?: { donId: number; configVersion: number; f: number; members: Address[]; workflows: string[] } | null;

@@ -1,6 +1,12 @@
 export { SettlementError, type SettlementErrorCode } from "./errors";
 export { type DonMembership, readDon } from "./readDon";
 export {
+  createSettlementMonitor,
+  type SettlementMonitor,
+  type SettlementMonitorOptions,
+  type SettlementState,
+} from "./settlementMonitor";
+export {
   type CreSettlement,
   type CreSettlementModules,
   type CreSettlementOptions,
