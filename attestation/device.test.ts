@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { assignedOracles } from "./assignment";
 import { bandwidthPayload, payloadHash } from "./challenges/bandwidth";
 import { buildStorage } from "./challenges/storage";
 import { nodeVerify } from "./crypto/node";
@@ -7,6 +8,7 @@ import {
   answerStorage,
   type ChallengeExpect,
   checkChallenge,
+  checkChallenger,
   finishCompute,
   MAX_DEADLINE_AHEAD_MS,
   startCompute,
@@ -111,5 +113,53 @@ describe("checkChallenge", () => {
 
   it("refuses a challenge for another device", () => {
     expect(check(latency({}), { ...at, deviceId: keyFromLabel("someone").publicKey })).toBe("WRONG_DEVICE");
+  });
+});
+
+describe("checkChallenger", () => {
+  const beacon = new Uint8Array(32).fill(9);
+  // Five registered oracles; the device's assignment under `beacon` picks two of them.
+  const oracles = ["o-1", "o-2", "o-3", "o-4", "o-5"].map((label) => {
+    const key = keyFromLabel(label);
+    return { signer: keccak256(key.publicKey).subarray(12), challengerKey: key.publicKey, key };
+  });
+  const assigned = assignedOracles(beacon, device.signer.publicKey, oracles, 2);
+  const unassigned = oracles.filter((o) => !assigned.includes(o));
+  const judges = { beacon, challengers: assigned.map((o) => o.challengerKey) };
+  const signedBy = (key: ReturnType<typeof keyFromLabel>, seededFrom = beacon) => {
+    const bytes = signMessage(
+      "challenge",
+      { networkId: NET, epoch: 4n },
+      {
+        deviceId: device.signer.publicKey,
+        beacon: seededFrom,
+        nonce,
+        saltHash: keccak256(salt),
+        issuedAtMs: 1_000n,
+        deadlineMs: 11_000n,
+        params: { type: "latency" },
+      },
+      key,
+    );
+    const m = verifyMessage(bytes, { kind: "challenge", networkId: NET }, nodeVerify);
+    if (!m.ok) throw m.error;
+    return m.value;
+  };
+  const check = (c: Message<"challenge">, j = judges) => refusal(() => checkChallenger(c, j));
+
+  it("accepts an oracle assigned to the device in the epoch, seeded from the epoch's beacon", () => {
+    expect(assigned).toHaveLength(2);
+    for (const o of assigned) expect(check(signedBy(o.key))).toBe("signed");
+  });
+
+  it("refuses a registered oracle watching other devices, and any stranger", () => {
+    expect(unassigned).toHaveLength(3);
+    for (const o of unassigned) expect(check(signedBy(o.key))).toBe("NOT_ASSIGNED");
+    expect(check(signedBy(framer))).toBe("NOT_ASSIGNED");
+    expect(check(signedBy(assigned[0]!.key), { beacon, challengers: [] })).toBe("NOT_ASSIGNED");
+  });
+
+  it("refuses an assigned oracle's challenge seeded from another beacon than the epoch's", () => {
+    expect(check(signedBy(assigned[0]!.key, new Uint8Array(32)))).toBe("NOT_ASSIGNED");
   });
 });

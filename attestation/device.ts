@@ -12,6 +12,7 @@ import { openChunks, type StorageSet, storageSampleIndices } from "./challenges/
 import { COMPUTE_MODULUS } from "./constants";
 import type { Signer } from "./crypto/ed25519";
 import { AttestationError } from "./errors";
+import type { EvidenceJudges } from "./evidence";
 import { challengeIdOf, keccak256 } from "./hash";
 import { merkleLevels, merkleRoot } from "./merkle";
 import type { Message } from "./messages/message";
@@ -189,4 +190,22 @@ export function checkChallenge(challenge: Message<"challenge">, at: ChallengeExp
     throw new AttestationError("DEADLINE", `challenge deadline passed ${at.nowMs - c.deadlineMs} ms ago`);
   if (c.deadlineMs - at.nowMs > BigInt(at.maxDeadlineAheadMs ?? MAX_DEADLINE_AHEAD_MS))
     throw new AttestationError("DEADLINE", `challenge deadline ${c.deadlineMs - at.nowMs} ms ahead`);
+}
+
+/**
+ * Refuses a verified challenge from a challenger the chain did not assign to the device, throwing
+ * `AttestationError` NOT_ASSIGNED: its signer is not among `judges.challengers` (the Ed25519 keys of
+ * the oracles assigned to the device in the challenge's epoch), or it was seeded from another
+ * beacon than the epoch's pinned one. `judges` comes from the device's own view of the chain
+ * (`agent/chainAssignment.ts`), never from the challenge. This stops strangers and unassigned
+ * oracles from spending the device's work; the framing invariant does not rest on it.
+ */
+export function checkChallenger(challenge: Message<"challenge">, judges: EvidenceJudges): void {
+  if (!equalBytes(challenge.body.beacon, judges.beacon))
+    throw new AttestationError("NOT_ASSIGNED", `challenge beacon is not epoch ${challenge.epoch}'s`);
+  if (!judges.challengers.some((k) => equalBytes(k, challenge.signer)))
+    throw new AttestationError(
+      "NOT_ASSIGNED",
+      `challenger not assigned to the device in epoch ${challenge.epoch}`,
+    );
 }

@@ -75,3 +75,51 @@ describe("vigil device run", () => {
     expect(() => loadDeviceConfig(bad)).toThrow(/invalid TOML/);
   });
 });
+
+describe("device config: [chain]", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-device-chain-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (chain: string[]) => {
+    const file = join(dir, "device.toml");
+    writeFileSync(
+      file,
+      [
+        `secret_key = "${"05".repeat(32)}"`,
+        `owner = "0x${"11".repeat(20)}"`,
+        'nodes = ["http://127.0.0.1:1/device"]',
+        "[chain]",
+        ...chain,
+      ].join("\n"),
+    );
+    return file;
+  };
+  const registry = `0x${"aa".repeat(20)}`;
+  const settlement = `0x${"bb".repeat(20)}`;
+
+  it("reads where the agent learns its assignment: rpc, registry, settlement, network", () => {
+    const base = [
+      'rpc_url = "http://127.0.0.1:8545"',
+      `registry = "${registry}"`,
+      `settlement = "${settlement}"`,
+    ];
+    expect(loadDeviceConfig(write([...base, "network_id = 7"])).chain).toEqual({
+      rpcUrl: "http://127.0.0.1:8545",
+      registry,
+      settlement,
+      networkId: 7n,
+    });
+    // Beyond 2^53 as a decimal string.
+    expect(loadDeviceConfig(write([...base, 'network_id = "18446744073709551615"'])).chain?.networkId).toBe(
+      2n ** 64n - 1n,
+    );
+    expect(() => loadDeviceConfig(write([...base, 'network_id = "18446744073709551616"']))).toThrow(
+      /chain.network_id: network_id must fit in 64 bits/,
+    );
+    expect(() =>
+      loadDeviceConfig(
+        write([...base.slice(0, 1), 'registry = "0x12"', `settlement = "${settlement}"`, "network_id = 1"]),
+      ),
+    ).toThrow(/chain.registry: expected a 20-byte 0x address/);
+    expect(() => loadDeviceConfig(write(base))).toThrow(/chain.network_id/);
+  });
+});

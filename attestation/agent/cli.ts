@@ -3,9 +3,11 @@ import { pino } from "pino";
 import { bytesToHex } from "../bytes";
 import { generateKey, nodeSigner } from "../crypto/node";
 import { taggedHash } from "../hash";
+import { createChainAssignment } from "./chainAssignment";
 import { httpGateway } from "./client";
 import { loadDeviceConfig } from "./config";
 import { startDeviceAgent } from "./deviceAgent";
+import { caFetch } from "./tlsFetch";
 
 /** `vigil device ...`: run a device agent, or make a device key. */
 export function deviceCommand(): Command {
@@ -24,6 +26,8 @@ export function deviceCommand(): Command {
       const config = loadDeviceConfig(opts.config);
       const logger = pino({ level: config.logLevel, base: { module: "device" } });
       const signer = nodeSigner(config.secretKey);
+      // `tls_ca_file`: trusted for this agent's requests to its nodes, on top of the default CAs.
+      const fetchVia = config.tlsCa && caFetch(config.tlsCa);
       const agent = startDeviceAgent({
         signer,
         owner: config.owner,
@@ -33,13 +37,21 @@ export function deviceCommand(): Command {
           seed: taggedHash("vigil.device.storage", config.secretKey),
           ...config.storage,
         },
-        gateways: config.nodes.map((url) => httpGateway(url)),
+        gateways: config.nodes.map((url) => httpGateway(url, { fetch: fetchVia })),
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         pollWaitMs: config.pollWaitMs,
+        // `[chain]`: answer only the oracles the chain assigns to this device (read by itself).
+        assignment: config.chain && createChainAssignment({ ...config.chain, logger }),
         logger,
       });
       logger.info(
-        { deviceId: `0x${bytesToHex(signer.publicKey)}`, nodes: config.nodes },
+        {
+          deviceId: `0x${bytesToHex(signer.publicKey)}`,
+          nodes: config.nodes,
+          assignment: config.chain
+            ? `chain ${config.chain.rpcUrl}, network ${config.chain.networkId}`
+            : "unchecked",
+        },
         "device agent started",
       );
       await new Promise<void>((resolve) => {

@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse, TomlError } from "smol-toml";
@@ -21,6 +22,8 @@ export const deviceConfigSchema = z
     owner: hex(20),
     /** Base URLs of the assigned nodes' device gateways, e.g. "http://127.0.0.1:8080/device". */
     nodes: z.array(z.url()).min(1),
+    /** PEM CA certificate(s) trusted for `https://` nodes besides the default CAs (a private or self-signed CA), relative to the config. */
+    tls_ca_file: z.string().min(1).optional(),
     /** Fixed heartbeat period; unset, the agent follows each node's policy (half its interval). */
     heartbeat_interval_ms: z.int().min(100).optional(),
     poll_wait_ms: z.int().min(0).max(60_000).default(20_000),
@@ -34,6 +37,23 @@ export const deviceConfigSchema = z
         compute_class: z.int().min(0).max(MAX_COMPUTE_CLASS).default(0),
       })
       .prefault({}),
+    /**
+     * Where the agent reads its assignment (who may challenge it) by itself; unset, it answers any
+     * challenger. `network_id` is the network the device is registered in: a node serving another
+     * network has its challenges refused.
+     */
+    chain: z
+      .object({
+        rpc_url: z.url(),
+        registry: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected a 20-byte 0x address"),
+        settlement: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected a 20-byte 0x address"),
+        // An integer, or a decimal string for ids beyond 2^53 (TOML integers are read as numbers).
+        network_id: z
+          .union([z.int().min(0), z.string().regex(/^[0-9]+$/, "expected a decimal integer")])
+          .refine((v) => BigInt(v) < 2n ** 64n, "network_id must fit in 64 bits"),
+      })
+      .strict()
+      .optional(),
     storage: z
       .object({
         chunks: z
@@ -58,6 +78,10 @@ export interface DeviceConfig {
   logLevel: string;
   capabilities: Capabilities;
   storage?: { chunks: number; chunkBytes: number };
+  /** `[chain]`: where the agent reads who may challenge it (`createChainAssignment`). */
+  chain?: { rpcUrl: string; registry: `0x${string}`; settlement: `0x${string}`; networkId: bigint };
+  /** `tls_ca_file`'s certificates (PEM), trusted for this agent's `https://` requests only. */
+  tlsCa?: string[];
 }
 
 export class DeviceConfigError extends Error {
@@ -103,5 +127,33 @@ export function loadDeviceConfig(path: string): DeviceConfig {
       computeClass: c.capabilities.compute_class,
     },
     storage: c.storage && { chunks: c.storage.chunks, chunkBytes: c.storage.chunk_bytes },
+    ...(c.chain && {
+      chain: {
+        rpcUrl: c.chain.rpc_url,
+        registry: c.chain.registry as `0x${string}`,
+        settlement: c.chain.settlement as `0x${string}`,
+        networkId: BigInt(c.chain.network_id),
+      },
+    }),
+    ...(c.tls_ca_file && { tlsCa: readCaFile(resolve(dirname(path), c.tls_ca_file)) }),
   };
+}
+
+/** `tls_ca_file`: one or more PEM certificates, each of which must parse; errors name the file. */
+function readCaFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new DeviceConfigError(`${file} (tls_ca_file): cannot read: ${(e as Error).message}`);
+  }
+  const certs = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (certs.length === 0) throw new DeviceConfigError(`${file} (tls_ca_file): no PEM certificate in it`);
+  for (const pem of certs)
+    try {
+      new X509Certificate(pem);
+    } catch (e) {
+      throw new DeviceConfigError(`${file} (tls_ca_file): not a valid certificate: ${(e as Error).message}`);
+    }
+  return certs;
 }

@@ -1,8 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import type { EvidenceJudges } from "../evidence";
 import { keyFromLabel, testCapabilities } from "../testing";
 import type { Verdict } from "../verdict";
 import { createChallengerGateway } from "./challengerGateway";
-import { startDeviceAgent } from "./deviceAgent";
+import { type AssignmentSource, startDeviceAgent } from "./deviceAgent";
 import { type DeviceGateway, GatewayError } from "./gateway";
 
 describe("device agent (in-process gateway)", () => {
@@ -104,5 +105,119 @@ describe("device agent: heartbeats follow the node's policy", () => {
     node.close();
     expect(state.beats.length).toBeGreaterThanOrEqual(2);
     expect(state.beats.length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe("device agent: only the chain's assigned challengers are answered", () => {
+  const NET = 4n;
+  const beacon = new Uint8Array(32).fill(7);
+  const assignedKey = keyFromLabel("assigned-oracle");
+  /** A node that issues compute and latency challenges every 50 ms; counts what the device signed for it. */
+  function node(label: string, seededFrom = beacon) {
+    const signer = label === "assigned-oracle" ? assignedKey : keyFromLabel(label);
+    const verdicts: Verdict[] = [];
+    const signed = { commits: 0, responses: 0 };
+    let issued = 0;
+    const gw = createChallengerGateway({
+      networkId: NET,
+      signer,
+      onIssue: () => issued++,
+      epoch: () => 3n,
+      beacon: () => seededFrom,
+      schedule: { intervalMs: 50, types: ["compute", "latency"] },
+      ttlMs: 2_000,
+      onVerdict: (v) => verdicts.push(v),
+    });
+    const counted: DeviceGateway = {
+      ...gw,
+      commit: (bytes) => {
+        signed.commits++;
+        return gw.commit(bytes);
+      },
+      respond: (bytes) => {
+        signed.responses++;
+        return gw.respond(bytes);
+      },
+    };
+    return { gw, counted, verdicts, signed, issued: () => issued };
+  }
+  const agentOn = (gateways: DeviceGateway[], assignment: AssignmentSource) =>
+    startDeviceAgent({
+      signer: keyFromLabel("assigned-device"),
+      owner: new Uint8Array(20),
+      capabilities: testCapabilities,
+      gateways,
+      heartbeatIntervalMs: 40,
+      pollWaitMs: 100,
+      assignment,
+    });
+  const chainSays = (judges: EvidenceJudges | undefined): AssignmentSource => ({
+    networkId: NET,
+    challengersOf: async (epoch) => (epoch === 3n ? judges : { beacon, challengers: [] }),
+  });
+
+  it("refuses a stranger's and a misseeded assigned challenge, signing nothing; answers the assigned one", async () => {
+    const assigned = node("assigned-oracle");
+    const stranger = node("stranger-oracle");
+    const misseeded = node("assigned-oracle", new Uint8Array(32).fill(8));
+    const agent = agentOn(
+      [assigned.counted, stranger.counted, misseeded.counted],
+      chainSays({ beacon, challengers: [assignedKey.publicKey] }),
+    );
+    try {
+      await vi.waitFor(
+        () => {
+          expect(assigned.verdicts.filter((v) => v.status === "pass").length).toBeGreaterThanOrEqual(3);
+          expect(stranger.issued()).toBeGreaterThanOrEqual(2);
+          expect(misseeded.issued()).toBeGreaterThanOrEqual(2);
+          expect(agent.stats.challengesRefused).toBeGreaterThanOrEqual(4);
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+    } finally {
+      await agent.stop();
+      for (const n of [assigned, stranger, misseeded]) n.gw.close();
+    }
+    expect(assigned.verdicts.every((v) => v.status === "pass")).toBe(true);
+    for (const n of [stranger, misseeded]) {
+      expect(n.signed).toEqual({ commits: 0, responses: 0 });
+      expect(n.verdicts.some((v) => v.status === "pass")).toBe(false);
+    }
+    expect(agent.stats.challengesRefused).toBeGreaterThanOrEqual(4);
+    expect(agent.stats.challengesUnchecked).toBe(0);
+  });
+
+  it("answers unchecked, and counts it, while the chain cannot tell", async () => {
+    const stranger = node("stranger-oracle");
+    const agent = agentOn([stranger.counted], chainSays(undefined));
+    try {
+      await vi.waitFor(
+        () => expect(stranger.verdicts.filter((v) => v.status === "pass").length).toBeGreaterThanOrEqual(2),
+        { timeout: 10_000, interval: 50 },
+      );
+    } finally {
+      await agent.stop();
+      stranger.gw.close();
+    }
+    expect(agent.stats.challengesRefused).toBe(0);
+    expect(agent.stats.challengesUnchecked).toBeGreaterThanOrEqual(2);
+  });
+
+  it("refuses every challenge when the node serves another network than the chain source", async () => {
+    const assigned = node("assigned-oracle");
+    const agent = agentOn([assigned.counted], {
+      networkId: NET + 1n,
+      challengersOf: async () => ({ beacon, challengers: [assignedKey.publicKey] }),
+    });
+    try {
+      await vi.waitFor(() => expect(agent.stats.challengesRefused).toBeGreaterThanOrEqual(2), {
+        timeout: 10_000,
+        interval: 50,
+      });
+    } finally {
+      await agent.stop();
+      assigned.gw.close();
+    }
+    expect(assigned.signed).toEqual({ commits: 0, responses: 0 });
   });
 });

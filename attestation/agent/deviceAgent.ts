@@ -9,11 +9,13 @@ import {
   answerLatency,
   answerStorage,
   checkChallenge,
+  checkChallenger,
   type DeviceBehaviour,
   finishCompute,
   startCompute,
 } from "../device";
 import { AttestationError } from "../errors";
+import type { EvidenceJudges } from "../evidence";
 import { challengeIdOf } from "../hash";
 import type { Capabilities } from "../messages/capabilities";
 import { type Message, verifyMessage } from "../messages/message";
@@ -49,6 +51,21 @@ export interface AgentBehaviour extends DeviceBehaviour {
   machine?: { run<T>(work: () => Promise<T>): Promise<T> };
 }
 
+/**
+ * Who may challenge a device in an epoch, from a source the device checks by itself: the chain
+ * (`createChainAssignment`), never the node that delivers the challenge. One source may serve many
+ * devices (it reads per epoch, not per device).
+ */
+export interface AssignmentSource {
+  /** The network whose assignment it reads: a challenge for another network is refused. */
+  readonly networkId: bigint;
+  /**
+   * The epoch's pinned beacon and the Ed25519 keys of the oracles assigned to `deviceId` in it, or
+   * undefined when the source cannot tell now (the chain unreachable). Never rejects.
+   */
+  challengersOf(epoch: bigint, deviceId: Uint8Array): Promise<EvidenceJudges | undefined>;
+}
+
 export interface DeviceAgentOptions {
   signer: Signer;
   /** 20-byte owner address (claims the rewards). */
@@ -68,6 +85,15 @@ export interface DeviceAgentOptions {
   behaviour?: AgentBehaviour;
   /** Verifies challenge signatures (default node:crypto). */
   verify?: Ed25519Verify;
+  /**
+   * The chain's assignment: with it, a challenge is answered only when its signer is an oracle
+   * assigned to this device in the challenge's epoch and it is seeded from that epoch's beacon
+   * (refused NOT_ASSIGNED otherwise). While the source cannot tell (chain unreachable) challenges
+   * are answered unchecked, logged at debug and counted in `challengesUnchecked`: refusing would
+   * cost an honest device its challenges during an outage, and answering cannot make it slashable
+   * (docs/attestation.md, "Framing"). Without it, any challenger's key is accepted.
+   */
+  assignment?: AssignmentSource;
   logger?: Logger;
 }
 
@@ -85,6 +111,8 @@ export interface DeviceAgentStats {
   challengesRefused: number;
   /** Other devices' challenges it took (a thief). */
   challengesStolen: number;
+  /** Challenges it answered without checking the challenger: the assignment source could not tell. */
+  challengesUnchecked: number;
   errors: number;
 }
 
@@ -105,6 +133,21 @@ const sleep = (ms: number, signal: AbortSignal) =>
     }
     signal.addEventListener("abort", done);
   });
+
+/**
+ * Longest an answer waits on the assignment source, ms: a chain that hangs must not make the device
+ * miss its deadlines; past it the assignment counts as unknown (the read goes on and is cached).
+ */
+const ASSIGNMENT_WAIT_MS = 2_000;
+
+/** `p`, or undefined once `ms` have passed. */
+function within<T>(ms: number, p: Promise<T | undefined>): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 
 /** A device-side check refused a challenge (`reason` says which); nothing was signed for it. */
 class ChallengeRefused extends Error {
@@ -182,6 +225,7 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     challengesSilent: 0,
     challengesRefused: 0,
     challengesStolen: 0,
+    challengesUnchecked: 0,
     errors: 0,
   };
   const buildOwnStorage = () =>
@@ -206,6 +250,11 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     }
     if (!first) return;
     const networkId = first.info.networkId;
+    if (opts.assignment && opts.assignment.networkId !== networkId)
+      log?.error(
+        { node: networkId, chain: opts.assignment.networkId },
+        "node serves another network than the chain assignment: every challenge from it will be refused",
+      );
     // One view of the node's epoch and clock per node, shared: heartbeats sign for its epoch,
     // challenges are checked against its epoch and clock.
     const clock = gatewayClock(gw);
@@ -295,6 +344,8 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
         try {
           const { epoch, policyIntervalMs } = await clock.timing();
           period = opts.heartbeatIntervalMs ?? policyIntervalMs / 2;
+          // Read the epoch's assignment ahead of its first challenge (cached: one read per epoch).
+          opts.assignment?.challengersOf(epoch, opts.signer.publicKey).catch(() => undefined);
           // Until the node has our registration (it may have been down at start), send it first.
           if (!registered) {
             try {
@@ -382,9 +433,33 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     const { epoch, skewMs } = await clock.timing();
     const at = { deviceId: opts.signer.publicKey, epoch, nowMs: BigInt(Date.now() + skewMs) };
     checked(challenge, () => checkChallenge(challenge, at));
+    if (opts.assignment) await checkAssigned(challenge);
     if (b.preSignHeartbeats) return silent("away: answers nothing");
     const run = <T>(work: () => Promise<T>) => (b.machine ? b.machine.run(work) : work());
     await run(() => answerOn(gw, challenge));
+  }
+
+  /** The challenger must be assigned to this device in the challenge's epoch (the chain's view). */
+  async function checkAssigned(challenge: Message<"challenge">): Promise<void> {
+    const source = opts.assignment!;
+    if (challenge.networkId !== source.networkId)
+      throw new ChallengeRefused(
+        new AttestationError(
+          "WRONG_NETWORK",
+          `challenge for network ${challenge.networkId}, the chain assignment is network ${source.networkId}`,
+        ),
+        challenge,
+      );
+    const judges = await within(
+      ASSIGNMENT_WAIT_MS,
+      source.challengersOf(challenge.epoch, opts.signer.publicKey).catch(() => undefined),
+    );
+    if (judges) return checked(challenge, () => checkChallenger(challenge, judges));
+    stats.challengesUnchecked++;
+    log?.debug(
+      { challengeId: bytesToHex(challengeIdOf(challenge.signingBytes)), epoch: challenge.epoch },
+      "assignment unknown (chain unavailable): answering without checking the challenger",
+    );
   }
 
   /** A transient transport failure (the node unreachable for a moment) is retried within the deadline. */

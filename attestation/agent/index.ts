@@ -13,6 +13,12 @@ export {
   type Strategy,
 } from "../fleet/runFleet";
 export {
+  type ChainAssignment,
+  type ChainAssignmentOptions,
+  createChainAssignment,
+  type EpochAssignmentView,
+} from "./chainAssignment";
+export {
   type ChallengerGateway,
   type ChallengerGatewayOptions,
   createChallengerGateway,
@@ -20,6 +26,7 @@ export {
 export { type HttpGatewayOptions, httpGateway } from "./client";
 export {
   type AgentBehaviour,
+  type AssignmentSource,
   type DeviceAgent,
   type DeviceAgentOptions,
   type DeviceAgentStats,
@@ -27,3 +34,4 @@ export {
 } from "./deviceAgent";
 export { type DeviceGateway, GatewayError, type GatewayErrorCode, type GatewayInfo } from "./gateway";
 export { createGatewayRouter, type GatewayRouterOptions } from "./router";
+export { caFetch } from "./tlsFetch";

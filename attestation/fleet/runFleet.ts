@@ -1,5 +1,10 @@
 import type { Logger } from "pino";
-import { type AgentBehaviour, type DeviceAgent, startDeviceAgent } from "../agent/deviceAgent";
+import {
+  type AgentBehaviour,
+  type AssignmentSource,
+  type DeviceAgent,
+  startDeviceAgent,
+} from "../agent/deviceAgent";
 import type { DeviceGateway } from "../agent/gateway";
 import { bytesToHex } from "../bytes";
 import type { Signer } from "../crypto/ed25519";
@@ -40,6 +45,12 @@ export interface FleetOptions {
    * fabricates, e.g. onto the oracles' gossip or their fraud endpoint. Without it nobody frames.
    */
   onFramedEvidence?: (evidence: Uint8Array, reason: FraudReasonName) => void;
+  /**
+   * One assignment source shared by every device (e.g. `createChainAssignment`: its chain reads are
+   * per epoch, not per device). With it each device answers only the oracles assigned to it, so
+   * the framing challenger (an unregistered key) is refused; without it any challenger is answered.
+   */
+  assignment?: AssignmentSource;
   logger?: Logger;
 }
 
@@ -232,6 +243,7 @@ export function runFleet(opts: FleetOptions): Fleet {
       heartbeatIntervalMs: opts.heartbeatIntervalMs,
       pollWaitMs: opts.pollWaitMs,
       behaviour,
+      assignment: opts.assignment,
       logger: opts.logger?.child({ device: info.deviceIdHex.slice(0, 10), strategy: info.strategy }),
     });
     return { ...info, agent };

@@ -294,6 +294,31 @@ async function delivered(
   };
 }
 
+/** Why the receiver would revert `onReport` for this report when the forwarder calls it now, if it would. */
+async function receiverRefusal(
+  opts: EvmChainOptions,
+  receiver: Address,
+  rawReport: Uint8Array,
+): Promise<string | undefined> {
+  try {
+    await opts.publicClient.call({
+      account: opts.forwarder,
+      to: receiver,
+      data: encodeFunctionData({
+        abi: receiverAbi,
+        functionName: "onReport",
+        args: [
+          bytesToHex(rawReport.subarray(FORWARDER_METADATA_LENGTH, REPORT_METADATA_LENGTH)),
+          bytesToHex(rawReport.subarray(REPORT_METADATA_LENGTH)),
+        ],
+      }),
+    });
+    return undefined;
+  } catch (err) {
+    return revertReason(err);
+  }
+}
+
 function revertReason(err: unknown): string {
   const e = err as {
     shortMessage?: string;
@@ -348,25 +373,11 @@ async function writeReport(
       };
     }
     // The forwarder swallows a receiver's revert, so ask the receiver directly, as the forwarder would call it.
-    let receiverStatus = EVM_PB.ReceiverContractExecutionStatus.SUCCESS;
-    let error: string | undefined;
-    try {
-      await opts.publicClient.call({
-        account: opts.forwarder,
-        to: receiver,
-        data: encodeFunctionData({
-          abi: receiverAbi,
-          functionName: "onReport",
-          args: [
-            bytesToHex(report.rawReport.subarray(FORWARDER_METADATA_LENGTH, REPORT_METADATA_LENGTH)),
-            bytesToHex(report.rawReport.subarray(REPORT_METADATA_LENGTH)),
-          ],
-        }),
-      });
-    } catch (err) {
-      receiverStatus = EVM_PB.ReceiverContractExecutionStatus.REVERTED;
-      error = revertReason(err);
-    }
+    const error = await receiverRefusal(opts, receiver, report.rawReport);
+    const receiverStatus =
+      error === undefined
+        ? EVM_PB.ReceiverContractExecutionStatus.SUCCESS
+        : EVM_PB.ReceiverContractExecutionStatus.REVERTED;
     const estimate = await opts.publicClient
       .estimateContractGas({
         address: opts.forwarder,
@@ -393,6 +404,23 @@ async function writeReport(
     await new Promise((r) => setTimeout(r, rank * opts.transmitDelayMs));
     const done = await delivered(opts, receiver, metadata.executionId, metadata.reportId);
     if (done) return done;
+  }
+  // One transaction per report that can land: a report the receiver refuses now (most often an epoch
+  // another execution already settled) would cost a forwarder transaction that records a failure.
+  // Ask the receiver first, as the forwarder would call it, and send nothing if it refuses.
+  const refusal = await receiverRefusal(opts, receiver, report.rawReport);
+  if (refusal !== undefined) {
+    const done = await delivered(opts, receiver, metadata.executionId, metadata.reportId);
+    if (done) return done;
+    ctx.log(`WriteReport: not sent, the receiver refuses the report: ${refusal}`);
+    return {
+      receiver,
+      txStatus: EVM_PB.TxStatus.SUCCESS,
+      receiverStatus: EVM_PB.ReceiverContractExecutionStatus.REVERTED,
+      simulated: false,
+      sentByThisNode: false,
+      error: refusal,
+    };
   }
   let hash: Hex;
   try {
