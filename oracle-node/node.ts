@@ -313,14 +313,25 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
             onRetry: () => (closing ? false : undefined),
           }),
         )
-        .then(({ beacon }) => {
-          if (beacon !== snap.beacon) {
+        .then(async ({ beacon, blockNumber }) => {
+          // The oracle set at the same pinned block, as devices and the fraud-slashing workflow read
+          // it: an operator that joined after the epoch began watches from the next epoch on.
+          const nodes =
+            blockNumber === null
+              ? snap.nodes
+              : (await getOperators(client, registry, { blockNumber }))
+                  .filter((o) => o.status === "Active")
+                  .map((o) => o.signer);
+          const sameNodes =
+            nodes.length === snap.nodes.length && nodes.every((a) => snap.nodes.includes(a));
+          if (beacon !== snap.beacon || !sameNodes) {
             log.warn(
-              { networkId, epoch, seen: snap.beacon, pinned: beacon },
-              "epoch assignment re-derived from the beacon pinned before the epoch's start",
+              { networkId, epoch, seen: snap.beacon, pinned: beacon, nodes: nodes.length },
+              "epoch assignment re-derived from the beacon and oracle set pinned before the epoch's start",
             );
-            snap.map = assign(networkId, beacon, snap.nodes, snap.deviceIds);
+            snap.map = assign(networkId, beacon, nodes, snap.deviceIds);
             snap.beacon = beacon;
+            snap.nodes = nodes;
           }
           return snap.map;
         });
@@ -426,14 +437,21 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     closers.push({ name: "intake", close: () => intake.stop() });
 
     const verifyFraud = createFraudVerifier(new Set(config.networks));
-    const agreement = createAgreement(options.agreement ?? {}, {
-      p2p,
-      store,
-      logger,
-      account,
-      verifyFraud,
-      metrics: metrics.registry,
-    });
+    // Gossip for other networks, for epochs off this node's clock, or naming another signer than its
+    // sender's registered one is never stored.
+    const agreement = createAgreement(
+      { ...options.agreement, networks: config.networks },
+      {
+        p2p,
+        store,
+        logger,
+        account,
+        verifyFraud,
+        metrics: metrics.registry,
+        currentEpoch: (networkId) => currentEpoch(networkOf(networkId)),
+        signerOf: (peerId) => operators.find((o) => o.peerId === peerId)?.signer,
+      },
+    );
     closers.push({ name: "agreement", close: () => agreement.stop() });
 
     // The result function's inputs come from the registry pinned at the last block before the

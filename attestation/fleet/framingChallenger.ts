@@ -15,6 +15,8 @@ export interface FramingChallengerOptions {
   signer: Signer;
   /** Where the framer learns network, epoch and time (an honest node's gateway: public information). */
   upstream: DeviceGateway;
+  /** The beacon to seed a challenge from (the epoch's, as a byzantine oracle knows it); default zeros. */
+  beacon?: (epoch: bigint, deviceId: Uint8Array) => Promise<Uint8Array | undefined>;
   /** One hostile challenge per victim per interval, ms. */
   intervalMs: number;
   /** Each framed evidence bundle, as the framer would submit it (gossip, the node's fraud endpoint). */
@@ -53,7 +55,7 @@ export function createFramingChallenger(opts: FramingChallengerOptions): DeviceG
       { networkId: info.networkId, epoch: info.epoch },
       {
         deviceId,
-        beacon: new Uint8Array(32),
+        beacon: (await opts.beacon?.(info.epoch, deviceId)) ?? new Uint8Array(32),
         nonce,
         saltHash: keccak256(salt),
         issuedAtMs: info.nowMs,

@@ -46,6 +46,13 @@ export interface FleetOptions {
    */
   onFramedEvidence?: (evidence: Uint8Array, reason: FraudReasonName) => void;
   /**
+   * The framing challenger's key. Default: an unregistered key. A byzantine *oracle* (one of the f a
+   * network tolerates) frames with its own registered key, and seeds its challenges from the epoch's
+   * beacon (from `assignment`), so devices it is assigned to answer it and only the framing checks
+   * before signing stand between them and a slash.
+   */
+  framerSigner?: Signer;
+  /**
    * One assignment source shared by every device (e.g. `createChainAssignment`: its chain reads are
    * per epoch, not per device). With it each device answers only the oracles assigned to it, so
    * the framing challenger (an unregistered key) is refused; without it any challenger is answered.
@@ -164,8 +171,11 @@ export function runFleet(opts: FleetOptions): Fleet {
           gateways = [
             ...gateways,
             createFramingChallenger({
-              signer: framerKey,
+              signer: opts.framerSigner ?? framerKey,
               upstream: gateways[0],
+              beacon: opts.assignment
+                ? (epoch, deviceId) => opts.assignment!.challengersOf(epoch, deviceId).then((j) => j?.beacon)
+                : undefined,
               intervalMs: 2 * interval,
               onEvidence: opts.onFramedEvidence,
             }),

@@ -228,6 +228,7 @@ export async function startDevnet(
       registry: Address;
       settlement: Address;
     };
+    let genesis = 0;
     const networkId = await stage("network", "sample DePIN network and its oracle operators", async () => {
       await registerOperators(home.public, home.wallet, targets, keys);
       // Node signers transmit CRE reports through the forwarder themselves: they need gas money.
@@ -235,12 +236,18 @@ export async function startDevnet(
       for (const k of keys)
         funding.push(await home.wallet.sendTransaction({ to: k.signer, value: parseEther("100") }));
       await Promise.all(funding.map((hash) => home.public.waitForTransactionReceipt({ hash })));
-      const block = await home.public.getBlock();
+      // Epoch 0 begins once nodes and fleet run (nodes close epochs from the one current when they
+      // start, and the contract settles epochs in order from 0), and the chain holds that genesis:
+      // devices, the fraud-slashing workflow and the contract number epochs from the registry, so the
+      // nodes must too (no node-side override). Starting K node processes (tsx + libp2p) took 28-40 s
+      // for K = 4 on 2 busy cores, hence 12 s a node, plus the device and bridge-lane stages before.
+      const startupSeconds = Math.max(30, 12 * options.nodes) + 45;
+      genesis = readOrWriteGenesis(join(dataDir, "epoch-genesis"), Math.floor(Date.now() / 1000) + startupSeconds);
       return registerSampleNetwork(home.public, home.wallet, targets, {
         rewardBudgetPerEpoch: SAMPLE_BUDGET,
         stakePerDevice: SAMPLE_STAKE,
         epochLength: options.epochSeconds,
-        genesisTime: block.timestamp,
+        genesisTime: BigInt(genesis),
         challengePolicyId: 1,
         k: Math.min(3, options.nodes),
         fundedEpochs: (options.epochs ?? 1_000) + 1,
@@ -308,7 +315,7 @@ export async function startDevnet(
       addresses: { token: lane.remoteToken, router: lane.config.chains[1].router, hook: lane.hook },
     });
 
-    let nodesGenesis = 0;
+    const nodesGenesis = genesis;
     const nodes = await stage("oracle-nodes", `${options.nodes} \`vigil node start\` processes`, async () => {
       const configured = await configureNodes({
         keys,
@@ -318,17 +325,9 @@ export async function startDevnet(
         deploymentFile,
         networkId,
       });
-      // Epoch 0 must begin once nodes and fleet run: nodes close epochs from the one current when they
-      // start, and the settlement contract takes epochs in order from 0. Starting K node processes
-      // (tsx + libp2p) took 28-40 s for K = 4 on 2 busy cores, hence 12 s a node.
-      const startupSeconds = Math.max(30, 12 * options.nodes);
-      nodesGenesis = readOrWriteGenesis(
-        join(dataDir, "epoch-genesis"),
-        Math.floor(Date.now() / 1000) + startupSeconds,
-      );
       // Registered here, so on stop the nodes go before the chains they watch.
       closers.push(() => supervisor.stopAll());
-      const procs = startNodeProcesses(configured, supervisor, logsDir, nodesGenesis);
+      const procs = startNodeProcesses(configured, supervisor, logsDir);
       // The f nodes that may die are kept in the list: clients skip an unreachable node, the
       // dashboard shows it down.
       await Promise.race([waitForNodes(configured, procs, startup), failed]);
@@ -351,6 +350,20 @@ export async function startDevnet(
               seed: "vigil-devnet",
               owners: fleetPlan.map((d) => d.ownerHex),
               gateways: nodes.map((n) => `${n.apiUrl}${gatewayPath}`),
+              chain: {
+                rpcUrl: chains.home.rpcUrl,
+                registry: targets.registry,
+                settlement: targets.settlement,
+                networkId: String(networkId),
+              },
+              // Node 0 plays the byzantine oracle (one of the f tolerated) framing honest devices.
+              framer: {
+                peerKeyFile: join(keys[0]!.dataDir, "peer.key"),
+                fraudSlash: nodes.map((n) => ({
+                  url: `${n.apiUrl}/admin/networks/${networkId}/fraud-slash`,
+                  token: n.adminToken,
+                })),
+              },
             },
             { dataDir, logsDir },
             startup,
@@ -436,7 +449,7 @@ function tokensNeeded(o: DevnetOptions): bigint {
   );
 }
 
-/** The nodes' epoch genesis, kept in the data dir so a resumed devnet numbers epochs the same way. */
+/** The network's epoch genesis, kept in the data dir so a resumed devnet numbers epochs the same way. */
 function readOrWriteGenesis(file: string, fresh: number): number {
   if (existsSync(file)) return Number(readFileSync(file, "utf8"));
   writeFileSync(file, String(fresh));

@@ -16,6 +16,25 @@ export const fleetSpecSchema = z.object({
   owners: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/)),
   /** Device gateway base URLs of the oracle nodes. */
   gateways: z.array(z.url()).min(1),
+  /** Where devices read which oracles are assigned to them (they refuse every other challenger). */
+  chain: z
+    .object({
+      rpcUrl: z.url(),
+      registry: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+      settlement: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+      networkId: z.string().regex(/^\d+$/),
+    })
+    .optional(),
+  /**
+   * A byzantine oracle framing `honestFramed` devices: its peer key file (it challenges with its own
+   * registered key) and the nodes' admin fraud-slash routes it posts what it fabricates to.
+   */
+  framer: z
+    .object({
+      peerKeyFile: z.string(),
+      fraudSlash: z.array(z.object({ url: z.url(), token: z.string() })),
+    })
+    .optional(),
 });
 export type FleetSpec = z.infer<typeof fleetSpecSchema>;
 

@@ -9,6 +9,9 @@ import { STRATEGIES, type Strategy } from "../../attestation/agent/index";
 export const DEFENDED_STRATEGIES: readonly Strategy[] = [
   "honestSlow",
   "honestFlaky",
+  // A byzantine oracle (node 0, with its own registered key) frames these; a proxy rewrites those.
+  "honestFramed",
+  "honestProxied",
   "partialComputeSilent",
   "storageHalfSilent",
   "storage90Silent",

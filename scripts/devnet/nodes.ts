@@ -80,7 +80,6 @@ export function startNodeProcesses(
   nodes: readonly DevnetNode[],
   supervisor: ProcessSupervisor,
   logsDir: string,
-  genesisTime: number,
 ): SupervisedProcess[] {
   return nodes.map((n) =>
     supervisor.spawnTs(
@@ -91,13 +90,8 @@ export function startNodeProcesses(
       {
         group: ORACLE_NODES,
         // `vigil node init` writes 0.0.0.0 listeners; the config's env override keeps nodes on loopback.
-        // Epoch 0 starts once nodes and fleet are up (a devnet override of the on-chain genesis, which
-        // lies earlier, so every epoch still ends on chain before the nodes settle it).
-        env: {
-          VIGIL_P2P_LISTEN: n.p2pListen,
-          VIGIL_EPOCH_GENESIS_TIME: String(genesisTime),
-          NODE_NO_WARNINGS: "1",
-        },
+        // Epochs follow the registry's genesis, which the devnet set to after the nodes' start-up.
+        env: { VIGIL_P2P_LISTEN: n.p2pListen, NODE_NO_WARNINGS: "1" },
       },
     ),
   );
