@@ -1195,6 +1195,17 @@ export const vigilSettlementAbi = [
   },
   {
     type: "function",
+    name: "isSlashed",
+    inputs: [
+      { name: "networkId", type: "uint64", internalType: "uint64" },
+      { name: "epoch", type: "uint64", internalType: "uint64" },
+      { name: "deviceId", type: "bytes32", internalType: "bytes32" },
+    ],
+    outputs: [{ name: "", type: "bool", internalType: "bool" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
     name: "latestEpoch",
     inputs: [{ name: "networkId", type: "uint64", internalType: "uint64" }],
     outputs: [{ name: "", type: "uint64", internalType: "uint64" }],
@@ -1496,9 +1507,15 @@ export const vigilSettlementAbi = [
     name: "DeviceSlashSkipped",
     inputs: [
       { name: "networkId", type: "uint64", indexed: true, internalType: "uint64" },
+      { name: "epoch", type: "uint64", indexed: true, internalType: "uint64" },
       { name: "deviceId", type: "bytes32", indexed: true, internalType: "bytes32" },
-      { name: "evidenceHash", type: "bytes32", indexed: true, internalType: "bytes32" },
-      { name: "alreadyApplied", type: "bool", indexed: false, internalType: "bool" },
+      { name: "evidenceHash", type: "bytes32", indexed: false, internalType: "bytes32" },
+      {
+        name: "reason",
+        type: "uint8",
+        indexed: false,
+        internalType: "enum IVigilSettlement.SlashSkipReason",
+      },
     ],
     anonymous: false,
   },

@@ -54,6 +54,11 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
     /// epoch flips a bit in a word that is already non-zero (a ~5k write instead of ~22k for a fresh slot).
     mapping(bytes32 wordKey => uint256 bitmap) internal s_claimedEpochs;
     mapping(bytes32 evidenceHash => bool) internal s_evidenceApplied;
+    /// One slash per device and epoch: evidence is per challenge, and a challenger re-signing the same exchange (a
+    /// new receive timestamp gives a new `evidenceHash`) or several assigned challengers catching the same cheat
+    /// must not multiply the penalty.
+    mapping(uint64 networkId => mapping(uint64 epoch => mapping(bytes32 deviceId => bool))) internal
+        s_slashed;
 
     /// @param registry_ The registry whose stakes this contract slashes (it must name this contract its settlement).
     /// @param forwarder_ The `KeystoneForwarder` allowed to call `onReport`.
@@ -127,10 +132,29 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
         } else {
             (uint64 networkId, uint64 epoch, DeviceSlash memory slash) =
                 abi.decode(payload, (uint64, uint64, DeviceSlash));
-            (,, uint32 epochLength,) = i_registry.epochParams(networkId);
-            if (epochLength == 0) revert UnknownNetwork(networkId);
-            _applySlash(networkId, epoch, slash);
+            _fraudSlash(networkId, epoch, slash);
         }
+    }
+
+    /// A kind 2 report: a slash proven mid-epoch, applied at once if its epoch is still open to evidence.
+    function _fraudSlash(uint64 networkId, uint64 epoch, DeviceSlash memory slash) internal {
+        (, uint64 genesisTime, uint32 epochLength,) = i_registry.epochParams(networkId);
+        if (epochLength == 0) revert UnknownNetwork(networkId);
+        // Threat: a bundle kept back (or judged under a stale view of the chain) surfacing epochs later, when the
+        // assignment and stakes it was judged against are gone. Only the current epoch and the one just closed
+        // (whose evidence may still be in flight at the boundary) are open; anything older is the settlement's
+        // business (kind 1), anything newer cannot have been assigned yet. Skipped with a reason, not reverted:
+        // the forwarder swallows a revert, and a stale report never becomes applicable by retrying.
+        // Epochs are minutes to days long; seconds of validator skew do not matter.
+        // forge-lint: disable-next-line(block-timestamp)
+        uint256 current = block.timestamp < genesisTime ? 0 : (block.timestamp - genesisTime) / epochLength;
+        if (epoch != current && uint256(epoch) + 1 != current) {
+            emit DeviceSlashSkipped(
+                networkId, epoch, slash.deviceId, slash.evidenceHash, SlashSkipReason.EpochNotAdmissible
+            );
+            return;
+        }
+        _applySlash(networkId, epoch, slash);
     }
 
     function _settle(EpochSettlement memory s) internal {
@@ -180,19 +204,35 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
         }
     }
 
-    /// Applies a device slash once per evidence hash; what is taken from the stake refills the network's budget,
-    /// so a cheating device's stake is paid out to the honest ones in later epochs.
+    /// Applies a device slash at most once per (network, epoch, device) and once per evidence hash; what is taken
+    /// from the stake refills the network's budget, so a cheating device's stake is paid out to the honest ones in
+    /// later epochs. The evidence itself was verified by every DON node (the challenger's assignment included)
+    /// before f + 1 of them signed the report; the contract cannot check Ed25519 bundles cheaply.
     function _applySlash(uint64 networkId, uint64 epoch, DeviceSlash memory slash) internal {
+        // Threat: the same bundle delivered twice (a second execution, or kind 2 then the epoch's settlement).
         if (s_evidenceApplied[slash.evidenceHash]) {
-            emit DeviceSlashSkipped(networkId, slash.deviceId, slash.evidenceHash, true);
+            emit DeviceSlashSkipped(
+                networkId, epoch, slash.deviceId, slash.evidenceHash, SlashSkipReason.EvidenceApplied
+            );
+            return;
+        }
+        // Threat: one cheat slashed many times over, through bundles of the same exchange re-signed with other
+        // receive timestamps (each a new hash) or through evidence from each of its k challengers.
+        if (s_slashed[networkId][epoch][slash.deviceId]) {
+            emit DeviceSlashSkipped(
+                networkId, epoch, slash.deviceId, slash.evidenceHash, SlashSkipReason.AlreadySlashed
+            );
             return;
         }
         uint256 taken = i_registry.slashDevice(networkId, slash.deviceId, slash.amount);
         if (taken == 0) {
-            emit DeviceSlashSkipped(networkId, slash.deviceId, slash.evidenceHash, false);
+            emit DeviceSlashSkipped(
+                networkId, epoch, slash.deviceId, slash.evidenceHash, SlashSkipReason.NothingTaken
+            );
             return;
         }
         s_evidenceApplied[slash.evidenceHash] = true;
+        s_slashed[networkId][epoch][slash.deviceId] = true;
         // taken <= a device stake, a uint128.
         // forge-lint: disable-next-line(unsafe-typecast)
         s_ledgers[networkId].budget += uint128(taken);
@@ -417,6 +457,10 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
 
     function isEvidenceApplied(bytes32 evidenceHash) external view returns (bool) {
         return s_evidenceApplied[evidenceHash];
+    }
+
+    function isSlashed(uint64 networkId, uint64 epoch, bytes32 deviceId) external view returns (bool) {
+        return s_slashed[networkId][epoch][deviceId];
     }
 
     // ================================================================

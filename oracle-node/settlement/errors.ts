@@ -7,6 +7,8 @@ export type SettlementErrorCode =
   | "MEMBER_NOT_REGISTERED"
   /** The settlement contract accepts no workflow this node runs for a report kind. */
   | "WORKFLOW_NOT_ACCEPTED"
+  /** The configured registry is not the one the settlement contract slashes through. */
+  | "REGISTRY_MISMATCH"
   /** The fraud-slashing request is malformed. */
   | "INVALID_EVIDENCE";
 

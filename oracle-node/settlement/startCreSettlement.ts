@@ -39,6 +39,7 @@ const SHARED_API_PLACEHOLDER = "http://127.0.0.1:8080";
 
 const settlementAbi = parseAbi([
   "function workflow(uint8 kind) view returns ((address owner, bytes10 name))",
+  "function registry() view returns (address)",
 ]);
 
 // Bundling costs ~1 s of esbuild per workflow; nodes sharing a process (tests) share bundles.
@@ -56,11 +57,17 @@ const bundleOnce = (entry: string) => {
 export interface CreSettlementOptions {
   cre: CreConfig;
   networks: readonly bigint[];
-  chain: { chainId: number; rpcUrl: string; forwarder: Address; settlement: Address };
+  /**
+   * `registry`, when given (the deployment's), must be the one the settlement contract slashes
+   * through; the fraud-slashing workflow reads the assignment from that one either way.
+   */
+  chain: { chainId: number; rpcUrl: string; forwarder: Address; settlement: Address; registry?: Address };
   /** This node's Ethereum key: a forwarder signer, and the transmitter that pays for reports. */
   account: PrivateKeyAccount;
   /** This node's own API, which the epoch-settlement workflow reads agreed results from. */
   apiUrl: string;
+  /** Performs the workflows' HTTP requests (default the global fetch); see `inProcessFetch`. */
+  apiFetch?: typeof fetch;
   operators: readonly OperatorInfo[];
   pollingIntervalMs?: number;
 }
@@ -123,10 +130,19 @@ export async function startCreSettlement(
       `this node's signer ${o.account.address} is not a signer of DON ${don.donId} on forwarder ${o.chain.forwarder}`,
       { signer: o.account.address, members: don.members },
     );
-  const [settleWf, slashWf] = await Promise.all([
+  const [settleWf, slashWf, registry] = await Promise.all([
     acceptedWorkflow(m.client, o.chain.settlement, VIGIL_WORKFLOWS.epochSettlement),
     acceptedWorkflow(m.client, o.chain.settlement, VIGIL_WORKFLOWS.fraudSlashing),
+    m.client.readContract({ address: o.chain.settlement, abi: settlementAbi, functionName: "registry" }),
   ]);
+  // Who may slash is decided by the assignment in the registry the settlement slashes through: a
+  // deployment file naming another one is a configuration error, not a second source of truth.
+  if (o.chain.registry && o.chain.registry.toLowerCase() !== registry.toLowerCase())
+    throw new SettlementError(
+      "REGISTRY_MISMATCH",
+      `settlement ${o.chain.settlement} slashes through registry ${registry}, not the configured ${o.chain.registry}`,
+      { configured: o.chain.registry, registry },
+    );
   const [settleBundle, slashBundle] = await Promise.all([
     bundleOnce(join(o.cre.workflowsDir, VIGIL_WORKFLOWS.epochSettlement.dir, "main.ts")),
     bundleOnce(join(o.cre.workflowsDir, VIGIL_WORKFLOWS.fraudSlashing.dir, "main.ts")),
@@ -149,6 +165,7 @@ export async function startCreSettlement(
       donSize: don.members.length,
       transmitDelayMs: o.cre.transmitDelayMs,
       pollingInterval: o.pollingIntervalMs,
+      ...(o.apiFetch && { http: { fetch: o.apiFetch } }),
       chains: [
         {
           chainSelector: o.cre.chainSelector,
@@ -190,7 +207,7 @@ export async function startCreSettlement(
         ...common,
         bundle: slashBundle,
         workflow: slashWf,
-        config: json({ ...shared, slashAmount: o.cre.slashAmount, authorizedKeys: [] }),
+        config: json({ ...shared, registry, slashAmount: o.cre.slashAmount, authorizedKeys: [] }),
       });
       hosts.push(slash);
       slashers.set(networkId, slash);

@@ -1,6 +1,7 @@
 // Four oracle nodes started with `startNode` run the CRE host themselves: after the devices attested
 // over HTTP and the nodes certified epoch 0, their epoch-settlement workflow (cron) settles it on
-// chain through the real KeystoneForwarder, and a fraud slash posted to every node lands at once.
+// chain through the real KeystoneForwarder, and a fraud slash posted to every node lands at once, if
+// an oracle assigned to the device in the current epoch signed the evidence.
 import { appendFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,14 +24,18 @@ import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type DeviceAgent, httpGateway, startDeviceAgent } from "../../attestation/agent/index";
+import { assignedOracles, type Signer } from "../../attestation/index";
 import { keyFromLabel, testCapabilities } from "../../attestation/testing";
 import { vigilRegistryAbi, vigilSettlementAbi, vigilTokenAbi } from "../../contracts/index";
 import type { EpochCertificate } from "../../oracle-node/agreement/index";
+import { getNetwork, getOperators, readEpochBeacon } from "../../oracle-node/chain/index";
 import { initNode, nodeCommand } from "../../oracle-node/cli/index";
 import { loadConfig } from "../../oracle-node/config/index";
 import { workflowNameToBytes10 } from "../../oracle-node/cre-host/index";
 import { encodeChallengeGossip } from "../../oracle-node/intake/gossipCodec";
+import { signerFromPeerKey } from "../../oracle-node/intake/index";
 import { startNode, type VigilNode } from "../../oracle-node/node";
+import { loadOrCreatePeerKey } from "../../oracle-node/p2p/index";
 import { SettlementError } from "../../oracle-node/settlement/index";
 import { deployVigil } from "../../scripts/deploy/deploy";
 import { type Anvil, startAnvil } from "../../scripts/devnet/anvil";
@@ -46,30 +51,94 @@ let anvil: Anvil;
 let deployment: Awaited<ReturnType<typeof deployVigil>>;
 let networkId: bigint;
 let deploymentFile: string;
+/** Unix seconds at which the network's epoch 0 begins. */
+let genesis: bigint;
+/** Milliseconds from now until epoch `e` ends, plus `slackMs` for the nodes to close and agree on it. */
+const untilEpochEnds = (e: bigint, slackMs: number) =>
+  Math.max(0, Number((genesis + (e + 1n) * BigInt(EPOCH_SECONDS)) * 1000n) - Date.now()) + slackMs;
 /** Every node's certificates, by epoch, as the epoch clock produces them. */
 const certified = new Map<bigint, EpochCertificate[]>();
 const nodes: VigilNode[] = [];
 const agents: DeviceAgent[] = [];
 const deviceKeys = Array.from({ length: 4 }, (_, i) => keyFromLabel(`settlement-device-${i}`));
-const fraud = computeEvidence(1n, 0n, "node-settlement");
-if (fraud.verdict.status !== "fraud") throw new Error("fixture must prove fraud");
-const evidence = bytesToHex(fraud.verdict.evidence);
-const gossiped = computeEvidence(1n, 0n, "node-settlement-gossip");
-if (gossiped.verdict.status !== "fraud") throw new Error("fixture must prove fraud");
-const gossipedEvidence = gossiped.verdict.evidence;
+/** Registered devices that cheat: one caught through the admin API, one through gossip, one by an outsider. */
+const cheats = {
+  posted: keyFromLabel("node-settlement-cheat"),
+  gossiped: keyFromLabel("node-settlement-gossip-cheat"),
+  unassigned: keyFromLabel("node-settlement-unassigned-cheat"),
+};
+/** Epochs last this long on chain, and so on the nodes (they follow the chain's timing). */
+const EPOCH_SECONDS = 6;
 
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+async function until(check: () => boolean | Promise<boolean>, what: string, timeout = 30_000) {
+  await vi.waitFor(
+    async () => {
+      if (!(await check())) throw new Error(`still waiting for ${what}`);
+    },
+    { timeout, interval: 100 },
+  );
 }
+
+/**
+ * Waits for the next epoch to begin (anvil stamps blocks with the wall clock, and mines only on
+ * transactions: one is mined so the chain's head shows the new epoch too) and returns it with the
+ * judges of `device` in it as the chain has them: the settlement's beacon at the last block before
+ * the epoch's start, and the nodes whose signers rank first among the operators active there.
+ * Evidence built at an epoch's start has the whole window (this epoch and the next) to be slashed.
+ */
+async function freshEpoch(device: Signer) {
+  const client = publicClient();
+  const net = await getNetwork(client, deployment.registry, networkId);
+  const length = BigInt(net.epochLength);
+  const epoch = (BigInt(Math.floor(Date.now() / 1000)) - net.genesisTime) / length + 1n;
+  const start = net.genesisTime + epoch * length;
+  await until(
+    () => Date.now() >= Number(start) * 1000,
+    `epoch ${epoch} to begin`,
+    Number(length) * 1000 + 5_000,
+  );
+  await client.request({ method: "evm_mine" as never, params: [] as never });
+  expect((await client.getBlock()).timestamp).toBeGreaterThanOrEqual(start);
+  const { beacon, blockNumber } = await readEpochBeacon(client, deployment.settlement, networkId, start);
+  const active = (await getOperators(client, deployment.registry, { blockNumber: blockNumber! })).filter(
+    (o) => o.status === "Active",
+  );
+  const assigned = assignedOracles(
+    hexToBytes(beacon),
+    device.publicKey,
+    active.map((o) => ({ signer: hexToBytes(o.signer) })),
+    net.k,
+  ).map((o) => bytesToHex(o.signer));
+  const isAssigned = (n: VigilNode) => assigned.includes(n.signer.toLowerCase() as Hex);
+  return { epoch, beacon, judges: nodes.filter(isAssigned), others: nodes.filter((n) => !isAssigned(n)) };
+}
+
+/** Fraud evidence against `device` in `epoch`, signed with `node`'s peer key (its challenger key). */
+async function evidenceBy(node: VigilNode, device: Signer, at: { epoch: bigint; beacon: Hex }) {
+  const fraud = computeEvidence({
+    networkId,
+    epoch: at.epoch,
+    label: "node-settlement",
+    challenger: signerFromPeerKey(await loadOrCreatePeerKey(node.config.p2p.peerKeyFile)),
+    device,
+    beacon: hexToBytes(at.beacon),
+  });
+  if (fraud.verdict.status !== "fraud") throw new Error("fixture must prove fraud");
+  return fraud.verdict.evidence;
+}
+
+const postFraudSlash = (n: VigilNode, body: unknown, token = n.config.api.adminToken) =>
+  fetch(`${n.api.url}/admin/networks/${networkId}/fraud-slash`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 
 /** Forwarder deliveries and epoch settlements from a block to now (one snapshot of the head). */
 async function deliveries(fromBlock: bigint) {
   const client = publicClient();
   const toBlock = await client.getBlockNumber();
+  if (fromBlock > toBlock) return { processed: [], settled: [] };
   const [processed, settled] = await Promise.all([
     client.getLogs({
       address: deployment.forwarder,
@@ -134,20 +203,9 @@ beforeAll(async () => {
       { kind: 2, owner: admin.address, name: workflowNameToBytes10("vigil-fraud-slashing") },
     ],
     minOperatorStake: parseEther("1"),
-    // On chain, epochs last 2 s from registration: epoch 0 is over on chain long before the nodes
-    // (whose devnet override makes epoch 0 ten minutes long) close it by hand.
-    network: {
-      rewardBudgetPerEpoch: parseEther("100"),
-      stakePerDevice: parseEther("1"),
-      epochLength: 2,
-      challengePolicyId: 1,
-      k: 3,
-    },
     mint: [{ to: admin.address, amount: parseEther("100000") }],
     out: deploymentFile,
   });
-  networkId = BigInt(deployment.networkId!);
-  expect(networkId).toBe(1n);
   const { token, registry, settlement } = deployment;
   const send = (
     address: Address,
@@ -162,7 +220,6 @@ beforeAll(async () => {
     );
   await send(token, vigilTokenAbi, "approve", [registry, maxUint256]);
   await send(token, vigilTokenAbi, "approve", [settlement, maxUint256]);
-  await send(settlement, vigilSettlementAbi, "depositBudget", [networkId, parseEther("1000")]);
   for (const n of inits) {
     await send(registry, vigilRegistryAbi, "registerOperator", [
       n.signer,
@@ -172,12 +229,36 @@ beforeAll(async () => {
     // Each node's Ethereum key also transmits its reports: it needs gas money.
     await mined(wallet.sendTransaction({ to: n.signer, value: parseEther("10") }));
   }
-  for (const key of [...deviceKeys.map((k) => k.publicKey), fraud.deviceId, gossiped.deviceId])
-    await send(registry, vigilRegistryAbi, "registerDevice", [networkId, bytesToHex(key), admin.address]);
+  // The network's epoch 0 must not end before the nodes run: they close epochs from the one current
+  // when they start, and the settlement takes epochs in order from 0. Starting four nodes took 23 s
+  // on 2 cores under a load average of 7, hence 40 s. Nodes and chain number epochs alike (the nodes
+  // follow the chain's timing), so a fraud report for the nodes' current epoch is one for the
+  // chain's current epoch too.
+  genesis = (await client.getBlock()).timestamp + 40n;
+  await send(registry, vigilRegistryAbi, "registerNetwork", [
+    {
+      rewardBudgetPerEpoch: parseEther("100"),
+      stakePerDevice: parseEther("1"),
+      epochLength: EPOCH_SECONDS,
+      genesisTime: genesis,
+      challengePolicyId: 1,
+      k: 3,
+    },
+  ]);
+  networkId = await client.readContract({
+    address: registry,
+    abi: vigilRegistryAbi,
+    functionName: "networkCount",
+  });
+  expect(networkId).toBe(1n);
+  await send(settlement, vigilSettlementAbi, "depositBudget", [networkId, parseEther("1000")]);
+  for (const key of [...deviceKeys, ...Object.values(cheats)])
+    await send(registry, vigilRegistryAbi, "registerDevice", [
+      networkId,
+      bytesToHex(key.publicKey),
+      admin.address,
+    ]);
 
-  // Node epochs: 4 s from a few seconds after start (devnet override). On chain they last 2 s from
-  // registration, so each node epoch is over on chain when the nodes settle it, as on the devnet.
-  const genesis = Math.floor(Date.now() / 1000) + 6;
   for (const dir of dirs) {
     // Only what a devnet sets beyond the deployment file: a fast settlement schedule.
     appendFileSync(
@@ -191,8 +272,6 @@ beforeAll(async () => {
         VIGIL_P2P_LISTEN: "/ip4/127.0.0.1/tcp/0",
         VIGIL_P2P_BOOTSTRAP: nodes.flatMap((n) => n.p2p.addresses()).join(","),
         VIGIL_CHAIN_DEPLOYMENT_FILE: deploymentFile,
-        VIGIL_EPOCH_GENESIS_TIME: String(genesis),
-        VIGIL_EPOCH_LENGTH_SECONDS: "4",
       },
     });
     expect(config.cre).toMatchObject({ donId: 1, configVersion: 1, settleSchedule: "* * * * * *" });
@@ -286,8 +365,8 @@ describe("oracle nodes settle on chain through their CRE host", () => {
 
     // The epoch clock closes epochs 0 and 1 on every node; each is settled as soon as it is certified.
     const allFour = (e: bigint) => (certified.get(e)?.length ?? 0) === 4;
-    await until(() => allFour(0n), "all four nodes to certify epoch 0", 40_000);
-    await until(() => allFour(1n), "all four nodes to certify epoch 1", 20_000);
+    await until(() => allFour(0n), "all four nodes to certify epoch 0", untilEpochEnds(0n, 30_000));
+    await until(() => allFour(1n), "all four nodes to certify epoch 1", untilEpochEnds(1n, 20_000));
     const certifiedAt = Date.now();
     await until(async () => (await read<bigint>("nextEpoch", [networkId])) >= 2n, "epochs 0 and 1 to settle");
     const latencyMs = Date.now() - certifiedAt;
@@ -318,18 +397,17 @@ describe("oracle nodes settle on chain through their CRE host", () => {
       return r.settled === true;
     }, "the feed to mark epoch 0 settled");
     expect(agents.every((a) => a.stats.heartbeatsSent >= 3)).toBe(true);
-  });
+    // Epoch 0 begins up to 40 s after the nodes were asked to start (see beforeAll).
+  }, 120_000);
 
   it("slashes proven fraud when the evidence is posted to every node's admin API", async () => {
     const client = publicClient();
+    // Signed by a node the chain assigned to the device in the current epoch.
+    const at = await freshEpoch(cheats.posted);
+    const evidence = bytesToHex(await evidenceBy(at.judges[0]!, cheats.posted, at));
     // Logs from the next block on: the current one may hold the epoch settlement.
     const fromBlock = (await client.getBlockNumber()) + 1n;
-    const post = (n: VigilNode, body: unknown, token = n.config.api.adminToken) =>
-      fetch(`${n.api.url}/admin/networks/${networkId}/fraud-slash`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
+    const post = postFraudSlash;
     // Bad input: typed errors, nothing fired.
     expect((await post(nodes[0]!, { evidence: "0x1" })).status).toBe(400);
     expect((await post(nodes[0]!, { evidence }, "x".repeat(32))).status).toBe(401);
@@ -369,13 +447,22 @@ describe("oracle nodes settle on chain through their CRE host", () => {
     expect(process.exitCode ?? 0).toBe(0);
     const bodies = (await Promise.all(answers.map((a) => a.json()))) as { ok: boolean; error?: string }[];
     bodies.push(JSON.parse(printed) as { ok: boolean; error?: string });
-    for (const b of bodies) expect(b, b.error).toMatchObject({ ok: true });
+    for (const b of bodies)
+      expect(b, b.error).toMatchObject({ ok: true, result: expect.stringMatching(/^slashed in 0x/) });
     expect(
       await client.readContract({
         address: deployment.settlement,
         abi: vigilSettlementAbi,
         functionName: "isEvidenceApplied",
         args: [keccak256(evidence)],
+      }),
+    ).toBe(true);
+    expect(
+      await client.readContract({
+        address: deployment.settlement,
+        abi: vigilSettlementAbi,
+        functionName: "isSlashed",
+        args: [networkId, at.epoch, bytesToHex(cheats.posted.publicKey)],
       }),
     ).toBe(true);
     // Epochs keep settling meanwhile: exactly one delivery more than settlements, all successful.
@@ -386,17 +473,19 @@ describe("oracle nodes settle on chain through their CRE host", () => {
 
   it("slashes fraud evidence seen on the intake's gossip without being asked", async () => {
     const client = publicClient();
+    // An assigned node's intake proved the fraud in the current epoch: it gossips the bundle (the
+    // other three see it on the challenges topic and check it against the same assignment) and hands
+    // it to its own CRE host, here through its admin route.
+    const at = await freshEpoch(cheats.gossiped);
+    const judge = at.judges[0]!;
+    const gossipedEvidence = await evidenceBy(judge, cheats.gossiped, at);
     const fromBlock = (await client.getBlockNumber()) + 1n;
-    // Node 0's intake proved the fraud: it gossips the bundle (the other three see it on the
-    // challenges topic) and hands it to its own CRE host, here through its admin route.
-    const n0 = nodes[0]!;
-    await n0.p2p.publish(n0.p2p.topic("challenges"), encodeChallengeGossip("evidence", gossipedEvidence));
-    const own = await fetch(`${n0.api.url}/admin/networks/${networkId}/fraud-slash`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${n0.config.api.adminToken}` },
-      body: JSON.stringify({ evidence: bytesToHex(gossipedEvidence) }),
-    });
-    expect(await own.json()).toMatchObject({ ok: true });
+    await judge.p2p.publish(
+      judge.p2p.topic("challenges"),
+      encodeChallengeGossip("evidence", gossipedEvidence),
+    );
+    const own = await postFraudSlash(judge, { evidence: bytesToHex(gossipedEvidence) });
+    expect(await own.json()).toMatchObject({ ok: true, result: expect.stringMatching(/^slashed in 0x/) });
     await until(
       async () =>
         await client.readContract({
@@ -411,6 +500,40 @@ describe("oracle nodes settle on chain through their CRE host", () => {
     const d = await deliveries(fromBlock);
     expect(d.processed.every((l) => l.args.result === true)).toBe(true);
     expect(d.processed.length).toBe(d.settled.length + 1);
+  });
+
+  it("rejects evidence signed by the registered node the chain did not assign to the device", async () => {
+    const client = publicClient();
+    const at = await freshEpoch(cheats.unassigned);
+    // k = 3 of 4 nodes: exactly one watches other devices. A registered oracle with a valid key, and
+    // a real fraud: still no evidence, since it was not the device's judge in the epoch.
+    expect(at.others).toHaveLength(1);
+    const evidence = bytesToHex(await evidenceBy(at.others[0]!, cheats.unassigned, at));
+    const fromBlock = (await client.getBlockNumber()) + 1n;
+    const answers = await Promise.all(nodes.map((n) => postFraudSlash(n, { evidence })));
+    for (const a of answers)
+      expect(await a.json()).toMatchObject({
+        ok: true,
+        result: "rejected:NOT_ASSIGNED: challenger not assigned to the device in the epoch",
+      });
+    // Epochs keep settling meanwhile, and nothing else reaches the forwarder.
+    const d = await deliveries(fromBlock);
+    expect(d.processed.length).toBe(d.settled.length);
+    expect(
+      await client.readContract({
+        address: deployment.settlement,
+        abi: vigilSettlementAbi,
+        functionName: "isSlashed",
+        args: [networkId, at.epoch, bytesToHex(cheats.unassigned.publicKey)],
+      }),
+    ).toBe(false);
+    const device = await client.readContract({
+      address: deployment.registry,
+      abi: vigilRegistryAbi,
+      functionName: "getDevice",
+      args: [bytesToHex(cheats.unassigned.publicKey)],
+    });
+    expect(device.stake).toBe(parseEther("1"));
   });
 
   it("a node outside the DON fails to start with cre.enabled, and runs without CRE otherwise", async () => {
@@ -440,6 +563,8 @@ describe("oracle nodes settle on chain through their CRE host", () => {
     const node = await startNode(load(), options);
     try {
       expect(node.cre).toBeUndefined();
+      const bundle = computeEvidence({ networkId, epoch: 0n, label: "node-settlement-outsider" }).verdict;
+      const evidence = bundle.status === "fraud" ? bytesToHex(bundle.evidence) : undefined;
       const res = await fetch(`${node.api.url}/admin/networks/${networkId}/fraud-slash`, {
         method: "POST",
         headers: { authorization: `Bearer ${node.config.api.adminToken}` },

@@ -12,8 +12,13 @@ export const configSchema = z.object({
   /** EVM addresses allowed to fire the HTTP trigger (CRE's gateway checks the request signature). */
   authorizedKeys: z.array(address),
   chainSelectorName: z.string().min(1),
-  /** The `VigilSettlement` contract (the report receiver). */
+  /** The `VigilSettlement` contract (the report receiver, and the epochs' beacons). */
   settlement: address,
+  /**
+   * The `VigilRegistry` the settlement slashes through: the network's timing and `k`, and the
+   * operators whose assignment decides who may produce evidence.
+   */
+  registry: address,
   gasLimit: uint,
 });
 

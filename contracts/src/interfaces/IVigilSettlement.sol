@@ -9,7 +9,9 @@ import {IReceiver} from "@chainlink/contracts/src/v0.8/keystone/interfaces/IRece
 /// holds each network's reward budget, pays device rewards against Merkle proofs, and slashes devices
 /// (from reports) and equivocating oracles (from two conflicting EIP-712 `ResultVote`s).
 /// Report body: `abi.encode(uint8 kind, bytes payload)`, kind 1 `abi.encode(EpochSettlement)`, kind 2
-/// `abi.encode(uint64 networkId, uint64 epoch, DeviceSlash slash)` (docs/interfaces.md).
+/// `abi.encode(uint64 networkId, uint64 epoch, DeviceSlash slash)` (docs/interfaces.md). A device is slashed at
+/// most once per (network, epoch), across both kinds; a kind 2 report applies only for the current epoch or the
+/// one just before it.
 interface IVigilSettlement is IVigilFeed, IReceiver {
     /// @notice A device slash with the hash of the evidence bundle that proves the fraud.
     struct DeviceSlash {
@@ -41,6 +43,22 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
         bytes32 observationsCommitment;
     }
 
+    /// @notice Why a delivered slash was not applied. Skipping, not reverting, keeps the reason on chain: the
+    /// forwarder swallows a receiver's revert (it records only `success = false`), and a report that can never
+    /// apply should not look like a delivery worth retrying.
+    enum SlashSkipReason {
+        /// The device was already slashed for this (network, epoch): at most one slash per device and epoch,
+        /// whichever evidence, kind 1 or kind 2, came first.
+        AlreadySlashed,
+        /// This evidence bundle (`evidenceHash`) was applied before.
+        EvidenceApplied,
+        /// The registry took nothing: unknown device, a device of another network, or no stake left.
+        NothingTaken,
+        /// A kind 2 report for an epoch that is neither the current one nor the one just before it (at
+        /// `block.timestamp`, from the registry's `genesisTime` and `epochLength`).
+        EpochNotAdmissible
+    }
+
     /// @notice The workflow allowed to send reports of one kind.
     struct Workflow {
         address owner;
@@ -65,10 +83,13 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
         uint8 reason,
         bytes32 evidenceHash
     );
-    /// @notice A listed slash was not applied: its evidence was applied before (`alreadyApplied`), or the device
-    /// is unknown, belongs to another network or has no stake left (`alreadyApplied` false, nothing taken).
+    /// @notice A slash that was delivered but not applied (the report itself succeeds; see `SlashSkipReason`).
     event DeviceSlashSkipped(
-        uint64 indexed networkId, bytes32 indexed deviceId, bytes32 indexed evidenceHash, bool alreadyApplied
+        uint64 indexed networkId,
+        uint64 indexed epoch,
+        bytes32 indexed deviceId,
+        bytes32 evidenceHash,
+        SlashSkipReason reason
     );
     event OracleSlashed(
         address indexed signer,
@@ -180,7 +201,10 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     /// @notice The beacon of the next epoch to settle (docs/interfaces.md, "Beacon and assignment").
     function beacon(uint64 networkId) external view returns (bytes32);
     function isClaimed(uint64 networkId, uint64 epoch, bytes32 deviceId) external view returns (bool);
+    /// @notice Whether a slash with this evidence hash was applied.
     function isEvidenceApplied(bytes32 evidenceHash) external view returns (bool);
+    /// @notice Whether the device was slashed for this epoch (by a kind 1 settlement or a kind 2 report).
+    function isSlashed(uint64 networkId, uint64 epoch, bytes32 deviceId) external view returns (bool);
     /// @notice The EIP-712 digest a node signs for `vote`.
     function resultVoteDigest(ResultVote calldata vote) external view returns (bytes32);
     /// @notice The Merkle leaf of a line (double keccak of its ABI encoding, as `StandardMerkleTree`).

@@ -46,7 +46,31 @@ contract KeystoneForwarderPathTest is VigilFixture {
             _rawReport(bytes32(uint256(2)), SLASH_NAME, workflowOwner, _slashBody(0, slash, networkId));
         _transmit(raw, _signAll(_firstKeys(F + 1), raw, context));
         assertTrue(settlement.isEvidenceApplied(keccak256("ev")));
+        assertTrue(settlement.isSlashed(networkId, 0, device));
         assertEq(registry.getDevice(device).stake, STAKE_PER_DEVICE - 1e18);
+    }
+
+    /// A kind 2 report for a stale epoch is delivered (the forwarder records success, nobody retries it) and
+    /// leaves its reason on chain, since a receiver's revert would reach nobody through the forwarder.
+    function test_StaleFraudSlashThroughForwarderIsDeliveredAndSkipped() public {
+        bytes32 device = keccak256("device-x");
+        _registerDevice(device, alice);
+        vm.warp(block.timestamp + 2 * uint256(EPOCH_LENGTH));
+        IVigilSettlement.DeviceSlash memory slash =
+            IVigilSettlement.DeviceSlash(device, 1e18, 3, keccak256("ev"));
+        bytes memory raw =
+            _rawReport(bytes32(uint256(3)), SLASH_NAME, workflowOwner, _slashBody(0, slash, networkId));
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.DeviceSlashSkipped(
+            networkId, 0, device, keccak256("ev"), IVigilSettlement.SlashSkipReason.EpochNotAdmissible
+        );
+        vm.expectEmit(address(forwarder));
+        emit KeystoneForwarder.ReportProcessed(address(settlement), bytes32(uint256(3)), bytes2(0x0001), true);
+        _transmit(raw, _signAll(_firstKeys(F + 1), raw, context));
+        assertEq(uint8(_state(bytes32(uint256(3)))), uint8(IRouter.TransmissionState.SUCCEEDED));
+        assertEq(registry.getDevice(device).stake, STAKE_PER_DEVICE);
+        assertFalse(settlement.isSlashed(networkId, 0, device));
+        assertFalse(settlement.isEvidenceApplied(keccak256("ev")));
     }
 
     function test_RevertIf_OnlyFSignatures() public {

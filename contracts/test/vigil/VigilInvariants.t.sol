@@ -41,6 +41,10 @@ contract SettlementHandler is CommonBase, StdUtils {
     uint256 public freshClaims;
     uint256 public failedFreshClaims;
     uint256 public nextEvidence;
+    /// Slashes that took stake, per (epoch, device), whichever report kind carried them.
+    mapping(bytes32 key => uint256) public appliedSlashes;
+    uint256 public repeatedSlashes;
+    uint256 public inadmissibleFraudSlashes;
 
     constructor(
         VigilSettlement settlement_,
@@ -81,7 +85,19 @@ contract SettlementHandler is CommonBase, StdUtils {
         }
     }
 
-    function settle(uint256[4] calldata rewards) external {
+    /// Records a slash that took stake from `deviceId` for `epoch`.
+    function _recordSlash(uint64 epoch, bytes32 deviceId, uint256 stakeBefore) internal {
+        if (registry.getDevice(deviceId).stake == stakeBefore) return;
+        if (++appliedSlashes[keccak256(abi.encode(epoch, deviceId))] > 1) repeatedSlashes += 1;
+    }
+
+    function _evidence(bool reuse) internal returns (bytes32 evidence) {
+        evidence =
+            keccak256(abi.encode("evidence", reuse && nextEvidence > 0 ? nextEvidence - 1 : nextEvidence));
+        if (!(reuse && nextEvidence > 0)) nextEvidence += 1;
+    }
+
+    function settle(uint256[4] calldata rewards, uint256 slashSeed) external {
         uint64 epoch = settledEpochs;
         delete s_lines[epoch]; // lines of an attempt that returned early
         uint256 budgetPerEpoch = registry.getNetwork(networkId).rewardBudgetPerEpoch;
@@ -100,11 +116,18 @@ contract SettlementHandler is CommonBase, StdUtils {
         s.resultRoot = CommutativeTree.root(_leaves(epoch));
         s.deviceCount = uint32(LINES);
         s.totalReward = total;
-        s.slashes = new IVigilSettlement.DeviceSlash[](0);
+        // One slash with fresh evidence, for a device a fraud report may already have slashed in this epoch.
+        bytes32 slashed = keccak256(abi.encode("slashable", slashSeed % 8));
+        s.slashes = new IVigilSettlement.DeviceSlash[](1);
+        s.slashes[0] = IVigilSettlement.DeviceSlash(slashed, 1e18, 1, _evidence(false));
+        uint256 stakeBefore = registry.getDevice(slashed).stake;
+        uint256 budgetBefore = settlement.budgetOf(networkId);
         uint256 end = uint256(registry.getNetwork(networkId).genesisTime) + (uint256(epoch) + 1) * epochLength;
         if (block.timestamp < end) vm.warp(end);
         vm.prank(settlement.forwarder());
         settlement.onReport(_meta(settleName, workflowOwner), abi.encode(uint8(1), abi.encode(s)));
+        _recordSlash(epoch, slashed, stakeBefore);
+        ghostSlashedToBudget += settlement.budgetOf(networkId) + total - budgetBefore;
         settledEpochs = epoch + 1;
         ghostFunded += total;
     }
@@ -149,20 +172,30 @@ contract SettlementHandler is CommonBase, StdUtils {
         vm.stopPrank();
     }
 
-    function fraudSlash(uint256 seed, uint256 amount, bool reuseEvidence) external {
+    /// A fraud report for an epoch around the current one: the next, the current, the one just closed or older.
+    function fraudSlash(uint256 seed, uint256 amount, bool reuseEvidence, uint256 epochSeed) external {
         bytes32 deviceId = keccak256(abi.encode("slashable", seed % 8));
-        bytes32 evidence = keccak256(
-            abi.encode("evidence", reuseEvidence && nextEvidence > 0 ? nextEvidence - 1 : nextEvidence)
-        );
-        if (!(reuseEvidence && nextEvidence > 0)) nextEvidence += 1;
+        uint256 current = (block.timestamp - registry.getNetwork(networkId).genesisTime) / epochLength;
+        uint256 back = bound(epochSeed, 0, 3);
+        uint64 epoch = uint64(current + 1 > back ? current + 1 - back : 0);
         uint256 budgetBefore = settlement.budgetOf(networkId);
+        uint256 stakeBefore = registry.getDevice(deviceId).stake;
         IVigilSettlement.DeviceSlash memory slash =
-            IVigilSettlement.DeviceSlash(deviceId, bound(amount, 0, 1e30), 1, evidence);
+            IVigilSettlement.DeviceSlash(deviceId, bound(amount, 0, 1e30), 1, _evidence(reuseEvidence));
         vm.prank(settlement.forwarder());
         settlement.onReport(
-            _meta(slashName, workflowOwner), abi.encode(uint8(2), abi.encode(networkId, uint64(0), slash))
+            _meta(slashName, workflowOwner), abi.encode(uint8(2), abi.encode(networkId, epoch, slash))
         );
+        if (registry.getDevice(deviceId).stake != stakeBefore && epoch != current && epoch + 1 != current) {
+            inadmissibleFraudSlashes += 1;
+        }
+        _recordSlash(epoch, deviceId, stakeBefore);
         ghostSlashedToBudget += settlement.budgetOf(networkId) - budgetBefore;
+    }
+
+    /// Lets time pass without a settlement, so fraud reports meet stale epochs too.
+    function wait(uint256 secs) external {
+        vm.warp(block.timestamp + bound(secs, 1, 3 * uint256(epochLength)));
     }
 
     function deposit(uint256 amount) external {
@@ -212,13 +245,14 @@ contract VigilInvariantsTest is VigilFixture {
             token.totalSupply()
         );
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](6);
+        bytes4[] memory selectors = new bytes4[](7);
         selectors[0] = SettlementHandler.settle.selector;
         selectors[1] = SettlementHandler.claim.selector;
         selectors[2] = SettlementHandler.registerDevice.selector;
         selectors[3] = SettlementHandler.fraudSlash.selector;
         selectors[4] = SettlementHandler.deposit.selector;
         selectors[5] = SettlementHandler.attackSettle.selector;
+        selectors[6] = SettlementHandler.wait.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -253,6 +287,13 @@ contract VigilInvariantsTest is VigilFixture {
             if (d.status == IVigilRegistry.Status.None) continue;
             assertEq(uint256(d.stake) + d.slashed, STAKE_PER_DEVICE);
         }
+    }
+
+    /// At most one slash per device and epoch, across settlements and fraud reports, and a fraud report only
+    /// for the current epoch or the one just closed.
+    function invariant_OneSlashPerDeviceAndEpoch() public view {
+        assertEq(handler.repeatedSlashes(), 0);
+        assertEq(handler.inadmissibleFraudSlashes(), 0);
     }
 
     function invariant_OnlyForwarderWithWorkflowSettles() public view {

@@ -260,10 +260,16 @@ contract VigilSettlementTest is VigilFixture {
         vm.expectEmit(address(settlement));
         emit IVigilSettlement.DeviceSlashApplied(networkId, 0, DEVICE, 4e18, 1, keccak256("evidence-1"));
         vm.expectEmit(address(settlement));
-        emit IVigilSettlement.DeviceSlashSkipped(networkId, DEVICE, keccak256("evidence-1"), true);
+        emit IVigilSettlement.DeviceSlashSkipped(
+            networkId, 0, DEVICE, keccak256("evidence-1"), IVigilSettlement.SlashSkipReason.EvidenceApplied
+        );
         vm.expectEmit(address(settlement));
         emit IVigilSettlement.DeviceSlashSkipped(
-            networkId, keccak256("nobody"), keccak256("evidence-2"), false
+            networkId,
+            0,
+            keccak256("nobody"),
+            keccak256("evidence-2"),
+            IVigilSettlement.SlashSkipReason.NothingTaken
         );
         _deliver(SETTLE_NAME, _settleBody(s));
 
@@ -291,8 +297,193 @@ contract VigilSettlementTest is VigilFixture {
         s.slashes[0] = slash;
         _warpPastEpoch(0);
         vm.expectEmit(address(settlement));
-        emit IVigilSettlement.DeviceSlashSkipped(networkId, DEVICE, keccak256("ev"), true);
+        emit IVigilSettlement.DeviceSlashSkipped(
+            networkId, 0, DEVICE, keccak256("ev"), IVigilSettlement.SlashSkipReason.EvidenceApplied
+        );
         _deliver(SETTLE_NAME, _settleBody(s));
+    }
+
+    function test_SettleAppliesOneSlashPerDeviceWhateverTheEvidence() public {
+        _registerDevice(DEVICE, alice);
+        IVigilSettlement.EpochSettlement memory s = _settlement(0, bytes32(uint256(1)), 0);
+        s.slashes = new IVigilSettlement.DeviceSlash[](2);
+        s.slashes[0] = IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("challenger-1"));
+        // Another challenger's evidence of the same cheat in the same epoch: the penalty is not multiplied.
+        s.slashes[1] = IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("challenger-2"));
+        _warpPastEpoch(0);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.DeviceSlashApplied(networkId, 0, DEVICE, 1e18, 1, keccak256("challenger-1"));
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.DeviceSlashSkipped(
+            networkId, 0, DEVICE, keccak256("challenger-2"), IVigilSettlement.SlashSkipReason.AlreadySlashed
+        );
+        _deliver(SETTLE_NAME, _settleBody(s));
+        assertEq(registry.getDevice(DEVICE).slashed, 1e18);
+        assertTrue(settlement.isSlashed(networkId, 0, DEVICE));
+        assertFalse(settlement.isEvidenceApplied(keccak256("challenger-2")));
+    }
+
+    function test_FraudSlashResignedBundleSlashesOnce() public {
+        _registerDevice(DEVICE, alice);
+        // The same exchange signed again with another receive timestamp: a new evidence hash.
+        _deliver(
+            SLASH_NAME,
+            _slashBody(0, IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("a")), networkId)
+        );
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.DeviceSlashSkipped(
+            networkId, 0, DEVICE, keccak256("a'"), IVigilSettlement.SlashSkipReason.AlreadySlashed
+        );
+        _deliver(
+            SLASH_NAME,
+            _slashBody(0, IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("a'")), networkId)
+        );
+        assertEq(registry.getDevice(DEVICE).slashed, 1e18);
+        assertEq(settlement.budgetOf(networkId), 10_000e18 + 1e18);
+        assertTrue(settlement.isEvidenceApplied(keccak256("a")));
+        assertFalse(settlement.isEvidenceApplied(keccak256("a'")));
+    }
+
+    function test_SettlementSkipsDeviceAlreadySlashedByFraudReport() public {
+        _registerDevice(DEVICE, alice);
+        _deliver(
+            SLASH_NAME,
+            _slashBody(0, IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("a")), networkId)
+        );
+        IVigilSettlement.EpochSettlement memory s = _settlement(0, bytes32(uint256(1)), 0);
+        s.slashes = new IVigilSettlement.DeviceSlash[](1);
+        s.slashes[0] = IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("b"));
+        _warpPastEpoch(0);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.DeviceSlashSkipped(
+            networkId, 0, DEVICE, keccak256("b"), IVigilSettlement.SlashSkipReason.AlreadySlashed
+        );
+        _deliver(SETTLE_NAME, _settleBody(s));
+        assertEq(registry.getDevice(DEVICE).slashed, 1e18);
+    }
+
+    function test_FraudReportSkipsDeviceAlreadySlashedBySettlement() public {
+        _registerDevice(DEVICE, alice);
+        IVigilSettlement.EpochSettlement memory s = _settlement(0, bytes32(uint256(1)), 0);
+        s.slashes = new IVigilSettlement.DeviceSlash[](1);
+        s.slashes[0] = IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("a"));
+        _warpPastEpoch(0);
+        _deliver(SETTLE_NAME, _settleBody(s));
+        // Epoch 0 has just closed: a report for it is admissible, but the device already paid for epoch 0.
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.DeviceSlashSkipped(
+            networkId, 0, DEVICE, keccak256("b"), IVigilSettlement.SlashSkipReason.AlreadySlashed
+        );
+        _deliver(
+            SLASH_NAME,
+            _slashBody(0, IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("b")), networkId)
+        );
+        assertEq(registry.getDevice(DEVICE).slashed, 1e18);
+    }
+
+    function test_SlashesOfDifferentEpochsApplyEach() public {
+        _registerDevice(DEVICE, alice);
+        _deliver(
+            SLASH_NAME,
+            _slashBody(0, IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("a")), networkId)
+        );
+        vm.warp(block.timestamp + EPOCH_LENGTH);
+        _deliver(
+            SLASH_NAME,
+            _slashBody(1, IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("b")), networkId)
+        );
+        assertEq(registry.getDevice(DEVICE).slashed, 2e18);
+        assertTrue(settlement.isSlashed(networkId, 0, DEVICE));
+        assertTrue(settlement.isSlashed(networkId, 1, DEVICE));
+        assertFalse(settlement.isSlashed(networkId, 2, DEVICE));
+    }
+
+    function test_FraudSlashForEpochJustClosedApplies() public {
+        _registerDevice(DEVICE, alice);
+        // The last second of epoch 1: epoch 0 is the one just closed.
+        vm.warp(block.timestamp + 2 * uint256(EPOCH_LENGTH) - 1);
+        _deliver(
+            SLASH_NAME,
+            _slashBody(0, IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("a")), networkId)
+        );
+        assertTrue(settlement.isSlashed(networkId, 0, DEVICE));
+    }
+
+    function test_FraudSlashOfStaleEpochIsSkipped() public {
+        _registerDevice(DEVICE, alice);
+        vm.warp(block.timestamp + 2 * uint256(EPOCH_LENGTH));
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.DeviceSlashSkipped(
+            networkId, 0, DEVICE, keccak256("a"), IVigilSettlement.SlashSkipReason.EpochNotAdmissible
+        );
+        _deliver(
+            SLASH_NAME,
+            _slashBody(0, IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("a")), networkId)
+        );
+        assertEq(registry.getDevice(DEVICE).slashed, 0);
+        assertFalse(settlement.isSlashed(networkId, 0, DEVICE));
+        assertFalse(settlement.isEvidenceApplied(keccak256("a")));
+        assertEq(settlement.budgetOf(networkId), 10_000e18);
+    }
+
+    function test_FraudSlashOfFutureEpochIsSkipped() public {
+        _registerDevice(DEVICE, alice);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.DeviceSlashSkipped(
+            networkId, 1, DEVICE, keccak256("a"), IVigilSettlement.SlashSkipReason.EpochNotAdmissible
+        );
+        _deliver(
+            SLASH_NAME,
+            _slashBody(1, IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("a")), networkId)
+        );
+        assertEq(registry.getDevice(DEVICE).slashed, 0);
+    }
+
+    function test_FraudSlashBeforeGenesisCountsAsEpochZero() public {
+        IVigilRegistry.NetworkParams memory p = _params();
+        p.genesisTime = uint64(block.timestamp + 5 * uint256(EPOCH_LENGTH));
+        vm.prank(networkOwner);
+        uint64 later = registry.registerNetwork(p);
+        bytes32 device = keccak256("device-later");
+        _mint(alice, STAKE_PER_DEVICE);
+        vm.startPrank(alice);
+        token.approve(address(registry), STAKE_PER_DEVICE);
+        registry.registerDevice(later, device, alice);
+        vm.stopPrank();
+        _deliver(
+            SLASH_NAME, _slashBody(1, IVigilSettlement.DeviceSlash(device, 1e18, 1, keccak256("b")), later)
+        );
+        assertFalse(settlement.isSlashed(later, 1, device));
+        _deliver(
+            SLASH_NAME, _slashBody(0, IVigilSettlement.DeviceSlash(device, 1e18, 1, keccak256("a")), later)
+        );
+        assertTrue(settlement.isSlashed(later, 0, device));
+    }
+
+    function test_SettlementSlashesOfALateEpochStillApply() public {
+        // Kind 1 has no admissibility window: an epoch settled late (after downtime) still carries its slashes.
+        _registerDevice(DEVICE, alice);
+        vm.warp(block.timestamp + 10 * uint256(EPOCH_LENGTH));
+        IVigilSettlement.EpochSettlement memory s = _settlement(0, bytes32(uint256(1)), 0);
+        s.slashes = new IVigilSettlement.DeviceSlash[](1);
+        s.slashes[0] = IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("a"));
+        _deliver(SETTLE_NAME, _settleBody(s));
+        assertTrue(settlement.isSlashed(networkId, 0, DEVICE));
+    }
+
+    function testFuzz_FraudSlashAppliesOnlyForCurrentOrPreviousEpoch(uint64 epoch, uint256 elapsed) public {
+        _registerDevice(DEVICE, alice);
+        elapsed = bound(elapsed, 0, 1_000 * uint256(EPOCH_LENGTH));
+        epoch = uint64(bound(epoch, 0, 1_001));
+        vm.warp(block.timestamp + elapsed);
+        uint256 current = elapsed / EPOCH_LENGTH;
+        _deliver(
+            SLASH_NAME,
+            _slashBody(epoch, IVigilSettlement.DeviceSlash(DEVICE, 1e18, 1, keccak256("a")), networkId)
+        );
+        bool admissible = epoch == current || uint256(epoch) + 1 == current;
+        assertEq(settlement.isSlashed(networkId, epoch, DEVICE), admissible);
+        assertEq(registry.getDevice(DEVICE).slashed, admissible ? 1e18 : 0);
     }
 
     function test_FraudSlashOfOtherNetworkDeviceIsSkipped() public {

@@ -304,6 +304,9 @@ async function receiverRefusal(
     await opts.publicClient.call({
       account: opts.forwarder,
       to: receiver,
+      // Against the block the report would land in: a time-gated report (an epoch that just ended)
+      // refused at the head's timestamp would never be sent on a chain that mines only on demand.
+      blockTag: "pending",
       data: encodeFunctionData({
         abi: receiverAbi,
         functionName: "onReport",
