@@ -1022,6 +1022,13 @@ export const vigilSettlementAbi = [
     outputs: [{ name: "", type: "bytes32", internalType: "bytes32" }],
     stateMutability: "view",
   },
+  {
+    type: "function",
+    name: "SETTLEMENT_TIMEOUT_EPOCHS",
+    inputs: [],
+    outputs: [{ name: "", type: "uint64", internalType: "uint64" }],
+    stateMutability: "view",
+  },
   { type: "function", name: "acceptOwnership", inputs: [], outputs: [], stateMutability: "nonpayable" },
   {
     type: "function",
@@ -1333,6 +1340,13 @@ export const vigilSettlementAbi = [
   },
   {
     type: "function",
+    name: "settlementTimedOut",
+    inputs: [{ name: "networkId", type: "uint64", internalType: "uint64" }],
+    outputs: [{ name: "", type: "bool", internalType: "bool" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
     name: "slashEquivocation",
     inputs: [
       {
@@ -1537,6 +1551,15 @@ export const vigilSettlementAbi = [
   },
   {
     type: "event",
+    name: "EpochTimedOut",
+    inputs: [
+      { name: "networkId", type: "uint64", indexed: true, internalType: "uint64" },
+      { name: "epoch", type: "uint64", indexed: true, internalType: "uint64" },
+    ],
+    anonymous: false,
+  },
+  {
+    type: "event",
     name: "ForwarderSet",
     inputs: [{ name: "forwarder", type: "address", indexed: true, internalType: "address" }],
     anonymous: false,
@@ -1637,6 +1660,15 @@ export const vigilSettlementAbi = [
     inputs: [
       { name: "networkId", type: "uint64", internalType: "uint64" },
       { name: "epoch", type: "uint64", internalType: "uint64" },
+    ],
+  },
+  {
+    type: "error",
+    name: "EpochNotTimedOut",
+    inputs: [
+      { name: "networkId", type: "uint64", internalType: "uint64" },
+      { name: "epoch", type: "uint64", internalType: "uint64" },
+      { name: "timeoutAt", type: "uint256", internalType: "uint256" },
     ],
   },
   {
@@ -1757,6 +1789,14 @@ export const vigilSettlementAbi = [
     ],
   },
   { type: "error", name: "StringTooLong", inputs: [{ name: "str", type: "string", internalType: "string" }] },
+  {
+    type: "error",
+    name: "TimeoutNotEmpty",
+    inputs: [
+      { name: "networkId", type: "uint64", internalType: "uint64" },
+      { name: "epoch", type: "uint64", internalType: "uint64" },
+    ],
+  },
   {
     type: "error",
     name: "UnauthorizedForwarder",

@@ -31,6 +31,10 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
     /// workflow_cid(32) | workflow_name(10) | workflow_owner(20); the forwarder sends 2 more bytes (report id).
     uint256 internal constant MIN_METADATA_LENGTH = 62;
     uint16 internal constant MAX_BPS = 10_000;
+    /// Epochs after an epoch's end before it may settle as a timeout (zero root, nothing paid or slashed): long
+    /// enough for agreement and settlement of a healthy network (seconds after the end), short enough that one
+    /// epoch nobody certified (more than f nodes down across its end) holds every later epoch only briefly.
+    uint64 public constant SETTLEMENT_TIMEOUT_EPOCHS = 2;
 
     /// The part of a network's books that every settlement touches, packed into one slot.
     struct Ledger {
@@ -167,6 +171,19 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
         // Epochs are minutes to days long; seconds of validator skew do not matter.
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp < endsAt) revert EpochNotOver(s.networkId, s.epoch, endsAt);
+        // A zero root is a timeout: the DON agreed no node holds a result for the epoch. Threat: a DON quorum
+        // skipping an epoch it could certify, to drop its rewards; so only once the timeout has passed, and it
+        // can carry nothing.
+        if (s.resultRoot == bytes32(0)) {
+            uint256 timeoutAt = endsAt + uint256(SETTLEMENT_TIMEOUT_EPOCHS) * epochLength;
+            // forge-lint: disable-next-line(block-timestamp)
+            if (block.timestamp < timeoutAt) revert EpochNotTimedOut(s.networkId, s.epoch, timeoutAt);
+            if (
+                s.deviceCount != 0 || s.totalReward != 0 || s.totalSlash != 0 || s.slashes.length != 0
+                    || s.observationsCommitment != bytes32(0)
+            ) revert TimeoutNotEmpty(s.networkId, s.epoch);
+            emit EpochTimedOut(s.networkId, s.epoch);
+        }
         if (s.totalReward > budgetPerEpoch) {
             revert RewardExceedsBudgetPerEpoch(s.totalReward, budgetPerEpoch);
         }
@@ -457,6 +474,15 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
 
     function isEvidenceApplied(bytes32 evidenceHash) external view returns (bool) {
         return s_evidenceApplied[evidenceHash];
+    }
+
+    function settlementTimedOut(uint64 networkId) external view returns (bool) {
+        (, uint64 genesisTime, uint32 epochLength,) = i_registry.epochParams(networkId);
+        if (epochLength == 0) return false;
+        uint256 timeoutAt = uint256(genesisTime)
+            + (uint256(s_ledgers[networkId].nextEpoch) + 1 + SETTLEMENT_TIMEOUT_EPOCHS) * epochLength;
+        // forge-lint: disable-next-line(block-timestamp)
+        return block.timestamp >= timeoutAt;
     }
 
     function isSlashed(uint64 networkId, uint64 epoch, bytes32 deviceId) external view returns (bool) {

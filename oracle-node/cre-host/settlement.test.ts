@@ -4,7 +4,17 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { publicKeyFromRaw } from "@libp2p/crypto/keys";
 import { peerIdFromPublicKey } from "@libp2p/peer-id";
-import { type Abi, type Address, bytesToHex, type Hex, hexToBytes, keccak256, parseEther, toHex } from "viem";
+import {
+  type Abi,
+  type Address,
+  bytesToHex,
+  type Hex,
+  hexToBytes,
+  keccak256,
+  parseEther,
+  toHex,
+  zeroHash,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assignedOracles, type Signer } from "../../attestation/index";
@@ -141,9 +151,40 @@ describe("Vigil workflows settle VigilSettlement through KeystoneForwarder", () 
         }),
       ).toBe(1n);
 
-      // The next tick finds epoch 1 not agreed yet and writes nothing.
+      // No node holds a result for epoch 1, which ended over two epochs ago (genesis was ten
+      // epochs back): rather than hold every later epoch, the DON settles it as an explicit timeout,
+      // in one transaction, and the contract takes it (zero root, nothing paid).
+      const budget = await chain.publicClient.readContract({
+        ...settlement,
+        functionName: "budgetOf",
+        args: [networkId],
+      });
       const later = await don.fireCron(new Date("2026-01-01T00:02:00Z"));
-      expect(later.map((o) => o.value)).toEqual(Array(4).fill("epoch 1 not ready"));
+      for (const o of later) expect(o, o.error).toMatchObject({ ok: true });
+      expect(new Set(later.map((o) => o.value)).size).toBe(1);
+      expect(later[0]!.value).toMatch(/^settled by timeout epoch 1 in 0x/);
+      const timedOut = (await chain.publicClient.readContract({
+        ...settlement,
+        functionName: "epochResult",
+        args: [networkId, 1n],
+      })) as { resultRoot: Hex; totalReward: bigint; deviceCount: number };
+      expect(timedOut).toMatchObject({ resultRoot: zeroHash, totalReward: 0n, deviceCount: 0 });
+      expect(
+        await chain.publicClient.readContract({
+          ...settlement,
+          functionName: "nextEpoch",
+          args: [networkId],
+        }),
+      ).toBe(2n);
+      expect(
+        await chain.publicClient.readContract({ ...settlement, functionName: "budgetOf", args: [networkId] }),
+      ).toBe(budget);
+      const events = await chain.publicClient.getContractEvents({
+        ...settlement,
+        eventName: "EpochTimedOut",
+        fromBlock: 0n,
+      });
+      expect(events.map((e) => e.args)).toEqual([{ networkId, epoch: 1n }]);
     } finally {
       await don.stop();
     }

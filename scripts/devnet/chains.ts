@@ -27,7 +27,13 @@ export async function startChains(dataDir: string, resume: boolean): Promise<Dev
       "5",
     ];
   };
-  const home = await startAnvil({ chainId: HOME_CHAIN_ID, args: chainArgs("home") });
+  // Home mines a block every second as well as each transaction (like a real chain, its head keeps
+  // up with the clock): devices and the fraud-slashing workflow read "the last block before an
+  // epoch's start", which on a chain that mines only on demand may not exist for a whole epoch.
+  const home = await startAnvil({
+    chainId: HOME_CHAIN_ID,
+    args: [...chainArgs("home"), "--block-time", "1", "--mixed-mining"],
+  });
   try {
     const remote = await startAnvil({ chainId: REMOTE_CHAIN_ID, args: chainArgs("remote") });
     return { home, remote };

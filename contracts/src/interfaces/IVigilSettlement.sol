@@ -75,6 +75,8 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
         uint256 totalSlash,
         bytes32 nextBeacon
     );
+    /// @notice An epoch nobody certified settled empty (zero root) after its timeout, so later epochs can settle.
+    event EpochTimedOut(uint64 indexed networkId, uint64 indexed epoch);
     event DeviceSlashApplied(
         uint64 indexed networkId,
         uint64 indexed epoch,
@@ -122,6 +124,10 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     error UnknownNetwork(uint64 networkId);
     error EpochOutOfOrder(uint64 networkId, uint64 epoch, uint64 expected);
     error EpochNotOver(uint64 networkId, uint64 epoch, uint256 endsAt);
+    /// @notice A timeout settlement (zero root) before `SETTLEMENT_TIMEOUT_EPOCHS` epochs past the epoch's end.
+    error EpochNotTimedOut(uint64 networkId, uint64 epoch, uint256 timeoutAt);
+    /// @notice A timeout settlement (zero root) that pays, slashes, counts devices or commits to observations.
+    error TimeoutNotEmpty(uint64 networkId, uint64 epoch);
     error RewardExceedsBudgetPerEpoch(uint256 totalReward, uint256 rewardBudgetPerEpoch);
     error InsufficientBudget(uint64 networkId, uint256 needed, uint256 available);
     error LineMismatch(uint64 networkId, uint64 epoch);
@@ -198,6 +204,8 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     function budgetOf(uint64 networkId) external view returns (uint256);
     /// @notice The next epoch of a network that can be settled.
     function nextEpoch(uint64 networkId) external view returns (uint64);
+    /// @notice Whether `nextEpoch` may now settle as a timeout: `SETTLEMENT_TIMEOUT_EPOCHS` epochs past its end.
+    function settlementTimedOut(uint64 networkId) external view returns (bool);
     /// @notice The beacon of the next epoch to settle (docs/interfaces.md, "Beacon and assignment").
     function beacon(uint64 networkId) external view returns (bytes32);
     function isClaimed(uint64 networkId, uint64 epoch, bytes32 deviceId) external view returns (bool);

@@ -227,6 +227,63 @@ contract VigilSettlementTest is VigilFixture {
         _deliver(SETTLE_NAME, _settleBody(_settlement(0, bytes32(0), 0)));
     }
 
+    // ----- timeout: an epoch nobody certified settles empty, so later epochs can settle -----
+
+    function _timeout(uint64 epoch) internal view returns (IVigilSettlement.EpochSettlement memory s) {
+        s = _settlement(epoch, bytes32(0), 0);
+        s.observationsCommitment = bytes32(0);
+        s.deviceCount = 0;
+    }
+
+    function test_TimeoutSettlesEmptyOnlyAfterTheTimeoutAndUnblocksLaterEpochs() public {
+        uint256 genesis = registry.getNetwork(networkId).genesisTime;
+        uint256 timeoutAt = genesis + (1 + uint256(settlement.SETTLEMENT_TIMEOUT_EPOCHS())) * EPOCH_LENGTH;
+        _warpPastEpoch(0);
+        assertFalse(settlement.settlementTimedOut(networkId));
+        vm.expectRevert(
+            abi.encodeWithSelector(IVigilSettlement.EpochNotTimedOut.selector, networkId, 0, timeoutAt)
+        );
+        _deliver(SETTLE_NAME, _settleBody(_timeout(0)));
+
+        vm.warp(timeoutAt);
+        assertTrue(settlement.settlementTimedOut(networkId));
+        uint256 budget = settlement.budgetOf(networkId);
+        bytes32 beacon0 = settlement.beacon(networkId);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.EpochTimedOut(networkId, 0);
+        _deliver(SETTLE_NAME, _settleBody(_timeout(0)));
+        assertEq(settlement.nextEpoch(networkId), 1);
+        assertEq(settlement.budgetOf(networkId), budget);
+        assertEq(settlement.beacon(networkId), keccak256(abi.encode(beacon0, bytes32(0))));
+        // The next epoch (long over by now) settles normally, in order.
+        _settleTwo(1, 1, 1);
+        assertEq(settlement.nextEpoch(networkId), 2);
+        assertFalse(settlement.settlementTimedOut(networkId));
+    }
+
+    function test_RevertIf_TimeoutCarriesAnything() public {
+        uint256 genesis = registry.getNetwork(networkId).genesisTime;
+        vm.warp(genesis + (1 + uint256(settlement.SETTLEMENT_TIMEOUT_EPOCHS())) * EPOCH_LENGTH);
+        IVigilSettlement.EpochSettlement[4] memory bad;
+        for (uint256 i = 0; i < 4; ++i) {
+            bad[i] = _timeout(0);
+        }
+        bad[0].totalReward = 1;
+        bad[1].deviceCount = 1;
+        bad[2].observationsCommitment = bytes32(uint256(7));
+        bad[3].slashes = new IVigilSettlement.DeviceSlash[](1);
+        bad[3].slashes[0] = IVigilSettlement.DeviceSlash(bytes32(uint256(9)), 1, 1, bytes32(uint256(8)));
+        for (uint256 i = 0; i < 4; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.TimeoutNotEmpty.selector, networkId, 0));
+            _deliver(SETTLE_NAME, _settleBody(bad[i]));
+        }
+        assertEq(settlement.nextEpoch(networkId), 0);
+    }
+
+    function test_SettlementTimedOutIsFalseForAnUnknownNetwork() public view {
+        assertFalse(settlement.settlementTimedOut(99));
+    }
+
     function test_RevertIf_RewardAboveBudgetPerEpoch() public {
         _warpPastEpoch(0);
         uint256 tooMuch = uint256(BUDGET_PER_EPOCH) + 1;
@@ -235,7 +292,7 @@ contract VigilSettlementTest is VigilFixture {
                 IVigilSettlement.RewardExceedsBudgetPerEpoch.selector, tooMuch, BUDGET_PER_EPOCH
             )
         );
-        _deliver(SETTLE_NAME, _settleBody(_settlement(0, bytes32(0), tooMuch)));
+        _deliver(SETTLE_NAME, _settleBody(_settlement(0, bytes32(uint256(1)), tooMuch)));
     }
 
     function test_RevertIf_BudgetNotDeposited() public {
@@ -243,7 +300,7 @@ contract VigilSettlementTest is VigilFixture {
         settlement.withdrawBudget(networkId, 10_000e18 - 5, networkOwner);
         _warpPastEpoch(0);
         vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.InsufficientBudget.selector, networkId, 6, 5));
-        _deliver(SETTLE_NAME, _settleBody(_settlement(0, bytes32(0), 6)));
+        _deliver(SETTLE_NAME, _settleBody(_settlement(0, bytes32(uint256(1)), 6)));
     }
 
     function test_SettleAppliesSlashesOnceAndRefillsBudget() public {
