@@ -322,8 +322,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
               : (await getOperators(client, registry, { blockNumber }))
                   .filter((o) => o.status === "Active")
                   .map((o) => o.signer);
-          const sameNodes =
-            nodes.length === snap.nodes.length && nodes.every((a) => snap.nodes.includes(a));
+          const sameNodes = nodes.length === snap.nodes.length && nodes.every((a) => snap.nodes.includes(a));
           if (beacon !== snap.beacon || !sameNodes) {
             log.warn(
               { networkId, epoch, seen: snap.beacon, pinned: beacon, nodes: nodes.length },

@@ -249,4 +249,40 @@ describe("agreement on loopback", () => {
     expect(history.map((l) => l.epoch)).toEqual([2n, 1n]);
     expect(store.getDeviceLine(7n, 3n, devices[3]!.deviceId)).toBeUndefined();
   });
+
+  it("a failed durable write is logged and retried, a decision that cannot be recorded fails only that node's epoch: no unhandled rejection", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      net = await startTestNetwork({ n: 4 });
+      const ctx = makeContext({ k: 3, devices: makeDevices(10) }, net.oracles);
+      const [flaky, full] = net.nodes as [TestNode, TestNode];
+      // `flaky`'s first prevote record hits a disk error; `full` cannot record its result vote at all.
+      const flakyRecord = flaky.store.recordSigningDecision.bind(flaky.store);
+      let failures = 0;
+      flaky.store.recordSigningDecision = (d) => {
+        if (d.kind === "prevote" && failures++ === 0) throw new Error("disk I/O error");
+        return flakyRecord(d);
+      };
+      const fullRecord = full.store.recordSigningDecision.bind(full.store);
+      full.store.recordSigningDecision = (d) => {
+        if (d.kind === "result-vote") throw new Error("database or disk is full");
+        return fullRecord(d);
+      };
+      const runs = await Promise.allSettled(
+        net.nodes.map((nd) => nd.agreement.runEpoch(ctx, observe(ctx, nd.account.address))),
+      );
+      expect(runs[1]).toMatchObject({ status: "rejected", reason: { message: "database or disk is full" } });
+      const certified = [runs[0], runs[2], runs[3]].map((r) => {
+        if (r?.status !== "fulfilled") throw new Error(`expected a certificate, got ${String(r?.reason)}`);
+        return r.value.result.resultRoot;
+      });
+      expect(new Set(certified).size).toBe(1);
+      expect(failures).toBeGreaterThan(1); // the failed prevote was signed on the next evaluation
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
 });

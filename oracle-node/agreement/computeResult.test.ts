@@ -1,7 +1,8 @@
+import fc from "fast-check";
 import type { Address, Hex } from "viem";
 import { keccak256 } from "viem";
 import { describe, expect, it } from "vitest";
-import { computeResult, observationsCommitment } from "./computeResult";
+import { computeResult, observationsCommitment, observersNeeded } from "./computeResult";
 import { encodeObservation, observationHash } from "./observationCodec";
 import type { EpochContext, ObservationSet } from "./types";
 
@@ -142,5 +143,118 @@ describe("computeResult", () => {
       [dev(2), 3_000],
       [dev(3), 3_000],
     ]);
+  });
+});
+
+describe("computeResult: the median over a majority of a device's observers", () => {
+  const U64_MAX = (1n << 64n) - 1n;
+  const observer = (i: number) => `0x${(i + 1).toString(16).padStart(40, "0")}` as Address;
+  interface Entry {
+    uptimeBps: number;
+    work: bigint;
+  }
+
+  /** The line of one device watched by `entries.length` observers; an undefined entry is not in S. */
+  async function lineOf(entries: (Entry | undefined)[]) {
+    const k = entries.length;
+    const oracles = entries.map((_, i) => ({ signer: observer(i), peerId: `p${i}` }));
+    const one: EpochContext = {
+      ...ctx,
+      k,
+      oracles,
+      devices: [{ deviceId: dev(1), owner: D, stake: 50n }],
+      assignment: new Map([[dev(1), oracles.map((o) => o.signer)]]),
+    };
+    const used = entries.flatMap((e, i) => {
+      if (!e) return [];
+      const observation: ObservationSet = {
+        networkId: 1n,
+        epoch: 4n,
+        observer: observer(i),
+        devices: [{ deviceId: dev(1), ...e }],
+      };
+      return [{ observation, hash: observationHash(encodeObservation(observation)) }];
+    });
+    const { result } = await computeResult(one, used, verify);
+    return result.lines[0]!;
+  }
+
+  const entry = fc.record({
+    uptimeBps: fc.integer({ min: 0, max: 10_000 }),
+    work: fc.bigInt({ min: 0n, max: U64_MAX }),
+  });
+  /** k observers with honest entries, one liar among them, and which observers are missing from S. */
+  const scenario = (minK: number, maxMissing: (k: number) => number) =>
+    fc.integer({ min: minK, max: 7 }).chain((k) =>
+      fc.record({
+        honest: fc.array(entry, { minLength: k, maxLength: k }),
+        liar: fc.integer({ min: 0, max: k - 1 }),
+        lie: entry,
+        missing: fc.shuffledSubarray(
+          Array.from({ length: k }, (_, i) => i),
+          { maxLength: maxMissing(k) },
+        ),
+      }),
+    );
+
+  it("no single liar raises a device above its honest entries, whichever observers are missing (k = 2..7)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        scenario(2, (k) => k - 1),
+        async ({ honest, liar, lie, missing }) => {
+          const entries = honest.map((h, i) => (missing.includes(i) ? undefined : i === liar ? lie : h));
+          const line = await lineOf(entries);
+          const present = entries.filter((e) => e !== undefined).length;
+          const honestIn = honest.filter((_, i) => i !== liar && !missing.includes(i));
+          if (present < observersNeeded(honest.length)) {
+            expect([line.uptimeBps, line.work]).toEqual([0, 0n]);
+            return;
+          }
+          expect(line.uptimeBps).toBeLessThanOrEqual(Math.max(...honestIn.map((h) => h.uptimeBps)));
+          expect(honestIn.some((h) => h.work >= line.work)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("no single liar moves a device out of its honest range (so cannot zero it) with three or more of its observers in S (k = 3 all there, k >= 4 one missing)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        scenario(3, (k) => Math.min(1, k - 3)),
+        async ({ honest, liar, lie, missing }) => {
+          const entries = honest.map((h, i) => (missing.includes(i) ? undefined : i === liar ? lie : h));
+          const line = await lineOf(entries);
+          const honestIn = honest.filter((_, i) => i !== liar && !missing.includes(i));
+          const ups = honestIn.map((h) => h.uptimeBps);
+          const works = honestIn.map((h) => h.work);
+          expect(line.uptimeBps).toBeGreaterThanOrEqual(Math.min(...ups));
+          expect(line.uptimeBps).toBeLessThanOrEqual(Math.max(...ups));
+          expect(works.some((w) => w <= line.work) && works.some((w) => w >= line.work)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("k = 3 with one observer missing: a liar can lower the device, never raise it (no rule can tell which of two entries lies)", async () => {
+    const honest = { uptimeBps: 8_000, work: 500n };
+    // (honest 8000, liar 0) and (honest 0, liar 8000) are the same two entries: the rule takes the lower.
+    expect(await lineOf([honest, { uptimeBps: 0, work: 0n }, undefined])).toMatchObject({
+      uptimeBps: 0,
+      work: 0n,
+    });
+    expect(await lineOf([honest, { uptimeBps: 10_000, work: U64_MAX }, undefined])).toMatchObject(honest);
+  });
+
+  it("a device with fewer than a majority of its observers in S gets nothing: a lone entry may be a liar's", async () => {
+    const lie = { uptimeBps: 10_000, work: U64_MAX };
+    expect(await lineOf([lie, undefined, undefined])).toMatchObject({ uptimeBps: 0, work: 0n });
+    expect(await lineOf([lie, { uptimeBps: 9_000, work: 7n }, undefined, undefined])).toMatchObject({
+      uptimeBps: 0,
+      work: 0n,
+    });
+    // k = 1: the one observer is the majority.
+    expect(await lineOf([{ uptimeBps: 9_000, work: 7n }])).toMatchObject({ uptimeBps: 9_000, work: 7n });
   });
 });

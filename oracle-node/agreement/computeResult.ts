@@ -31,16 +31,24 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 const U64_MAX = (1n << 64n) - 1n;
 
-/** Lower median: with at most f liars among an honest majority of observers it stays within honest values. */
+/**
+ * Lower median of m entries: at least floor(m/2)+1 entries are >= it, so with m >= 2 one liar cannot
+ * raise it above every honest entry; with m >= 3 it cannot lower it below every honest entry either.
+ */
 function lowerMedian<T extends Uint16Array | BigUint64Array>(values: T): T[number] {
   values.sort();
   return values[Math.floor((values.length - 1) / 2)]!;
 }
 
+/** Entries a device needs in S for its values to count: a majority of the observers assigned to it. */
+export function observersNeeded(assigned: number): number {
+  return Math.floor(assigned / 2) + 1;
+}
+
 /**
  * The deterministic epoch result (docs/protocol.md, "Result function"). Same context and observation
- * set give the same result on every node. Only entries by an observer assigned to the device count;
- * devices nobody reported get uptime 0 and work 0.
+ * set give the same result on every node. Only entries by an observer assigned to the device count,
+ * and only when a majority of its assigned observers have one; otherwise it gets uptime 0 and work 0.
  */
 export async function computeResult(
   ctx: EpochContext,
@@ -82,9 +90,12 @@ export async function computeResult(
   for (const signers of ctx.assignment.values()) k = Math.max(k, signers.length);
   // assignedTo[slot * k + j]: observer index of the j-th assigned signer, -1 when none or not an observer.
   const assignedTo = new Int32Array(slots * k).fill(-1);
+  // How many observers the assignment gives each device (its k, fewer when the network has fewer nodes).
+  const assignedCount = new Uint32Array(slots);
   for (const [id, signers] of ctx.assignment) {
     const slot = slotOf.get(id) ?? slotOf.get(id.toLowerCase());
     if (slot === undefined) continue;
+    assignedCount[slot] = new Set(signers.map((s) => s.toLowerCase())).size;
     assignedTo.fill(-1, slot * k, slot * k + k);
     signers.forEach((s, j) => {
       assignedTo[slot * k + j] = observerSlot.get(s) ?? observerSlot.get(s.toLowerCase()) ?? -1;
@@ -135,8 +146,10 @@ export async function computeResult(
   for (const { dev, id } of devices) {
     const slot = slotOf.get(id)!;
     const c = counts[slot]!;
-    const uptimeBps = c ? lowerMedian(uptimes.subarray(slot * k, slot * k + c)) : 0;
-    const work = c ? lowerMedian(works.subarray(slot * k, slot * k + c)) : 0n;
+    // Fewer than a majority of its observers: what is there may be one liar's word alone.
+    const counted = c > 0 && c >= observersNeeded(assignedCount[slot]!);
+    const uptimeBps = counted ? lowerMedian(uptimes.subarray(slot * k, slot * k + c)) : 0;
+    const work = counted ? lowerMedian(works.subarray(slot * k, slot * k + c)) : 0n;
     let slash: DeviceSlash | undefined;
     for (const f of frauds.get(slot) ?? []) {
       if (await verifyFraud(ctx, id, f)) {

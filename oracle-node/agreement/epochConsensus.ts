@@ -6,7 +6,7 @@ import { type GossipMessage, openEnvelope } from "../p2p/index";
 import type { Store } from "../store/store";
 import { type ComputedResult, computeResult, observationsCommitment } from "./computeResult";
 import { AgreementError } from "./errors";
-import type { ProposalMsg, ResultVoteMsg, VoteStepMsg } from "./messages";
+import type { ConsensusMessage, ProposalMsg, ResultVoteMsg, VoteStepMsg } from "./messages";
 import { decodeMessage, encodeMessage } from "./messages";
 import type { AgreementMetrics } from "./metrics";
 import { decodeObservation } from "./observationCodec";
@@ -27,10 +27,41 @@ const NIL = "nil";
 /** Rebroadcast rounds after the certificate in which we still offer our observation to late nodes. */
 const OBSERVATION_OFFERS_AFTER_CERTIFICATE = 10;
 
-interface Tally {
-  /** signer -> [value, envelope] */
-  bySigner: Map<string, { value: string; envelope: Uint8Array }>;
+/**
+ * Views above the current one whose messages are kept (docs/protocol.md, "Bounds"). After GST
+ * honest nodes are at most one view apart (the first to time out is one ahead); the second view of
+ * margin covers a node still finishing its view change when the next leader already proposed. A
+ * message further ahead only raises its sender's view mark for the catch-up rule (2); the senders'
+ * rebroadcasts bring its content once this node has caught up. Each kept view holds at most one
+ * proposal (<= 1 MiB, the topic limit) and 2n step messages.
+ */
+export const VIEW_MARGIN = 2;
+/**
+ * Passed views whose messages are kept whole: the previous one (a node one view behind is normal;
+ * its messages are still relayed). Of older views only the non-nil precommits are kept, as values.
+ */
+const VIEWS_KEPT_BEHIND = 1;
+
+/** signer -> the value it sent (NIL for nil) and its signed envelope. */
+type Tally = Map<string, { value: string; envelope: Uint8Array }>;
+
+/** Everything kept for one view; dropped as a whole once the view is passed. */
+interface ViewState {
+  proposal?: {
+    /** Without its justification, which was checked on arrival (`justifiers`). */
+    msg: ProposalMsg;
+    envelope: Uint8Array;
+    id: Hex;
+    /** Signers of the valid prevotes for `id` in `msg.validView` carried in the justification. */
+    justifiers: Set<string>;
+  };
+  prevotes: Tally;
+  precommits: Tally;
+  polkaDone: boolean;
 }
+
+/** How a consensus message stands against the current view. */
+export type Admission = "ok" | "invalid" | "view_ahead" | "view_passed";
 
 export interface EpochDeps {
   opts: AgreementOptions;
@@ -60,10 +91,19 @@ export class EpochConsensus {
   private readonly values = new Map<string, Ref[]>();
   private readonly computed = new Map<string, ComputedResult | "invalid">();
   private readonly computing = new Set<string>();
-  private readonly proposals = new Map<number, { msg: ProposalMsg; envelope: Uint8Array }>();
-  private readonly prevotes = new Map<number, Tally>();
-  private readonly precommits = new Map<number, Tally>();
-  private readonly sendersByView = new Map<number, Set<string>>();
+  /** Views in [view - VIEWS_KEPT_BEHIND, view + VIEW_MARGIN], plus validView's prevotes (justification). */
+  private readonly views = new Map<number, ViewState>();
+  /** signer -> the highest view it sent a message for (rule 2 reads only these numbers). */
+  private readonly highestView = new Map<string, number>();
+  /**
+   * Non-nil precommits of views passed and dropped (signer -> value): rule 1's evidence. A node
+   * that others' decision left behind (they stop changing views once decided) may be moved on by a
+   * Byzantine oracle's votes; it still decides from the decided nodes' rebroadcast precommits.
+   * One entry per signer and view; views only advance with honest progress.
+   */
+  private readonly passedCommits = new Map<number, Map<string, string>>();
+  /** value -> a view where it has 2f+1 precommits (kept or passed): what rule 1 tries to decide. */
+  private readonly decidable = new Map<string, number>();
   private readonly votes = new Map<string, ResultVote>();
 
   private view = 0;
@@ -76,7 +116,6 @@ export class EpochConsensus {
   private certified = false;
   private ticksSinceCertified = 0;
   private quorumSince: number | undefined;
-  private readonly polkaDone = new Set<number>();
   private readonly timersArmed = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private myMessages: {
@@ -117,6 +156,11 @@ export class EpochConsensus {
 
   get certificate(): Promise<EpochCertificate> {
     return this.done.promise;
+  }
+
+  /** The view this node is in. */
+  get currentView(): number {
+    return this.view;
   }
 
   signerOf(peerId: string): string | undefined {
@@ -173,10 +217,48 @@ export class EpochConsensus {
   private pendingDecision: string | null = null;
 
   stop(): void {
+    if (this.stopped) return;
+    this.halt();
+    this.done.reject(new AgreementError("AGREEMENT_STOPPED", "agreement stopped"));
+  }
+
+  /** Ends the epoch with `err` (its certificate rejects): for failures after which signing must not go on. */
+  private fail(err: unknown): void {
+    if (this.stopped) return;
+    this.log.error({ err, view: this.view }, "epoch agreement failed");
+    this.halt();
+    this.done.reject(err);
+  }
+
+  private halt(): void {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    this.done.reject(new AgreementError("AGREEMENT_STOPPED", "agreement stopped"));
+  }
+
+  /**
+   * Runs a step that signs or publishes in the background. Its failure is logged and consensus goes
+   * on (the rule fires again on the next evaluation), unless `onError` decides otherwise.
+   */
+  private background(what: string, work: Promise<unknown>, onError?: (err: unknown) => void): void {
+    work.catch((err: unknown) => {
+      if (onError) onError(err);
+      else this.log.warn({ err, view: this.view, step: what }, "agreement step failed; continuing");
+    });
+  }
+
+  /** Memory kept from gossip: envelope bytes of the kept views' messages, and how many views. */
+  memory(): { retainedBytes: number; views: number } {
+    // A passed view's precommit is a signer and a value, a ref an address and a hash: ~150 bytes.
+    let retainedBytes = 0;
+    for (const byView of this.passedCommits.values()) retainedBytes += 150 * byView.size;
+    for (const refs of this.values.values()) retainedBytes += 150 * refs.length;
+    for (const s of this.views.values()) {
+      retainedBytes += s.proposal?.envelope.length ?? 0;
+      for (const t of [s.prevotes, s.precommits])
+        for (const e of t.values()) retainedBytes += e.envelope.length;
+    }
+    return { retainedBytes, views: this.views.size };
   }
 
   // --- inputs ------------------------------------------------------------------------------------
@@ -215,70 +297,140 @@ export class EpochConsensus {
     return true;
   }
 
-  /** A verified gossip message on the agreement topic (signature and sender already checked). */
-  async onMessage(msg: GossipMessage): Promise<void> {
-    const signer = this.peerToSigner.get(msg.from);
-    if (!signer || this.stopped) return;
-    const m = decodeMessage(msg.data);
-    if (m.t === "proposal") this.onProposal(signer, m, msg.envelope);
-    else if (m.t === "vote") await this.onVote(signer, m);
-    else this.onStep(signer, m, msg.envelope);
-    this.evaluate();
+  /**
+   * Gossip validation of a consensus message by `signer` (a member of this epoch's oracle set)
+   * against the current view: "invalid" is a protocol violation (REJECT); "view_ahead" and
+   * "view_passed" are messages this node keeps nothing of (IGNORE, not relayed). A message ahead
+   * still raises its sender's view mark, which is all the catch-up rule (2) reads. Once decided,
+   * messages of the kept views are still relayed (a node behind this one may need them) but not kept.
+   */
+  admit(signer: string, m: ConsensusMessage): Admission {
+    if (m.t === "vote") return "ok";
+    if (m.t === "proposal") {
+      if (signer !== this.proposer(m.view)) return "invalid";
+      // A value names at most n distinct oracles; a justification is at most one prevote per oracle.
+      if (m.observations.length > this.n || m.justification.length > this.n) return "invalid";
+    }
+    this.noteView(signer, m.view);
+    if (m.view > this.view + VIEW_MARGIN) return "view_ahead";
+    if (m.view < this.view - VIEWS_KEPT_BEHIND && (m.t !== "precommit" || m.value === null))
+      return "view_passed";
+    return "ok";
   }
 
-  private seen(view: number, signer: string): void {
-    let s = this.sendersByView.get(view);
-    if (!s) {
-      s = new Set();
-      this.sendersByView.set(view, s);
+  private noteView(signer: string, view: number): void {
+    const prev = this.highestView.get(signer) ?? -1;
+    if (view <= prev) return;
+    this.highestView.set(signer, view);
+    // Rule 2 may fire on the number alone (the message itself may be one that is not kept). Not
+    // re-entrantly: this runs inside gossip validation and inside the handling of a proposal.
+    if (view > this.view) queueMicrotask(() => this.evaluate());
+  }
+
+  /** A verified gossip message on the agreement topic (signature and sender already checked). */
+  async onMessage(msg: GossipMessage, decoded?: ConsensusMessage): Promise<void> {
+    const signer = this.peerToSigner.get(msg.from);
+    if (!signer || this.stopped) return;
+    try {
+      const m = decoded ?? decodeMessage(msg.data);
+      if (m.t === "vote") await this.onVote(signer, m);
+      else if (this.admit(signer, m) === "ok") {
+        if (m.t === "proposal") this.onProposal(signer, m, msg.envelope);
+        else this.onStep(signer, m, msg.envelope);
+      }
+      this.evaluate();
+    } catch (err) {
+      this.log.warn({ err, from: msg.from }, "agreement message dropped");
     }
-    s.add(signer);
+  }
+
+  private state(view: number): ViewState {
+    let s = this.views.get(view);
+    if (!s) {
+      s = { prevotes: new Map(), precommits: new Map(), polkaDone: false };
+      this.views.set(view, s);
+    }
+    return s;
   }
 
   private onProposal(signer: string, m: ProposalMsg, envelope: Uint8Array): void {
-    if (signer !== this.proposer(m.view)) return;
+    if (this.decided !== null) return;
     const refs = m.observations as Ref[];
     const id = observationsCommitment(refs);
-    const prev = this.proposals.get(m.view);
+    const s = this.state(m.view);
+    const prev = s.proposal;
     if (prev) {
-      if (observationsCommitment(prev.msg.observations as Ref[]) !== id || prev.msg.validView !== m.validView)
+      if (prev.id !== id || prev.msg.validView !== m.validView)
         this.equivocation(signer as Address, "proposal", prev.envelope, envelope);
       return;
     }
-    // Justification prevotes are ordinary signed prevotes: take them in (late nodes learn the polka).
+    const justifiers = m.validView >= 0 ? this.justify(m, id) : new Set<string>();
+    this.values.set(id, refs);
+    // An own copy: the gossip frame the envelope arrived in is not kept alive by a view of it.
+    s.proposal = { msg: { ...m, justification: [] }, envelope: envelope.slice(), id, justifiers };
+    this.lastProgressAt = performance.now();
+  }
+
+  /**
+   * The signers of the justification's valid prevotes for `id` in the proposal's validView. They are
+   * ordinary signed prevotes: kept like gossiped ones when their view is kept (late nodes learn the
+   * polka); a bad one only means the proposal may not be justified (rule 5 counts).
+   */
+  private justify(m: ProposalMsg, id: Hex): Set<string> {
+    const out = new Set<string>();
     for (const b64 of m.justification) {
       try {
         const env = Buffer.from(b64, "base64");
         const opened = openEnvelope(this.deps.agreementTopic, env);
         const s = this.peerToSigner.get(opened.from);
         const pv = decodeMessage(opened.payload);
-        if (s && pv.t === "prevote") this.onStep(s, pv, env);
+        if (!s || pv.t !== "prevote" || pv.view !== m.validView) continue;
+        if (pv.networkId !== this.ctx.networkId || pv.epoch !== this.ctx.epoch) continue;
+        if (pv.value === id) out.add(s);
+        if (this.admit(s, pv) === "ok") this.onStep(s, pv, env);
       } catch {
-        // A bad justification only means the proposal may not be justified; rule 3b checks counts.
+        // Not a signed prevote of this epoch: it justifies nothing.
       }
     }
-    this.values.set(id, refs);
-    this.proposals.set(m.view, { msg: m, envelope });
-    this.seen(m.view, signer);
-    this.lastProgressAt = performance.now();
+    return out;
   }
 
   private onStep(signer: string, m: VoteStepMsg, envelope: Uint8Array): void {
-    const tallies = m.t === "prevote" ? this.prevotes : this.precommits;
-    let t = tallies.get(m.view);
-    if (!t) {
-      t = { bySigner: new Map() };
-      tallies.set(m.view, t);
-    }
+    if (this.decided !== null) return;
     const value = m.value ?? NIL;
-    const prev = t.bySigner.get(signer);
+    if (m.view < this.view - VIEWS_KEPT_BEHIND) {
+      if (m.t === "precommit" && value !== NIL) this.passedCommit(m.view, signer, value);
+      return;
+    }
+    const s = this.state(m.view);
+    const tally = m.t === "prevote" ? s.prevotes : s.precommits;
+    const prev = tally.get(signer);
     if (prev) {
       if (prev.value !== value) this.equivocation(signer as Address, m.t, prev.envelope, envelope);
       return;
     }
-    t.bySigner.set(signer, { value, envelope });
-    this.seen(m.view, signer);
+    tally.set(signer, { value, envelope: envelope.slice() });
+    if (m.t === "precommit") this.countCommits(m.view, value, s.precommits);
     this.lastProgressAt = performance.now();
+  }
+
+  private passedCommit(view: number, signer: string, value: string): void {
+    let byView = this.passedCommits.get(view);
+    if (!byView) {
+      byView = new Map();
+      this.passedCommits.set(view, byView);
+    }
+    if (byView.has(signer)) return;
+    byView.set(signer, value);
+    this.countCommits(view, value, byView);
+    this.lastProgressAt = performance.now();
+  }
+
+  private countCommits(view: number, value: string, tally: ReadonlyMap<string, string | { value: string }>) {
+    if (value === NIL || this.decidable.has(value)) return;
+    let c = 0;
+    for (const v of tally.values()) if ((typeof v === "string" ? v : v.value) === value) c++;
+    if (c >= this.quorum) this.decidable.set(value, view);
   }
 
   private async onVote(signer: string, m: ResultVoteMsg): Promise<void> {
@@ -337,12 +489,57 @@ export class EpochConsensus {
     this.myMessages.proposal = undefined;
     this.myMessages.prevote = undefined;
     this.myMessages.precommit = undefined;
+    this.prune();
     const { proposeTimeoutMs, timeoutDeltaMs } = this.deps.opts;
     // Rule 8: nothing proposed in time -> prevote nil.
     this.arm(`propose:${view}`, proposeTimeoutMs + view * timeoutDeltaMs, () => {
-      if (this.view === view && this.step === "propose") void this.sendStep("prevote", null);
+      if (this.view === view && this.step === "propose")
+        this.background("prevote", this.sendStep("prevote", null));
     });
     this.log.debug({ view, proposer: this.proposer(view) }, "view started");
+  }
+
+  /**
+   * Drops what passed views and values no longer need: the state of views below
+   * `view - VIEWS_KEPT_BEHIND` except their non-nil precommits (as values, `passedCommits`) and
+   * validView's prevotes (the justification of a re-proposal); once decided, everything but the
+   * current view's proposal (still relayed to late nodes).
+   */
+  private prune(): void {
+    const low = this.view - VIEWS_KEPT_BEHIND;
+    for (const [v, s] of this.views) {
+      if (this.decided !== null) {
+        if (v === this.view && s.proposal) {
+          s.prevotes.clear();
+          s.precommits.clear();
+        } else this.views.delete(v);
+      } else if (v < low) {
+        for (const [signer, { value }] of s.precommits)
+          if (value !== NIL) this.passedCommit(v, signer, value);
+        if (v === this.validView) {
+          s.proposal = undefined;
+          s.precommits.clear();
+        } else this.views.delete(v);
+      }
+    }
+    if (this.decided !== null) {
+      this.passedCommits.clear();
+      this.decidable.clear();
+    }
+    // Computed results (megabytes) stay only for a kept proposal, the lock, the valid value and the
+    // decision; one that rule 1 needs again is recomputed. The values' refs (at most n entries, one
+    // value per view's leader) stay until the decision: a passed view's precommits may still
+    // decide its value, and a node that was not locked on it has no other copy of its refs.
+    const keep = new Set<string>();
+    for (const id of [this.lockedValue, this.validValue, this.decided, this.pendingDecision])
+      if (id !== null) keep.add(id);
+    for (const s of this.views.values()) if (s.proposal) keep.add(s.proposal.id);
+    for (const id of this.computed.keys()) if (!keep.has(id)) this.computed.delete(id);
+    if (this.decided !== null) for (const id of this.values.keys()) if (!keep.has(id)) this.values.delete(id);
+    for (const key of this.timersArmed) {
+      const v = Number(key.split(":")[1]);
+      if (Number.isInteger(v) && v < low) this.timersArmed.delete(key);
+    }
   }
 
   private persist(): void {
@@ -363,7 +560,12 @@ export class EpochConsensus {
     const t = setTimeout(() => {
       this.timers.delete(t);
       if (this.stopped) return;
-      fn();
+      try {
+        fn();
+      } catch (err) {
+        // A timer's throw would be an uncaught exception (the process exits): log and go on.
+        this.log.warn({ err, timer: key, view: this.view }, "agreement timer failed");
+      }
       if (repeat) {
         this.timersArmed.delete(key);
         this.arm(key, ms, fn, true);
@@ -397,10 +599,14 @@ export class EpochConsensus {
     if (!this.computing.has(id)) {
       this.computing.add(id);
       computeResult(this.ctx, used, this.deps.verifyFraud)
-        .then((res) => this.computed.set(id, res.result.observationsCommitment === id ? res : "invalid"))
+        .then((res) => {
+          // A value pruned while it was computed stays out (its result can be megabytes).
+          if (this.values.has(id))
+            this.computed.set(id, res.result.observationsCommitment === id ? res : "invalid");
+        })
         .catch((err) => {
           this.log.warn({ err, id }, "value invalid");
-          this.computed.set(id, "invalid");
+          if (this.values.has(id)) this.computed.set(id, "invalid");
         })
         .finally(() => {
           this.computing.delete(id);
@@ -412,9 +618,17 @@ export class EpochConsensus {
 
   private count(t: Tally | undefined, value?: string): number {
     if (!t) return 0;
-    if (value === undefined) return t.bySigner.size;
+    if (value === undefined) return t.size;
     let c = 0;
-    for (const v of t.bySigner.values()) if (v.value === value) c++;
+    for (const v of t.values()) if (v.value === value) c++;
+    return c;
+  }
+
+  /** Distinct signers of prevotes for `id` in view `vr`: the proposal's justification and gossip. */
+  private polkaSize(justifiers: Set<string>, vr: number, id: string): number {
+    let c = justifiers.size;
+    for (const [signer, { value }] of this.views.get(vr)?.prevotes ?? [])
+      if (value === id && !justifiers.has(signer)) c++;
     return c;
   }
 
@@ -437,38 +651,40 @@ export class EpochConsensus {
     }
   }
 
+  /** One pass over the rules; its cost is linear in the kept views (at most 4) times n. */
   private rules(): void {
     const r = this.view;
     const { stepTimeoutMs, timeoutDeltaMs, observationGraceMs } = this.deps.opts;
 
-    // Rule 1: 2f+1 precommits for a value in any view -> decide it (sign the ResultVote).
+    // Rule 1: 2f+1 precommits for a value in any view -> decide it (sign the ResultVote). The
+    // counts are kept as precommits arrive, so this looks only at values that reached 2f+1.
     if (this.decided === null) {
-      for (const [view, t] of this.precommits) {
-        const counts = new Map<string, number>();
-        for (const { value } of t.bySigner.values()) counts.set(value, (counts.get(value) ?? 0) + 1);
-        for (const [value, c] of counts) {
-          if (value === NIL || c < this.quorum) continue;
-          if (this.validity(value) === "valid") {
-            void this.decide(value, view);
-            return;
-          }
+      for (const [value, view] of this.decidable) {
+        if (this.validity(value) === "valid") {
+          // A decision that cannot be completed ends the epoch: signing anything else is unsafe.
+          this.background("decide", this.decide(value, view), (err) => this.fail(err));
+          return;
         }
       }
     }
 
-    // Rule 2: f+1 oracles already in a higher view -> jump there.
-    for (const [view, senders] of this.sendersByView) {
-      if (view > r && senders.size >= this.f + 1) {
-        this.startView(view);
-        this.reevaluate = true;
-        return;
-      }
+    // Rule 2: f+1 oracles already in a higher view -> jump to the highest view f+1 of them reached
+    // (at least one of them is honest, so a Byzantine minority cannot push honest nodes ahead).
+    const ahead: number[] = [];
+    for (const [signer, v] of this.highestView) if (v > r && signer !== this.me) ahead.push(v);
+    if (ahead.length > this.f) {
+      ahead.sort((a, b) => b - a);
+      this.startView(ahead[this.f]!);
+      this.reevaluate = true;
+      return;
     }
 
+    const current = this.views.get(r);
+
     // Rule 3: the view's leader proposes.
-    if (this.proposer(r) === this.me && !this.proposals.has(r) && !this.myMessages.proposal) {
+    if (this.proposer(r) === this.me && !current?.proposal && !this.myMessages.proposal) {
       if (this.validValue !== null && this.values.has(this.validValue)) {
-        void this.propose(this.validValue, this.validView);
+        this.background("propose", this.propose(this.validValue, this.validView));
       } else if (this.validValue === null) {
         const ready = this.readyObservations();
         if (ready.length >= this.quorum) {
@@ -478,14 +694,14 @@ export class EpochConsensus {
             const refs = ready.slice(0, this.n);
             const id = observationsCommitment(refs);
             this.values.set(id, refs);
-            void this.propose(id, -1);
+            this.background("propose", this.propose(id, -1));
           } else this.arm(`grace:${r}`, observationGraceMs - waited + 1, () => {});
         }
       }
     }
 
-    const proposal = this.proposals.get(r);
-    const pid = proposal ? observationsCommitment(proposal.msg.observations as Ref[]) : undefined;
+    const proposal = current?.proposal;
+    const pid = proposal?.id;
 
     // Rules 4 and 5: prevote on the proposal.
     if (this.step === "propose" && proposal && pid) {
@@ -494,33 +710,28 @@ export class EpochConsensus {
       if (vr === -1) {
         if (v !== "pending") {
           const ok = v === "valid" && (this.lockedView === -1 || this.lockedValue === pid);
-          void this.sendStep("prevote", ok ? pid : null);
+          this.background("prevote", this.sendStep("prevote", ok ? pid : null));
         }
-      } else if (vr < r && this.count(this.prevotes.get(vr), pid) >= this.quorum) {
+      } else if (vr < r && this.polkaSize(proposal.justifiers, vr, pid) >= this.quorum) {
         if (v !== "pending") {
           const ok = v === "valid" && (this.lockedView <= vr || this.lockedValue === pid);
-          void this.sendStep("prevote", ok ? pid : null);
+          this.background("prevote", this.sendStep("prevote", ok ? pid : null));
         }
       }
     }
 
-    const pv = this.prevotes.get(r);
+    const pv = current?.prevotes;
     // Rule 6: any 2f+1 prevotes -> prevote timeout.
     if (this.step === "prevote" && this.count(pv) >= this.quorum)
       this.arm(`prevote:${r}`, stepTimeoutMs + r * timeoutDeltaMs, () => {
-        if (this.view === r && this.step === "prevote") void this.sendStep("precommit", null);
+        if (this.view === r && this.step === "prevote")
+          this.background("precommit", this.sendStep("precommit", null));
       });
 
     // Rule 7: a polka (2f+1 prevotes for the proposal) -> lock and precommit.
-    if (
-      proposal &&
-      pid &&
-      this.step !== "propose" &&
-      !this.polkaDone.has(r) &&
-      this.count(pv, pid) >= this.quorum
-    ) {
-      if (this.validity(pid) === "valid") {
-        this.polkaDone.add(r);
+    if (current && proposal && pid && this.step !== "propose" && !current.polkaDone) {
+      if (this.count(pv, pid) >= this.quorum && this.validity(pid) === "valid") {
+        current.polkaDone = true;
         if (this.step === "prevote") {
           this.lockedValue = pid;
           this.lockedView = r;
@@ -528,15 +739,16 @@ export class EpochConsensus {
         this.validValue = pid;
         this.validView = r;
         this.persist(); // the lock is durable before the precommit exists
-        if (this.step === "prevote") void this.sendStep("precommit", pid);
+        if (this.step === "prevote") this.background("precommit", this.sendStep("precommit", pid));
       }
     }
 
     // Rule 8b: 2f+1 nil prevotes -> precommit nil.
-    if (this.step === "prevote" && this.count(pv, NIL) >= this.quorum) void this.sendStep("precommit", null);
+    if (this.step === "prevote" && this.count(pv, NIL) >= this.quorum)
+      this.background("precommit", this.sendStep("precommit", null));
 
     // Rule 9: any 2f+1 precommits -> after the precommit timeout, next view.
-    if (this.count(this.precommits.get(r)) >= this.quorum && this.decided === null)
+    if (this.count(current?.precommits) >= this.quorum && this.decided === null)
       this.arm(`precommit:${r}`, stepTimeoutMs + r * timeoutDeltaMs, () => {
         if (this.view === r && this.decided === null) this.startView(r + 1);
       });
@@ -568,7 +780,7 @@ export class EpochConsensus {
     if (!refs) return; // proposed something else before a restart and lost its refs: stay silent this view
     const justification =
       validView >= 0
-        ? [...(this.prevotes.get(validView)?.bySigner.values() ?? [])]
+        ? [...(this.views.get(validView)?.prevotes.values() ?? [])]
             .filter((p) => p.value === value && p.envelope.length > 0)
             .map((p) => Buffer.from(p.envelope).toString("base64"))
         : [];
@@ -583,8 +795,12 @@ export class EpochConsensus {
     };
     const bytes = encodeMessage(msg);
     this.myMessages.proposal = bytes;
-    this.proposals.set(r, { msg, envelope: new Uint8Array() });
-    this.seen(r, this.me);
+    this.state(r).proposal = {
+      msg: { ...msg, justification: [] },
+      envelope: new Uint8Array(),
+      id: value as Hex,
+      justifiers: new Set(),
+    };
     this.log.debug({ view: r, value, validView }, "proposing");
     await this.deps.publish("agreement", bytes).catch((err) => this.log.warn({ err }, "publish proposal"));
     this.evaluate();
@@ -610,16 +826,12 @@ export class EpochConsensus {
     };
     const bytes = encodeMessage(msg);
     this.myMessages[kind] = bytes;
-    const tallies = kind === "prevote" ? this.prevotes : this.precommits;
-    let t = tallies.get(r);
-    if (!t) {
-      t = { bySigner: new Map() };
-      tallies.set(r, t);
-    }
+    const s = this.state(r);
+    const t = kind === "prevote" ? s.prevotes : s.precommits;
     this.log.debug({ kind, view: r, value: recorded }, "signed step");
     const entry: { value: string; envelope: Uint8Array } = { value: recorded, envelope: new Uint8Array() };
-    t.bySigner.set(this.me, entry);
-    this.seen(r, this.me);
+    t.set(this.me, entry);
+    if (kind === "precommit") this.countCommits(r, recorded, t);
     // Keep our own signed envelope: it is part of the justification when we re-propose later.
     entry.envelope = await this.deps.publish("agreement", bytes).catch((err) => {
       this.log.warn({ err }, `publish ${kind}`);
@@ -658,6 +870,8 @@ export class EpochConsensus {
         recorded,
       });
     }
+    // Decided: the views' messages are no longer needed (only the current proposal, for relaying).
+    this.prune();
     const vote = await signResultVote(this.deps.account, this.ctx, computed.result);
     store.saveVote(vote);
     this.votes.set(this.me, vote);
@@ -702,7 +916,7 @@ export class EpochConsensus {
   private rebroadcast(): void {
     const m = this.myMessages;
     for (const bytes of [m.proposal, m.prevote, m.precommit, m.vote])
-      if (bytes) void this.deps.publish("agreement", bytes).catch(() => {});
+      if (bytes) this.deps.publish("agreement", bytes).catch(() => {});
     // Until every oracle has voted, someone may still lack our observation (a node that restarted or
     // joined late cannot validate a proposal without it). Each offer floods megabytes through the
     // mesh, so offer only when nothing new arrived for a whole interval (the epoch is stalled), only
@@ -714,8 +928,8 @@ export class EpochConsensus {
       stalled && this.votes.size < this.n && this.ticksSinceCertified <= OBSERVATION_OFFERS_AFTER_CERTIFICATE;
     if (!offer) return;
     if (this.ownObservation && this.holders(this.ownObservation.hash).size < this.n)
-      void this.deps.publish("observations", this.ownObservation.bytes).catch(() => {});
-    void this.relayMissing();
+      this.deps.publish("observations", this.ownObservation.bytes).catch(() => {});
+    this.background("relay observations", this.relayMissing());
   }
 
   /**
@@ -731,12 +945,12 @@ export class EpochConsensus {
       if (ref) out.add(ref.observer.toLowerCase());
       return ref !== undefined;
     };
-    for (const tallies of [this.prevotes, this.precommits])
-      for (const t of tallies.values())
-        for (const [signer, { value }] of t.bySigner) if (value !== NIL && backs(value)) out.add(signer);
+    for (const [view, s] of this.views) {
+      for (const t of [s.prevotes, s.precommits])
+        for (const [signer, { value }] of t) if (value !== NIL && backs(value)) out.add(signer);
+      if (s.proposal && backs(s.proposal.id)) out.add(this.proposer(view));
+    }
     for (const [signer, v] of this.votes) if (backs(v.observationsCommitment)) out.add(signer);
-    for (const [view, p] of this.proposals)
-      if (backs(observationsCommitment(p.msg.observations as Ref[]))) out.add(this.proposer(view));
     return out;
   }
 
@@ -745,7 +959,7 @@ export class EpochConsensus {
    * it holds, so nobody lacks one that its observer sent only to us.
    */
   private async relayMissing(): Promise<void> {
-    const p = this.proposals.get(this.view);
+    const p = this.views.get(this.view)?.proposal;
     if (!p || this.proposer(this.view) !== this.me || p.msg.validView !== -1) return;
     const wanted = new Set(
       (p.msg.observations as Ref[])

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { LocalAccount } from "viem";
+import type { Address, LocalAccount } from "viem";
 import type { P2P } from "../p2p/interface";
 import type { Store } from "../store/store";
 import type {
@@ -19,7 +19,36 @@ export interface AgreementModules {
   account: LocalAccount;
   /** Re-verifies fraud evidence (attestation library). */
   verifyFraud: FraudEvidenceVerifier;
+  /**
+   * This node's own clock: the epoch `networkId` is in now. Only called for served networks
+   * (`AgreementOptions.networks`); gossip for epochs off this clock's window is never stored.
+   */
+  currentEpoch(networkId: bigint): bigint;
+  /**
+   * The Ethereum signer registered with a libp2p peer id (the registry as last read), undefined if
+   * none. An observation is stored only if it names its sender's signer, also for an epoch whose
+   * agreement has not started (no `EpochContext` yet).
+   */
+  signerOf(peerId: string): Address | undefined;
   metrics?: Registry;
+}
+
+/** What the agreement holds in memory from gossip, for metrics and tests. */
+export interface AgreementStats {
+  /** Envelope bytes of agreement messages buffered for epochs not started yet. */
+  bufferedBytes: number;
+  bufferedMessages: number;
+  /** The largest of those buffers, per sending peer (bounded by `bufferBytesPerPeer`). */
+  maxPeerBufferedBytes: number;
+  /**
+   * Bytes kept by running epochs from others' messages: envelopes of the kept views' proposals,
+   * prevotes and precommits, plus ~150 B per passed view's precommit and per value ref.
+   */
+  retainedBytes: number;
+  /** Views with state kept, over all running epochs. */
+  viewsKept: number;
+  /** Epochs running. */
+  epochs: number;
 }
 
 export interface Agreement {
@@ -31,5 +60,7 @@ export interface Agreement {
   runEpoch(ctx: EpochContext, own: ObservationSet): Promise<EpochCertificate>;
   /** Equivocation evidence seen so far (also in the store). */
   equivocations(filter?: { networkId?: bigint; epoch?: bigint }): EquivocationEvidence[];
+  /** Memory held from gossip now (also exported as metrics). */
+  stats(): AgreementStats;
   stop(): Promise<void>;
 }

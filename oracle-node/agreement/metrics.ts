@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { AgreementStats } from "./interface";
 
 export interface AgreementMetrics {
   epochSeconds: Histogram;
@@ -6,9 +7,13 @@ export interface AgreementMetrics {
   equivocations: Counter<"kind">;
   messages: Counter<"type" | "result">;
   currentView: Gauge;
+  ignored: Counter<"topic" | "reason">;
+  bufferedBytes: Gauge;
+  retainedBytes: Gauge;
 }
 
-export function createAgreementMetrics(registry: Registry): AgreementMetrics {
+/** `stats` is read when the registry is scraped (the byte gauges are computed, not book-kept). */
+export function createAgreementMetrics(registry: Registry, stats: () => AgreementStats): AgreementMetrics {
   return {
     epochSeconds: new Histogram({
       name: "vigil_agreement_epoch_seconds",
@@ -37,6 +42,28 @@ export function createAgreementMetrics(registry: Registry): AgreementMetrics {
       name: "vigil_agreement_current_view",
       help: "View of the epoch being agreed",
       registers: [registry],
+    }),
+    ignored: new Counter({
+      name: "vigil_agreement_gossip_ignored_total",
+      help: "Gossip the agreement neither stored nor relayed, by topic and reason",
+      labelNames: ["topic", "reason"],
+      registers: [registry],
+    }),
+    bufferedBytes: new Gauge({
+      name: "vigil_agreement_buffered_bytes",
+      help: "Envelope bytes of agreement messages buffered for epochs not started yet",
+      registers: [registry],
+      collect() {
+        this.set(stats().bufferedBytes);
+      },
+    }),
+    retainedBytes: new Gauge({
+      name: "vigil_agreement_retained_bytes",
+      help: "Bytes of proposals, prevotes, precommits and value refs kept by running epochs",
+      registers: [registry],
+      collect() {
+        this.set(stats().retainedBytes);
+      },
     }),
   };
 }

@@ -10,6 +10,7 @@ import { createP2P, PeerAllowList } from "../../p2p/index";
 import { Store } from "../../store/index";
 import { createAgreement } from "../createAgreement";
 import type { AgreementOptions } from "../options";
+import type { EpochContext } from "../types";
 import {
   dialWithRetry,
   fastAgreement,
@@ -18,6 +19,7 @@ import {
   pubsubOf,
   silent,
   testAccount,
+  testChainView,
   testVerifier,
   waitFor,
 } from "./network";
@@ -59,15 +61,28 @@ try {
   const p2p = await createP2P(p2pTestOptions, { logger: silent, allowList });
   const store = Store.open({ dataDir });
   const account = testAccount(start.index);
+  // The oracle set and epoch arrive with `setup`; gossip before it comes from no registered signer.
+  let context: EpochContext | undefined;
   const agreement = createAgreement(
     { ...fastAgreement, ...start.agreement },
-    { p2p, store, logger: silent, account, verifyFraud: testVerifier },
+    {
+      p2p,
+      store,
+      logger: silent,
+      account,
+      verifyFraud: testVerifier,
+      ...testChainView(
+        () => context?.oracles ?? [],
+        () => context?.epoch ?? 1n,
+      ),
+    },
   );
   send({ t: "hello", peerId: p2p.peerId, address: p2p.addresses()[0]!, signer: account.address });
 
   const setup = await next("setup");
   allowList.set(setup.allow);
   const ctx = parseContext(readFileSync(setup.ctxFile, "utf8"));
+  context = ctx;
   for (const address of setup.dial) await dialWithRetry(p2p, address);
   const others = setup.allow.length - 1;
   await waitFor(() => p2p.peers().length >= others, 60_000, "peers");

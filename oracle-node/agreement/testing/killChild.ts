@@ -11,6 +11,7 @@ import {
   observe,
   p2pTestOptions,
   testAccount,
+  testChainView,
   testVerifier,
   waitFor,
 } from "./network";
@@ -35,7 +36,17 @@ const p2p = await createP2P(
   { logger, allowList: new PeerAllowList(cfg.allow) },
 );
 const store = Store.open({ dataDir: cfg.dataDir });
-const agreement = createAgreement(fastAgreement, { p2p, store, logger, account, verifyFraud: testVerifier });
+const agreement = createAgreement(fastAgreement, {
+  p2p,
+  store,
+  logger,
+  account,
+  verifyFraud: testVerifier,
+  ...testChainView(
+    () => ctx.oracles,
+    () => ctx.epoch,
+  ),
+});
 for (const addr of cfg.peers) await dialWithRetry(p2p, addr);
 await waitFor(() => p2p.peers().length >= cfg.peers.length, 10_000, "peers");
 await new Promise((r) => setTimeout(r, 300)); // subscriptions exchange

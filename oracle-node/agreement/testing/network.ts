@@ -5,13 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GossipSub } from "@libp2p/gossipsub";
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import { type Address, type Hex, keccak256, type LocalAccount, numberToHex, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { assignNetwork } from "../../assignment/index";
 import { createP2P, type P2P, PeerAllowList } from "../../p2p/index";
 import { Store } from "../../store/index";
 import { createAgreement } from "../createAgreement";
-import type { Agreement } from "../interface";
+import type { Agreement, AgreementModules } from "../interface";
 import type { AgreementOptions } from "../options";
 import type { DeviceInfo, EpochContext, FraudEvidenceVerifier, ObservationSet } from "../types";
 
@@ -20,7 +21,11 @@ export const silent = pino({ level: process.env.VIGIL_TEST_LOG ?? "silent" });
 export const testAccount = (i: number): LocalAccount =>
   privateKeyToAccount(keccak256(toHex(`vigil-test-oracle-${i}`)));
 
+/** The network every test context is for (unless it names another). */
+export const TEST_NETWORK_ID = 7n;
+
 export const fastAgreement: Partial<AgreementOptions> = {
+  networks: [TEST_NETWORK_ID],
   proposeTimeoutMs: 3_000,
   stepTimeoutMs: 1_000,
   timeoutDeltaMs: 1_000,
@@ -60,7 +65,7 @@ export function makeContext(
     k: params.k,
   });
   return {
-    networkId: params.networkId ?? 7n,
+    networkId: params.networkId ?? TEST_NETWORK_ID,
     epoch: params.epoch ?? 1n,
     chainId: 31337,
     settlement: "0x00000000000000000000000000000000000051e7",
@@ -93,6 +98,20 @@ export function observe(ctx: EpochContext, signer: Address, lie = false): Observ
 export const testVerifier: FraudEvidenceVerifier = (_ctx, _id, verdict) =>
   new TextDecoder().decode(verdict.evidence.subarray(0, 5)) === "fraud";
 
+/**
+ * What a node reads from the chain and its clock, for tests: `oracles()` are the registered
+ * (signer, peer id) pairs, `epoch()` the epoch the clock is in (default 1, the test contexts' epoch).
+ */
+export function testChainView(
+  oracles: () => readonly { signer: Address; peerId: string }[],
+  epoch: () => bigint = () => 1n,
+): Pick<AgreementModules, "currentEpoch" | "signerOf"> {
+  return {
+    currentEpoch: () => epoch(),
+    signerOf: (peerId) => oracles().find((o) => o.peerId === peerId)?.signer,
+  };
+}
+
 export interface TestNode {
   index: number;
   account: LocalAccount;
@@ -100,12 +119,15 @@ export interface TestNode {
   store: Store;
   agreement: Agreement;
   dataDir: string;
+  metrics?: Registry;
 }
 
 export interface TestNetwork {
   nodes: TestNode[];
   allow: PeerAllowList;
   oracles: { signer: Address; peerId: string }[];
+  /** The nodes' clock: the epoch they are in (set it to move time on). */
+  clock: { epoch: bigint };
   root: string;
   stop(): Promise<void>;
 }
@@ -153,25 +175,34 @@ export async function startTestNetwork(params: {
   n: number;
   agreement?: Partial<AgreementOptions>;
   external?: { signer: Address; peerId: string }[];
+  /** Passes each node's agreement a metrics registry (its own). */
+  metrics?: boolean;
 }): Promise<TestNetwork> {
   const root = mkdtempSync(join(tmpdir(), "vigil-agreement-"));
   const allow = new PeerAllowList();
   const nodes: TestNode[] = [];
+  const clock = { epoch: 1n };
+  const oracles: { signer: Address; peerId: string }[] = [];
+  const chain = testChainView(
+    () => oracles,
+    () => clock.epoch,
+  );
   for (let i = 0; i < params.n; i++) {
     const dataDir = join(root, `node${i}`);
     const p2p = await createP2P(p2pTestOptions, { logger: silent, allowList: allow });
     const store = Store.open({ dataDir });
     const account = testAccount(i);
+    const metrics = params.metrics ? new Registry() : undefined;
     const agreement = createAgreement(
       { ...fastAgreement, ...params.agreement },
-      { p2p, store, logger: silent, account, verifyFraud: testVerifier },
+      { p2p, store, logger: silent, account, verifyFraud: testVerifier, metrics, ...chain },
     );
-    nodes.push({ index: i, account, p2p, store, agreement, dataDir });
+    nodes.push({ index: i, account, p2p, store, agreement, dataDir, metrics });
   }
-  const oracles = [
+  oracles.push(
     ...nodes.map((nd) => ({ signer: nd.account.address, peerId: nd.p2p.peerId })),
     ...(params.external ?? []),
-  ];
+  );
   allow.set(oracles.map((o) => o.peerId));
   for (let i = 0; i < nodes.length; i++)
     for (let j = i + 1; j < nodes.length; j++) await connect(nodes[i]!.p2p, nodes[j]!.p2p);
@@ -185,6 +216,7 @@ export async function startTestNetwork(params: {
     nodes,
     allow,
     oracles,
+    clock,
     root,
     async stop() {
       for (const nd of [...nodes].reverse()) {
