@@ -150,6 +150,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     let operators: OperatorInfo[] = [];
     const networks = new Map<bigint, NetworkInfo>();
     const devices = new Map<bigint, DeviceInfo[]>();
+    /** Per network, active devices by lowercase id: the intake asks on every heartbeat, O(1). */
+    const deviceIndex = new Map<bigint, Map<Hex, DeviceInfo>>();
     const beacons = new Map<bigint, Hex>();
     // Created before anything can call it (the chain watcher, the clock): no use before definition.
     const settlementMonitor = createSettlementMonitor(
@@ -175,10 +177,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           genesisTime:
             config.epoch.genesisTime !== undefined ? BigInt(config.epoch.genesisTime) : n.genesisTime,
         });
-        devices.set(
-          id,
-          (await getNetworkDevices(client, registry, id)).filter((d) => d.status === "Active"),
-        );
+        const active = (await getNetworkDevices(client, registry, id)).filter((d) => d.status === "Active");
+        devices.set(id, active);
+        deviceIndex.set(id, new Map(active.map((d) => [d.deviceId.toLowerCase() as Hex, d])));
         const state = await getSettlementState(client, settlement, id);
         beacons.set(id, state.beacon);
         if (state.lastSettledEpoch !== null) settlementMonitor.settled(id, state.lastSettledEpoch);
@@ -419,11 +420,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
             // The epoch's own beacon (pinned once the read is back), not the latest: a settlement lands
             // mid-epoch and moves the latest, and evidence is judged against the epoch's.
             beacon: (epoch: bigint) => snapshotOf(id, epoch).beacon,
-            isRegistered: (deviceId: Hex) =>
-              (devices.get(id) ?? []).some((d) => d.deviceId.toLowerCase() === deviceId),
+            isRegistered: (deviceId: Hex) => deviceIndex.get(id)?.has(deviceId) ?? false,
             // The owner the registry holds: a device is credited only if its own registration names it.
             ownerOf: (deviceId: Hex) =>
-              (devices.get(id) ?? []).find((d) => d.deviceId.toLowerCase() === deviceId)?.owner,
+              deviceIndex.get(id)?.get(deviceId)?.owner,
             assigned: (epoch: bigint) => assignedToMe(id, epoch),
             judges: (epoch: bigint, deviceId: Hex) => judgesOf(id, epoch, deviceId),
           };
