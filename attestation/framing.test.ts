@@ -240,7 +240,10 @@ function assertUnframeable(
     expect(fast.ok, `bundle ${i} (${pick.reason}) verified as fraud`).toBe(false);
     // The portable path on the natural bundle of every run (it is ~20x slower than node:crypto).
     if (i === 0) {
-      const portable = verifyEvidencePortable(evidence, { networkId: challenge.networkId, judges: "unchecked" });
+      const portable = verifyEvidencePortable(evidence, {
+        networkId: challenge.networkId,
+        judges: "unchecked",
+      });
       expect(portable.ok).toBe(false);
       expect(!portable.ok && portable.error.code).toBe(!fast.ok && fast.error.code);
     }

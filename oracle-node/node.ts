@@ -422,8 +422,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
             beacon: (epoch: bigint) => snapshotOf(id, epoch).beacon,
             isRegistered: (deviceId: Hex) => deviceIndex.get(id)?.has(deviceId) ?? false,
             // The owner the registry holds: a device is credited only if its own registration names it.
-            ownerOf: (deviceId: Hex) =>
-              deviceIndex.get(id)?.get(deviceId)?.owner,
+            ownerOf: (deviceId: Hex) => deviceIndex.get(id)?.get(deviceId)?.owner,
             assigned: (epoch: bigint) => assignedToMe(id, epoch),
             judges: (epoch: bigint, deviceId: Hex) => judgesOf(id, epoch, deviceId),
           };

@@ -242,7 +242,10 @@ export async function startDevnet(
       // nodes must too (no node-side override). Starting K node processes (tsx + libp2p) took 28-40 s
       // for K = 4 on 2 busy cores, hence 12 s a node, plus the device and bridge-lane stages before.
       const startupSeconds = Math.max(30, 12 * options.nodes) + 45;
-      genesis = readOrWriteGenesis(join(dataDir, "epoch-genesis"), Math.floor(Date.now() / 1000) + startupSeconds);
+      genesis = readOrWriteGenesis(
+        join(dataDir, "epoch-genesis"),
+        Math.floor(Date.now() / 1000) + startupSeconds,
+      );
       return registerSampleNetwork(home.public, home.wallet, targets, {
         rewardBudgetPerEpoch: SAMPLE_BUDGET,
         stakePerDevice: SAMPLE_STAKE,

@@ -3,10 +3,10 @@
 import { readFileSync } from "node:fs";
 import { type Address, bytesToHex, hexToBytes } from "viem";
 import { createChainAssignment, httpGateway, runFleet } from "../../attestation/agent/index";
-import { signerFromPeerKey } from "../../oracle-node/intake/index";
-import { loadOrCreatePeerKey } from "../../oracle-node/p2p/index";
 import { runUntilSignal } from "../../oracle-node/cli/runUntilSignal";
+import { signerFromPeerKey } from "../../oracle-node/intake/index";
 import { createLogger } from "../../oracle-node/logger";
+import { loadOrCreatePeerKey } from "../../oracle-node/p2p/index";
 import { type FleetReady, fleetSpecSchema } from "./fleet";
 
 const spec = fleetSpecSchema.parse(JSON.parse(readFileSync(process.argv[2]!, "utf8")));
