@@ -56,6 +56,7 @@ import { createNodeMetrics, type NodeMetrics } from "./metrics";
 import { createP2P, loadOrCreatePeerKey, type P2P, PeerAllowList } from "./p2p/index";
 import {
   type CreSettlement,
+  createEquivocationReporter,
   createSettlementMonitor,
   startCreSettlement,
   tapFraudEvidence,
@@ -451,6 +452,15 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       },
     );
     closers.push({ name: "agreement", close: () => agreement.stop() });
+    // Oracle slashing: each result-vote equivocation the agreement recorded goes to the settlement
+    // contract once, sent by one node only (the reporter picks the sender; it never throws).
+    const equivocationReporter = createEquivocationReporter({
+      client,
+      account,
+      settlement,
+      activeOracles: () => operators.filter((o) => o.status === "Active").map((o) => o.signer),
+      logger,
+    });
 
     // The result function's inputs come from the registry pinned at the last block before the
     // epoch's end, never from this node's latest refresh: nodes that refreshed on either side of a
@@ -531,6 +541,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           else log.error({ err, networkId, epoch: e }, "agreement failed");
         })
         .finally(() => {
+          for (const ev of agreement.equivocations({ networkId, epoch: e }))
+            void equivocationReporter.report(ev);
           // Keep the last few so a repeated close returns the same certificate.
           if (running.size > 16) running.delete(running.keys().next().value as string);
         });

@@ -1,3 +1,9 @@
+export {
+  createEquivocationReporter,
+  type EquivocationReporter,
+  type EquivocationReporterOptions,
+  type ReportOutcome,
+} from "./equivocationReporter";
 export { SettlementError, type SettlementErrorCode } from "./errors";
 export { type DonMembership, readDon } from "./readDon";
 export {
