@@ -345,7 +345,9 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
           const { epoch, policyIntervalMs } = await clock.timing();
           period = opts.heartbeatIntervalMs ?? policyIntervalMs / 2;
           // Read the epoch's assignment ahead of its first challenge (cached: one read per epoch).
-          opts.assignment?.challengersOf(epoch, opts.signer.publicKey).catch(() => undefined);
+          opts.assignment
+            ?.challengersOf(epoch, opts.signer.publicKey)
+            .catch((err: unknown) => fail("assignment prefetch", err));
           // Until the node has our registration (it may have been down at start), send it first.
           if (!registered) {
             try {
@@ -450,9 +452,14 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
         ),
         challenge,
       );
+    // A source resolves undefined when the chain cannot tell (the outage policy below); one that
+    // rejects is a fault, logged as such, then handled by the same policy.
     const judges = await within(
       ASSIGNMENT_WAIT_MS,
-      source.challengersOf(challenge.epoch, opts.signer.publicKey).catch(() => undefined),
+      source.challengersOf(challenge.epoch, opts.signer.publicKey).catch((err: unknown) => {
+        fail("assignment source", err);
+        return undefined;
+      }),
     );
     if (judges) return checked(challenge, () => checkChallenger(challenge, judges));
     stats.challengesUnchecked++;

@@ -240,6 +240,10 @@ export class EpochConsensus {
    * Runs a step that signs or publishes in the background. Its failure is logged and consensus goes
    * on (the rule fires again on the next evaluation), unless `onError` decides otherwise.
    */
+  /** A best-effort gossip send that failed (no peer reachable): retried on the next tick, logged at debug. */
+  private readonly quietFailure = (err: unknown): void =>
+    this.log.debug({ err, view: this.view }, "gossip send failed; retried next tick");
+
   private background(what: string, work: Promise<unknown>, onError?: (err: unknown) => void): void {
     work.catch((err: unknown) => {
       if (onError) onError(err);
@@ -915,8 +919,9 @@ export class EpochConsensus {
 
   private rebroadcast(): void {
     const m = this.myMessages;
+    // A rebroadcast with no peer reachable fails; the next tick tries again.
     for (const bytes of [m.proposal, m.prevote, m.precommit, m.vote])
-      if (bytes) this.deps.publish("agreement", bytes).catch(() => {});
+      if (bytes) this.background("rebroadcast", this.deps.publish("agreement", bytes), this.quietFailure);
     // Until every oracle has voted, someone may still lack our observation (a node that restarted or
     // joined late cannot validate a proposal without it). Each offer floods megabytes through the
     // mesh, so offer only when nothing new arrived for a whole interval (the epoch is stalled), only
@@ -928,7 +933,11 @@ export class EpochConsensus {
       stalled && this.votes.size < this.n && this.ticksSinceCertified <= OBSERVATION_OFFERS_AFTER_CERTIFICATE;
     if (!offer) return;
     if (this.ownObservation && this.holders(this.ownObservation.hash).size < this.n)
-      this.deps.publish("observations", this.ownObservation.bytes).catch(() => {});
+      this.background(
+        "offer observation",
+        this.deps.publish("observations", this.ownObservation.bytes),
+        this.quietFailure,
+      );
     this.background("relay observations", this.relayMissing());
   }
 
