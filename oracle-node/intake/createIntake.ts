@@ -412,11 +412,11 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     const networkId = decoded.value.networkId;
     // A bundle whose content proves nothing is the sender's fault: REJECT. One from a challenger this
     // node does not see assigned, or outside its epoch window, may be an honest relay reading the
-    // chain at another block: IGNORE (neither relayed nor used).
-    if (!verifyEvidenceFast(g.message, { networkId, judges: "unchecked" }).ok) return Validation.Reject;
-    return verifyEvidenceFast(g.message, { networkId, judges: evidenceJudges(networkId) }).ok
-      ? Validation.Accept
-      : Validation.Ignore;
+    // chain at another block: IGNORE (neither relayed nor used). One verification decides both: the
+    // judge is checked before the fraud is recomputed, so an unassigned bundle costs no recomputation.
+    const proven = verifyEvidenceFast(g.message, { networkId, judges: evidenceJudges(networkId) });
+    if (proven.ok) return Validation.Accept;
+    return proven.error.code === "NOT_ASSIGNED" ? Validation.Ignore : Validation.Reject;
   }
 
   function tick() {
