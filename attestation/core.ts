@@ -23,7 +23,13 @@ export {
   proveCompute,
   rowLeaf,
 } from "./challenges/compute";
-export { type Exchange, type Judgement, judgeExchange, workUnitsOf } from "./challenges/judge";
+export {
+  type Exchange,
+  type Judgement,
+  judgeExchange,
+  STORAGE_BYTES_PER_UNIT,
+  workUnitsOf,
+} from "./challenges/judge";
 export { sampleIndices } from "./challenges/sample";
 export {
   buildStorage,
@@ -41,6 +47,7 @@ export {
   COMPUTE_MODULUS,
   COMPUTE_SAMPLES,
   computeSize,
+  HEADER_BYTES,
   MAX_COMPUTE_CLASS,
   MAX_MESSAGE_BYTES,
   MessageKind,
@@ -56,6 +63,7 @@ export {
   type ComputeWork,
   checkChallenge,
   checkChallenger,
+  checkStorageTarget,
   type DeviceBehaviour,
   finishCompute,
   MAX_DEADLINE_AHEAD_MS,
@@ -79,7 +87,14 @@ export type { Capabilities } from "./messages/capabilities";
 export type { ChallengeBody, ChallengeParams } from "./messages/challenge";
 export type { CommitBody } from "./messages/commit";
 export { type EvidenceBody, FraudReason, type FraudReasonName } from "./messages/evidence";
-export type { HeartbeatBody } from "./messages/heartbeat";
+export {
+  HEARTBEAT_TICKET_BYTES,
+  HEARTBEAT_TICKET_OFFSET,
+  HEARTBEAT_TIME_OFFSET,
+  type HeartbeatBody,
+  isNoTicket,
+  noTicket,
+} from "./messages/heartbeat";
 export { decodeMessage, type Expect, type Message, verifyMessage } from "./messages/message";
 export type { RegistrationBody } from "./messages/registration";
 export type { OpenedChunk, OpenedRow, ResponseBody } from "./messages/response";

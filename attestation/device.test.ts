@@ -18,7 +18,7 @@ import { keccak256 } from "./hash";
 import type { ChallengeParams } from "./messages/challenge";
 import { type Message, verifyMessage } from "./messages/message";
 import { signMessage } from "./messages/sign";
-import { keyFromLabel, testDevice } from "./testing";
+import { keyFromLabel, testDevice, testReplica } from "./testing";
 
 const NET = 3n;
 const device = testDevice("checking-device", NET);
@@ -76,7 +76,7 @@ describe("the device checks before it signs", () => {
     expect(refusal(() => answerBandwidth(device.signer, c, payload))).toBe("signed");
   });
 
-  it("refuses a storage challenge that names storage it does not hold (an older registration's)", () => {
+  it("refuses a storage challenge that names storage it does not hold (other data, another device's replica)", () => {
     const s = device.storage;
     const own = {
       storageRoot: s.root,
@@ -84,11 +84,13 @@ describe("the device checks before it signs", () => {
       storageChunkBytes: s.chunks[0]!.length,
     };
     const older = buildStorage(new Uint8Array(32).fill(1), 32, 1_024);
+    const anothers = testReplica(keyFromLabel("another-device").publicKey);
     const ask = (target: typeof own) => () =>
       answerStorage(device.signer, challenge({ type: "storage", samples: 8, ...target }), s);
     expect(refusal(ask({ ...own, storageChunks: 32 }))).toBe("MISMATCH");
     expect(refusal(ask({ ...own, storageChunkBytes: 512 }))).toBe("MISMATCH");
     expect(refusal(ask({ ...own, storageRoot: older.root }))).toBe("MISMATCH");
+    expect(refusal(ask({ ...own, storageRoot: anothers.root }))).toBe("MISMATCH");
     expect(refusal(ask(own))).toBe("signed");
   });
 });

@@ -8,7 +8,7 @@ import {
   proveCompute,
   rowLeaf,
 } from "./challenges/compute";
-import { openChunks, type StorageSet, storageSampleIndices } from "./challenges/storage";
+import { openChunks, type StorageSet, type StorageTarget, storageSampleIndices } from "./challenges/storage";
 import { COMPUTE_MODULUS } from "./constants";
 import type { Signer } from "./crypto/ed25519";
 import { AttestationError } from "./errors";
@@ -94,9 +94,26 @@ export function finishCompute(signer: Signer, work: ComputeWork, salt: Uint8Arra
 }
 
 /**
+ * Throws `AttestationError` MISMATCH when the storage a storage challenge is judged against (root,
+ * chunk count, chunk size: the chain's target for the device) is not the storage the device holds:
+ * a target registered for other data, or another device's replica. Checked before anything is read.
+ */
+export function checkStorageTarget(challenge: Message<"challenge">, held: StorageTarget): void {
+  const p = challenge.body.params;
+  if (p.type !== "storage") throw new TypeError("not a storage challenge");
+  if (
+    p.storageChunks !== held.storageChunks ||
+    p.storageChunkBytes !== held.storageChunkBytes ||
+    !equalBytes(p.storageRoot, held.storageRoot)
+  )
+    throw new AttestationError("MISMATCH", "challenge names storage the device does not hold");
+}
+
+/**
  * Opens the sampled chunks. Throws `AttestationError` MISMATCH, signing nothing, when the storage
- * the challenge is judged against (root, chunk count, chunk size) is not what the device holds,
- * e.g. a challenge built from an older registration.
+ * the challenge is judged against (root, chunk count, chunk size) is not what the device holds
+ * (`checkStorageTarget`). `storage` may hold only the sampled chunks (read from disk for this
+ * challenge); a sampled chunk it lacks is one the device has lost unless `b.lostChunk` says so.
  */
 export function answerStorage(
   signer: Signer,
@@ -106,14 +123,14 @@ export function answerStorage(
 ): Uint8Array {
   const p = challenge.body.params;
   if (p.type !== "storage") throw new TypeError("not a storage challenge");
-  if (
-    p.storageChunks !== storage.chunks.length ||
-    p.storageChunkBytes !== (storage.chunks[0]?.length ?? 0) ||
-    !equalBytes(p.storageRoot, storage.root)
-  )
-    throw new AttestationError("MISMATCH", "challenge names storage the device does not hold");
+  const count = storage.levels[0]!.length;
+  checkStorageTarget(challenge, {
+    storageRoot: storage.root,
+    storageChunks: count,
+    storageChunkBytes: storage.chunkBytes,
+  });
   const challengeId = challengeIdOf(challenge.signingBytes);
-  const indices = storageSampleIndices(challengeId, storage.chunks.length, p.samples);
+  const indices = storageSampleIndices(challengeId, count, p.samples);
   return signMessage(
     "response",
     ctxOf(challenge),
@@ -156,8 +173,8 @@ export function answerLatency(signer: Signer, challenge: Message<"challenge">): 
 }
 
 /**
- * Latest deadline a device accepts, ms ahead of the node's clock. 120 s: over 5 times the longest
- * deadline a node issues (`defaultDeadlineMs` at n = 1024 is 22 s; the devnet's policy is 5 s), so
+ * Latest deadline a device accepts, ms ahead of the node's clock. 120 s: many times the longest
+ * deadline a node issues (production 2 s for every class, the devnet's policy 7.5 s), so
  * no real challenge is refused, while a challenge that would keep the device's answer valid for
  * minutes is.
  */

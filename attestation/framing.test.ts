@@ -4,11 +4,15 @@
 // hostile gateway) with arbitrary mutations, then let the hostile side build every evidence bundle
 // it can from what the device signed, and check that neither verifier proves fraud.
 
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
-import { describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { createChallengerGateway } from "./agent/challengerGateway";
 import { startDeviceAgent } from "./agent/deviceAgent";
 import type { DeviceGateway } from "./agent/gateway";
+import { verifyPayloadRequest } from "./agent/payloadRequest";
 import { equalBytes } from "./bytes";
 import { bandwidthPayload, payloadHash } from "./challenges/bandwidth";
 import type { IssueParams } from "./challenges/challenger";
@@ -23,10 +27,19 @@ import { challengeIdOf, keccak256 } from "./hash";
 import { verifyEvidenceFast } from "./index";
 import type { ChallengeParams } from "./messages/challenge";
 import { FraudReason, type FraudReasonName } from "./messages/evidence";
+import { noTicket } from "./messages/heartbeat";
 import { type Message, verifyMessage } from "./messages/message";
 import { signMessage } from "./messages/sign";
 import { verifyEvidencePortable } from "./portable";
-import { keyFromLabel, testCapabilities, testChallenger, testDevice } from "./testing";
+import { writeReplicaFile } from "./storage/replicaFile";
+import {
+  keyFromLabel,
+  TEST_CLIENT_SECRET,
+  testCapabilities,
+  testChallenger,
+  testDevice,
+  testReplica,
+} from "./testing";
 import type { Verdict } from "./verdict";
 
 const NET = 5n;
@@ -39,6 +52,15 @@ const NATURAL: Record<ChallengeParams["type"], FraudReasonName> = {
 };
 const framers = [keyFromLabel("framer-0"), keyFromLabel("framer-1")];
 const victim = testDevice("framing-victim", NET);
+
+const replicaDir = mkdtempSync(join(tmpdir(), "vigil-framing-"));
+afterAll(() => rmSync(replicaDir, { recursive: true, force: true }));
+/** A device's replica as the test's storage client writes it to the device's disk. */
+function replicaOnDisk(deviceId: Uint8Array, chunks: number, chunkBytes: number) {
+  const file = join(replicaDir, `${Buffer.from(deviceId).toString("hex")}-${chunks}-${chunkBytes}`);
+  const target = writeReplicaFile(file, TEST_CLIENT_SECRET, deviceId, chunks, chunkBytes);
+  return { target, storage: { file, chunks, chunkBytes } };
+}
 
 // --- arbitrary mutations -------------------------------------------------------------------------
 
@@ -334,17 +356,10 @@ describe("framing invariant: nothing an honest device signs verifies as fraud", 
   });
 
   it("property: an honest node never records fraud against an honest device, whatever the path rewrites", () => {
-    // The device moved to new storage in epoch 1; the node may still hold its epoch-0 registration.
+    // The client replaced the device's data on chain; a node may still hold the old target (its
+    // chain read not refreshed yet).
     const oldStorage = buildStorage(new Uint8Array(32).fill(3), 20, 128);
-    const oldRegistration = signMessage(
-      "registration",
-      { networkId: NET, epoch: 0n },
-      { ...victim.registration.body, ...ownTarget(oldStorage) },
-      victim.signer,
-    );
-    const old = verifyMessage(oldRegistration, { kind: "registration", networkId: NET }, nodeVerify);
-    if (!old.ok) throw old.error;
-    const registrations = [victim.registration, old.value];
+    const targets = [ownTarget(victim.storage), ownTarget(oldStorage)];
     fc.assert(
       fc.property(
         fc.constantFrom("compute", "storage", "bandwidth", "latency"),
@@ -375,7 +390,7 @@ describe("framing invariant: nothing an honest device signs verifies as fraud", 
             params,
             nowMs: 0n,
             ttlMs: 1_000,
-            registration: registrations[regIndex],
+            storage: targets[regIndex],
           });
           const salt = draws[0]!;
           const challenge = decode(issued.bytes, "challenge");
@@ -403,7 +418,7 @@ describe("framing invariant: nothing an honest device signs verifies as fraud", 
                 status: "rejected",
                 error: new AttestationError("MISMATCH", ""),
               });
-          // A clean path passes; a rewritten one (or a stale registration) costs a missed challenge.
+          // A clean path passes; a rewritten one (or a stale target) costs a missed challenge.
           const clean =
             type === "compute"
               ? saltPath.kind === "same"
@@ -426,8 +441,9 @@ describe("framing invariant: nothing an honest device signs verifies as fraud", 
     );
   });
 
-  it("property: re-posted registrations never replace a newer one, and cost at most refused challenges", async () => {
-    // Storage the device held over time; each registration names one, in epoch order.
+  it("property: re-posted registrations never replace a newer one, and never change what storage is judged", async () => {
+    // Storage each registration claims: the device's own word, which no storage challenge follows.
+    // The chain's target (what the storage client registered) is the first set, which it holds.
     const sets = [
       buildStorage(new Uint8Array(32).fill(1), 16, 64),
       buildStorage(new Uint8Array(32).fill(2), 17, 64),
@@ -456,12 +472,14 @@ describe("framing invariant: nothing an honest device signs verifies as fraud", 
             return { bytes, epoch, set };
           });
           const current = signed[signed.length - 1]!;
+          const held = sets[0]!;
           const verdicts: Verdict[] = [];
           const node = createChallengerGateway({
             networkId: NET,
             signer: keyFromLabel("registry-node"),
             epoch: () => current.epoch,
             beacon: () => new Uint8Array(32),
+            storageOf: () => ownTarget(held),
             onVerdict: (v) => verdicts.push(v),
           });
           // The device registers each in turn; then anyone re-posts any of them, in any order.
@@ -479,14 +497,13 @@ describe("framing invariant: nothing an honest device signs verifies as fraud", 
           }
           const bytes = node.issue(signer.publicKey, "storage");
           node.close();
-          if (!bytes) return;
+          if (!bytes) throw new Error("a registered device with a storage target gets storage challenges");
           const challenge = decode(bytes, "challenge");
           const p = challenge.body.params;
           if (p.type !== "storage") throw new Error("not storage");
-          // The node judges against a registration of the newest epoch the device signed.
-          const judgedBy = signed.filter((s) => equalBytes(s.set.root, p.storageRoot));
-          expect(judgedBy.some((s) => s.epoch === current.epoch)).toBe(true);
-          const out = runDevice(signer, current.set, challenge, new Uint8Array(32), new Uint8Array(0));
+          // The chain's target, whatever root the registration the node holds names.
+          expect(p).toMatchObject(ownTarget(held));
+          const out = runDevice(signer, held, challenge, new Uint8Array(32), new Uint8Array(0));
           if (out.response) await node.respond(out.response);
           else verdicts.push(...node.challenger.expire(2n ** 62n));
           expect(verdicts.map((v) => v.status)).toEqual([out.response ? "pass" : "missed"]);
@@ -613,8 +630,14 @@ function hostileGateway(scenarios: AgentScenario[], deviceId: Uint8Array, storag
 
   const gw: DeviceGateway = {
     info: async () => ({ networkId: NET, epoch, nowMs: BigInt(Date.now()) }),
-    register: async (b) => void signed.others.push(b),
-    heartbeat: async (b) => void signed.others.push(b),
+    register: async (b) => {
+      signed.others.push(b);
+      return { ticket: noTicket() };
+    },
+    heartbeat: async (b) => {
+      signed.others.push(b);
+      return { ticket: noTicket() };
+    },
     async pollChallenges(_id, waitMs, signal) {
       if (!polled) {
         polled = true;
@@ -638,8 +661,10 @@ function hostileGateway(scenarios: AgentScenario[], deviceId: Uint8Array, storag
       const o = open.get(hex(decode(b, "commit").body.challengeId))!;
       return { salt: o.s.mutation === "salt" ? flipped(o.s.salt, o.s.flip) : o.s.salt };
     },
-    async payload(id) {
-      const o = open.get(hex(id))!;
+    async payload(request) {
+      const r = verifyPayloadRequest(request, nodeVerify);
+      if (!r.ok) throw r.error;
+      const o = open.get(hex(r.value.challengeId))!;
       return o.s.mutation === "payload" ? flipped(o.payload, o.s.flip) : o.payload;
     },
     async respond(b) {
@@ -651,9 +676,9 @@ function hostileGateway(scenarios: AgentScenario[], deviceId: Uint8Array, storag
 
 describe("framing invariant: the device agent against a hostile gateway", () => {
   it("property: the agent refuses (and counts) every mutated challenge, answers the rest, and nothing it signed frames it", async () => {
-    const storage = { seed: new Uint8Array(32).fill(9), chunks: 16, chunkBytes: 128 };
-    const held = buildStorage(storage.seed, storage.chunks, storage.chunkBytes);
     const signer = keyFromLabel("agent-victim");
+    const { storage } = replicaOnDisk(signer.publicKey, 16, 128);
+    const held = testReplica(signer.publicKey, 16, 128);
     await fc.assert(
       fc.asyncProperty(fc.array(agentScenario, { minLength: 1, maxLength: 5 }), async (scenarios) => {
         const hostile = hostileGateway(scenarios, signer.publicKey, held);
@@ -753,12 +778,15 @@ describe("the attacks from the review, end to end", () => {
       signer: keyFromLabel("registry-node-2"),
       epoch: () => 3n,
       beacon: () => new Uint8Array(32),
+      // The chain's target: the client replaced the device's data with `after`.
+      storageOf: () => ownTarget(after),
       onVerdict: (v) => verdicts.push(v),
     });
     await node.register(reg(1n, before));
     await node.register(reg(3n, after));
     await expect(node.register(reg(1n, before))).rejects.toMatchObject({ code: "REPLAY" });
     await expect(node.register(reg(5n, before))).rejects.toMatchObject({ code: "WRONG_EPOCH" });
+    // An old registration (naming `before`) held or not, storage follows the chain's target.
     const challenge = decode(node.issue(signer.publicKey, "storage")!, "challenge");
     expect(challenge.body.params).toMatchObject({ storageRoot: after.root, storageChunks: 64 });
     await node.respond(answerStorage(signer, challenge, after));
@@ -769,9 +797,12 @@ describe("the attacks from the review, end to end", () => {
   it("an on-path proxy that rewrites salts and payloads (no TLS) causes missed challenges, never fraud", async () => {
     const verdicts: Verdict[] = [];
     let later = 0n;
+    const device = keyFromLabel("proxied-device");
+    const replica = replicaOnDisk(device.publicKey, 16, 128);
     const node = createChallengerGateway({
       networkId: NET,
       signer: keyFromLabel("proxied-node"),
+      storageOf: () => replica.target,
       epoch: () => 0n,
       beacon: () => new Uint8Array(32),
       now: () => BigInt(Date.now()) + later,
@@ -781,10 +812,10 @@ describe("the attacks from the review, end to end", () => {
       onVerdict: (v) => verdicts.push(v),
     });
     const agent = startDeviceAgent({
-      signer: keyFromLabel("proxied-device"),
+      signer: device,
       owner: new Uint8Array(20),
       capabilities: testCapabilities,
-      storage: { seed: new Uint8Array(32).fill(4), chunks: 16, chunkBytes: 128 },
+      storage: replica.storage,
       gateways: [rewritingProxy(node)],
       heartbeatIntervalMs: 40,
       pollWaitMs: 100,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { nodeVerify } from "./crypto/node";
 import { createHeartbeatVerifier } from "./heartbeat";
+import { noTicket } from "./messages/heartbeat";
 import { signMessage } from "./messages/sign";
 import { keyFromLabel, testCapabilities } from "./testing";
 
@@ -11,7 +12,7 @@ const hb = (signer = device, seq = 1n, epoch = 1n) =>
   signMessage(
     "heartbeat",
     { networkId: NET, epoch },
-    { seq, timeMs: 0n, loadBps: 0, capabilities: testCapabilities },
+    { seq, timeMs: 0n, ticket: noTicket(), loadBps: 0, capabilities: testCapabilities },
     signer,
   );
 const code = (r: { ok: boolean; error?: { code: string } }) => (r.ok ? "ok" : r.error?.code);

@@ -1,15 +1,17 @@
 // Deterministic fixtures for tests (here and in other areas): keys from a label, a registered
-// device with storage, a challenger. Not used on any production path.
+// device holding a storage client's replica, a challenger. Not used on any production path.
 
 import { Challenger } from "./challenges/challenger";
-import { buildStorage, type StorageSet } from "./challenges/storage";
+import { chunkLeaf, type StorageSet, type StorageTarget } from "./challenges/storage";
 import type { Signer } from "./crypto/ed25519";
 import { nodeSigner, nodeVerify } from "./crypto/node";
 import { finishCompute, startCompute } from "./device";
 import { taggedHash } from "./hash";
+import { merkleLevels, merkleRoot } from "./merkle";
 import type { Capabilities } from "./messages/capabilities";
 import { type Message, verifyMessage } from "./messages/message";
 import { signMessage } from "./messages/sign";
+import { replicaChunk } from "./storage/replica";
 
 export const keyFromLabel = (label: string): Signer =>
   nodeSigner(taggedHash("vigil.test.key", new TextEncoder().encode(label)));
@@ -22,15 +24,40 @@ export const testCapabilities: Capabilities = {
   computeClass: 0,
 };
 
+/** The storage client of the test fixtures: its secret is never given to a test device. */
+export const TEST_CLIENT_SECRET = taggedHash("vigil.test.storage-client");
+
+/** A device's whole replica in memory, as the client derives it (`replicaChunk`). */
+export function testReplica(
+  deviceId: Uint8Array,
+  chunks = 64,
+  chunkBytes = 1024,
+  clientSecret = TEST_CLIENT_SECRET,
+): StorageSet {
+  const data = Array.from({ length: chunks }, (_, i) => replicaChunk(clientSecret, deviceId, i, chunkBytes));
+  const levels = merkleLevels(data.map((d, i) => chunkLeaf(i, d)));
+  return { chunks: data, chunkBytes, levels, root: merkleRoot(levels) };
+}
+
+/** The target a storage set proves: what the chain would hold for the device. */
+export const targetOf = (s: StorageSet): StorageTarget => ({
+  storageRoot: s.root,
+  storageChunks: s.levels[0]!.length,
+  storageChunkBytes: s.chunkBytes,
+});
+
 export interface TestDevice {
   signer: Signer;
+  /** Its replica (64 chunks of 1 KiB), held in memory. */
   storage: StorageSet;
+  /** What its network's storage client registered for it on chain. */
+  target: StorageTarget;
   registration: Message<"registration">;
 }
 
 export function testDevice(label: string, networkId: bigint, epoch = 0n): TestDevice {
   const signer = keyFromLabel(label);
-  const storage = buildStorage(taggedHash("vigil.test.storage", signer.publicKey), 64, 1024);
+  const storage = testReplica(signer.publicKey);
   const bytes = signMessage(
     "registration",
     { networkId, epoch },
@@ -45,7 +72,7 @@ export function testDevice(label: string, networkId: bigint, epoch = 0n): TestDe
   );
   const registration = verifyMessage(bytes, { kind: "registration", networkId }, nodeVerify);
   if (!registration.ok) throw registration.error;
-  return { signer, storage, registration: registration.value };
+  return { signer, storage, target: targetOf(storage), registration: registration.value };
 }
 
 export const testChallenger = (label: string, networkId: bigint, random?: (n: number) => Uint8Array) =>

@@ -329,6 +329,20 @@ export const vigilRegistryAbi = [
   },
   {
     type: "function",
+    name: "MAX_STORAGE_CHUNK_BYTES",
+    inputs: [],
+    outputs: [{ name: "", type: "uint32", internalType: "uint32" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
+    name: "MIN_STORAGE_CHUNK_BYTES",
+    inputs: [],
+    outputs: [{ name: "", type: "uint32", internalType: "uint32" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
     name: "addOperatorStake",
     inputs: [
       { name: "signer", type: "address", internalType: "address" },
@@ -381,6 +395,24 @@ export const vigilRegistryAbi = [
   },
   {
     type: "function",
+    name: "getDeviceStorage",
+    inputs: [{ name: "deviceId", type: "bytes32", internalType: "bytes32" }],
+    outputs: [
+      {
+        name: "",
+        type: "tuple",
+        internalType: "struct IVigilRegistry.StorageTarget",
+        components: [
+          { name: "root", type: "bytes32", internalType: "bytes32" },
+          { name: "chunks", type: "uint32", internalType: "uint32" },
+          { name: "chunkBytes", type: "uint32", internalType: "uint32" },
+        ],
+      },
+    ],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
     name: "getNetwork",
     inputs: [{ name: "networkId", type: "uint64", internalType: "uint64" }],
     outputs: [
@@ -397,6 +429,29 @@ export const vigilRegistryAbi = [
           { name: "challengePolicyId", type: "uint32", internalType: "uint32" },
           { name: "k", type: "uint8", internalType: "uint8" },
           { name: "deviceCount", type: "uint32", internalType: "uint32" },
+        ],
+      },
+    ],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
+    name: "getNetworkDeviceStorage",
+    inputs: [
+      { name: "networkId", type: "uint64", internalType: "uint64" },
+      { name: "offset", type: "uint256", internalType: "uint256" },
+      { name: "limit", type: "uint256", internalType: "uint256" },
+    ],
+    outputs: [
+      { name: "deviceIds", type: "bytes32[]", internalType: "bytes32[]" },
+      {
+        name: "targets",
+        type: "tuple[]",
+        internalType: "struct IVigilRegistry.StorageTarget[]",
+        components: [
+          { name: "root", type: "bytes32", internalType: "bytes32" },
+          { name: "chunks", type: "uint32", internalType: "uint32" },
+          { name: "chunkBytes", type: "uint32", internalType: "uint32" },
         ],
       },
     ],
@@ -571,6 +626,19 @@ export const vigilRegistryAbi = [
   },
   {
     type: "function",
+    name: "setDeviceStorage",
+    inputs: [
+      { name: "networkId", type: "uint64", internalType: "uint64" },
+      { name: "deviceId", type: "bytes32", internalType: "bytes32" },
+      { name: "root", type: "bytes32", internalType: "bytes32" },
+      { name: "chunks", type: "uint32", internalType: "uint32" },
+      { name: "chunkBytes", type: "uint32", internalType: "uint32" },
+    ],
+    outputs: [],
+    stateMutability: "nonpayable",
+  },
+  {
+    type: "function",
     name: "setMinOperatorStake",
     inputs: [{ name: "amount", type: "uint128", internalType: "uint128" }],
     outputs: [],
@@ -712,6 +780,18 @@ export const vigilRegistryAbi = [
       { name: "deviceId", type: "bytes32", indexed: true, internalType: "bytes32" },
       { name: "amount", type: "uint128", indexed: false, internalType: "uint128" },
       { name: "remainingStake", type: "uint128", indexed: false, internalType: "uint128" },
+    ],
+    anonymous: false,
+  },
+  {
+    type: "event",
+    name: "DeviceStorageSet",
+    inputs: [
+      { name: "networkId", type: "uint64", indexed: true, internalType: "uint64" },
+      { name: "deviceId", type: "bytes32", indexed: true, internalType: "bytes32" },
+      { name: "root", type: "bytes32", indexed: false, internalType: "bytes32" },
+      { name: "chunks", type: "uint32", indexed: false, internalType: "uint32" },
+      { name: "chunkBytes", type: "uint32", indexed: false, internalType: "uint32" },
     ],
     anonymous: false,
   },
@@ -879,6 +959,14 @@ export const vigilRegistryAbi = [
   },
   {
     type: "error",
+    name: "DeviceNotInNetwork",
+    inputs: [
+      { name: "networkId", type: "uint64", internalType: "uint64" },
+      { name: "deviceId", type: "bytes32", internalType: "bytes32" },
+    ],
+  },
+  {
+    type: "error",
     name: "InvalidNetworkParams",
     inputs: [
       { name: "epochLength", type: "uint32", internalType: "uint32" },
@@ -886,6 +974,15 @@ export const vigilRegistryAbi = [
     ],
   },
   { type: "error", name: "InvalidPeerId", inputs: [] },
+  {
+    type: "error",
+    name: "InvalidStorageTarget",
+    inputs: [
+      { name: "root", type: "bytes32", internalType: "bytes32" },
+      { name: "chunks", type: "uint32", internalType: "uint32" },
+      { name: "chunkBytes", type: "uint32", internalType: "uint32" },
+    ],
+  },
   {
     type: "error",
     name: "NotDeviceOwner",

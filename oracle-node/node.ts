@@ -4,7 +4,12 @@ import { mkdirSync } from "node:fs";
 import type { Hono } from "hono";
 import type { DestinationStream } from "pino";
 import { type Address, bytesToHex, type Hex, hexToBytes } from "viem";
-import { decodeMessage, type EvidenceJudges, verifyEvidenceFast } from "../attestation/index";
+import {
+  decodeMessage,
+  type EvidenceJudges,
+  type StorageTarget,
+  verifyEvidenceFast,
+} from "../attestation/index";
 import {
   type Agreement,
   createAgreement,
@@ -29,6 +34,7 @@ import {
   epochAt,
   epochEnd,
   getNetwork,
+  getNetworkDeviceStorage,
   getNetworkDevices,
   getOperators,
   getSettlementState,
@@ -61,7 +67,7 @@ import {
   startCreSettlement,
   tapFraudEvidence,
 } from "./settlement/index";
-import { Store } from "./store/index";
+import { createRetention, Store } from "./store/index";
 
 export const NODE_VERSION = "0.1.0";
 
@@ -153,6 +159,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     const devices = new Map<bigint, DeviceInfo[]>();
     /** Per network, active devices by lowercase id: the intake asks on every heartbeat, O(1). */
     const deviceIndex = new Map<bigint, Map<Hex, DeviceInfo>>();
+    /** Per network, the storage each device must hold (its storage client's target), by lowercase id. */
+    const storageIndex = new Map<bigint, Map<Hex, StorageTarget>>();
     const beacons = new Map<bigint, Hex>();
     // Created before anything can call it (the chain watcher, the clock): no use before definition.
     const settlementMonitor = createSettlementMonitor(
@@ -181,6 +189,16 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         const active = (await getNetworkDevices(client, registry, id)).filter((d) => d.status === "Active");
         devices.set(id, active);
         deviceIndex.set(id, new Map(active.map((d) => [d.deviceId.toLowerCase() as Hex, d])));
+        const storage = await getNetworkDeviceStorage(client, registry, id);
+        storageIndex.set(
+          id,
+          new Map(
+            storage.map((s) => [
+              s.deviceId.toLowerCase() as Hex,
+              { storageRoot: hexToBytes(s.root), storageChunks: s.chunks, storageChunkBytes: s.chunkBytes },
+            ]),
+          ),
+        );
         const state = await getSettlementState(client, settlement, id);
         beacons.set(id, state.beacon);
         if (state.lastSettledEpoch !== null) settlementMonitor.settled(id, state.lastSettledEpoch);
@@ -211,6 +229,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         );
         settled.add(`${e.networkId}:${e.epoch}`);
         settlementMonitor.settled(e.networkId, e.epoch);
+        // Bounded history (`retention` is set up with the store below, before any log can arrive).
+        retention.settled(e.networkId, e.epoch);
         verdicts.publish({
           type: "settled",
           networkId: e.networkId,
@@ -224,8 +244,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     );
     closers.push({ name: "settlement watch", close: unwatch });
 
-    const store = Store.open({ dataDir: config.dataDir });
+    const store = Store.open({ dataDir: config.dataDir }, { metrics: metrics.registry });
     closers.push({ name: "store", close: () => store.close() });
+    const retention = createRetention(store, config.store, { logger });
 
     // The same Ed25519 key is the libp2p identity and the challenger key that signs challenges and evidence.
     const peerKey = await loadOrCreatePeerKey(config.p2p.peerKeyFile);
@@ -424,6 +445,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
             isRegistered: (deviceId: Hex) => deviceIndex.get(id)?.has(deviceId) ?? false,
             // The owner the registry holds: a device is credited only if its own registration names it.
             ownerOf: (deviceId: Hex) => deviceIndex.get(id)?.get(deviceId)?.owner,
+            // What storage challenges are judged against: the chain's target, never the device's word.
+            storageOf: (deviceId: Hex) => storageIndex.get(id)?.get(deviceId),
             assigned: (epoch: bigint) => assignedToMe(id, epoch),
             judges: (epoch: bigint, deviceId: Hex) => judgesOf(id, epoch, deviceId),
           };

@@ -1,15 +1,28 @@
 import { bytesToHex, equalBytes } from "../bytes";
 import { Challenger, defaultDeadlineMs, type IssueParams, paramsFor } from "../challenges/challenger";
+import type { StorageTarget } from "../challenges/storage";
 import type { ChallengeTypeName } from "../constants";
 import type { Ed25519Verify, Signer } from "../crypto/ed25519";
 import { nodeVerify } from "../crypto/node";
 import { AttestationError } from "../errors";
 import { challengeIdOf } from "../hash";
 import { createHeartbeatVerifier } from "../heartbeat";
+import { isNoTicket } from "../messages/heartbeat";
 import { type Message, verifyMessage } from "../messages/message";
 import type { Verdict } from "../verdict";
 import { type DeviceGateway, GatewayError } from "./gateway";
+import { FALLBACK_POLICY_INTERVAL_MS } from "./gatewayClock";
+import { type TicketCheck, TicketRing } from "./livenessTickets";
+import { verifyPayloadRequest } from "./payloadRequest";
 import { verifyPoll } from "./poll";
+
+/** Default `maxClockSkewMs`: the production policy's (`oracle-node/intake/policy.ts` says why 15 s). */
+const DEFAULT_MAX_CLOCK_SKEW_MS = 15_000;
+/**
+ * Default `ticketMaxAgeMs` beyond one heartbeat interval: time for the answer to reach the device
+ * and its next heartbeat to come back (the production policy's 7.5 s is 5 s + this).
+ */
+const TICKET_REQUEST_SLACK_MS = 2_500;
 
 export interface ChallengerGatewayOptions {
   networkId: bigint;
@@ -29,6 +42,12 @@ export interface ChallengerGatewayOptions {
    * first gains nothing by it: the key's holder signs the owner. Without it no owner is checked.
    */
   ownerOf?: (deviceId: Uint8Array) => Uint8Array | undefined;
+  /**
+   * The storage the device must hold, from the chain (its network's storage client registered it),
+   * or undefined if none: then it is issued no storage challenge. Never taken from the device's
+   * registration, whose storage fields are its own word (kept in the wire format, ignored here).
+   */
+  storageOf?: (deviceId: Uint8Array) => StorageTarget | undefined;
   /** Every registration with a valid signature: accepted, or refused with `refused`. */
   onRegistration?: (m: Message<"registration">, refused?: AttestationError) => void;
   /** Freshness window of a signed poll, ms (default `POLL_WINDOW_MS`). */
@@ -37,6 +56,8 @@ export interface ChallengerGatewayOptions {
   schedule?: { intervalMs: number; types: ChallengeTypeName[] };
   /** Deadline of an issued challenge, ms after issue: fixed, or per challenge (default `defaultDeadlineMs`). */
   ttlMs?: number | ((params: IssueParams) => number);
+  /** Class-0 bandwidth payload, bytes (the network policy's; default `DEFAULT_BANDWIDTH_BASE_BYTES`). */
+  bandwidthBaseBytes?: number;
   /**
    * When an epoch ends, unix ms on the node's clock: reported in `info()`, and no challenge is
    * issued whose deadline falls after its epoch's end (so each is judged before the epoch closes).
@@ -58,7 +79,23 @@ export interface ChallengerGatewayOptions {
   /** Late answers still get a `late` verdict up to this long after the deadline, then `missed` (default 5 s). */
   lateGraceMs?: number;
   onVerdict?: (v: Verdict) => void;
-  onHeartbeat?: (m: Message<"heartbeat">) => void;
+  /**
+   * Every accepted heartbeat, with what its echoed ticket proved here (already redeemed: a `fresh`
+   * ticket is used up). Credit uptime for `fresh` only.
+   */
+  onHeartbeat?: (m: Message<"heartbeat">, ticket: TicketCheck) => void;
+  /**
+   * Oldest a liveness ticket may be when a heartbeat echoes it, ms (default one
+   * `heartbeatIntervalMs`, or 5 s without one, plus 2.5 s).
+   */
+  ticketMaxAgeMs?: number;
+  /**
+   * Largest difference between a heartbeat's `timeMs` and this node's clock, ms; beyond it the
+   * heartbeat is refused `DEADLINE` (default 15 s).
+   */
+  maxClockSkewMs?: number;
+  /** Source of liveness tickets (tests); default `crypto.getRandomValues`. */
+  random?: (n: number) => Uint8Array;
   /** Challenges queued per device awaiting a poll (bounded; oldest dropped). */
   maxQueued?: number;
   /** Devices tracked (registrations, queues); beyond it new devices are refused (default 100k). */
@@ -69,19 +106,24 @@ export interface ChallengerGateway extends DeviceGateway {
   readonly challenger: Challenger;
   /**
    * Issues a challenge of `type` to a known device (parameters follow its claimed capabilities);
-   * undefined if the device never registered or heartbeat here, or if the deadline would fall after
-   * the epoch's end (`epochEndMs`). Throws `AttestationError` OVERSIZED
+   * undefined if the device never registered or heartbeat here, if the deadline would fall after
+   * the epoch's end (`epochEndMs`), or for storage if the chain holds no target for it (`storageOf`). Throws `AttestationError` OVERSIZED
    * when the challenger already holds its maximum of open challenges.
    */
   issue(deviceId: Uint8Array, type: ChallengeTypeName): Uint8Array | undefined;
   /** Closes challenges past deadline + grace as `missed`; call periodically. */
   tick(): Verdict[];
+  /**
+   * Checks (and, if fresh, uses up) a ticket echoed by a heartbeat that did not come through
+   * `heartbeat()` (gossip, a batch): the same rule as for the device's own.
+   */
+  redeemTicket(deviceId: Uint8Array, ticket: Uint8Array): TicketCheck;
   /** Releases pending long-polls and stops timers. */
   close(): void;
 }
 
 interface DeviceState {
-  /** The device's newest registration: storage challenges are issued against its storage. */
+  /** The device's newest registration (the owner it signed, the capabilities it claimed). */
   registration: Message<"registration"> | null;
   lastHeartbeat: Message<"heartbeat"> | null;
   queue: Uint8Array[];
@@ -92,6 +134,8 @@ interface DeviceState {
   heartbeatWindow: { index: bigint; count: number };
   /** Time of the last poll accepted: a poll must be signed for a later one (no replay). */
   lastPollMs: bigint;
+  /** The liveness tickets this node gave the device, newest last. */
+  tickets: TicketRing;
 }
 
 /**
@@ -106,6 +150,10 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
   const maxDevices = opts.maxDevices ?? 100_000;
   const grace = BigInt(opts.lateGraceMs ?? 5_000);
   const maxHeartbeats = opts.maxHeartbeatsPerInterval ?? 4;
+  const maxSkew = BigInt(opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS);
+  const ticketMaxAgeMs =
+    opts.ticketMaxAgeMs ??
+    (opts.heartbeatIntervalMs ?? FALLBACK_POLICY_INTERVAL_MS) + TICKET_REQUEST_SLACK_MS;
   const challenger = new Challenger({ networkId: opts.networkId, signer: opts.signer, verify });
   const verifyHeartbeat = createHeartbeatVerifier({
     networkId: opts.networkId,
@@ -130,6 +178,7 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
         rotation: 0,
         heartbeatWindow: { index: -1n, count: 0 },
         lastPollMs: -1n,
+        tickets: new TicketRing(opts.random),
       };
       devices.set(key, s);
     }
@@ -144,9 +193,10 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
     const s = devices.get(bytesToHex(deviceId));
     const caps = s?.lastHeartbeat?.body.capabilities ?? s?.registration?.body.capabilities;
     if (!s || !caps || (opts.ownerOf && !s.registration)) return undefined;
-    if (type === "storage" && !s.registration?.body.storageChunks) return undefined;
+    const storage = type === "storage" ? opts.storageOf?.(deviceId) : undefined;
+    if (type === "storage" && !storage) return undefined;
     const epoch = opts.epoch();
-    const params = paramsFor(type, caps);
+    const params = paramsFor(type, caps, opts.bandwidthBaseBytes);
     const ttlMs = typeof opts.ttlMs === "function" ? opts.ttlMs(params) : opts.ttlMs;
     const t = now();
     if (opts.epochEndMs && t + BigInt(ttlMs ?? defaultDeadlineMs(params)) > opts.epochEndMs(epoch))
@@ -157,7 +207,7 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
       beacon: opts.beacon(epoch),
       params,
       nowMs: t,
-      registration: s.registration ?? undefined,
+      storage,
       ttlMs,
     });
     if (opts.onIssue) {
@@ -187,9 +237,8 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
     }
     // Anyone can re-post a device's old signed registration. Only the newest counts: one from an
     // older epoch never replaces it (a later one in the same epoch does: the device's latest
-    // word). One for an epoch not begun is refused, so a registration signed ahead cannot pin
-    // the device's storage. A stale one held anyway costs at most storage challenges the device
-    // refuses (they name storage it does not hold), never a slash.
+    // word). One for an epoch not begun is refused, so a registration signed ahead cannot pin what
+    // the device claims. Storage challenges never come from it (`storageOf`, the chain's target).
     const epoch = opts.epoch();
     rejectIf(m.epoch > epoch + 1n, "WRONG_EPOCH", `registration for epoch ${m.epoch}`);
     const s = state(m.signer);
@@ -236,10 +285,21 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
         throw e;
       }
       opts.onRegistration?.(m.value);
+      return { ticket: state(m.value.signer).tickets.issue(now()) };
     },
     async heartbeat(bytes) {
       const m = verifyHeartbeat(bytes, opts.epoch());
       if (!m.ok) throw m.error;
+      // Signed on the node's clock (the agent corrects its own by the skew it measured): one far
+      // from it was signed at another time than it arrives (in advance, or held back) or by a clock
+      // the device must measure again. Checked after the signature: the error is about a real heartbeat.
+      const t = now();
+      const skew = m.value.body.timeMs - t;
+      rejectIf(
+        skew > maxSkew || -skew > maxSkew,
+        "DEADLINE",
+        `heartbeat.timeMs is ${skew} ms off the node's clock (at most ±${maxSkew} ms skew)`,
+      );
       const held = devices.get(bytesToHex(m.value.signer));
       // Uptime is credited to the owner the device signed; without its registration here, nobody.
       rejectIf(
@@ -260,7 +320,11 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
         w.count++;
       }
       s.lastHeartbeat = m.value;
-      opts.onHeartbeat?.(m.value);
+      // Redeemed before the next ticket is drawn. Whatever the ticket proved, the heartbeat is
+      // accepted and answered with a new one: a device that lost its ticket (a restart on either
+      // side, a lost answer) earns uptime again from its next heartbeat.
+      const ticket = s.tickets.redeem(m.value.body.ticket, t, ticketMaxAgeMs);
+      opts.onHeartbeat?.(m.value, ticket);
       const sched = opts.schedule;
       if (sched?.types.length && now() >= s.nextChallengeAtMs && s.queue.length === 0) {
         s.nextChallengeAtMs = now() + BigInt(sched.intervalMs);
@@ -271,6 +335,7 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
           if (!(e instanceof AttestationError)) throw e;
         }
       }
+      return { ticket: s.tickets.issue(t) };
     },
     async pollChallenges(poll, waitMs, signal) {
       const expect = { networkId: opts.networkId, nodeKey: opts.signer.publicKey, nowMs: now() };
@@ -313,10 +378,17 @@ export function createChallengerGateway(opts: ChallengerGatewayOptions): Challen
       report(v);
       if (v.status === "rejected") throw v.error;
     },
-    async payload(challengeId) {
-      const p = challenger.payload(challengeId, now());
-      if (!p) throw new GatewayError("NOT_FOUND", "no open bandwidth challenge with this id");
+    async payload(request) {
+      const r = verifyPayloadRequest(request, verify);
+      if (!r.ok) throw r.error;
+      const p = challenger.payload(r.value.challengeId, now(), r.value.deviceId);
+      if (!p) throw new GatewayError("NOT_FOUND", "no open bandwidth challenge with this id for this device");
       return p;
+    },
+    redeemTicket(deviceId, ticket) {
+      const s = devices.get(bytesToHex(deviceId));
+      if (s) return s.tickets.redeem(ticket, now(), ticketMaxAgeMs);
+      return isNoTicket(ticket) ? "none" : "unknown";
     },
     tick() {
       const out = challenger.expire(now() - grace);

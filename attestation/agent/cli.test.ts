@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ServerType, serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bytesToHex } from "../bytes";
+import { bytesToHex, equalBytes } from "../bytes";
+import { nodeSigner } from "../crypto/node";
+import { writeReplicaFile } from "../storage/replicaFile";
 import { keyFromLabel } from "../testing";
 import type { Verdict } from "../verdict";
 import { createChallengerGateway } from "./challengerGateway";
@@ -15,6 +17,10 @@ describe("vigil device run", () => {
   const dir = mkdtempSync(join(tmpdir(), "vigil-device-"));
   const verdicts: Verdict[] = [];
   let heartbeats = 0;
+  // The device's replica, as its storage client wrote it and registered it on chain.
+  const deviceKey = new Uint8Array(32).fill(5);
+  const deviceId = nodeSigner(deviceKey).publicKey;
+  const target = writeReplicaFile(join(dir, "replica.bin"), new Uint8Array(32).fill(6), deviceId, 16, 512);
   let server: ServerType;
   let url = "";
   const gw = createChallengerGateway({
@@ -23,6 +29,7 @@ describe("vigil device run", () => {
     epoch: () => 0n,
     beacon: () => new Uint8Array(32),
     schedule: { intervalMs: 100, types: ["compute", "storage", "latency"] },
+    storageOf: (id) => (equalBytes(id, deviceId) ? target : undefined),
     onHeartbeat: () => heartbeats++,
     onVerdict: (v) => verdicts.push(v),
   });
@@ -41,7 +48,7 @@ describe("vigil device run", () => {
   });
 
   it("runs a device from a config file: heartbeats accepted, challenges passed", async () => {
-    writeFileSync(join(dir, "device.key"), `0x${bytesToHex(new Uint8Array(32).fill(5))}\n`);
+    writeFileSync(join(dir, "device.key"), `0x${bytesToHex(deviceKey)}\n`);
     const config = join(dir, "device.toml");
     writeFileSync(
       config,
@@ -55,6 +62,7 @@ describe("vigil device run", () => {
         "[capabilities]",
         "compute_class = 0",
         "[storage]",
+        'file = "replica.bin"',
         "chunks = 16",
         "chunk_bytes = 512",
       ].join("\n"),
@@ -63,6 +71,7 @@ describe("vigil device run", () => {
     expect(heartbeats).toBeGreaterThan(2);
     const statuses = new Set(verdicts.map((v) => (v.status === "pass" ? v.type : v.status)));
     expect(statuses.has("compute")).toBe(true);
+    expect(statuses.has("storage")).toBe(true);
     expect([...statuses].every((s) => s === "compute" || s === "storage" || s === "latency")).toBe(true);
   });
 

@@ -2,7 +2,6 @@ import { Command, Option } from "commander";
 import { pino } from "pino";
 import { bytesToHex } from "../bytes";
 import { generateKey, nodeSigner } from "../crypto/node";
-import { taggedHash } from "../hash";
 import { createChainAssignment } from "./chainAssignment";
 import { httpGateway } from "./client";
 import { loadDeviceConfig } from "./config";
@@ -32,11 +31,7 @@ export function deviceCommand(): Command {
         signer,
         owner: config.owner,
         capabilities: config.capabilities,
-        storage: config.storage && {
-          // Derived from the key, so a restarted device holds (and registers) the same data.
-          seed: taggedHash("vigil.device.storage", config.secretKey),
-          ...config.storage,
-        },
+        storage: config.storage,
         gateways: config.nodes.map((url) => httpGateway(url, { fetch: fetchVia })),
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         pollWaitMs: config.pollWaitMs,

@@ -22,11 +22,28 @@ describe("httpGateway transport errors", () => {
     expect(calls).toBe(2);
   });
 
-  it("accepts a node's 204 (heartbeat, register, response) with no body", async () => {
+  it("accepts a node's 204 (response) with no body", async () => {
     const gw = httpGateway("http://node.invalid/device", {
       fetch: async () => new Response(null, { status: 204 }),
     });
-    await expect(gw.heartbeat(new Uint8Array(8))).resolves.toBeUndefined();
+    await expect(gw.respond(new Uint8Array(8))).resolves.toBeUndefined();
+  });
+
+  it("returns the liveness ticket a heartbeat or registration is answered with; a malformed one is a PROTOCOL error", async () => {
+    const ticket = "ab".repeat(32);
+    const gw = (body: unknown) =>
+      httpGateway("http://node.invalid/device", { fetch: async () => Response.json(body) });
+    expect(await gw({ ticket }).heartbeat(new Uint8Array(8))).toEqual({
+      ticket: new Uint8Array(32).fill(0xab),
+    });
+    expect(await gw({ ticket }).register(new Uint8Array(8))).toEqual({
+      ticket: new Uint8Array(32).fill(0xab),
+    });
+    for (const bad of [{}, { ticket: "ab" }, { ticket: 5 }])
+      await expect(gw(bad).heartbeat(new Uint8Array(8))).rejects.toMatchObject({
+        code: "PROTOCOL",
+        check: "heartbeat: ticket is not 32 bytes of hex",
+      });
   });
 
   it("does not retry a refused connection, and names the socket error", async () => {

@@ -1,5 +1,5 @@
 import { bytesToHex, hexToBytes } from "../bytes";
-import { type DeviceGateway, GatewayError, type GatewayInfo } from "./gateway";
+import { type DeviceGateway, GatewayError, type GatewayInfo, type TicketAnswer } from "./gateway";
 import { decodePoll, POLL_SCHEME } from "./poll";
 
 export interface HttpGatewayOptions {
@@ -44,6 +44,14 @@ function parseInfo(j: unknown): GatewayInfo {
     info.nodeKey = hexToBytes(o.nodeKey);
   }
   return info;
+}
+
+/** The `{ ticket }` answer to a registration or heartbeat: 32 bytes of hex, or a PROTOCOL error. */
+function parseTicket(j: unknown, what: string): TicketAnswer {
+  const ticket = (typeof j === "object" && j !== null ? j : {}) as { ticket?: unknown };
+  if (typeof ticket.ticket !== "string" || !/^[0-9a-f]{64}$/.test(ticket.ticket))
+    throw new GatewayError("PROTOCOL", `${what}: ticket is not 32 bytes of hex`);
+  return { ticket: hexToBytes(ticket.ticket) };
 }
 
 /**
@@ -117,7 +125,7 @@ export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): Dev
     } finally {
       release();
     }
-    // A 204 (heartbeat, register, response) must be rebuilt without a body: Response rejects one.
+    // A 204 (response) must be rebuilt without a body: Response rejects one.
     if (res.ok)
       return new Response(res.status === 204 ? null : body, { status: res.status, headers: res.headers });
     let detail = `${res.status}`;
@@ -150,10 +158,10 @@ export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): Dev
       return parseInfo(await (await call("/v1/info")).json());
     },
     async register(b) {
-      await post("/v1/register", b);
+      return parseTicket(await (await post("/v1/register", b)).json(), "register");
     },
     async heartbeat(b) {
-      await post("/v1/heartbeat", b);
+      return parseTicket(await (await post("/v1/heartbeat", b)).json(), "heartbeat");
     },
     async pollChallenges(poll, waitMs, signal) {
       const claimed = decodePoll(poll);
@@ -183,8 +191,8 @@ export function httpGateway(baseUrl: string, opts: HttpGatewayOptions = {}): Dev
     async respond(b) {
       await post("/v1/response", b);
     },
-    async payload(challengeId) {
-      return new Uint8Array(await (await call(`/v1/payload/${bytesToHex(challengeId)}`)).arrayBuffer());
+    async payload(request) {
+      return new Uint8Array(await (await post("/v1/payload", request)).arrayBuffer());
     },
   };
 }

@@ -54,8 +54,13 @@ export const deviceConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * The replica the device keeps: a file (relative to the config) of `chunks` × `chunk_bytes` bytes,
+     * as its network's storage client wrote it (the client registers its root on chain).
+     */
     storage: z
       .object({
+        file: z.string().min(1),
         chunks: z
           .int()
           .min(1)
@@ -77,7 +82,7 @@ export interface DeviceConfig {
   pollWaitMs: number;
   logLevel: string;
   capabilities: Capabilities;
-  storage?: { chunks: number; chunkBytes: number };
+  storage?: { file: string; chunks: number; chunkBytes: number };
   /** `[chain]`: where the agent reads who may challenge it (`createChainAssignment`). */
   chain?: { rpcUrl: string; registry: `0x${string}`; settlement: `0x${string}`; networkId: bigint };
   /** `tls_ca_file`'s certificates (PEM), trusted for this agent's `https://` requests only. */
@@ -126,7 +131,11 @@ export function loadDeviceConfig(path: string): DeviceConfig {
       bandwidthClass: c.capabilities.bandwidth_class,
       computeClass: c.capabilities.compute_class,
     },
-    storage: c.storage && { chunks: c.storage.chunks, chunkBytes: c.storage.chunk_bytes },
+    storage: c.storage && {
+      file: resolve(dirname(path), c.storage.file),
+      chunks: c.storage.chunks,
+      chunkBytes: c.storage.chunk_bytes,
+    },
     ...(c.chain && {
       chain: {
         rpcUrl: c.chain.rpc_url,

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import type { EvidenceJudges } from "../evidence";
-import { keyFromLabel, testCapabilities } from "../testing";
+import { writeReplicaFile } from "../storage/replicaFile";
+import { keyFromLabel, TEST_CLIENT_SECRET, testCapabilities } from "../testing";
 import type { Verdict } from "../verdict";
 import { createChallengerGateway } from "./challengerGateway";
 import { type AssignmentSource, startDeviceAgent } from "./deviceAgent";
@@ -9,11 +13,16 @@ import { type DeviceGateway, GatewayError } from "./gateway";
 describe("device agent (in-process gateway)", () => {
   it("keeps retrying registration until the node accepts it, then passes storage challenges", async () => {
     const verdicts: Verdict[] = [];
+    const signer = keyFromLabel("agent-device");
+    // Its replica, written by its storage client, who registered the target on chain.
+    const file = join(mkdtempSync(join(tmpdir(), "vigil-agent-")), "replica");
+    const target = writeReplicaFile(file, TEST_CLIENT_SECRET, signer.publicKey, 32, 256);
     const node = createChallengerGateway({
       networkId: 2n,
       signer: keyFromLabel("agent-node"),
       epoch: () => 0n,
       beacon: () => new Uint8Array(32),
+      storageOf: () => target,
       schedule: { intervalMs: 50, types: ["storage"] },
       onVerdict: (v) => verdicts.push(v),
     });
@@ -26,17 +35,24 @@ describe("device agent (in-process gateway)", () => {
       },
     };
     const agent = startDeviceAgent({
-      signer: keyFromLabel("agent-device"),
+      signer,
       owner: new Uint8Array(20),
       capabilities: testCapabilities,
-      storage: { seed: new Uint8Array(32).fill(1), chunks: 32, chunkBytes: 256 },
+      storage: { file, chunks: 32, chunkBytes: 256 },
       gateways: [flaky],
       heartbeatIntervalMs: 40,
       pollWaitMs: 100,
     });
-    await new Promise((r) => setTimeout(r, 800));
+    await vi.waitFor(
+      () => {
+        expect(refusals).toBeLessThan(0);
+        expect(verdicts.some((v) => v.status === "pass" && v.type === "storage")).toBe(true);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     await agent.stop();
     node.close();
+    rmSync(dirname(file), { recursive: true, force: true });
     expect(refusals).toBeLessThan(0);
     expect(agent.stats.errors).toBeGreaterThanOrEqual(2);
     expect(verdicts.some((v) => v.status === "pass" && v.type === "storage")).toBe(true);

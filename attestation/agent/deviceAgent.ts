@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { bytesToHex } from "../bytes";
 import { computeSampleIndices } from "../challenges/compute";
-import { buildStorage, type StorageSet, storageSampleIndices } from "../challenges/storage";
+import { storageSampleIndices } from "../challenges/storage";
 import type { Ed25519Verify, Signer } from "../crypto/ed25519";
 import { nodeVerify } from "../crypto/node";
 import {
@@ -10,6 +10,7 @@ import {
   answerStorage,
   checkChallenge,
   checkChallenger,
+  checkStorageTarget,
   type DeviceBehaviour,
   finishCompute,
   startCompute,
@@ -18,10 +19,19 @@ import { AttestationError } from "../errors";
 import type { EvidenceJudges } from "../evidence";
 import { challengeIdOf } from "../hash";
 import type { Capabilities } from "../messages/capabilities";
+import { noTicket } from "../messages/heartbeat";
 import { type Message, verifyMessage } from "../messages/message";
 import { signMessage } from "../messages/sign";
+import { openReplicaFile, type ReplicaFile } from "../storage/replicaFile";
 import { type DeviceGateway, GatewayError, type GatewayInfo } from "./gateway";
-import { FALLBACK_POLICY_INTERVAL_MS, type GatewayClock, gatewayClock, isWrongEpoch } from "./gatewayClock";
+import {
+  FALLBACK_POLICY_INTERVAL_MS,
+  type GatewayClock,
+  gatewayClock,
+  isClockRefused,
+  isWrongEpoch,
+} from "./gatewayClock";
+import { signPayloadRequest } from "./payloadRequest";
 import { signPoll } from "./poll";
 
 /** Deviations from honest behaviour, for the fleet simulator's cheating devices. */
@@ -34,12 +44,8 @@ export interface AgentBehaviour extends DeviceBehaviour {
   responseDelayMs?: number;
   /** Extra delay before answering, as a function of the challenge (e.g. a share of its deadline). */
   answerDelayMs?: (challenge: Message<"challenge">) => number;
-  /** Compute takes this many times as long as it did here (hardware slower than the claimed class). */
-  computeSlowdown?: number;
   /** Rows skipped or chunks lost: stay silent (a miss) instead of opening them (a proof of fraud). */
   silentWhenCaught?: boolean;
-  /** Hold no storage: derive the sampled chunks from the seed when a challenge asks for them. */
-  regenerateStorage?: boolean;
   /**
    * Sign heartbeats for the coming epochs in advance and answer no challenge: the signed heartbeats
    * are then posted on time by someone else while the device is gone.
@@ -47,8 +53,24 @@ export interface AgentBehaviour extends DeviceBehaviour {
   preSignHeartbeats?: boolean;
   /** Also poll these devices' challenges from every node and drop them (a challenge thief). */
   stealFrom?: Uint8Array[];
-  /** Every answer runs on this shared machine, one at a time (many keys, one machine). */
-  machine?: { run<T>(work: () => Promise<T>): Promise<T> };
+  /**
+   * The simulated hardware the device runs on (the fleet's `Machine`): compute and payload transfers
+   * take its time, one job at a time, so keys sharing one machine share its time.
+   */
+  machine?: SimulatedMachine;
+  /**
+   * Compute is relayed to this machine instead (stronger hardware elsewhere), where each relayed
+   * challenge waits behind `ownJobs` jobs of the device that machine is registered as: its own
+   * challenges come in the same round, and reach it a network hop before the relayed ones.
+   */
+  relay?: { machine: SimulatedMachine; ownJobs: number };
+}
+
+/** What the agent needs of simulated hardware (`attestation/fleet/hardware.ts` `Machine`). */
+export interface SimulatedMachine {
+  computeMs(challenge: Message<"challenge">): number;
+  transferMs(challenge: Message<"challenge">, claimedClass: number): number;
+  busy(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /**
@@ -71,8 +93,12 @@ export interface DeviceAgentOptions {
   /** 20-byte owner address (claims the rewards). */
   owner: Uint8Array;
   capabilities: Capabilities;
-  /** Seeded storage the device holds and registers (omit for none). */
-  storage?: { seed: Uint8Array; chunks: number; chunkBytes: number };
+  /**
+   * The replica the device keeps (its network's storage client wrote it and registered its root on
+   * chain): a file of `chunks` × `chunkBytes` bytes. Read once at start to rebuild its Merkle tree,
+   * then only the sampled chunks per challenge. Omit for none: storage challenges go unanswered.
+   */
+  storage?: { file: string; chunks: number; chunkBytes: number };
   /** The device's assigned oracle nodes. */
   gateways: DeviceGateway[];
   /**
@@ -228,15 +254,20 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     challengesUnchecked: 0,
     errors: 0,
   };
-  const buildOwnStorage = () =>
-    opts.storage ? buildStorage(opts.storage.seed, opts.storage.chunks, opts.storage.chunkBytes) : null;
-  // Built once for its root; a device that regenerates drops the chunks and derives them on demand.
-  const storage: StorageSet | null = buildOwnStorage();
-  const heldStorage = b.regenerateStorage ? null : storage;
   const fail = (what: string, err: unknown) => {
     stats.errors++;
     log?.warn({ err: err instanceof Error ? err.message : String(err) }, what);
   };
+  // The replica's tree, rebuilt from its file once; a file that cannot be read is an error logged
+  // here, and storage challenges then go unanswered.
+  const replica: Promise<ReplicaFile | null> = opts.storage
+    ? openReplicaFile(opts.storage.file, opts.storage.chunks, opts.storage.chunkBytes).catch(
+        (err: unknown) => {
+          fail("storage replica", err);
+          return null;
+        },
+      )
+    : Promise.resolve(null);
 
   async function runGateway(gw: DeviceGateway): Promise<void> {
     let first: Awaited<ReturnType<typeof measuredInfo>> | null = null;
@@ -290,11 +321,19 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
   }
 
   /**
-   * Heartbeats signed ahead of time for the coming epochs (sequence numbers in order, times that
-   * mean nothing), handed out one per tick as if a third party posted them while the device is away.
+   * Heartbeats signed ahead of time for the coming epochs (sequence numbers in order), handed out
+   * one per tick as if a third party posted them while the device is away. Each is timed on the
+   * node's clock for when it will be posted (one per period from `startMs`, 64 per epoch: the device
+   * cannot know when later epochs start, so only the first epoch's times are sure to pass the
+   * node's skew check), and none echoes a ticket: they are signed before any node answered.
    */
   const preSigned = new Map<bigint, Uint8Array[]>();
-  function preSignedHeartbeat(networkId: bigint, epoch: bigint, index: number): Uint8Array | undefined {
+  function preSignedHeartbeat(
+    networkId: bigint,
+    epoch: bigint,
+    index: number,
+    plan: { startMs: number; periodMs: number },
+  ): Uint8Array | undefined {
     if (preSigned.size === 0) {
       for (let e = epoch; e < epoch + 32n; e++) {
         preSigned.set(
@@ -305,7 +344,8 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
               { networkId, epoch: e },
               {
                 seq: BigInt(i + 1),
-                timeMs: i % 2 ? 0n : 2n ** 63n - 1n,
+                timeMs: BigInt(Math.round(plan.startMs + (Number(e - epoch) * 64 + i) * plan.periodMs)),
+                ticket: noTicket(),
                 loadBps: 0,
                 capabilities: opts.capabilities,
               },
@@ -325,9 +365,11 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
       {
         owner: opts.owner,
         capabilities: opts.capabilities,
-        storageRoot: storage?.root ?? new Uint8Array(32),
-        storageChunks: opts.storage?.chunks ?? 0,
-        storageChunkBytes: opts.storage?.chunkBytes ?? 0,
+        // No storage claimed: nodes judge storage against the chain's target, never the device's
+        // word (the fields stay in the wire format for compatibility).
+        storageRoot: new Uint8Array(32),
+        storageChunks: 0,
+        storageChunkBytes: 0,
       },
       opts.signer,
     );
@@ -339,10 +381,13 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     let registered = false;
     let relayEpoch = -1n;
     let relayed = 0;
+    // The newest liveness ticket this node gave us: each heartbeat echoes it, and only one that does
+    // earns uptime there (proof it was signed after the node spoke, not in advance).
+    let ticket = noTicket();
     while (!abort.signal.aborted) {
       if (!offline()) {
         try {
-          const { epoch, policyIntervalMs } = await clock.timing();
+          const { epoch, policyIntervalMs, skewMs } = await clock.timing();
           period = opts.heartbeatIntervalMs ?? policyIntervalMs / 2;
           // Read the epoch's assignment ahead of its first challenge (cached: one read per epoch).
           opts.assignment
@@ -351,22 +396,25 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
           // Until the node has our registration (it may have been down at start), send it first.
           if (!registered) {
             try {
-              await gw.register(registration(networkId, epoch));
+              ({ ticket } = await gw.register(registration(networkId, epoch)));
               registered = true;
             } catch (e) {
               fail("register", e);
             }
           }
+          // Signed on the node's clock: it refuses a heartbeat whose time is far from its own.
           const body = {
             seq: ++seq,
-            timeMs: BigInt(Date.now()),
+            timeMs: BigInt(Date.now() + skewMs),
+            ticket,
             loadBps: 0,
             capabilities: opts.capabilities,
           };
           let hb: Uint8Array;
           if (b.preSignHeartbeats) {
             if (epoch !== relayEpoch) [relayEpoch, relayed] = [epoch, 0];
-            const next = preSignedHeartbeat(networkId, epoch, relayed++);
+            const plan = { startMs: Date.now() + skewMs, periodMs: period };
+            const next = preSignedHeartbeat(networkId, epoch, relayed++, plan);
             if (!next) throw new Error(`no heartbeat signed in advance for epoch ${epoch}`);
             hb = next;
           } else if (b.replayHeartbeats) {
@@ -377,11 +425,11 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
             hb = first ??= signMessage("heartbeat", recorded, body, opts.signer);
           } else hb = signMessage("heartbeat", { networkId, epoch }, body, opts.signer);
           stats.heartbeatsSent++;
-          await gw.heartbeat(hb);
+          ({ ticket } = await gw.heartbeat(hb));
         } catch (e) {
           stats.heartbeatsRejected++;
           fail("heartbeat", e);
-          if (isWrongEpoch(e)) clock.invalidate();
+          if (isWrongEpoch(e) || isClockRefused(e)) clock.invalidate();
           if (isUnregistered(e)) registered = false;
         }
       }
@@ -437,8 +485,7 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     checked(challenge, () => checkChallenge(challenge, at));
     if (opts.assignment) await checkAssigned(challenge);
     if (b.preSignHeartbeats) return silent("away: answers nothing");
-    const run = <T>(work: () => Promise<T>) => (b.machine ? b.machine.run(work) : work());
-    await run(() => answerOn(gw, challenge));
+    await answerOn(gw, challenge);
   }
 
   /** The challenger must be assigned to this device in the challenge's epoch (the chain's view). */
@@ -507,10 +554,12 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     if (abort.signal.aborted) return;
     const p = challenge.body.params;
     if (p.type === "compute") {
-      const started = performance.now();
       const work = startCompute(opts.signer, challenge, b);
-      if (b.computeSlowdown && b.computeSlowdown > 1)
-        await sleep((b.computeSlowdown - 1) * (performance.now() - started), abort.signal);
+      if (b.relay) {
+        const { machine, ownJobs } = b.relay;
+        await machine.busy((ownJobs + 1) * machine.computeMs(challenge), abort.signal);
+      } else if (b.machine) await b.machine.busy(b.machine.computeMs(challenge), abort.signal);
+      if (abort.signal.aborted) return;
       const { salt } = await retrying(() => gw.commit(work.commit));
       if (b.silentWhenCaught && b.skipRow) {
         const asked = computeSampleIndices(work.result.root, salt, p.n, p.samples);
@@ -519,17 +568,25 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
       const response = checked(challenge, () => finishCompute(opts.signer, work, salt));
       await retrying(() => gw.respond(response));
     } else if (p.type === "storage") {
-      const held = heldStorage ?? (b.regenerateStorage ? buildOwnStorage() : null);
-      if (!held) throw new Error("storage challenge but no storage");
-      if (b.silentWhenCaught && b.lostChunk) {
-        const id = challengeIdOf(challenge.signingBytes);
-        const asked = storageSampleIndices(id, held.chunks.length, p.samples);
-        if (asked.some((i) => b.lostChunk!(i))) return silent("storage chunk lost");
-      }
-      const response = checked(challenge, () => answerStorage(opts.signer, challenge, held, b));
+      // No replica (none kept, or unreadable): nothing can be derived without the client's secret.
+      const held = await replica;
+      if (!held) return silent("holds no replica");
+      // A target that is not this replica (another device's, older data) is refused before any read.
+      checked(challenge, () => checkStorageTarget(challenge, held.target));
+      const id = challengeIdOf(challenge.signingBytes);
+      const asked = storageSampleIndices(id, held.target.storageChunks, p.samples);
+      if (b.silentWhenCaught && b.lostChunk && asked.some((i) => b.lostChunk!(i)))
+        return silent("storage chunk lost");
+      const set = await held.read(asked.filter((i) => !b.lostChunk?.(i)));
+      const response = checked(challenge, () => answerStorage(opts.signer, challenge, set, b));
       await retrying(() => gw.respond(response));
     } else if (p.type === "bandwidth") {
-      const payload = await retrying(() => gw.payload(challengeIdOf(challenge.signingBytes)));
+      const request = signPayloadRequest(challengeIdOf(challenge.signingBytes), opts.signer);
+      const payload = await retrying(() => gw.payload(request));
+      if (b.machine) {
+        await b.machine.busy(b.machine.transferMs(challenge, opts.capabilities.bandwidthClass), abort.signal);
+        if (abort.signal.aborted) return;
+      }
       const response = checked(challenge, () => answerBandwidth(opts.signer, challenge, payload));
       await retrying(() => gw.respond(response));
     } else {

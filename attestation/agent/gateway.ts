@@ -8,9 +8,16 @@
 export interface DeviceGateway {
   /** Network, epoch and beacon the node currently works in; the agent signs for this epoch. */
   info(): Promise<GatewayInfo>;
-  /** The device's signed registration (capabilities, owner, storage root). */
-  register(registration: Uint8Array): Promise<void>;
-  heartbeat(heartbeat: Uint8Array): Promise<void>;
+  /**
+   * The device's signed registration (capabilities, owner, storage root). The answer carries a
+   * liveness ticket for the first heartbeat to echo.
+   */
+  register(registration: Uint8Array): Promise<TicketAnswer>;
+  /**
+   * A signed heartbeat, echoing the newest ticket this node gave the device; the answer carries the
+   * next one. Only a heartbeat echoing a fresh ticket of this node earns uptime here.
+   */
+  heartbeat(heartbeat: Uint8Array): Promise<TicketAnswer>;
   /**
    * Long-poll: challenges for the device, waiting up to `waitMs` for one to be issued. `poll` is
    * signed by the device key for this node (`signPoll`, `./poll.ts`): nobody else can take, or
@@ -20,8 +27,20 @@ export interface DeviceGateway {
   /** A compute commitment; the node answers with its salt (rows to open, Freivalds vector). */
   commit(commit: Uint8Array): Promise<{ salt: Uint8Array }>;
   respond(response: Uint8Array): Promise<void>;
-  /** The bandwidth challenge payload to download. */
-  payload(challengeId: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The bandwidth challenge payload to download. `request` is signed by the challenged device
+   * (`signPayloadRequest`, `./payloadRequest.ts`): the node serves nobody else.
+   */
+  payload(request: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * A node's answer to an accepted registration or heartbeat: a fresh liveness ticket (32 random
+ * bytes, `HEARTBEAT_TICKET_BYTES`) for the device's next heartbeat to echo. Zero bytes from a
+ * gateway that issues none (a test double, a hostile node): echoing it earns nothing anywhere.
+ */
+export interface TicketAnswer {
+  ticket: Uint8Array;
 }
 
 export interface GatewayInfo {

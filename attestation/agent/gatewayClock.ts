@@ -61,3 +61,11 @@ export function gatewayClock(gw: DeviceGateway, opts: GatewayClockOptions = {}):
 export const isWrongEpoch = (err: unknown): boolean =>
   (err instanceof AttestationError && err.code === "WRONG_EPOCH") ||
   (err instanceof GatewayError && err.check.startsWith("WRONG_EPOCH"));
+
+/**
+ * Whether a heartbeat was refused for a `timeMs` too far from the node's clock (`DEADLINE`): the
+ * skew measured earlier no longer holds (the device's clock stepped), so measure it again.
+ */
+export const isClockRefused = (err: unknown): boolean =>
+  (err instanceof AttestationError && err.code === "DEADLINE") ||
+  (err instanceof GatewayError && err.check.startsWith("DEADLINE"));

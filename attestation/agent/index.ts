@@ -7,10 +7,13 @@ export {
   type FleetDevice,
   type FleetDeviceInfo,
   type FleetOptions,
+  fleetStorageSecret,
   planFleet,
+  replicaFileOf,
   runFleet,
   STRATEGIES,
   type Strategy,
+  writeFleetReplicas,
 } from "../fleet/runFleet";
 export {
   type ChainAssignment,
@@ -32,6 +35,14 @@ export {
   type DeviceAgentStats,
   startDeviceAgent,
 } from "./deviceAgent";
-export { type DeviceGateway, GatewayError, type GatewayErrorCode, type GatewayInfo } from "./gateway";
+export {
+  type DeviceGateway,
+  GatewayError,
+  type GatewayErrorCode,
+  type GatewayInfo,
+  type TicketAnswer,
+} from "./gateway";
+export { TICKETS_PER_DEVICE, type TicketCheck, TicketRing } from "./livenessTickets";
+export { signPayloadRequest, verifyPayloadRequest } from "./payloadRequest";
 export { createGatewayRouter, type GatewayRouterOptions } from "./router";
 export { caFetch } from "./tlsFetch";

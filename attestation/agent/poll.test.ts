@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { nodeVerify } from "../crypto/node";
+import { noTicket } from "../messages/heartbeat";
 import { decodeMessage } from "../messages/message";
 import { signMessage } from "../messages/sign";
 import { keyFromLabel, testCapabilities } from "../testing";
@@ -25,7 +26,7 @@ describe("signed polls", () => {
     const heartbeat = signMessage(
       "heartbeat",
       { networkId: 3n, epoch: 0n },
-      { seq: 1n, timeMs: 0n, loadBps: 0, capabilities: testCapabilities },
+      { seq: 1n, timeMs: 0n, ticket: noTicket(), loadBps: 0, capabilities: testCapabilities },
       device,
     );
     expect(decodePoll(heartbeat)).toMatchObject({ ok: false, error: { code: "BAD_MAGIC" } });

@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES } from "../constants";
 import { nodeVerify } from "../crypto/node";
 import { answerLatency } from "../device";
+import { noTicket } from "../messages/heartbeat";
 import { verifyMessage } from "../messages/message";
 import { signMessage } from "../messages/sign";
 import { keyFromLabel, testCapabilities } from "../testing";
 import type { Verdict } from "../verdict";
 import { createChallengerGateway } from "./challengerGateway";
+import { signPayloadRequest } from "./payloadRequest";
 import { signPoll } from "./poll";
 import { createGatewayRouter } from "./router";
 
@@ -32,21 +34,39 @@ const pollRequest = (query = "", signer = device, timeMs = ++pollTime) =>
   app.request(`/v1/challenges/${hex(device.publicKey)}${query}`, {
     headers: { authorization: `Vigil-Poll ${hex(signPoll({ networkId: 4n, nodeKey, timeMs }, signer))}` },
   });
-const hb = (epoch: bigint, seq = 1n) =>
+const hb = (epoch: bigint, seq = 1n, timeMs = BigInt(Date.now()), ticket = noTicket()) =>
   signMessage(
     "heartbeat",
     { networkId: 4n, epoch },
-    { seq, timeMs: 0n, loadBps: 0, capabilities: testCapabilities },
+    { seq, timeMs, ticket, loadBps: 0, capabilities: testCapabilities },
     device,
   );
+/** The `{ ticket }` an accepted registration or heartbeat is answered with: 32 bytes of hex. */
+const ticketOf = async (res: Response) => {
+  expect(res.status).toBe(200);
+  const { ticket } = (await res.json()) as { ticket: string };
+  expect(ticket).toMatch(/^[0-9a-f]{64}$/);
+  return Uint8Array.from(Buffer.from(ticket, "hex"));
+};
 
 describe("gateway router", () => {
   it("accepts a valid heartbeat and rejects bad ones with the failed check", async () => {
-    expect((await post("/v1/heartbeat", hb(2n))).status).toBe(204);
+    const first = await ticketOf(await post("/v1/heartbeat", hb(2n)));
     const replay = await post("/v1/heartbeat", hb(2n));
     expect(replay.status).toBe(400);
     expect(await replay.json()).toMatchObject({ error: "REPLAY" });
     expect(await (await post("/v1/heartbeat", hb(1n, 5n))).json()).toMatchObject({ error: "WRONG_EPOCH" });
+    // Each accepted heartbeat is answered with a new ticket.
+    expect(await ticketOf(await post("/v1/heartbeat", hb(2n, 6n, BigInt(Date.now()), first)))).not.toEqual(
+      first,
+    );
+    // Signed far from the node's clock: refused, naming the skew.
+    const skewed = await post("/v1/heartbeat", hb(2n, 7n, BigInt(Date.now() - 60_000)));
+    expect(skewed.status).toBe(400);
+    expect(await skewed.json()).toMatchObject({
+      error: "DEADLINE",
+      check: expect.stringMatching(/off the node's clock/),
+    });
     expect(await (await post("/v1/heartbeat", new Uint8Array(10))).json()).toMatchObject({
       error: "TRUNCATED",
     });
@@ -59,7 +79,11 @@ describe("gateway router", () => {
     const res = await pollRequest("?wait=100000");
     expect(await res.json()).toEqual({ challenges: [] });
     expect(Date.now() - t).toBeLessThan(5_000);
-    expect((await app.request(`/v1/payload/${"00".repeat(32)}`)).status).toBe(404);
+    // A payload request must be signed by a device; an unknown challenge is 404, garbage a 400.
+    expect((await post("/v1/payload", signPayloadRequest(new Uint8Array(32), device))).status).toBe(404);
+    expect(await (await post("/v1/payload", new Uint8Array(160))).json()).toMatchObject({
+      error: "BAD_MAGIC",
+    });
     expect(await (await app.request("/v1/info")).json()).toEqual({
       networkId: "4",
       epoch: "2",
@@ -102,15 +126,15 @@ describe("gateway router: policy and heartbeat rate limit", () => {
       epochEndMs: "30000",
       nodeKey: hex(nodeKey),
     });
-    expect((await send(hb(2n, 1n))).status).toBe(204);
-    expect((await send(hb(2n, 2n))).status).toBe(204);
-    const over = await send(hb(2n, 3n));
+    expect((await send(hb(2n, 1n, clock.ms))).status).toBe(200);
+    expect((await send(hb(2n, 2n, clock.ms))).status).toBe(200);
+    const over = await send(hb(2n, 3n, clock.ms));
     expect(over.status).toBe(429);
     expect(await over.json()).toMatchObject({ error: "RATE_LIMITED" });
     // Forged or replayed heartbeats are refused before they count, so nobody else uses up the allowance.
-    expect((await send(hb(2n, 3n))).status).toBe(400);
+    expect((await send(hb(2n, 3n, clock.ms))).status).toBe(400);
     clock.ms += 1_000n;
-    expect((await send(hb(2n, 4n))).status).toBe(204);
+    expect((await send(hb(2n, 4n, clock.ms))).status).toBe(200);
   });
 });
 
@@ -277,7 +301,7 @@ describe("gateway router: owner binding", () => {
       signMessage(
         "heartbeat",
         { networkId: 4n, epoch: 2n },
-        { seq, timeMs: 0n, loadBps: 0, capabilities: testCapabilities },
+        { seq, timeMs: BigInt(Date.now()), ticket: noTicket(), loadBps: 0, capabilities: testCapabilities },
         key,
       );
     return { gw, post, heartbeat, seen };
@@ -300,9 +324,9 @@ describe("gateway router: owner binding", () => {
     const { gw, post, heartbeat, seen } = node(owner);
     // Before the registration: nothing counts.
     expect((await post("/v1/heartbeat", heartbeat(1n))).status).toBe(400);
-    expect((await post("/v1/register", registration(owner))).status).toBe(204);
+    await ticketOf(await post("/v1/register", registration(owner)));
     expect(seen).toEqual([{ refused: undefined }]);
-    expect((await post("/v1/heartbeat", heartbeat(2n))).status).toBe(204);
+    await ticketOf(await post("/v1/heartbeat", heartbeat(2n)));
     expect(gw.issue(key.publicKey, "latency")).toBeDefined();
   });
 });

@@ -29,7 +29,8 @@ const binary = async (c: { req: { arrayBuffer(): Promise<ArrayBuffer> } }) =>
 
 /**
  * HTTP binding of `DeviceGateway` (mount it under e.g. `/device` in the node's API). Bodies are
- * the canonical signed message bytes (`application/octet-stream`); rejections are 400
+ * the canonical signed message bytes (`application/octet-stream`); an accepted registration or
+ * heartbeat is answered `{ ticket }` (hex, the device's next liveness ticket); rejections are 400
  * `{ error, check }` with the AttestationError code, 429 `{ error: "RATE_LIMITED", check }` over a
  * per-device limit. A challenge poll without a valid signed poll (`Authorization: Vigil-Poll <hex>`)
  * is a 401 naming the failed check (400 if the poll does not parse) and takes nothing.
@@ -53,12 +54,12 @@ export function createGatewayRouter(gateway: DeviceGateway, opts: GatewayRouterO
       });
     })
     .post("/v1/register", limit, async (c) => {
-      await gateway.register(await binary(c));
-      return c.body(null, 204);
+      const { ticket } = await gateway.register(await binary(c));
+      return c.json({ ticket: bytesToHex(ticket) });
     })
     .post("/v1/heartbeat", limit, async (c) => {
-      await gateway.heartbeat(await binary(c));
-      return c.body(null, 204);
+      const { ticket } = await gateway.heartbeat(await binary(c));
+      return c.json({ ticket: bytesToHex(ticket) });
     })
     .get("/v1/challenges/:deviceId", async (c) => {
       const id = c.req.param("deviceId");
@@ -94,10 +95,8 @@ export function createGatewayRouter(gateway: DeviceGateway, opts: GatewayRouterO
       await gateway.respond(await binary(c));
       return c.body(null, 204);
     })
-    .get("/v1/payload/:challengeId", async (c) => {
-      const id = c.req.param("challengeId");
-      if (!HEX32.test(id)) return c.json({ error: "MALFORMED", check: "challengeId" }, 400);
-      const payload = await gateway.payload(hexToBytes(id.replace(/^0x/, "")));
+    .post("/v1/payload", limit, async (c) => {
+      const payload = await gateway.payload(await binary(c));
       return c.body(payload as Uint8Array<ArrayBuffer>, 200, { "content-type": "application/octet-stream" });
     });
   app.onError((err, c) => {

@@ -5,6 +5,7 @@ import { nobleVerify } from "../crypto/noble";
 import { nodeSigner, nodeVerify } from "../crypto/node";
 import { taggedHash, u32be } from "../hash";
 import { createHeartbeatVerifier } from "../heartbeat";
+import { noTicket } from "../messages/heartbeat";
 import { verifyMessage } from "../messages/message";
 import { signMessage } from "../messages/sign";
 import { testCapabilities } from "../testing";
@@ -40,7 +41,13 @@ export const scenario: BenchScenario = {
           signMessage(
             "heartbeat",
             { networkId: NET, epoch: EPOCH },
-            { seq: BigInt(seq), timeMs: 0n, loadBps: 1_000, capabilities: testCapabilities },
+            {
+              seq: BigInt(seq),
+              timeMs: 0n,
+              ticket: noTicket(),
+              loadBps: 1_000,
+              capabilities: testCapabilities,
+            },
             s,
           ),
         );

@@ -44,7 +44,7 @@ function exchange(
     params,
     nowMs: 0n,
     ttlMs: 1_000,
-    registration: device.registration,
+    storage: device.target,
   });
   challenger.delivered(issued.challengeId, 1n);
   const challenge = decodeChallenge(issued.bytes);

@@ -12,6 +12,7 @@ import { signMessage } from "../messages/sign";
 import type { Verdict } from "../verdict";
 import { bandwidthPayload, payloadHash } from "./bandwidth";
 import { judgeExchange } from "./judge";
+import type { StorageTarget } from "./storage";
 
 export interface ChallengerOptions {
   networkId: bigint;
@@ -26,8 +27,8 @@ export interface ChallengerOptions {
 
 /**
  * What a caller asks the challenger to issue. The challenger fills in the rest of the signed
- * `ChallengeParams` itself: the storage a storage challenge is judged against (from the device's
- * registration) and the commitment to the bandwidth payload (from its secret salt).
+ * `ChallengeParams` itself: the storage a storage challenge is judged against (the chain's target
+ * for the device) and the commitment to the bandwidth payload (from its secret salt).
  */
 export type IssueParams =
   | Extract<ChallengeParams, { type: "compute" }>
@@ -35,19 +36,28 @@ export type IssueParams =
   | { type: "bandwidth"; bytes: number }
   | { type: "latency" };
 
-/** Default deadlines in ms per challenge type: compute scales with n^3 (1024: ~2 s of CPU work here). */
+/**
+ * Default deadlines in ms per challenge type, the same for every class: a class is a speed (class
+ * c does the n = 64·2^c product, 8^c times the class-0 work, in the same time), so a device whose
+ * hardware is below its claim misses. Nodes use their network's policy instead.
+ */
 export function defaultDeadlineMs(params: IssueParams): number {
-  if (params.type === "compute") return 2_000 + Math.ceil((params.n / 1024) ** 3 * 20_000);
-  if (params.type === "storage") return 2_000;
-  if (params.type === "bandwidth") return 2_000 + Math.ceil(params.bytes / 1_000); // >= ~1 MB/s
-  return 1_000;
+  return params.type === "latency" ? 1_000 : 2_000;
 }
 
-/** Challenge parameters for a device's claimed capabilities. */
-export function paramsFor(type: ChallengeTypeName, caps: Capabilities): IssueParams {
+/** Bandwidth payload of class 0 unless the network's policy says otherwise: 256 KiB. */
+export const DEFAULT_BANDWIDTH_BASE_BYTES = 256 * 1024;
+
+/** Challenge parameters for a device's claimed capabilities: compute and bandwidth grow with the class. */
+export function paramsFor(
+  type: ChallengeTypeName,
+  caps: Capabilities,
+  bandwidthBaseBytes = DEFAULT_BANDWIDTH_BASE_BYTES,
+): IssueParams {
   if (type === "compute") return { type, n: computeSize(caps.computeClass), samples: COMPUTE_SAMPLES };
   if (type === "storage") return { type, samples: Math.min(8, MAX_STORAGE_SAMPLES) };
-  if (type === "bandwidth") return { type, bytes: 256 * 1024 * 2 ** Math.min(caps.bandwidthClass, 5) };
+  if (type === "bandwidth")
+    return { type, bytes: bandwidthBaseBytes * 2 ** Math.min(caps.bandwidthClass, 5) };
   return { type };
 }
 
@@ -70,10 +80,11 @@ export interface IssueInput {
   /** Default `defaultDeadlineMs(params)`. */
   ttlMs?: number;
   /**
-   * Required for storage challenges: the device's registration (the node verified it). Its storage
-   * root, chunk count and chunk size go into the signed challenge, which is judged against them.
+   * Required for storage challenges: the storage the device must hold, as its network's storage
+   * client registered it on chain (never the device's own word). Its root, chunk count and chunk
+   * size go into the signed challenge, which is judged against them.
    */
-  registration?: Message<"registration">;
+  storage?: StorageTarget;
 }
 
 /**
@@ -137,12 +148,10 @@ export class Challenger {
   private fullParams(input: IssueInput, nonce: Uint8Array, salt: Uint8Array): ChallengeParams {
     const p = input.params;
     if (p.type === "storage") {
-      const reg = input.registration;
-      if (!reg || reg.body.storageChunks === 0)
-        throw new AttestationError("MISMATCH", "storage challenge needs a registration with storage");
-      if (!equalBytes(reg.signer, input.deviceId))
-        throw new AttestationError("WRONG_DEVICE", "registration of another device");
-      const { storageRoot, storageChunks, storageChunkBytes } = reg.body;
+      const target = input.storage;
+      if (!target)
+        throw new AttestationError("MISMATCH", "storage challenge needs the device's storage target");
+      const { storageRoot, storageChunks, storageChunkBytes } = target;
       return { ...p, storageRoot, storageChunks, storageChunkBytes };
     }
     if (p.type === "bandwidth")
@@ -174,10 +183,14 @@ export class Challenger {
     return ok({ challengeId: p.id, salt: p.salt });
   }
 
-  /** The bandwidth payload for a device to download (undefined if no such open challenge). */
-  payload(challengeId: Uint8Array, nowMs: bigint): Uint8Array | undefined {
+  /**
+   * The bandwidth payload for a device to download (undefined if no such open challenge, or, with
+   * `deviceId`, if the challenge is another device's: the caller verified that device's signature).
+   */
+  payload(challengeId: Uint8Array, nowMs: bigint, deviceId?: Uint8Array): Uint8Array | undefined {
     const p = this.pending.get(bytesToHex(challengeId));
     if (p === undefined) return undefined;
+    if (deviceId && !equalBytes(deviceId, p.challenge.body.deviceId)) return undefined;
     const params = p.challenge.body.params;
     if (params.type !== "bandwidth") return undefined;
     p.payloadServedAtMs ??= nowMs;

@@ -24,11 +24,24 @@ export type Judgement =
   | { outcome: "fraud"; reason: FraudReasonName; detail: string };
 
 /**
- * Credited work for a passed challenge, in units of a 64x64 compute challenge: (n/64)^3 for
- * compute (its multiply-add count relative to the smallest class), 1 for the other kinds.
+ * Bytes of proven storage worth one work unit: 64 KiB. The fleet's replica (64 chunks of 1 KiB) is
+ * then worth 1, the weight a storage challenge had next to the other kinds before credit scaled
+ * with size; a target under 64 KiB earns nothing, one of 1 GiB earns 16,384.
  */
-export const workUnitsOf = (c: Message<"challenge">): bigint =>
-  c.body.params.type === "compute" ? BigInt((c.body.params.n / 64) ** 3) : 1n;
+export const STORAGE_BYTES_PER_UNIT = 64n * 1024n;
+
+/**
+ * Credited work for a passed challenge, in units of a 64x64 compute challenge: (n/64)^3 for
+ * compute (its multiply-add count relative to the smallest class); for storage the bytes the
+ * target covers (chunks × chunk size, all of which the device must hold to pass every sample) over
+ * `STORAGE_BYTES_PER_UNIT`, rounded down; 1 for the other kinds.
+ */
+export const workUnitsOf = (c: Message<"challenge">): bigint => {
+  const p = c.body.params;
+  if (p.type === "storage")
+    return (BigInt(p.storageChunks) * BigInt(p.storageChunkBytes)) / STORAGE_BYTES_PER_UNIT;
+  return p.type === "compute" ? BigInt((p.n / 64) ** 3) : 1n;
+};
 
 /**
  * Judges a response whose signatures were already checked. Errors are inconsistencies no device

@@ -1,4 +1,5 @@
 import type { DeviceGateway } from "../agent/gateway";
+import { verifyPayloadRequest } from "../agent/payloadRequest";
 import { decodePoll } from "../agent/poll";
 import { bandwidthPayload } from "../challenges/bandwidth";
 import { COMPUTE_SAMPLES } from "../constants";
@@ -7,6 +8,7 @@ import { nodeVerify } from "../crypto/node";
 import { buildEvidence } from "../evidence";
 import { challengeIdOf, keccak256 } from "../hash";
 import type { FraudReasonName } from "../messages/evidence";
+import { noTicket } from "../messages/heartbeat";
 import { type Message, verifyMessage } from "../messages/message";
 import { signMessage } from "../messages/sign";
 
@@ -79,8 +81,9 @@ export function createFramingChallenger(opts: FramingChallengerOptions): DeviceG
 
   return {
     info: () => opts.upstream.info(),
-    async register() {},
-    async heartbeat() {},
+    // It credits nothing, so it hands out no liveness tickets.
+    register: async () => ({ ticket: noTicket() }),
+    heartbeat: async () => ({ ticket: noTicket() }),
     async pollChallenges(poll, waitMs, signal) {
       // Posing as a node, it takes the device's word for who polls: it wants the victim to answer.
       const decoded = decodePoll(poll);
@@ -112,8 +115,10 @@ export function createFramingChallenger(opts: FramingChallengerOptions): DeviceG
       // Not the committed salt: the device opens rows the evidence's salt did not ask for.
       return { salt: random(32) };
     },
-    async payload(challengeId) {
-      const o = open.get(key(challengeId));
+    async payload(request) {
+      const r = verifyPayloadRequest(request, nodeVerify);
+      if (!r.ok) throw r.error;
+      const o = open.get(key(r.value.challengeId));
       if (o?.challenge.body.params.type !== "bandwidth") throw new Error("no such challenge");
       const payload = bandwidthPayload(o.challenge.body.nonce, o.salt, o.challenge.body.params.bytes);
       payload[0]! ^= 1;

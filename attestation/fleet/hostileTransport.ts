@@ -20,7 +20,7 @@ export function flakyTransport(inner: DeviceGateway, lossRate: number, jitterMs:
     pollChallenges: through((id, wait, signal) => inner.pollChallenges(id, wait, signal)),
     commit: through((b) => inner.commit(b)),
     respond: through((b) => inner.respond(b)),
-    payload: through((id) => inner.payload(id)),
+    payload: through((request) => inner.payload(request)),
   };
 }
 
@@ -43,8 +43,8 @@ export function rewritingProxy(inner: DeviceGateway): DeviceGateway {
       return { salt: rewritten };
     },
     respond: (b) => inner.respond(b),
-    async payload(id) {
-      const payload = (await inner.payload(id)).slice();
+    async payload(request) {
+      const payload = (await inner.payload(request)).slice();
       payload[payload.length - 1]! ^= 1;
       return payload;
     },

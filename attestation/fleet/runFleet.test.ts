@@ -21,6 +21,7 @@ const strategies: Strategy[] = [
   "offline",
   "slow",
   "lostStorage",
+  "zeroStorage",
   "sybil",
   "honest",
 ];
@@ -34,6 +35,8 @@ interface Seen {
 describe("fleet against two nodes over HTTP (loopback)", () => {
   const planned = planFleet({ strategies });
   const registered = new Set(planned.filter((d) => d.registered).map((d) => bytesToHex(d.deviceId)));
+  // What the fleet's storage client registered on chain for each device.
+  const targets = new Map(planned.map((d) => [bytesToHex(d.deviceId), d.storage]));
   const seen = new Map<string, Seen>();
   const rejections: AttestationErrorCode[] = [];
   const seenOf = (id: Uint8Array) => {
@@ -54,6 +57,7 @@ describe("fleet against two nodes over HTTP (loopback)", () => {
         epoch: () => 1n,
         beacon: () => new Uint8Array(32).fill(1),
         isRegistered: (id) => registered.has(bytesToHex(id)),
+        storageOf: (id) => targets.get(bytesToHex(id)),
         schedule: { intervalMs: 150, types: ["compute", "storage", "latency", "bandwidth"] },
         ttlMs: 1_500,
         lateGraceMs: 2_000,
@@ -92,6 +96,7 @@ describe("fleet against two nodes over HTTP (loopback)", () => {
       byStrategy("honest").verdicts.length >= 3 &&
       byStrategy("offline").heartbeats > 0 &&
       byStrategy("slow").verdicts.length > 0 &&
+      byStrategy("zeroStorage").verdicts.some((v) => v.status !== "rejected" && v.type === "storage") &&
       (["wrongCompute", "partialCompute", "lostStorage"] as const).every((s) =>
         byStrategy(s).verdicts.some((v) => v.status === "fraud"),
       );
@@ -130,6 +135,26 @@ describe("fleet against two nodes over HTTP (loopback)", () => {
       const x = of(s)[0]!;
       expect(statuses(x), s).toContain(`fraud:${reason}`);
     }
+  });
+
+  it("storage credit is the bytes proven: the fleet's 64 KiB replica is worth 1 unit", () => {
+    const passed = of("honest").flatMap((x) =>
+      x.verdicts.filter((v) => v.status !== "rejected" && v.type === "storage"),
+    );
+    expect(passed.length).toBeGreaterThan(0);
+    for (const v of passed) expect(v.status === "pass" && v.workUnits).toBe(1n);
+  });
+
+  it("a device that discarded its replica earns no storage credit: silent, never slashed", () => {
+    const device = fleet.devices.find((d) => d.strategy === "zeroStorage")!;
+    const storage = seenOf(device.deviceId).verdicts.filter(
+      (v) => v.status !== "rejected" && v.type === "storage",
+    );
+    expect(storage.length).toBeGreaterThan(0);
+    expect(storage.map((v) => v.status).filter((s) => s !== "missed")).toEqual([]);
+    expect(device.agent.stats.challengesSilent).toBeGreaterThan(0);
+    // Its other answers are real: it is not a device that does nothing.
+    expect(seenOf(device.deviceId).verdicts.some((v) => v.status === "pass")).toBe(true);
   });
 
   it("replayed heartbeats, forged signatures and Sybils are rejected, credited nothing, never slashed", () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import {
   type AgentBehaviour,
@@ -6,13 +9,17 @@ import {
   startDeviceAgent,
 } from "../agent/deviceAgent";
 import type { DeviceGateway } from "../agent/gateway";
-import { bytesToHex } from "../bytes";
+import { bytesToHex, equalBytes } from "../bytes";
+import type { StorageTarget } from "../challenges/storage";
 import type { Signer } from "../crypto/ed25519";
 import { nodeSigner } from "../crypto/node";
 import { keccak256, taggedHash, u32be } from "../hash";
 import type { Capabilities } from "../messages/capabilities";
 import type { FraudReasonName } from "../messages/evidence";
+import { replicaTree } from "../storage/replica";
+import { writeReplicaFile } from "../storage/replicaFile";
 import { createFramingChallenger } from "./framingChallenger";
+import { Machine } from "./hardware";
 import { flakyTransport, rewritingProxy } from "./hostileTransport";
 import type { Strategy } from "./strategies";
 
@@ -26,7 +33,14 @@ export interface FleetOptions {
   /** Keys are derived from this, so a fleet is reproducible (default "vigil-fleet"). */
   seed?: string;
   capabilities?: Capabilities;
+  /** Each device's replica (default 64 chunks of 1 KiB: 64 KiB, one storage work unit). */
   storage?: { chunks: number; chunkBytes: number };
+  /**
+   * A folder where a storage client outside the fleet (the devnet) already wrote each device's
+   * replica (`replicaFileOf`). Default: the fleet plays the storage client and writes them into a
+   * temporary folder, removed on `stop()`.
+   */
+  replicaDir?: string;
   /** Fixed heartbeat period for every device; default: each node's policy (see `startDeviceAgent`). */
   heartbeatIntervalMs?: number;
   pollWaitMs?: number;
@@ -79,6 +93,11 @@ export interface FleetDeviceInfo {
    */
   chainOwner: Uint8Array;
   chainOwnerHex: `0x${string}`;
+  /**
+   * What the fleet's storage client registers on chain for the device: the root of its replica,
+   * derived from the client's secret (`fleetStorageSecret`), which no device of the fleet is given.
+   */
+  storage: StorageTarget;
 }
 
 export interface FleetDevice extends FleetDeviceInfo {
@@ -100,9 +119,46 @@ export const defaultFleetCapabilities: Capabilities = {
 
 const hex = (b: Uint8Array): `0x${string}` => `0x${bytesToHex(b)}`;
 
+const DEFAULT_STORAGE = { chunks: 64, chunkBytes: 1024 };
+
+/**
+ * The secret of the fleet's storage client (the customer who places data on its devices): derived
+ * from the fleet's seed so a plan is reproducible; the devices' agents never see it, only their files.
+ */
+export const fleetStorageSecret = (seed = "vigil-fleet"): Uint8Array =>
+  taggedHash("vigil.fleet.storage-client", new TextEncoder().encode(seed));
+
+/** Where a device's replica file is in a replica folder. */
+export const replicaFileOf = (dir: string, device: Pick<FleetDeviceInfo, "deviceIdHex">): string =>
+  join(dir, `${device.deviceIdHex.slice(2)}.replica`);
+
+/**
+ * The fleet's storage client uploads: writes every device's replica into `dir` (`replicaFileOf`),
+ * each checked against the target the plan registers for it.
+ */
+export function writeFleetReplicas(devices: readonly FleetDeviceInfo[], dir: string, seed?: string): void {
+  const secret = fleetStorageSecret(seed);
+  for (const d of devices) {
+    const { storageChunks, storageChunkBytes } = d.storage;
+    const written = writeReplicaFile(
+      replicaFileOf(dir, d),
+      secret,
+      d.deviceId,
+      storageChunks,
+      storageChunkBytes,
+    );
+    if (!equalBytes(written.storageRoot, d.storage.storageRoot))
+      throw new Error(`replica of ${d.deviceIdHex} does not match its planned root`);
+  }
+}
+
 /** The devices a fleet would run, without starting them (for registering them on chain first). */
-export function planFleet(opts: Pick<FleetOptions, "strategies" | "seed" | "owner">): FleetDeviceInfo[] {
+export function planFleet(
+  opts: Pick<FleetOptions, "strategies" | "seed" | "owner" | "storage">,
+): FleetDeviceInfo[] {
   const seed = new TextEncoder().encode(opts.seed ?? "vigil-fleet");
+  const storageSecret = fleetStorageSecret(opts.seed);
+  const { chunks, chunkBytes } = opts.storage ?? DEFAULT_STORAGE;
   return opts.strategies.map((strategy, index) => {
     const secretKey = taggedHash("vigil.fleet.key", seed, u32be(index));
     const deviceId = nodeSigner(secretKey).publicKey;
@@ -120,6 +176,7 @@ export function planFleet(opts: Pick<FleetOptions, "strategies" | "seed" | "owne
       registered: strategy !== "sybil",
       chainOwner,
       chainOwnerHex: hex(chainOwner),
+      storage: replicaTree(storageSecret, deviceId, chunks, chunkBytes).target,
     };
   });
 }
@@ -128,37 +185,35 @@ export function planFleet(opts: Pick<FleetOptions, "strategies" | "seed" | "owne
 export function runFleet(opts: FleetOptions): Fleet {
   // Time scale of the cheats below (offline window, framing cadence), not the heartbeat period.
   const interval = opts.heartbeatIntervalMs ?? 1_000;
-  const storage = opts.storage ?? { chunks: 64, chunkBytes: 1024 };
   const skip = opts.skipFraction ?? 0.1;
   const lost = opts.lostFraction ?? 0.5;
   const planned = planFleet(opts);
+  // The storage client's upload: each device's replica as a file (unless a client outside did it).
+  const ownReplicaDir = opts.replicaDir ? undefined : mkdtempSync(join(tmpdir(), "vigil-replicas-"));
+  const replicaDir = opts.replicaDir ?? ownReplicaDir!;
+  if (ownReplicaDir) writeFleetReplicas(planned, ownReplicaDir, opts.seed);
   const robbed = planned.filter((d) => d.strategy === "honestRobbed");
   let thieves = 0;
-  // Every `sybilFarm` key runs on this one machine: one answer at a time.
-  let farmQueue: Promise<unknown> = Promise.resolve();
-  const farm = {
-    run<T>(work: () => Promise<T>): Promise<T> {
-      const next = farmQueue.then(work, work);
-      // The queue only orders the work: a failed answer still rejects `next` for its caller, and
-      // must not stop the machine from taking the next one.
-      farmQueue = next.then(
-        () => {},
-        () => {},
-      );
-      return next;
-    },
-  };
-  const relayCapabilities = { ...(opts.capabilities ?? defaultFleetCapabilities), computeClass: 2 };
+  const baseCapabilities = opts.capabilities ?? defaultFleetCapabilities;
+  // Every `sybilFarm` key runs on this one machine, of the fleet's class: one job at a time.
+  const farm = new Machine(baseCapabilities.computeClass, baseCapabilities.bandwidthClass);
+  const firstFarmKey = planned.find((d) => d.strategy === "sybilFarm");
+  // The stronger machine every `relayToStronger` key relays its compute to: a class-2 machine that
+  // is itself registered as a device, so its own challenges come in the same rounds.
+  const stronger = new Machine(2, baseCapabilities.bandwidthClass);
+  const relayCapabilities = { ...baseCapabilities, computeClass: 2 };
   const framerKey = nodeSigner(taggedHash("vigil.fleet.framer", new TextEncoder().encode(opts.seed ?? "")));
   const devices = planned.map((info): FleetDevice => {
     let signer: Signer = nodeSigner(info.secretKey);
     const behaviour: AgentBehaviour = {};
-    let capabilities = opts.capabilities ?? defaultFleetCapabilities;
+    let capabilities = baseCapabilities;
+    // Its own machine, of the class it claims: honest hardware.
+    behaviour.machine = new Machine(capabilities.computeClass, capabilities.bandwidthClass);
     let gateways = typeof opts.gateways === "function" ? opts.gateways(info) : opts.gateways;
     switch (info.strategy) {
       case "honestSlow":
-        // A quarter of each challenge's own deadline: slow, but within what its class is given.
-        behaviour.answerDelayMs = (c) => Number(c.body.deadlineMs - c.body.issuedAtMs) / 4;
+        // A slow link: each answer starts 5% of its deadline late, on top of its hardware's 78%.
+        behaviour.answerDelayMs = (c) => Number(c.body.deadlineMs - c.body.issuedAtMs) / 20;
         break;
       case "honestFlaky":
         gateways = gateways.map((g) => flakyTransport(g, 0.1, 50));
@@ -187,7 +242,7 @@ export function runFleet(opts: FleetOptions): Fleet {
         behaviour.silentWhenCaught = true;
         break;
       case "zeroStorage":
-        behaviour.regenerateStorage = true;
+        // It discarded its replica once the client registered it: no file, and nothing to derive one from.
         break;
       case "storageHalfSilent":
       case "storage90Silent": {
@@ -206,14 +261,15 @@ export function runFleet(opts: FleetOptions): Fleet {
         behaviour.machine = farm;
         break;
       case "relayToStronger":
-        // The stronger machine does the work; the relay adds a round trip to it.
+        // The stronger machine does the compute, behind its own device's job of the same round; the
+        // relay adds a round trip to it.
         capabilities = relayCapabilities;
+        behaviour.relay = { machine: stronger, ownJobs: 1 };
         behaviour.responseDelayMs = 40;
         break;
       case "classOverclaim":
-        // Class-0 hardware doing a class-2 (n = 256) product: 64 times the multiply-adds.
+        // Class-0 hardware claiming class 2: a class-2 (n = 256) product is 64 times its work.
         capabilities = relayCapabilities;
-        behaviour.computeSlowdown = 64;
         break;
       case "wrongCompute":
         behaviour.wrongResult = true;
@@ -247,7 +303,15 @@ export function runFleet(opts: FleetOptions): Fleet {
       signer,
       owner: info.owner,
       capabilities,
-      storage: { seed: taggedHash("vigil.fleet.storage", info.deviceId), ...storage },
+      // A farm's one disk holds one device's replica: its first key's.
+      storage:
+        info.strategy === "zeroStorage" || (info.strategy === "sybilFarm" && info !== firstFarmKey)
+          ? undefined
+          : {
+              file: replicaFileOf(replicaDir, info),
+              chunks: info.storage.storageChunks,
+              chunkBytes: info.storage.storageChunkBytes,
+            },
       gateways,
       // Unset: each agent follows its nodes' policy (half their heartbeat interval).
       heartbeatIntervalMs: opts.heartbeatIntervalMs,
@@ -262,6 +326,7 @@ export function runFleet(opts: FleetOptions): Fleet {
     devices,
     async stop() {
       await Promise.all(devices.map((d) => d.agent.stop()));
+      if (ownReplicaDir) rmSync(ownReplicaDir, { recursive: true, force: true });
     },
   };
 }

@@ -8,7 +8,7 @@
 export const STRATEGIES = [
   "honest",
   // Honest devices, some under attack. Each must be paid its fair share and never be slashed.
-  "honestSlow", // honest, answers after a quarter of each deadline (slow, but within its class)
+  "honestSlow", // honest on a slow link: each answer starts 5% of its deadline late
   "honestFlaky", // honest on a flaky network: 10% of its requests fail and are retried
   "honestRobbed", // honest; a `challengeThief` polls its challenges from every node
   "honestFramed", // honest; also answers a framing challenger (wrong salts, corrupted payloads)
@@ -16,14 +16,14 @@ export const STRATEGIES = [
   "honestSquatted", // honest; an attacker registered its key on chain first, with the attacker's owner
   // Rational cheats: silent when caught, relayed, regenerated, many keys. Each must earn at most its fair share.
   "partialComputeSilent", // skips 10% of compute rows; goes silent when a salt samples a skipped row
-  "zeroStorage", // stores nothing: regenerates each sampled chunk from its seed when asked
+  "zeroStorage", // stores nothing: discarded its replica once the client registered it; cannot derive it, so silent
   "storageHalfSilent", // keeps 50% of its chunks; silent when a sampled chunk is gone
   "storage90Silent", // keeps 90% of its chunks; silent when a sampled chunk is gone
   "preSignedHeartbeats", // signs heartbeats in advance, goes away; a third party posts them on time
   "challengeThief", // an honest device that also drains an `honestRobbed` device's challenges
-  "sybilFarm", // one of N keys served by one machine, answering one challenge at a time
-  "relayToStronger", // claims compute class 2; relays its compute challenges to a machine that has it
-  "classOverclaim", // claims compute class 2, has class-0 hardware (64x slower at n = 256)
+  "sybilFarm", // one of N keys on one machine (one core, one link, one disk): one job at a time
+  "relayToStronger", // claims compute class 2; relays compute to a class-2 machine that is itself a registered device
+  "classOverclaim", // claims compute class 2, has class-0 hardware (64x the work at n = 256)
   // Naive cheats that confess (their signatures prove the fraud) or are plainly rejected.
   "wrongCompute", // computes, but every row is wrong: slashable (computeWrongRow)
   "partialCompute", // skips a fraction of the rows and opens them anyway: slashable once sampled
@@ -36,8 +36,12 @@ export const STRATEGIES = [
 ] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
-/** The challenge types a network rotates through, equal in number (policy 1): each a quarter of the credit. */
-const TYPE_SHARE = 1 / 4;
+/**
+ * Share of a class-0 device's credit each credited challenge type carries under policy 1: compute,
+ * storage and bandwidth one unit each per round, latency none (oracle-node/intake/policy.ts
+ * `creditUnits`), so each of the three is a third.
+ */
+const TYPE_SHARE = 1 / 3;
 
 export interface StrategyInfo {
   /** An honest device (maybe under attack): never slashed. */

@@ -15,6 +15,15 @@ contract VigilRegistry is IVigilRegistry, Ownable {
     /// A libp2p peer id is a multihash: 38 bytes for an Ed25519 identity key; 128 leaves room for other key
     /// types while keeping operator records bounded.
     uint256 internal constant MAX_PEER_ID_LENGTH = 128;
+    /// Largest storage chunk: what the wire format lets a device open in a response (MAX_STORAGE_CHUNK_BYTES
+    /// in attestation/constants.ts, 16 KiB; 16 samples of it stay well inside the 1 MiB message limit). A
+    /// larger target could never be answered.
+    uint32 public constant MAX_STORAGE_CHUNK_BYTES = 16 * 1024;
+    /// Smallest storage chunk. Each chunk costs the device a 32-byte leaf and about as much again in inner
+    /// nodes of the tree it keeps for its proofs: at 256 bytes that overhead is a quarter of the data, and
+    /// smaller chunks would mostly prove the device keeps hashes (below 32 bytes, a leaf is as big as its
+    /// chunk). Credit scales with bytes (64 KiB a unit), so this bounds overhead, not what a target earns.
+    uint32 public constant MIN_STORAGE_CHUNK_BYTES = 256;
 
     IERC20 internal immutable i_token;
     address public settlement;
@@ -25,6 +34,7 @@ contract VigilRegistry is IVigilRegistry, Ownable {
     mapping(uint64 networkId => Network) internal s_networks;
     mapping(uint64 networkId => bytes32[]) internal s_networkDevices;
     mapping(bytes32 deviceId => Device) internal s_devices;
+    mapping(bytes32 deviceId => StorageTarget) internal s_deviceStorage;
     mapping(address signer => Operator) internal s_operators;
     address[] internal s_operatorSigners;
 
@@ -186,6 +196,30 @@ contract VigilRegistry is IVigilRegistry, Ownable {
         emit DeviceWithdrawn(device.networkId, deviceId, to, amount);
     }
 
+    /// @inheritdoc IVigilRegistry
+    function setDeviceStorage(
+        uint64 networkId,
+        bytes32 deviceId,
+        bytes32 root,
+        uint32 chunks,
+        uint32 chunkBytes
+    ) external onlyNetworkOwner(networkId) {
+        Device storage device = s_devices[deviceId];
+        if (device.status == Status.None || device.networkId != networkId) {
+            revert DeviceNotInNetwork(networkId, deviceId);
+        }
+        bool clear = root == bytes32(0) && chunks == 0 && chunkBytes == 0;
+        if (
+            !clear
+                && (root == bytes32(0)
+                    || chunks == 0
+                    || chunkBytes < MIN_STORAGE_CHUNK_BYTES
+                    || chunkBytes > MAX_STORAGE_CHUNK_BYTES)
+        ) revert InvalidStorageTarget(root, chunks, chunkBytes);
+        s_deviceStorage[deviceId] = StorageTarget({root: root, chunks: chunks, chunkBytes: chunkBytes});
+        emit DeviceStorageSet(networkId, deviceId, root, chunks, chunkBytes);
+    }
+
     // ================================================================
     // Operators
     // ================================================================
@@ -323,6 +357,26 @@ contract VigilRegistry is IVigilRegistry, Ownable {
         devices = new Device[](count);
         for (uint256 i = 0; i < count; ++i) {
             devices[i] = s_devices[ids[offset + i]];
+        }
+    }
+
+    function getDeviceStorage(bytes32 deviceId) external view returns (StorageTarget memory) {
+        return s_deviceStorage[deviceId];
+    }
+
+    function getNetworkDeviceStorage(uint64 networkId, uint256 offset, uint256 limit)
+        external
+        view
+        returns (bytes32[] memory deviceIds, StorageTarget[] memory targets)
+    {
+        bytes32[] storage ids = s_networkDevices[networkId];
+        uint256 count = _pageSize(ids.length, offset, limit);
+        deviceIds = new bytes32[](count);
+        targets = new StorageTarget[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            bytes32 id = ids[offset + i];
+            deviceIds[i] = id;
+            targets[i] = s_deviceStorage[id];
         }
     }
 

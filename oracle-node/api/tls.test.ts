@@ -97,6 +97,7 @@ function network(): IntakeNetwork {
     beacon: () => BEACON,
     isRegistered: (d) => DEVICES.has(d),
     ownerOf: (d) => (DEVICES.has(d) ? OWNER : undefined),
+    storageOf: () => undefined,
     assigned: () => DEVICES,
     judges: () => ({ beacon: hexToBytes(BEACON), challengers: [NODE_KEY.publicKey] }),
   };

@@ -6,7 +6,9 @@ export { genesisBeacon, readEpochBeacon } from "./readEpochBeacon";
 export { type EpochChainState, readEpochState } from "./readEpochState";
 export {
   type DeviceInfo,
+  type DeviceStorageInfo,
   getNetwork,
+  getNetworkDeviceStorage,
   getNetworkDevices,
   getOperators,
   getSettlementState,

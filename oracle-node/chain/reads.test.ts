@@ -11,6 +11,7 @@ import { createChainClient } from "./createChainClient";
 import { ChainError } from "./errors";
 import {
   getNetwork,
+  getNetworkDeviceStorage,
   getNetworkDevices,
   getOperators,
   getSettlementState,
@@ -59,6 +60,31 @@ describe("chain reads against a real anvil", () => {
     expect(state.lastSettledEpoch).toBeNull();
     expect(state.beacon).toMatch(/^0x[0-9a-f]{64}$/);
     await expect(getNetwork(client, chain.registry, 999n)).rejects.toBeInstanceOf(ChainError);
+  });
+});
+
+describe("storage targets against a real anvil", () => {
+  it("reads the targets the network owner set, paged in registration order, skipping devices without one", async () => {
+    const client = createChainClient({
+      rpcUrls: [anvil.rpcUrl],
+      chainId: anvil.chainId,
+      pollingIntervalMs: 50,
+    });
+    const networkId = await chain.registerNetwork({ epochLength: 30, k: 1 });
+    const devices = Array.from({ length: 5 }, (_, i) => `0x${String(i + 11).padStart(64, "0")}` as Hex);
+    for (const d of devices) await chain.registerDevice(networkId, d);
+    const root = (i: number) => `0x${String(i).repeat(64)}` as Hex;
+    await chain.setDeviceStorage(networkId, devices[0]!, root(1), 64, 1024);
+    await chain.setDeviceStorage(networkId, devices[3]!, root(2), 1 << 20, 16 * 1024);
+    await chain.setDeviceStorage(networkId, devices[4]!, root(3), 8, 256);
+    // Cleared again: no target.
+    await chain.setDeviceStorage(networkId, devices[4]!, `0x${"00".repeat(32)}`, 0, 0);
+    const read = await getNetworkDeviceStorage(client, chain.registry, networkId, { pageSize: 2 });
+    expect(read).toEqual([
+      { deviceId: devices[0], root: root(1), chunks: 64, chunkBytes: 1024 },
+      { deviceId: devices[3], root: root(2), chunks: 1 << 20, chunkBytes: 16 * 1024 },
+    ]);
+    expect(await getNetworkDeviceStorage(client, chain.registry, 999n)).toEqual([]);
   });
 });
 

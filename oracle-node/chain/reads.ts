@@ -98,6 +98,42 @@ export async function getNetworkDevices(
   }
 }
 
+/** The storage a device must hold, as its network's storage client set it on chain. */
+export interface DeviceStorageInfo {
+  deviceId: Hex;
+  /** Merkle root of the device's replica. */
+  root: Hex;
+  chunks: number;
+  chunkBytes: number;
+}
+
+/**
+ * The storage targets of a network's devices, those that have one, in registration order, read in
+ * pages of `pageSize` (the registry's `getNetworkDeviceStorage`, paged like the device list).
+ */
+export async function getNetworkDeviceStorage(
+  client: PublicClient,
+  registry: Address,
+  networkId: bigint,
+  { pageSize = 500, ...at }: ReadAt & { pageSize?: number } = {},
+): Promise<DeviceStorageInfo[]> {
+  const out: DeviceStorageInfo[] = [];
+  for (let offset = 0n; ; offset += BigInt(pageSize)) {
+    const [ids, targets] = await client.readContract({
+      address: registry,
+      abi: vigilRegistryAbi,
+      functionName: "getNetworkDeviceStorage",
+      args: [networkId, offset, BigInt(pageSize)],
+      ...at,
+    });
+    ids.forEach((deviceId, i) => {
+      const t = targets[i]!;
+      if (t.chunks > 0) out.push({ deviceId, root: t.root, chunks: t.chunks, chunkBytes: t.chunkBytes });
+    });
+    if (ids.length < pageSize) return out;
+  }
+}
+
 /** Every operator ever registered (any status), read in pages. */
 export async function getOperators(
   client: PublicClient,

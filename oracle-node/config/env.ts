@@ -26,6 +26,7 @@ export const ENV_OVERRIDES: Record<string, { key: string; kind: EnvKind }> = {
   VIGIL_CHAIN_TOKEN: { key: "chain.token", kind: "string" },
   VIGIL_EPOCH_LENGTH_SECONDS: { key: "epoch.length_seconds", kind: "int" },
   VIGIL_EPOCH_GENESIS_TIME: { key: "epoch.genesis_time", kind: "int" },
+  VIGIL_STORE_RETENTION_EPOCHS: { key: "store.retention_epochs", kind: "int" },
   VIGIL_CRE_ENABLED: { key: "cre.enabled", kind: "bool" },
   VIGIL_CRE_DON_ID: { key: "cre.don_id", kind: "int" },
   VIGIL_CRE_CONFIG_VERSION: { key: "cre.config_version", kind: "int" },

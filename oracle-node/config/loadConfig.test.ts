@@ -140,6 +140,38 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("keeps 1000 settled epochs by default and refuses a store retention that is not a sane epoch count", () => {
+    const file = valid();
+    Object.assign(file.chain as Record<string, unknown>, A);
+    expect(resolveConfig(file).store).toEqual({ retentionEpochs: 1000 });
+    expect(resolveConfig(file, { env: { VIGIL_STORE_RETENTION_EPOCHS: "50" } }).store.retentionEpochs).toBe(
+      50,
+    );
+    const bad: [unknown, RegExp][] = [
+      [-1, /at least 8 epochs/],
+      [0, /at least 8 epochs/],
+      [3, /at least 8 epochs/],
+      [10.5, /whole number of epochs/],
+      ["100", /whole number of epochs/],
+      [1e12, /at most 1000000 epochs/],
+    ];
+    for (const [value, message] of bad) {
+      const error = configError(() => resolveConfig({ ...file, store: { retention_epochs: value } }));
+      expect(error.issues).toEqual([
+        { key: "store.retention_epochs", message: expect.stringMatching(message) },
+      ]);
+      expect(error.message).toMatch(/store\.retention_epochs: /);
+    }
+    const fromEnv = configError(() => resolveConfig(file, { env: { VIGIL_STORE_RETENTION_EPOCHS: "-3" } }));
+    expect(fromEnv.issues[0]).toMatchObject({
+      key: "store.retention_epochs",
+      env: "VIGIL_STORE_RETENTION_EPOCHS",
+    });
+    expect(configError(() => resolveConfig({ ...file, store: { retention: 10 } })).message).toContain(
+      "unknown key(s) retention",
+    );
+  });
+
   it("rejects a deployment file for another chain or with a bad address", () => {
     const d = dir();
     const file = valid();

@@ -128,6 +128,7 @@ export function resolveConfig(
       genesisTime: c.epoch.genesis_time,
       closeGraceMs: c.epoch.close_grace_ms,
     },
+    store: { retentionEpochs: c.store.retention_epochs },
     cre: resolveCre(c.cre, deployment, base),
   };
 }

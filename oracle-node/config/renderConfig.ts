@@ -1,4 +1,5 @@
 import { stringify } from "smol-toml";
+import { defaultRetentionOptions } from "../store/index";
 
 export interface RenderConfigOptions {
   dataDir: string;
@@ -77,6 +78,12 @@ signer_key_file = "eth.key"
 # genesis_time = 1700000000
 # Milliseconds to wait after an epoch ends for late gossip before closing it.
 close_grace_ms = 2000
+
+[store]
+# Settled epochs of history the SQLite store keeps per network (8 .. 1000000); older epochs are
+# deleted once each epoch settles, unsettled ones never. Disk: ~0.6 KB per device and epoch kept
+# with 4 oracles and k = 2 (docs/operator.md, "Store retention"). (VIGIL_STORE_RETENTION_EPOCHS)
+retention_epochs = ${defaultRetentionOptions.retentionEpochs}
 
 # CRE host (settles agreed epochs and slashes fraud through the KeystoneForwarder; docs/cre.md).
 # On by default when the deployment file has donId/configVersion; the DON (signers, f) comes from the

@@ -1,6 +1,7 @@
 import { isAddress } from "viem";
 import { z } from "zod";
 import { parseCron } from "../cre-host/cron";
+import { defaultRetentionOptions, RETENTION_EPOCHS_MAX, RETENTION_EPOCHS_MIN } from "../store/index";
 
 export const address = z
   .string()
@@ -73,6 +74,26 @@ export const nodeConfigSchema = z.strictObject({
       genesis_time: z.number().int().nonnegative().optional(),
       /** How long after an epoch ends the node waits for late gossip before closing it. */
       close_grace_ms: z.number().int().nonnegative().default(2_000),
+    })
+    .prefault({}),
+  /** The node's SQLite store (docs/operator.md, "Store retention"). */
+  store: z
+    .strictObject({
+      /**
+       * Settled epochs kept per network; older ones are deleted once per settlement. At least 8: the
+       * agreement drops gossip older than its 4-epoch window and kind-2 slashes name the current or
+       * previous epoch, so nothing still in play is ever pruned (unsettled epochs never are).
+       */
+      retention_epochs: z
+        .number({ message: "expected a whole number of epochs" })
+        .int({ message: "expected a whole number of epochs" })
+        .min(RETENTION_EPOCHS_MIN, {
+          message: `expected at least ${RETENTION_EPOCHS_MIN} epochs (the agreement and fraud slashing still use the last few)`,
+        })
+        .max(RETENTION_EPOCHS_MAX, {
+          message: `expected at most ${RETENTION_EPOCHS_MAX} epochs`,
+        })
+        .default(defaultRetentionOptions.retentionEpochs),
     })
     .prefault({}),
   /**
@@ -162,6 +183,8 @@ export interface NodeConfig {
     addresses: DeploymentAddresses;
   };
   epoch: { lengthSeconds?: number; genesisTime?: number; closeGraceMs: number };
+  /** `[store]`: how much history the SQLite store keeps. */
+  store: { retentionEpochs: number };
   /** The CRE host's settings; `undefined` when it is off. */
   cre: CreConfig | undefined;
 }

@@ -41,6 +41,11 @@ const errorResponses = {
   },
 };
 const notFound = { description: "not found", content: { "application/json": { schema: ErrorJson } } };
+const gone = {
+  description:
+    "`EPOCH_PRUNED`: the epoch is older than this node's store retention (`store.retention_epochs` settled epochs) and was deleted; `details.prunedBefore` is the oldest epoch it may still hold. The root stays on chain; ask a node that keeps more history for lines and proofs.",
+  content: { "application/json": { schema: ErrorJson } },
+};
 
 function errorBody(code: string, message: string, details?: Record<string, unknown>) {
   return { error: { code, message, ...(details ? { details } : {}) } };
@@ -104,6 +109,18 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
 
   const PageQuery = pageQuery(opts.maxPageSize, opts.defaultPageSize);
 
+  /** Throws 410 when the source pruned the epoch, so a caller knows not to retry this node for it. */
+  const refusePruned = async (networkId: bigint, epoch: bigint) => {
+    const r = await source.retention?.(networkId);
+    if (!r || epoch >= r.prunedBefore) return;
+    const kept = r.retentionEpochs === null ? "" : ` (it keeps the last ${r.retentionEpochs} settled epochs)`;
+    throw new FeedApiError(
+      FeedErrorCode.EpochPruned,
+      `epoch ${epoch} of network ${networkId} was pruned by this node's store retention${kept}; the oldest epoch it may still serve is ${r.prunedBefore}`,
+      { prunedBefore: r.prunedBefore.toString(), retentionEpochs: r.retentionEpochs },
+    );
+  };
+
   const app2 = app
     .openapi(
       createRoute({
@@ -141,17 +158,20 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
         responses: {
           200: { description: "the result", content: { "application/json": { schema: EpochResultJson } } },
           404: notFound,
+          410: gone,
           ...errorResponses,
         },
       }),
       async (c) => {
         const { networkId, epoch } = c.req.valid("param");
         const result = await source.getEpochResult(BigInt(networkId), BigInt(epoch));
-        if (!result)
+        if (!result) {
+          await refusePruned(BigInt(networkId), BigInt(epoch));
           throw new FeedApiError(
             FeedErrorCode.EpochNotFound,
             `no result for epoch ${epoch} of network ${networkId}`,
           );
+        }
         return c.json(epochResultToJson(result), 200);
       },
     )
@@ -167,17 +187,20 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
             content: { "application/json": { schema: DeviceLineProofJson } },
           },
           404: notFound,
+          410: gone,
           ...errorResponses,
         },
       }),
       async (c) => {
         const { networkId, epoch, deviceId } = c.req.valid("param");
         const found = await source.getDeviceLine(BigInt(networkId), BigInt(epoch), deviceId as Hex);
-        if (!found)
+        if (!found) {
+          await refusePruned(BigInt(networkId), BigInt(epoch));
           throw new FeedApiError(
             FeedErrorCode.DeviceNotFound,
             `device ${deviceId} has no line in epoch ${epoch} of network ${networkId}`,
           );
+        }
         return c.json(deviceLineProofToJson(found), 200);
       },
     )

@@ -2,6 +2,8 @@
 export const FeedErrorCode = {
   InvalidParameter: "INVALID_PARAMETER",
   EpochNotFound: "EPOCH_NOT_FOUND",
+  /** The node deleted the epoch under its store retention; it existed, ask the chain or an archive. */
+  EpochPruned: "EPOCH_PRUNED",
   DeviceNotFound: "DEVICE_NOT_FOUND",
   RouteNotFound: "ROUTE_NOT_FOUND",
   RateLimited: "RATE_LIMITED",
@@ -10,9 +12,12 @@ export const FeedErrorCode = {
 } as const;
 export type FeedErrorCode = (typeof FeedErrorCode)[keyof typeof FeedErrorCode];
 
-const STATUS: Record<FeedErrorCode, 400 | 404 | 429 | 500 | 503> = {
+type FeedErrorStatus = 400 | 404 | 410 | 429 | 500 | 503;
+
+const STATUS: Record<FeedErrorCode, FeedErrorStatus> = {
   INVALID_PARAMETER: 400,
   EPOCH_NOT_FOUND: 404,
+  EPOCH_PRUNED: 410,
   DEVICE_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   RATE_LIMITED: 429,
@@ -23,7 +28,7 @@ const STATUS: Record<FeedErrorCode, 400 | 404 | 429 | 500 | 503> = {
 /** An error the API turns into its JSON error body and HTTP status. */
 export class FeedApiError extends Error {
   override name = "FeedApiError";
-  readonly status: 400 | 404 | 429 | 500 | 503;
+  readonly status: FeedErrorStatus;
   constructor(
     readonly code: FeedErrorCode,
     message: string,

@@ -19,6 +19,19 @@ export interface FeedSource {
   getDeviceHistory(networkId: bigint, deviceId: Hex, page: EpochPageQuery): Promise<DeviceHistoryPage>;
   /** Per-device verdicts as the node reaches them; returns the unsubscribe function. */
   subscribeVerdicts(networkId: bigint, listener: (event: VerdictEvent) => void): () => void;
+  /**
+   * Where the network's history starts when the source deletes old epochs (the node's store
+   * retention), so the API can tell a pruned epoch (410) from one that never had a result (404).
+   * Absent or undefined: nothing was pruned.
+   */
+  retention?(networkId: bigint): Promise<FeedRetention | undefined>;
+}
+
+export interface FeedRetention {
+  /** Epochs below this one were deleted. */
+  prunedBefore: bigint;
+  /** Settled epochs the node keeps (`store.retention_epochs`), when known. */
+  retentionEpochs: number | null;
 }
 
 export interface EpochPageQuery {

@@ -1,14 +1,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pino from "pino";
 import { keccak256, toHex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLinesTree } from "../../contracts/lines";
 import { treeNodesFromHex } from "../agreement/linesTree";
 import { type ApiServer, serveApi } from "../api";
-import { Store } from "../store/index";
+import { createEpochWriter } from "../store/fixture";
+import { createRetention, Store } from "../store/index";
 import { createFeedClient } from "./client/index";
-import { createFeedApp } from "./createFeedApp";
+import { createFeedApp, OPENAPI_PATH } from "./createFeedApp";
 import { deviceId, generateLines, oracleAccounts, signResultVote } from "./fixture";
 import { buildTree } from "./memorySource";
 import { createStoreFeedSource } from "./storeSource";
@@ -128,5 +130,54 @@ describe("feed over the node's SQLite store", () => {
         otherTree,
       ),
     ).toThrow(TypeError);
+  });
+});
+
+describe("feed over a pruned store", () => {
+  it("answers 410 EPOCH_PRUNED naming the retention for pruned epochs, 404 for epochs it never had", async () => {
+    const d = mkdtempSync(join(tmpdir(), "vigil-feed-pruned-"));
+    const pruned = Store.open({ dataDir: d });
+    try {
+      const writer = await createEpochWriter({ devices: 3 });
+      for (let e = 0n; e < 12n; e++) writer.writeEpoch(pruned, 7n, e);
+      createRetention(pruned, { retentionEpochs: 8 }, { logger: pino({ level: "silent" }) }).settled(7n, 10n);
+      const app = createFeedApp(createStoreFeedSource(pruned), { rateLimit: false });
+      const device = pruned.getLines(7n, 5n)[0]!.deviceId;
+
+      for (const path of ["/v1/networks/7/epochs/2", `/v1/networks/7/epochs/2/devices/${device}`]) {
+        const res = await app.request(path);
+        expect(res.status).toBe(410);
+        const body = (await res.json()) as { error: { code: string; message: string; details: unknown } };
+        expect(body.error).toEqual({
+          code: "EPOCH_PRUNED",
+          message:
+            "epoch 2 of network 7 was pruned by this node's store retention (it keeps the last 8 settled epochs); the oldest epoch it may still serve is 3",
+          details: { prunedBefore: "3", retentionEpochs: 8 },
+        });
+      }
+      expect((await app.request("/v1/networks/7/epochs/3")).status).toBe(200);
+      expect((await app.request(`/v1/networks/7/epochs/3/devices/${device}`)).status).toBe(200);
+      // Not pruned, just unknown: still 404 (a future epoch, another network, a device without a line).
+      expect((await app.request("/v1/networks/7/epochs/40")).status).toBe(404);
+      expect((await app.request("/v1/networks/8/epochs/2")).status).toBe(404);
+      expect((await app.request(`/v1/networks/7/epochs/3/devices/0x${"ee".repeat(32)}`)).status).toBe(404);
+      // Pages and history simply start at the horizon.
+      const page = (await (await app.request("/v1/networks/7/epochs?limit=100")).json()) as {
+        items: { epoch: string }[];
+      };
+      expect(page.items.at(-1)!.epoch).toBe("3");
+
+      const doc = (await (await app.request(OPENAPI_PATH)).json()) as {
+        paths: Record<string, { get: { responses: Record<string, { description: string }> } }>;
+      };
+      for (const path of [
+        "/v1/networks/{networkId}/epochs/{epoch}",
+        "/v1/networks/{networkId}/epochs/{epoch}/devices/{deviceId}",
+      ])
+        expect(doc.paths[path]!.get.responses["410"]!.description).toMatch(/EPOCH_PRUNED.*retention_epochs/);
+    } finally {
+      pruned.close();
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });

@@ -151,5 +151,9 @@ export function createStoreFeedSource(store: Store, options: StoreFeedSourceOpti
     subscribeVerdicts(networkId, listener) {
       return options.verdicts?.subscribe(networkId, listener) ?? (() => {});
     },
+    async retention(networkId) {
+      const h = store.horizon(networkId);
+      return h && { prunedBefore: h.prunedBefore, retentionEpochs: h.retentionEpochs };
+    },
   };
 }

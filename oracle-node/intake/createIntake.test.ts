@@ -4,11 +4,14 @@ import { join } from "node:path";
 import { type Address, bytesToHex, type Hex, hexToBytes } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
 import { type DeviceAgent, startDeviceAgent } from "../../attestation/agent/index";
+import { signPayloadRequest } from "../../attestation/agent/payloadRequest";
 import { signPoll } from "../../attestation/agent/poll";
 import {
-  answerLatency,
+  answerBandwidth,
+  challengeIdOf,
   decodeMessage,
   type Message,
+  noTicket,
   signMessage,
   verifyEvidenceFast,
   verifyMessageFast,
@@ -31,7 +34,7 @@ import {
 } from "../p2p/index";
 import { createIntake, type Intake, type IntakeNetwork } from "./createIntake";
 import { decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
-import { challengePolicy } from "./policy";
+import { challengeDeadlineMs, challengePolicy } from "./policy";
 import { signerFromPeerKey } from "./signerFromPeerKey";
 
 const logger = createLogger({ level: "silent" });
@@ -72,6 +75,8 @@ function network(
     beacon: () => BEACON,
     isRegistered: (d) => devices.has(d),
     ownerOf: (d) => (devices.has(d) ? OWNER : undefined),
+    // No storage targets on this chain: a device here is never given a storage challenge.
+    storageOf: () => undefined,
     assigned: () => devices,
     judges: () => ({ beacon: hexToBytes(BEACON), challengers }),
   };
@@ -158,7 +163,7 @@ describe("intake: heartbeats, challenges, verdicts into the epoch ledger", () =>
     expect(closed.observer).toBe(OBSERVER);
   });
 
-  it("shares heartbeats and fraud evidence over gossip with another assigned node", async () => {
+  it("relays heartbeats over gossip without crediting another node's tickets, and shares fraud evidence", async () => {
     const { a, b, keys } = await p2pPair();
     const metricsB = createNodeMetrics({ defaultMetrics: false });
     const intakes: Intake[] = [];
@@ -183,29 +188,37 @@ describe("intake: heartbeats, challenges, verdicts into the epoch ledger", () =>
     // The devices talk to node A only; node B learns of them through gossip.
     agent(intakes[0]!.gateway(1n));
     agent(intakes[0]!.gateway(1n), cheater, true);
-    const seenByB = () =>
+    const seenBy = (i: number) =>
       new Map(
-        intakes[1]!
-          .ledger(1n, 0n)
+        intakes[i]!.ledger(1n, 0n)
           .observation(OBSERVER)
           .devices.map((d) => [d.deviceId, d]),
       );
-    await until(() => {
-      const obs = seenByB();
-      return (
-        (obs.get(bytesToHex(honest.publicKey))?.uptimeBps ?? 0) > 0 &&
-        !!obs.get(bytesToHex(cheater.publicKey))?.fraud
-      );
-    }, "node B to credit gossiped heartbeats and evidence");
-    // B did not challenge the honest device itself (it never reached B), so B credits no work.
+    const seenByB = () => seenBy(1);
+    await until(
+      async () =>
+        (await outcomes(metricsB, "gossip", "unticketed")) > 0 &&
+        !!seenByB().get(bytesToHex(cheater.publicKey))?.fraud,
+      "node B to take gossiped heartbeats and evidence",
+    );
+    // A credits the fresh answers to its own tickets. B, which the device never reached, takes A's
+    // relayed heartbeats as valid but credits them no uptime (A's tickets are only A's word), and
+    // did not challenge the device itself, so it credits no work either.
+    expect(seenBy(0).get(bytesToHex(honest.publicKey))!.uptimeBps).toBeGreaterThan(0);
+    expect(seenByB().get(bytesToHex(honest.publicKey))!.uptimeBps).toBe(0);
     expect(seenByB().get(bytesToHex(honest.publicKey))!.work).toBe(0n);
 
     // Hostile gossip: a heartbeat with a forged signature and garbage are rejected, not credited.
-    const before = seenByB().get(bytesToHex(honest.publicKey))!.uptimeBps;
     const forged = signMessage(
       "heartbeat",
       { networkId: 1n, epoch: 0n },
-      { seq: 10n ** 9n, timeMs: 0n, loadBps: 0, capabilities: testCapabilities },
+      {
+        seq: 10n ** 9n,
+        timeMs: BigInt(Date.now()),
+        ticket: noTicket(),
+        loadBps: 0,
+        capabilities: testCapabilities,
+      },
       keyFromLabel("someone-else"),
     );
     forged.set(honest.publicKey, 22); // claim to be the honest device: the signature no longer matches
@@ -213,7 +226,7 @@ describe("intake: heartbeats, challenges, verdicts into the epoch ledger", () =>
     await a.publish(a.topic("attestations"), new Uint8Array([1, 2, 3]));
     await a.publish(a.topic("challenges"), encodeChallengeGossip("evidence", new Uint8Array(100)));
     await until(async () => (await rejected(metricsB)) === 2, "B to reject both bad heartbeats");
-    expect(seenByB().get(bytesToHex(honest.publicKey))!.uptimeBps).toBeGreaterThanOrEqual(before);
+    expect(seenByB().get(bytesToHex(honest.publicKey))!.uptimeBps).toBe(0);
 
     // Evidence binds the judge: a real fraudulent exchange staged by a key the chain did not assign
     // (a stranger) is relayed by A but proves nothing to B; the same exchange judged by an assigned
@@ -235,6 +248,17 @@ describe("intake: heartbeats, challenges, verdicts into the epoch ledger", () =>
     expect(judges({ networkId: 1n, epoch: 5n, deviceId: answersAnyone.publicKey })).toMatch(/epoch 5/);
   });
 });
+
+async function outcomes(
+  metrics: ReturnType<typeof createNodeMetrics>,
+  source: string,
+  outcome: string,
+): Promise<number> {
+  const { values } = await metrics.attestations.get();
+  return values
+    .filter((v) => v.labels.source === source && v.labels.outcome === outcome)
+    .reduce((sum, v) => sum + v.value, 0);
+}
 
 async function rejected(metrics: ReturnType<typeof createNodeMetrics>): Promise<number> {
   const { values } = await metrics.attestations.get();
@@ -264,8 +288,10 @@ function clocked(p2p?: Parameters<typeof createIntake>[1]["p2p"]) {
     { logger, metrics: createNodeMetrics({ defaultMetrics: false }), p2p },
   );
   stops.push(() => intake.stop());
-  const register = (owner = new Uint8Array(20).fill(0xab), device = honest) =>
-    intake.gateway(1n).register(
+  /** The newest liveness ticket the node gave the honest device; each heartbeat echoes it. */
+  let ticket = noTicket();
+  const register = async (owner = new Uint8Array(20).fill(0xab), device = honest) => {
+    const answer = await intake.gateway(1n).register(
       signMessage(
         "registration",
         { networkId: 1n, epoch: 0n },
@@ -279,23 +305,29 @@ function clocked(p2p?: Parameters<typeof createIntake>[1]["p2p"]) {
         device,
       ),
     );
+    if (device === honest) ticket = answer.ticket;
+  };
   const poll = (device = honest) =>
     signPoll(
       { networkId: 1n, nodeKey: keyFromLabel("node-clocked").publicKey, timeMs: BigInt(clock.ms) },
       device,
     );
   let seq = 0n;
-  const heartbeat = (epoch = 0n) =>
-    intake
+  /** A heartbeat of the honest device on the node's clock, echoing `echo` (default: its newest ticket). */
+  const heartbeat = async (epoch = 0n, echo = ticket) => {
+    const answer = await intake
       .gateway(1n)
       .heartbeat(
         signMessage(
           "heartbeat",
           { networkId: 1n, epoch },
-          { seq: ++seq, timeMs: 0n, loadBps: 0, capabilities: testCapabilities },
+          { seq: ++seq, timeMs: BigInt(clock.ms), ticket: echo, loadBps: 0, capabilities: testCapabilities },
           honest,
         ),
       );
+    ticket = answer.ticket;
+    return answer;
+  };
   return { intake, clock, register, poll, heartbeat, epochEnd: (T0 + 10) * 1000 };
 }
 
@@ -313,19 +345,22 @@ describe("intake: challenges belong to their own epoch", () => {
     await register();
     await heartbeat();
     // An unanswered challenge: it stays in the denominator.
-    expect(gw.issue(honest.publicKey, "latency")).toBeDefined();
-    // Latency's deadline is 1 s: 1 ms later than this it would end after the epoch.
-    clock.ms = epochEnd - 999;
-    expect(gw.issue(honest.publicKey, "latency")).toBeUndefined();
-    clock.ms = epochEnd - 1_000;
-    expect(gw.issue(honest.publicKey, "latency")).toBeDefined();
+    expect(gw.issue(honest.publicKey, "bandwidth")).toBeDefined();
+    const deadline = challengeDeadlineMs(challengePolicy(1, 3600), { type: "bandwidth", bytes: 1 });
+    // 1 ms later than this its deadline would end after the epoch.
+    clock.ms = epochEnd - deadline + 1;
+    expect(gw.issue(honest.publicKey, "bandwidth")).toBeUndefined();
+    clock.ms = epochEnd - deadline;
+    expect(gw.issue(honest.publicKey, "bandwidth")).toBeDefined();
     const polled = await gw.pollChallenges(poll(), 0);
     expect(polled).toHaveLength(2);
     const last = verifyMessageFast(polled[1]!, { kind: "challenge", networkId: 1n });
     if (!last.ok) throw last.error;
+    const challenge = last.value as Message<"challenge">;
+    const payload = await gw.payload(signPayloadRequest(challengeIdOf(challenge.signingBytes), honest));
     // Answered at the deadline, which is the epoch's last instant: the clock already reads epoch 1.
     clock.ms = epochEnd;
-    await gw.respond(answerLatency(honest, last.value as Message<"challenge">));
+    await gw.respond(answerBandwidth(honest, challenge, payload));
     // One of two passed (exactly maxMissFraction failed): ⌊1000 × 1 / 2⌋, in epoch 0; nothing in epoch 1.
     expect(workIn(intake, 0n)).toBe(500n);
     expect(workIn(intake, 1n)).toBe(0n);
@@ -450,7 +485,13 @@ describe("intake: owner binding", () => {
       signMessage(
         "heartbeat",
         { networkId: 1n, epoch: 0n },
-        { seq: 10n ** 9n, timeMs: 0n, loadBps: 0, capabilities: testCapabilities },
+        {
+          seq: 10n ** 9n,
+          timeMs: BigInt(Date.now()),
+          ticket: noTicket(),
+          loadBps: 0,
+          capabilities: testCapabilities,
+        },
         squatted,
       ),
     );

@@ -1,4 +1,3 @@
-import { randomInt } from "node:crypto";
 import { peerIdFromString } from "@libp2p/peer-id";
 import type { Hono } from "hono";
 import type { Logger } from "pino";
@@ -7,27 +6,33 @@ import {
   type ChallengerGateway,
   createChallengerGateway,
   createGatewayRouter,
+  type TicketCheck,
 } from "../../attestation/agent/index";
 import {
   challengeIdOf,
   decodeMessage,
   type EvidenceJudges,
   FraudReason,
+  HEADER_BYTES,
+  HEARTBEAT_TICKET_BYTES,
+  HEARTBEAT_TICKET_OFFSET,
+  HEARTBEAT_TIME_OFFSET,
   type JudgesOf,
   keccak256,
   type Message,
   type Signer,
+  type StorageTarget,
   type Verdict,
   verifyEvidenceFast,
   verifyMessageFast,
-  workUnitsOf,
 } from "../../attestation/index";
 import type { ObservationSet } from "../agreement/types";
 import type { NodeMetrics } from "../metrics";
 import { EpochLedger } from "../observation/index";
 import { type GossipMessage, type P2P, Validation } from "../p2p/index";
 import { decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
-import { type ChallengePolicy, challengeDeadlineMs } from "./policy";
+import { type ChallengePolicy, challengeDeadlineMs, creditUnits } from "./policy";
+import { type ChallengeRound, challengeRounds } from "./rounds";
 import { VerifyPool } from "./verifyPool";
 
 /** One DePIN network this node verifies, as the intake needs it (bound to cached chain state by the node). */
@@ -46,6 +51,12 @@ export interface IntakeNetwork {
    * counts here only once its own signed registration names this owner.
    */
   ownerOf(deviceId: Hex): Hex | undefined;
+  /**
+   * The storage the device must hold, as its network's storage client set it on chain (the node's
+   * cached registry read), or undefined if none: then it gets no storage challenge. Storage is
+   * judged against this, never against the storage fields of the device's own registration.
+   */
+  storageOf(deviceId: Hex): StorageTarget | undefined;
   /** Devices assigned to this node in the epoch. */
   assigned(epoch: bigint): ReadonlySet<Hex>;
   /**
@@ -92,7 +103,9 @@ export interface Intake {
   tick(): void;
   /**
    * Bulk path: verifies a batch of signed heartbeats of one network epoch (on the worker pool when
-   * `verifyThreads` > 0) and credits the valid ones. Invalid ones are counted and dropped.
+   * `verifyThreads` > 0) and accepts the valid ones (signature, registration, clock skew); of those,
+   * it credits uptime only to the ones echoing a fresh ticket of this node's, as every path does.
+   * Invalid ones are counted and dropped.
    */
   ingestHeartbeats(
     networkId: bigint,
@@ -110,6 +123,19 @@ export interface Intake {
 /** Epochs whose heartbeats are still accepted: the current one, and the previous one until it is closed. */
 const EPOCH_SLACK = 1n;
 
+/** Whether a heartbeat's signed time is further from `nowMs` than the network's `maxClockSkewMs`. */
+function skewed(n: IntakeNetwork, timeMs: bigint, nowMs: number): boolean {
+  const skew = timeMs - BigInt(nowMs);
+  const max = BigInt(n.policy.maxClockSkewMs);
+  return skew > max || -skew > max;
+}
+/**
+ * A round this late is skipped. 2 s: eight ticks of the default 250 ms, past any event-loop stall
+ * seen on the loaded devnet, and well under a devnet deadline, so a round issued this late is still
+ * answered alongside the other nodes'.
+ */
+const ROUND_LATE_MS = 2_000;
+
 /**
  * The node side of the device transport: verifies heartbeats (node:crypto fast path) and gossips
  * accepted ones, schedules challenges for this node's assigned devices per the network's policy,
@@ -124,8 +150,8 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
   const ledgers = new Map<string, EpochLedger>();
   const closed = new Map<bigint, bigint>();
   const gateways = new Map<bigint, ChallengerGateway>();
-  /** Per network, per device: when this node next challenges it, and the rotation index. */
-  const schedule = new Map<bigint, Map<Hex, { at: number; rotation: number }>>();
+  /** Per network: the current epoch's challenge rounds and the next one to issue. */
+  const rounds = new Map<bigint, { epoch: bigint; list: ChallengeRound[]; next: number }>();
   /**
    * Per network, per device: its newest signed registration that named its owner on chain, from the
    * device or by gossip, and the epoch this node last gossiped it in. Only devices on chain enter,
@@ -213,12 +239,31 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     return last === undefined || epoch > last;
   };
 
-  /** Credits a valid heartbeat; true if it filled an uptime slot that had none yet. */
-  function creditHeartbeat(m: Message<"heartbeat">, source: "device" | "gossip"): boolean {
+  /**
+   * Credits a valid heartbeat; true if it filled an uptime slot that had none yet. `ticket`: what
+   * its echoed ticket proved at the gateway (a device's own heartbeat); a gossiped one is checked here.
+   */
+  function creditHeartbeat(
+    m: Message<"heartbeat">,
+    source: "device" | "gossip",
+    ticket?: TicketCheck,
+  ): boolean {
     if (!isOpen(m.networkId, m.epoch)) return false;
     const deviceId = bytesToHex(m.signer);
     if (!ownerAccepted(networks.get(m.networkId)!, deviceId)) {
       metrics.attestations.inc({ source, outcome: "unregistered" });
+      return false;
+    }
+    // Uptime only from a fresh answer to this node: the heartbeat echoes a ticket this node gave this
+    // device, unused and young (the gateway's rule). A gossiped heartbeat echoing another node's
+    // ticket is relayed but credits nothing here: that ticket is only its issuer's word, which no
+    // one else can check. An oracle colluding with a device could otherwise mint tickets for a device
+    // that is gone (fixed in advance, echoed by heartbeats the device pre-signed) and have every
+    // observer credit it; crediting only our own tickets keeps one liar's effect inside the median of
+    // the device's observers.
+    const proof = ticket ?? gateways.get(m.networkId)!.redeemTicket(m.signer, m.body.ticket);
+    if (proof !== "fresh") {
+      metrics.attestations.inc({ source, outcome: "unticketed" });
       return false;
     }
     const id = bytesToHex(keccak256(m.bytes));
@@ -230,7 +275,8 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
   function onIssue(c: Message<"challenge">) {
     if (!isOpen(c.networkId, c.epoch)) return;
     const challengeId = bytesToHex(challengeIdOf(c.signingBytes));
-    ledger(c.networkId, c.epoch).issued(bytesToHex(c.body.deviceId), challengeId, workUnitsOf(c));
+    const n = networks.get(c.networkId)!;
+    ledger(c.networkId, c.epoch).issued(bytesToHex(c.body.deviceId), challengeId, creditUnits(n.policy, c));
   }
 
   /** The open ledger of the epoch in which this node issued the challenge. */
@@ -244,9 +290,11 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     if (v.status === "rejected") return;
     const deviceId = bytesToHex(v.deviceId);
     // The challenge's own epoch: a verdict judged after a boundary still belongs to the epoch it was
-    // issued in. Late, missed and fraud need no entry: the issue already counts as failed.
+    // issued in. Late, missed and fraud need no work entry: the issue already counts as failed.
     const issuedIn = ledgerOfChallenge(networkId, bytesToHex(v.challengeId));
     if (v.status === "pass") issuedIn?.passed(bytesToHex(v.challengeId));
+    // Not answered in time: the device was not serving when the answer was due, heartbeats or not.
+    if (v.status === "late" || v.status === "missed") issuedIn?.down(deviceId, Number(v.deadlineMs));
     if (v.status === "fraud") {
       const l = issuedIn ?? ledger(networkId, epochOf(networks.get(networkId)!));
       l.fraud(deviceId, {
@@ -293,6 +341,7 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       beacon: (epoch) => hexToBytes(n.beacon(epoch)),
       now: () => BigInt(now()),
       isRegistered: (deviceId) => n.isRegistered(bytesToHex(deviceId)),
+      storageOf: (deviceId) => n.storageOf(bytesToHex(deviceId)),
       ownerOf: (deviceId) => {
         const owner = n.ownerOf(bytesToHex(deviceId));
         return owner === undefined ? undefined : hexToBytes(owner);
@@ -311,19 +360,21 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
         } else log.debug({ networkId: n.networkId, deviceId, check: refused.check }, "registration refused");
       },
       ttlMs: (params) => challengeDeadlineMs(n.policy, params),
+      bandwidthBaseBytes: n.policy.bandwidthBaseBytes,
       heartbeatIntervalMs: n.policy.heartbeatIntervalMs,
       maxHeartbeatsPerInterval: n.policy.maxHeartbeatsPerInterval,
+      ticketMaxAgeMs: n.policy.ticketMaxAgeMs,
+      maxClockSkewMs: n.policy.maxClockSkewMs,
       onIssue,
       onVerdict: (v) => onVerdict(n.networkId, v),
-      onHeartbeat: (m) => {
+      onHeartbeat: (m, ticket) => {
         // One heartbeat per device and slot is worth gossiping; the rest add nothing anywhere.
-        if (!creditHeartbeat(m, "device")) return;
+        if (!creditHeartbeat(m, "device", ticket)) return;
         gossipOwner(n.networkId, bytesToHex(m.signer), m.epoch);
         publish("attestations", m.bytes);
       },
     });
     gateways.set(n.networkId, gateway);
-    schedule.set(n.networkId, new Map());
     owners.set(n.networkId, new Map());
   }
 
@@ -372,6 +423,8 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       metrics.attestations.inc({ source: "gossip", outcome: "rejected" });
       return Validation.Reject;
     }
+    // The gateway's clock rule. Far from our clock may be the relay's clock, not its fault: IGNORE.
+    if (skewed(n, (verified.value as Message<"heartbeat">).body.timeMs, now())) return Validation.Ignore;
     // The relaying node may know of a registration we have not read yet: not its fault, so IGNORE.
     if (!n.isRegistered(bytesToHex(decoded.value.signer))) return Validation.Ignore;
     return Validation.Accept;
@@ -419,6 +472,12 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     return proven.error.code === "NOT_ASSIGNED" ? Validation.Ignore : Validation.Reject;
   }
 
+  /**
+   * Issues the rounds that came due (`challengeRounds`): every device this node watches gets the
+   * round's challenge now, as it does from every other assigned node. A round more than
+   * `ROUND_LATE_MS` overdue (the node was down or stalled) is skipped, not issued late: a late round
+   * would no longer be simultaneous with the other nodes'.
+   */
   function tick() {
     const t = now();
     for (const n of opts.networks) {
@@ -426,28 +485,28 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       gateway.tick();
       if (n.policy.types.length === 0) continue;
       const epoch = epochOf(n, t);
-      const due = schedule.get(n.networkId)!;
-      for (const deviceId of n.assigned(epoch)) {
-        let s = due.get(deviceId);
-        if (!s) {
-          // First sight: a random offset within one interval, so devices cannot predict when they are tested.
-          s = { at: t + randomInt(n.policy.challengeIntervalMs), rotation: randomInt(n.policy.types.length) };
-          due.set(deviceId, s);
+      let r = rounds.get(n.networkId);
+      if (!r || r.epoch !== epoch) {
+        const list = challengeRounds(
+          n.policy,
+          n.beacon(epoch),
+          Number(epochStartMs(n, epoch)),
+          n.epochLength * 1000,
+        );
+        r = { epoch, list, next: 0 };
+        rounds.set(n.networkId, r);
+      }
+      while (r.next < r.list.length && r.list[r.next]!.atMs <= t) {
+        const round = r.list[r.next++]!;
+        if (t - round.atMs > ROUND_LATE_MS) {
+          metrics.challenges.inc({ outcome: "round_skipped" });
+          continue;
         }
-        if (t < s.at) continue;
-        const type = n.policy.types[s.rotation % n.policy.types.length]!;
-        const challenge = gateway.issue(hexToBytes(deviceId), type);
-        s.rotation += challenge ? 1 : 0;
-        // Jitter ±50% of the interval from this node's own randomness.
-        s.at = t + Math.floor(n.policy.challengeIntervalMs * (0.5 + randomInt(1000) / 1000));
-        // Not issued: the device has not registered or heartbeated here yet, or the deadline would
-        // fall after the epoch's end. Try again next interval, or at a random point of the next
-        // epoch's first interval if that comes sooner.
-        if (!challenge) {
-          const nextEpoch = Number(epochStartMs(n, epoch + 1n)) + randomInt(n.policy.challengeIntervalMs);
-          s.at = Math.min(s.at, nextEpoch);
-        }
-        if (challenge) {
+        for (const deviceId of n.assigned(epoch)) {
+          // Not issued: the device has not registered or heartbeated here yet, or has no storage
+          // target for a storage round. Nothing is counted against it.
+          const challenge = gateway.issue(hexToBytes(deviceId), round.type);
+          if (!challenge) continue;
           metrics.challenges.inc({ outcome: "issued" });
           publish("challenges", encodeChallengeGossip("challenge", challenge));
         }
@@ -457,6 +516,8 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
   const pool = opts.verifyThreads ? new VerifyPool({ threads: opts.verifyThreads }) : undefined;
   // Header layout (attestation/constants.ts): magic 4 | version 1 | kind 1 | networkId 8 | epoch 8 | signer 32.
   const SIGNER_OFFSET = 22;
+  const TIME_OFFSET = HEADER_BYTES + HEARTBEAT_TIME_OFFSET;
+  const TICKET_OFFSET = HEADER_BYTES + HEARTBEAT_TICKET_OFFSET;
   async function ingestHeartbeats(networkId: bigint, epoch: bigint, messages: readonly Uint8Array[]) {
     const n = networks.get(networkId);
     if (!n) throw new Error(`intake does not serve network ${networkId}`);
@@ -468,6 +529,7 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
     let accepted = 0;
     const open = isOpen(networkId, epoch);
     const l = open ? ledger(networkId, epoch) : undefined;
+    const gateway = gateways.get(networkId)!;
     const t = now();
     for (let i = 0; i < messages.length; i++) {
       if (!ok[i]) continue;
@@ -476,9 +538,17 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       const raw = Buffer.from(m.buffer, m.byteOffset, m.byteLength);
       const deviceId = `0x${raw.toString("hex", SIGNER_OFFSET, SIGNER_OFFSET + 32)}` as Hex;
       if (!n.isRegistered(deviceId) || !ownerAccepted(n, deviceId)) continue;
+      // The gateway's clock rule; verified heartbeats only, so the body's fixed fields are where the
+      // encoding puts them.
+      if (skewed(n, raw.readBigUInt64BE(TIME_OFFSET), t)) continue;
       accepted++;
+      // The same rule as every other path (see creditHeartbeat): uptime only for a fresh ticket of
+      // this node's own, redeemed only while the epoch's ledger is open.
+      const ticket = m.subarray(TICKET_OFFSET, TICKET_OFFSET + HEARTBEAT_TICKET_BYTES);
+      if (!l || gateway.redeemTicket(m.subarray(SIGNER_OFFSET, SIGNER_OFFSET + 32), ticket) !== "fresh")
+        continue;
       // Ed25519 signatures are deterministic: the signature identifies the heartbeat for de-duplication.
-      l?.heartbeat(deviceId, t, raw.toString("base64", m.length - 64));
+      l.heartbeat(deviceId, t, raw.toString("base64", m.length - 64));
     }
     metrics.attestations.inc({ source: "batch", outcome: "accepted" }, accepted);
     metrics.attestations.inc({ source: "batch", outcome: "rejected" }, messages.length - accepted);

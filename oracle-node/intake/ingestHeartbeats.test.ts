@@ -1,6 +1,6 @@
 import { bytesToHex, type Hex } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
-import { signMessage } from "../../attestation/index";
+import { noTicket, signMessage } from "../../attestation/index";
 import { keyFromLabel, testCapabilities, testRegistration } from "../../attestation/testing";
 import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
@@ -20,11 +20,11 @@ const silent = keyFromLabel("batch-no-registration");
 const ids = new Set([...registered, silent].map((k) => bytesToHex(k.publicKey)));
 const OWNER = `0x${"ab".repeat(20)}` as Hex;
 
-function heartbeat(key: typeof stranger, seq: bigint, epoch = 0n) {
+function heartbeat(key: typeof stranger, seq: bigint, epoch = 0n, ticket = noTicket(), timeMs = Date.now()) {
   return signMessage(
     "heartbeat",
     { networkId: 1n, epoch },
-    { seq, timeMs: 0n, loadBps: 10, capabilities: testCapabilities },
+    { seq, timeMs: BigInt(timeMs), ticket, loadBps: 10, capabilities: testCapabilities },
     key,
   );
 }
@@ -41,6 +41,7 @@ function intake(verifyThreads: number) {
           beacon: () => `0x${"00".repeat(32)}` as Hex,
           isRegistered: (d) => ids.has(d),
           ownerOf: (d) => (ids.has(d) ? OWNER : undefined),
+          storageOf: () => undefined,
           assigned: () => ids,
           // Heartbeats only: no evidence is judged here, so no challenger is assigned.
           judges: () => ({ beacon: new Uint8Array(32), challengers: [] }),
@@ -58,30 +59,44 @@ function intake(verifyThreads: number) {
 
 describe("ingestHeartbeats (bulk path)", () => {
   for (const threads of [0, 2]) {
-    it(`accepts valid heartbeats and drops forged, unregistered and wrong-epoch ones (${threads} worker threads)`, async () => {
+    it(`accepts valid heartbeats and drops forged, unregistered, wrong-epoch and skewed ones; credits fresh tickets only (${threads} worker threads)`, async () => {
       const i = intake(threads);
-      for (const k of registered) await i.gateway(1n).register(testRegistration(k, 1n));
-      const forged = heartbeat(registered[0]!, 99n);
+      const tickets = [];
+      for (const k of registered)
+        tickets.push((await i.gateway(1n).register(testRegistration(k, 1n))).ticket);
+      const forged = heartbeat(registered[0]!, 99n, 0n, tickets[0]);
       forged[forged.length - 1]! ^= 1;
       const batch = [
-        heartbeat(registered[0]!, 1n),
+        // Echoes the ticket this node gave it: credited.
+        heartbeat(registered[0]!, 1n, 0n, tickets[0]),
+        // Valid but echoes no ticket (pre-signed, or posted by someone else): accepted, not credited.
         heartbeat(registered[1]!, 1n),
         forged,
         heartbeat(stranger, 1n),
         heartbeat(silent, 1n),
         heartbeat(registered[0]!, 2n, 5n),
+        heartbeat(registered[1]!, 3n, 0n, tickets[1], Date.now() - 60_000),
         new Uint8Array([0xde, 0xad]),
         new Uint8Array(0),
       ];
-      expect(await i.ingestHeartbeats(1n, 0n, batch)).toEqual({ accepted: 2, rejected: 6 });
-      const uptime = new Map(
-        i
-          .ledger(1n, 0n)
-          .observation(OBSERVER)
-          .devices.map((d) => [d.deviceId, d.uptimeBps]),
-      );
-      for (const k of registered) expect(uptime.get(bytesToHex(k.publicKey))).toBeGreaterThan(0);
-      expect(uptime.get(bytesToHex(silent.publicKey)) ?? 0).toBe(0);
+      expect(await i.ingestHeartbeats(1n, 0n, batch)).toEqual({ accepted: 2, rejected: 7 });
+      const uptime = () =>
+        new Map(
+          i
+            .ledger(1n, 0n)
+            .observation(OBSERVER)
+            .devices.map((d) => [d.deviceId, d.uptimeBps]),
+        );
+      expect(uptime().get(bytesToHex(registered[0]!.publicKey))).toBeGreaterThan(0);
+      expect(uptime().get(bytesToHex(registered[1]!.publicKey))).toBe(0);
+      expect(uptime().get(bytesToHex(silent.publicKey)) ?? 0).toBe(0);
+      // The skewed heartbeat used nothing: device 1's ticket still credits it (once).
+      expect(await i.ingestHeartbeats(1n, 0n, [heartbeat(registered[1]!, 4n, 0n, tickets[1])])).toEqual({
+        accepted: 1,
+        rejected: 0,
+      });
+      expect(uptime().get(bytesToHex(registered[1]!.publicKey))).toBeGreaterThan(0);
+      expect(i.gateway(1n).redeemTicket(registered[1]!.publicKey, tickets[1]!)).toBe("used");
     });
   }
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { challengeDeadlineMs, challengePolicy } from "./policy";
 
 describe("challengePolicy", () => {
-  it("keeps the production deadlines for hour-long epochs: the work-based default decides", () => {
+  it("keeps the production deadlines for hour-long epochs, flat across classes", () => {
     const p = challengePolicy(1, 3_600);
     expect(p).toMatchObject({
       heartbeatIntervalMs: 5_000,
@@ -11,17 +11,22 @@ describe("challengePolicy", () => {
     });
     expect(challengeDeadlineMs(p, { type: "latency" })).toBe(1_000);
     expect(challengeDeadlineMs(p, { type: "storage", samples: 8 })).toBe(2_000);
-    // n = 1024: 2 s + 20 s of n³ work.
-    expect(challengeDeadlineMs(p, { type: "compute", n: 1024, samples: 44 })).toBe(22_000);
+    // A class is a speed: class 4 (n = 1024) gets the class-0 deadline, so class-0 hardware misses it.
+    expect(challengeDeadlineMs(p, { type: "compute", n: 1024, samples: 44 })).toBe(2_000);
+    expect(challengeDeadlineMs(p, { type: "compute", n: 64, samples: 44 })).toBe(2_000);
+    expect(p.bandwidthBaseBytes).toBe(256 * 1024);
   });
 
-  it("gives devnet epochs (30 s) 5 s deadlines for every type, never below the default", () => {
+  it("gives devnet epochs (30 s) a quarter-epoch deadline (7.5 s) and four rounds that end in the epoch", () => {
     const p = challengePolicy(1, 30);
-    expect(p).toMatchObject({ heartbeatIntervalMs: 5_000, challengeIntervalMs: 10_000 });
-    expect(challengeDeadlineMs(p, { type: "latency" })).toBe(5_000);
-    expect(challengeDeadlineMs(p, { type: "compute", n: 64, samples: 44 })).toBe(5_000);
-    expect(challengeDeadlineMs(p, { type: "compute", n: 1024, samples: 44 })).toBe(22_000);
-    // 12 s epochs: a sixth of the epoch, 2 s.
-    expect(challengeDeadlineMs(challengePolicy(1, 12), { type: "latency" })).toBe(2_000);
+    expect(p.heartbeatIntervalMs).toBe(5_000);
+    for (const type of ["compute", "storage", "bandwidth", "latency"] as const)
+      expect(p.deadlineMs[type]).toBe(7_500);
+    // (30 s − 7.5 s − 1 s phase) / 3 gaps.
+    expect(p.challengeIntervalMs).toBe(7_166);
+    expect(1_000 + 3 * p.challengeIntervalMs + 7_500).toBeLessThanOrEqual(30_000);
+    expect(p.bandwidthBaseBytes).toBe(32 * 1024);
+    // 12 s epochs: a quarter of the epoch, 3 s.
+    expect(challengeDeadlineMs(challengePolicy(1, 12), { type: "latency" })).toBe(3_000);
   });
 });

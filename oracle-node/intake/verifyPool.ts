@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,26 +20,29 @@ interface Pending {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Bundles verifyWorker.ts (and the attestation library) into one ESM file a Worker can load. */
+/**
+ * Bundles verifyWorker.ts (and the attestation library) into one ESM file a Worker can load. Named
+ * by the hash of the bundle itself, not of verifyWorker.ts alone: a change anywhere in what it
+ * imports (the message decoders) must never run against a stale bundle left in the temp directory.
+ */
 function workerFile(): string {
   const entry = join(here, "verifyWorker.ts");
   const source = existsSync(entry) ? entry : join(here, "verifyWorker.js");
+  const result = buildSync({
+    entryPoints: [source],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    write: false,
+    logLevel: "silent",
+  });
+  const contents = result.outputFiles[0]!.contents;
   const out = join(
     tmpdir(),
-    `vigil-verify-worker-${createHash("sha256").update(readFileSync(source)).digest("hex").slice(0, 16)}.mjs`,
+    `vigil-verify-worker-${createHash("sha256").update(contents).digest("hex").slice(0, 16)}.mjs`,
   );
-  if (!existsSync(out)) {
-    const result = buildSync({
-      entryPoints: [source],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      write: false,
-      logLevel: "silent",
-    });
-    // Write then rename would be atomic; a concurrent writer produces identical bytes, so plain write is safe.
-    writeFileSync(out, result.outputFiles[0]!.contents);
-  }
+  // Write then rename would be atomic; a concurrent writer produces identical bytes, so plain write is safe.
+  if (!existsSync(out)) writeFileSync(out, contents);
   return out;
 }
 

@@ -71,6 +71,29 @@ describe("EpochLedger", () => {
     expect(l.heartbeat(d(1), 110_000, "d")).toBe(true);
     expect(l.observation(OBSERVER).devices[0]!.uptimeBps).toBe(3333);
   });
+
+  it("down() removes the slot of a late or missed answer, and no later heartbeat credits it again", () => {
+    const l = ledger();
+    const uptime = () => l.observation(OBSERVER).devices[0]!.uptimeBps;
+    expect(l.heartbeat(d(1), 100_000, "a")).toBe(true);
+    expect(l.heartbeat(d(1), 110_000, "b")).toBe(true);
+    expect(uptime()).toBe(3333);
+    // The deadline fell in slot 1 (110_000..119_999): that slot goes.
+    expect(l.down(d(1), 115_000)).toBe(true);
+    expect(uptime()).toBe(1666);
+    expect(l.heartbeat(d(1), 119_999, "c")).toBe(false);
+    expect(uptime()).toBe(1666);
+    // Down twice is one slot; a slot with no heartbeat yet goes down too and stays empty.
+    expect(l.down(d(1), 110_000)).toBe(false);
+    expect(l.down(d(1), 125_000)).toBe(true);
+    expect(l.heartbeat(d(1), 121_000, "d")).toBe(false);
+    expect(uptime()).toBe(1666);
+    // Outside the epoch or for a device not assigned here: nothing.
+    expect(l.down(d(1), 160_000)).toBe(false);
+    expect(l.down(d(3), 100_000)).toBe(false);
+    expect(l.heartbeat(d(1), 130_000, "e")).toBe(true);
+    expect(uptime()).toBe(3333);
+  });
 });
 
 describe("EpochLedger work: a rate over the challenges issued, misses cost", () => {

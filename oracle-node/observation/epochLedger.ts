@@ -5,6 +5,8 @@ import type { DeviceObservation, ObservationSet } from "../agreement/types";
 interface DeviceRecord {
   /** Heartbeat slots (index of the heartbeat interval within the epoch) with a valid heartbeat. */
   slots: Set<number>;
+  /** Slots in which the device failed to answer a challenge in time: never credited (bounded by the slot count). */
+  down: Set<number>;
   /** Ids of heartbeats already credited, so a re-gossiped old heartbeat fills no new interval. */
   seen: Set<string>;
   /** Challenges this node issued to the device in the epoch, and their work units. */
@@ -75,7 +77,15 @@ export class EpochLedger {
     if (!this.options.assigned.has(deviceId)) return undefined;
     let r = this.devices.get(deviceId);
     if (!r) {
-      r = { slots: new Set(), seen: new Set(), issued: 0, issuedUnits: 0n, passed: 0, passedUnits: 0n };
+      r = {
+        slots: new Set(),
+        down: new Set(),
+        seen: new Set(),
+        issued: 0,
+        issuedUnits: 0n,
+        passed: 0,
+        passedUnits: 0n,
+      };
       this.devices.set(deviceId, r);
     }
     return r;
@@ -88,9 +98,8 @@ export class EpochLedger {
    */
   heartbeat(deviceId: Hex, atMs: number, id?: string): boolean {
     const r = this.record(deviceId);
-    if (!r) return false;
-    const slot = Math.floor((atMs - this.options.startMs) / this.options.heartbeatIntervalMs);
-    if (slot < 0 || slot >= this.slotCount) return false;
+    const slot = this.slotOf(atMs);
+    if (!r || slot === undefined || r.down.has(slot)) return false;
     if (id !== undefined) {
       if (r.seen.has(id)) return false;
       // Bounded: a device heartbeating far faster than its policy stops being tracked by id.
@@ -99,6 +108,27 @@ export class EpochLedger {
     if (r.slots.has(slot)) return false;
     r.slots.add(slot);
     return true;
+  }
+
+  /**
+   * The device was down at `atMs` (it missed, or answered late, a challenge due then): the uptime
+   * slot containing it is removed and no later heartbeat credits it again. A heartbeat shows the
+   * device reachable; a challenge it could not answer in time shows it was not serving, and the
+   * challenge is the stronger word. True if the slot was not already down.
+   */
+  down(deviceId: Hex, atMs: number): boolean {
+    const r = this.record(deviceId);
+    const slot = this.slotOf(atMs);
+    if (!r || slot === undefined || r.down.has(slot)) return false;
+    r.slots.delete(slot);
+    r.down.add(slot);
+    return true;
+  }
+
+  /** Index of the heartbeat interval containing `atMs`, undefined outside the epoch. */
+  private slotOf(atMs: number): number | undefined {
+    const slot = Math.floor((atMs - this.options.startMs) / this.options.heartbeatIntervalMs);
+    return slot < 0 || slot >= this.slotCount ? undefined : slot;
   }
 
   /**

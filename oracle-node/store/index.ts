@@ -1,13 +1,26 @@
 export { StoreError, type StoreErrorCode } from "./errors";
+export { createStoreMetrics, type StoreMetrics } from "./metrics";
 export { MIGRATIONS } from "./migrations";
-export { defaultStoreOptions, type StoreOptions } from "./options";
+export {
+  defaultRetentionOptions,
+  defaultStoreOptions,
+  RETENTION_EPOCHS_MAX,
+  RETENTION_EPOCHS_MIN,
+  type RetentionOptions,
+  type StoreOptions,
+} from "./options";
+export { createRetention, type Retention } from "./retention";
 export { Store } from "./store";
 export type {
   ConsensusState,
   EpochSummary,
   LineWithProof,
+  PrunedTable,
+  PruneResult,
+  RetentionHorizon,
   SigningDecision,
   SigningKind,
   StoredObservation,
   StoredResult,
+  StoreFileBytes,
 } from "./types";

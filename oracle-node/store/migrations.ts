@@ -83,4 +83,14 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (network_id, epoch, signer, kind)
   ) STRICT;
   `,
+  // 2: retention (issue 16). Epochs below `pruned_before` were deleted by `Store.prune`; the feed
+  // answers 410 for them and the store refuses new writes there, so late gossip cannot refill them.
+  `
+  CREATE TABLE retention (
+    network_id INTEGER PRIMARY KEY,
+    pruned_before INTEGER NOT NULL,
+    retention_epochs INTEGER,      -- the policy that pruned, for the feed's answer; NULL if unknown
+    pruned_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];

@@ -1,6 +1,7 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { Registry } from "prom-client";
 import type { Address, Hex } from "viem";
 import type {
   DeviceLine,
@@ -10,16 +11,21 @@ import type {
   ResultVote,
 } from "../agreement/types";
 import { StoreError } from "./errors";
+import { createStoreMetrics, type StoreMetrics } from "./metrics";
 import { MIGRATIONS } from "./migrations";
 import { defaultStoreOptions, type StoreOptions } from "./options";
 import type {
   ConsensusState,
   EpochSummary,
   LineWithProof,
+  PrunedTable,
+  PruneResult,
+  RetentionHorizon,
   SigningDecision,
   SigningKind,
   StoredObservation,
   StoredResult,
+  StoreFileBytes,
 } from "./types";
 
 const INT64_MAX = (1n << 63n) - 1n;
@@ -38,20 +44,51 @@ function hexOf(bytes: Uint8Array): Hex {
 /** Lines per INSERT statement (9 parameters each, well under SQLite's 32766-parameter limit). */
 const LINES_PER_INSERT = 100;
 
+/** Every table keyed by (network_id, epoch) that `prune` empties below the horizon. */
+const PRUNED_TABLES: readonly PrunedTable[] = [
+  "observations",
+  "results",
+  "lines",
+  "votes",
+  "signing_decisions",
+  "consensus_state",
+];
+
 /**
  * The node's SQLite database (node:sqlite, WAL). Agreement writes through it; the API and feed read
  * it through the typed queries at the bottom. One writer per file (the node process).
+ *
+ * Retention (issue 16): the store keeps a bounded history. `prune(network, before)` deletes every
+ * row of the epochs below `before` (observations, results, lines, votes, signing decisions,
+ * consensus state) in one transaction and records the horizon; `retention.ts` calls it once per
+ * settled epoch with `before = settled - retention_epochs + 1`, so unsettled epochs are never
+ * deleted. Below the horizon the store refuses writes (late gossip is dropped, a signing decision
+ * throws STORE_PRUNED: an epoch whose decisions are gone can never be signed again) and the feed
+ * answers 410. Kept whatever their age: the equivocation evidence (a few rows per misbehaving
+ * oracle; `slashEquivocation` takes it at any age) and the schema. New databases use
+ * `auto_vacuum = INCREMENTAL`: each prune keeps the pages it freed for the next epoch's rows and
+ * hands older free pages back to the file system; databases created before keep reusing their
+ * free pages (the file stops growing, it does not shrink: docs/operator.md says how to convert).
  */
 export class Store {
   readonly db: DatabaseSync;
+  /** Path of the database file (its WAL is `<path>-wal`). */
+  readonly path: string;
   private readonly stmts = new Map<string, StatementSync>();
+  private readonly horizons = new Map<bigint, RetentionHorizon | null>();
+  private readonly metrics: StoreMetrics | undefined;
   private closed = false;
 
   private constructor(
     db: DatabaseSync,
+    path: string,
     private readonly decisionSync: StoreOptions["synchronous"],
+    private readonly incrementalVacuum: boolean,
+    metrics: Registry | undefined,
   ) {
     this.db = db;
+    this.path = path;
+    this.metrics = metrics && createStoreMetrics(metrics, () => this.fileBytes());
   }
 
   /** Runs `fn` as a commit that is fsynced before returning (the WAL frames before it go to disk too). */
@@ -65,15 +102,25 @@ export class Store {
     }
   }
 
-  static open(options: Partial<StoreOptions> & { dataDir: string }): Store {
+  /** `modules.metrics`: registers `vigil_store_pruned_rows_total` and `vigil_store_bytes` there. */
+  static open(
+    options: Partial<StoreOptions> & { dataDir: string },
+    modules: { metrics?: Registry } = {},
+  ): Store {
     const opts: StoreOptions = { ...defaultStoreOptions, ...options };
     mkdirSync(opts.dataDir, { recursive: true });
-    const db = new DatabaseSync(join(opts.dataDir, opts.fileName));
+    const path = join(opts.dataDir, opts.fileName);
+    const db = new DatabaseSync(path);
+    // auto_vacuum can only be chosen before the first page is written (switching WAL on writes one).
+    const { page_count: pages } = db.prepare("PRAGMA page_count").get() as { page_count: number };
+    if (pages === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
     // Received data (observations, votes, results) can be re-fetched from peers, so its commits only
     // need to survive a process crash (WAL + NORMAL); signing decisions and locks use `durable`.
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    db.exec(`PRAGMA journal_size_limit = ${Math.floor(opts.journalSizeLimitBytes)}`);
     migrate(db);
-    return new Store(db, opts.synchronous);
+    const { auto_vacuum: vacuum } = db.prepare("PRAGMA auto_vacuum").get() as { auto_vacuum: number };
+    return new Store(db, path, opts.synchronous, vacuum === 2, modules.metrics);
   }
 
   close(): void {
@@ -114,6 +161,7 @@ export class Store {
    */
   recordSigningDecision(d: SigningDecision): string {
     const args = [int(d.networkId, "networkId"), int(d.epoch, "epoch"), d.kind, d.view] as const;
+    this.refusePruned(d.networkId, d.epoch, "signing decision");
     this.durable(() =>
       this.stmt(
         "INSERT OR IGNORE INTO signing_decisions (network_id, epoch, kind, view, value, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -130,6 +178,7 @@ export class Store {
   }
 
   saveConsensusState(s: ConsensusState): void {
+    this.refusePruned(s.networkId, s.epoch, "consensus state");
     this.durable(() => this.writeConsensusState(s));
   }
 
@@ -171,8 +220,9 @@ export class Store {
 
   // --- observations --------------------------------------------------------------------------------
 
-  /** Stores a verified observation; false if it was already there. */
+  /** Stores a verified observation; false if it was already there or its epoch is pruned. */
   saveObservation(o: StoredObservation): boolean {
+    if (this.isPruned(o.networkId, o.epoch)) return false;
     const res = this.stmt(
       `INSERT OR IGNORE INTO observations (network_id, epoch, observer, hash, peer_id, bytes, envelope, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -210,6 +260,7 @@ export class Store {
   saveResult(result: EpochResult, tree: { nodes: Uint8Array; treeIndex: number[] }): void {
     const n = int(result.networkId, "networkId");
     const e = int(result.epoch, "epoch");
+    this.refusePruned(n, e, "result");
     this.tx(() => {
       this.stmt("DELETE FROM lines WHERE network_id = ? AND epoch = ?").run(n, e);
       this.stmt(
@@ -266,8 +317,9 @@ export class Store {
     );
   }
 
-  /** Stores a verified vote; false if it was already there. */
+  /** Stores a verified vote; false if it was already there or its epoch is pruned. */
   saveVote(v: ResultVote): boolean {
+    if (this.isPruned(v.networkId, v.epoch)) return false;
     const res = this.stmt(
       `INSERT OR IGNORE INTO votes (network_id, epoch, signer, result_root, observations_commitment, signature, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -313,6 +365,114 @@ export class Store {
       Date.now(),
     );
     return Number(res.changes) > 0;
+  }
+
+  // --- retention ---------------------------------------------------------------------------------
+
+  /**
+   * Deletes every row of the network's epochs below `beforeEpoch` (see the class doc for what is
+   * kept) in one transaction, records the new horizon, then hands free pages older than this prune
+   * back to the file system. The caller picks `beforeEpoch` (never above an unsettled epoch: see
+   * `retention.ts`). A horizon at or below the recorded one is a no-op that writes nothing.
+   * `retentionEpochs` is recorded so the feed can name the policy in its 410.
+   */
+  prune(networkId: bigint, beforeEpoch: bigint, opts: { retentionEpochs?: number } = {}): PruneResult {
+    const n = int(networkId, "networkId");
+    const before = int(beforeEpoch, "beforeEpoch");
+    const rows = Object.fromEntries(PRUNED_TABLES.map((t) => [t, 0])) as Record<PrunedTable, number>;
+    const current = this.horizon(n)?.prunedBefore ?? 0n;
+    if (before <= current) return { networkId, beforeEpoch: current, rows, total: 0, releasedBytes: 0 };
+    // Pages already free before this prune sat unused through a whole epoch of writes: give them back.
+    // The pages this prune frees are kept for the next epoch's rows, so the file does not shrink and
+    // regrow every epoch.
+    const idle = this.pragma("freelist_count");
+    this.tx(() => {
+      for (const table of PRUNED_TABLES)
+        rows[table] = Number(
+          this.stmt(`DELETE FROM ${table} WHERE network_id = ? AND epoch < ?`).run(n, before).changes,
+        );
+      this.stmt(
+        `INSERT INTO retention (network_id, pruned_before, retention_epochs, pruned_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (network_id) DO UPDATE SET pruned_before = excluded.pruned_before,
+           retention_epochs = excluded.retention_epochs, pruned_at = excluded.pruned_at`,
+      ).run(n, before, opts.retentionEpochs ?? null, Date.now());
+    });
+    this.horizons.set(n, {
+      networkId: n,
+      prunedBefore: before,
+      retentionEpochs: opts.retentionEpochs ?? null,
+    });
+    let releasedBytes = 0;
+    if (this.incrementalVacuum && idle > 0) {
+      const free = this.pragma("freelist_count");
+      this.db.exec(`PRAGMA incremental_vacuum(${idle})`);
+      releasedBytes = (free - this.pragma("freelist_count")) * this.pragma("page_size");
+    }
+    const total = Object.values(rows).reduce((a, b) => a + b, 0);
+    if (this.metrics)
+      for (const table of PRUNED_TABLES)
+        if (rows[table] > 0) this.metrics.prunedRows.inc({ network: String(n), table }, rows[table]);
+    return { networkId, beforeEpoch: before, rows, total, releasedBytes };
+  }
+
+  /** Where the network's history starts, if it was ever pruned. */
+  horizon(networkId: bigint): RetentionHorizon | undefined {
+    const n = int(networkId, "networkId");
+    let h = this.horizons.get(n);
+    if (h === undefined) {
+      const r = this.stmt("SELECT pruned_before, retention_epochs FROM retention WHERE network_id = ?").get(
+        n,
+      ) as Row | undefined;
+      h = r
+        ? {
+            networkId: n,
+            prunedBefore: r.pruned_before as bigint,
+            retentionEpochs: r.retention_epochs === null ? null : Number(r.retention_epochs),
+          }
+        : null;
+      this.horizons.set(n, h);
+    }
+    return h ?? undefined;
+  }
+
+  /** The lowest epoch of the network with any pruned-table row, if any. */
+  oldestEpoch(networkId: bigint): bigint | undefined {
+    const n = int(networkId, "networkId");
+    const mins = PRUNED_TABLES.map((t) => `SELECT MIN(epoch) AS e FROM ${t} WHERE network_id = ?1`);
+    const r = this.stmt(`SELECT MIN(e) AS e FROM (${mins.join(" UNION ALL ")})`).get(n) as Row;
+    return r.e === null ? undefined : (r.e as bigint);
+  }
+
+  /** Sizes of the database file and its WAL on disk (0 for a file that does not exist). */
+  fileBytes(): StoreFileBytes {
+    const size = (p: string) => {
+      try {
+        return statSync(p).size;
+      } catch (err) {
+        // No WAL between a truncating checkpoint and the next write.
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
+        throw err;
+      }
+    };
+    return { main: size(this.path), wal: size(`${this.path}-wal`) };
+  }
+
+  private isPruned(networkId: bigint, epoch: bigint): boolean {
+    const h = this.horizon(networkId);
+    return h !== undefined && epoch < h.prunedBefore;
+  }
+
+  private refusePruned(networkId: bigint, epoch: bigint, what: string): void {
+    if (this.isPruned(networkId, epoch))
+      throw new StoreError(
+        "STORE_PRUNED",
+        `refusing to write a ${what} for epoch ${epoch} of network ${networkId}: the store pruned it`,
+        { networkId, epoch, prunedBefore: this.horizon(networkId)?.prunedBefore },
+      );
+  }
+
+  private pragma(name: "freelist_count" | "page_size" | "page_count"): number {
+    return Number((this.db.prepare(`PRAGMA ${name}`).get() as Record<string, number | bigint>)[name]);
   }
 
   // --- read API (feed, HTTP API) -------------------------------------------------------------------

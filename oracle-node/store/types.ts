@@ -56,4 +56,40 @@ export interface LineWithProof {
   resultRoot: Hex;
 }
 
+/** Tables `Store.prune` deletes epochs from (equivocation evidence is kept: see the module doc). */
+export type PrunedTable =
+  | "observations"
+  | "results"
+  | "lines"
+  | "votes"
+  | "signing_decisions"
+  | "consensus_state";
+
+/** What one `Store.prune` removed. */
+export interface PruneResult {
+  networkId: bigint;
+  /** Every epoch below this one is gone now. */
+  beforeEpoch: bigint;
+  /** Rows deleted per table. */
+  rows: Record<PrunedTable, number>;
+  total: number;
+  /** Bytes handed back to the file system by incremental vacuum (0 when the free pages are kept for reuse). */
+  releasedBytes: number;
+}
+
+/** Where a network's history starts after pruning. */
+export interface RetentionHorizon {
+  networkId: bigint;
+  /** Epochs below this one were deleted. */
+  prunedBefore: bigint;
+  /** The `store.retention_epochs` that pruned them; null when the caller did not say. */
+  retentionEpochs: number | null;
+}
+
+/** Bytes the store takes on disk: the database file and its write-ahead log. */
+export interface StoreFileBytes {
+  main: number;
+  wal: number;
+}
+
 export type { EquivocationEvidence };

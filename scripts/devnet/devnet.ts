@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Address, type Hex, keccak256, parseEther, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { planFleet } from "../../attestation/agent/index";
+import { planFleet, writeFleetReplicas } from "../../attestation/agent/index";
 import type { Deployment } from "../../contracts";
 import { buildContracts } from "../contracts/buildContracts";
 import { contractsBuildNeeded, VIGIL_FORGE_LAYOUT } from "../contracts/contractsBuildNeeded";
@@ -34,7 +34,13 @@ import {
   STARTUP_STALL_SECONDS,
 } from "./options";
 import { ProcessSupervisor } from "./processes";
-import { deviceOwnerKey, registerDevices, registerOperators, registerSampleNetwork } from "./register";
+import {
+  deviceOwnerKey,
+  registerDevices,
+  registerOperators,
+  registerSampleNetwork,
+  setStorageTargets,
+} from "./register";
 import { bridges, runEpochs } from "./runEpochs";
 import { type DevnetSummary, summarize } from "./summary";
 
@@ -43,6 +49,8 @@ const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Sample DePIN network: 1,000 VGL per epoch shared by the fleet, 10 VGL stake per device. */
 export const SAMPLE_BUDGET = parseEther("1000");
 export const SAMPLE_STAKE = parseEther("10");
+/** The fleet's seed: its keys, and its storage client's secret (`fleetStorageSecret`). */
+const FLEET_SEED = "vigil-devnet";
 
 export interface DevnetHandle {
   options: DevnetOptions;
@@ -263,9 +271,10 @@ export async function startDevnet(
         options.devices,
         options.strategies === "all" ? ALL_STRATEGIES : DEFENDED_STRATEGIES,
       ),
-      seed: "vigil-devnet",
+      seed: FLEET_SEED,
       owner: (i) => hexToBytes20(privateKeyToAccount(deviceOwnerKey(ownerSeed, i)).address),
     });
+    const replicaDir = join(dataDir, "replicas");
     await stage("devices", `${options.devices} devices registered (Sybils stay unregistered)`, async () => {
       const registered = fleetPlan.filter((d) => d.registered);
       await registerDevices(
@@ -276,6 +285,23 @@ export async function startDevnet(
         SAMPLE_STAKE,
         // A squatted device's key is registered under the squatter's address (`chainOwnerHex`).
         registered.map((d) => ({ deviceId: d.deviceIdHex, owner: d.chainOwnerHex })),
+      );
+      // The devnet is the network's storage client: it writes each device's replica (the fleet
+      // process hands each agent its file) and registers the replica's root on chain, as the
+      // network's owner. The nodes judge storage against that, never against the device.
+      mkdirSync(replicaDir, { recursive: true });
+      writeFleetReplicas(fleetPlan, replicaDir, FLEET_SEED);
+      await setStorageTargets(
+        home.public,
+        home.wallet,
+        targets,
+        networkId,
+        registered.map((d) => ({
+          deviceId: d.deviceIdHex,
+          root: toHex(d.storage.storageRoot),
+          chunks: d.storage.storageChunks,
+          chunkBytes: d.storage.storageChunkBytes,
+        })),
       );
       for (const d of fleetPlan) {
         log.emit({
@@ -350,7 +376,8 @@ export async function startDevnet(
             supervisor,
             {
               strategies: fleetPlan.map((d) => d.strategy),
-              seed: "vigil-devnet",
+              seed: FLEET_SEED,
+              replicaDir,
               owners: fleetPlan.map((d) => d.ownerHex),
               gateways: nodes.map((n) => `${n.apiUrl}${gatewayPath}`),
               chain: {

@@ -14,6 +14,11 @@ export const fleetSpecSchema = z.object({
   seed: z.string(),
   /** Owner address per device, in fleet order. */
   owners: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/)),
+  /**
+   * Where the devnet, as the network's storage client, wrote each device's replica
+   * (`replicaFileOf`); without it the fleet writes its own, the same bytes, into a temporary folder.
+   */
+  replicaDir: z.string().optional(),
   /** Device gateway base URLs of the oracle nodes. */
   gateways: z.array(z.url()).min(1),
   /** Where devices read which oracles are assigned to them (they refuse every other challenger). */

@@ -26,6 +26,7 @@ await runUntilSignal(async () => {
   const fleet = await runFleet({
     strategies: spec.strategies,
     seed: spec.seed,
+    replicaDir: spec.replicaDir,
     owner: (i) => hexToBytes(spec.owners[i] as `0x${string}`),
     gateways: spec.gateways.map((url) => httpGateway(url)),
     assignment,

@@ -219,6 +219,34 @@ export async function registerDevices(
   }
 }
 
+/**
+ * Sets each device's storage target as the network's owner, playing its storage client: the root of
+ * the replica the client placed on the device. One transaction a device, sent in batches like
+ * `registerDevices` (about 40 devices: a second or so on anvil).
+ */
+export async function setStorageTargets(
+  client: PublicClient,
+  wallet: DevnetWallet,
+  t: Pick<RegistrationTargets, "registry">,
+  networkId: bigint,
+  targets: readonly { deviceId: Hex; root: Hex; chunks: number; chunkBytes: number }[],
+): Promise<void> {
+  for (let i = 0; i < targets.length; i += 50) {
+    await send(
+      client,
+      targets.slice(i, i + 50).map(
+        (d) => () =>
+          wallet.writeContract({
+            address: t.registry,
+            abi: vigilRegistryAbi,
+            functionName: "setDeviceStorage",
+            args: [networkId, d.deviceId, d.root, d.chunks, d.chunkBytes],
+          }),
+      ),
+    );
+  }
+}
+
 /** A deterministic owner key per device, so a resumed devnet knows who may claim. */
 export function deviceOwnerKey(seed: Hex, index: number): Hex {
   return keccak256(`${seed}${index.toString(16).padStart(8, "0")}`);

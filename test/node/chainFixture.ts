@@ -35,6 +35,14 @@ export interface Deployed {
   }): Promise<bigint>;
   registerOperator(signer: Address, peerId: string): Promise<void>;
   registerDevice(networkId: bigint, deviceId: Hex, owner?: Address): Promise<void>;
+  /** Set a device's storage target, as the network's owner (its storage client). */
+  setDeviceStorage(
+    networkId: bigint,
+    deviceId: Hex,
+    root: Hex,
+    chunks: number,
+    chunkBytes: number,
+  ): Promise<void>;
 }
 
 export async function deployChainFixture(anvil: Anvil): Promise<Deployed> {
@@ -152,6 +160,16 @@ export async function deployChainFixture(anvil: Anvil): Promise<Deployed> {
           abi: vigilRegistryAbi,
           functionName: "registerDevice",
           args: [networkId, deviceId, owner],
+        }),
+      );
+    },
+    async setDeviceStorage(networkId, deviceId, root, chunks, chunkBytes) {
+      await mined(
+        wallet.writeContract({
+          address: registry,
+          abi: vigilRegistryAbi,
+          functionName: "setDeviceStorage",
+          args: [networkId, deviceId, root, chunks, chunkBytes],
         }),
       );
     },

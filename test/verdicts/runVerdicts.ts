@@ -118,6 +118,8 @@ export async function runVerdicts(o: VerdictRunOptions): Promise<VerdictRun> {
               beacon,
               isRegistered: (d) => known.has(d.toLowerCase()),
               ownerOf: (d) => chainOwner.get(d.toLowerCase()),
+              // The fleet's storage client's targets (`runFleet` writes the matching replica files).
+              storageOf: (d) => plan.find((p) => p.deviceIdHex.toLowerCase() === d.toLowerCase())?.storage,
               assigned: (epoch) => assignedTo(epoch, observers[i]!),
               judges,
             },

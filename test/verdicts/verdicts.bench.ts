@@ -23,7 +23,7 @@ export const scenario: BenchScenario = {
       args,
       options: {
         epochs: { type: "string", default: "5" },
-        "epoch-seconds": { type: "string", default: "20" },
+        "epoch-seconds": { type: "string", default: "30" },
         honest: { type: "string", default: "20" },
         each: { type: "string", default: "2" },
         farm: { type: "string", default: "8" },

@@ -61,6 +61,16 @@ interface IVigilRegistry {
         uint64 registeredAt;
     }
 
+    /// @notice The data a device must hold, as its network's storage client registered it: the root of a
+    /// positional keccak Merkle tree over `chunks` chunks of `chunkBytes` bytes (leaf i =
+    /// keccak256("vigil.storage.leaf" || uint32 i || chunk), docs/attestation.md). Oracle nodes judge the
+    /// device's storage challenges against this, never against what the device says it stores.
+    struct StorageTarget {
+        bytes32 root;
+        uint32 chunks;
+        uint32 chunkBytes;
+    }
+
     struct Operator {
         /// Ethereum address the node signs results and CRE reports with (a forwarder signer).
         address signer;
@@ -95,6 +105,10 @@ interface IVigilRegistry {
     event DeviceSlashed(
         uint64 indexed networkId, bytes32 indexed deviceId, uint128 amount, uint128 remainingStake
     );
+    /// @notice A device's storage target was set, replaced, or cleared (all fields zero).
+    event DeviceStorageSet(
+        uint64 indexed networkId, bytes32 indexed deviceId, bytes32 root, uint32 chunks, uint32 chunkBytes
+    );
     event OperatorRegistered(address indexed signer, address indexed owner, bytes peerId, uint128 stake);
     event OperatorPeerIdUpdated(address indexed signer, bytes peerId);
     event OperatorStakeAdded(address indexed signer, uint128 amount, uint128 stake);
@@ -114,6 +128,8 @@ interface IVigilRegistry {
     error NotDeviceOwner(bytes32 deviceId, address caller);
     error DeviceNotActive(bytes32 deviceId, Status status);
     error DeviceNotExiting(bytes32 deviceId, Status status);
+    error DeviceNotInNetwork(uint64 networkId, bytes32 deviceId);
+    error InvalidStorageTarget(bytes32 root, uint32 chunks, uint32 chunkBytes);
     error OperatorAlreadyRegistered(address signer);
     error UnknownOperator(address signer);
     error NotOperatorOwner(address signer, address caller);
@@ -153,6 +169,19 @@ interface IVigilRegistry {
 
     /// @notice Sends an exiting device's remaining stake to its owner once unbonded.
     function withdrawDeviceStake(bytes32 deviceId) external;
+
+    /// @notice Sets the storage a device of the network must hold: what the network's storage client placed on
+    /// it (a replica derived from a secret the device never learns). Network owner only (the protocol, acting as
+    /// or for its storage client); the device registered in `networkId`. `chunks` >= 1 and `chunkBytes` in
+    /// [MIN_STORAGE_CHUNK_BYTES, MAX_STORAGE_CHUNK_BYTES] with a nonzero root; all three zero clears the target
+    /// (the device is then given no storage challenge). Replaces any earlier target at once.
+    function setDeviceStorage(
+        uint64 networkId,
+        bytes32 deviceId,
+        bytes32 root,
+        uint32 chunks,
+        uint32 chunkBytes
+    ) external;
 
     // ----- operators -----
 
@@ -197,6 +226,14 @@ interface IVigilRegistry {
         external
         view
         returns (Device[] memory);
+    /// @notice The storage target of a device (all zero if none).
+    function getDeviceStorage(bytes32 deviceId) external view returns (StorageTarget memory);
+    /// @notice Storage targets of a network's devices in registration order (as `getNetworkDevices`), `limit`
+    /// from `offset`, each with its device id; a device without one has an all-zero target.
+    function getNetworkDeviceStorage(uint64 networkId, uint256 offset, uint256 limit)
+        external
+        view
+        returns (bytes32[] memory deviceIds, StorageTarget[] memory targets);
     function getOperator(address signer) external view returns (Operator memory);
     function operatorCount() external view returns (uint256);
     /// @notice Operators in registration order (any status), `limit` from `offset`.
