@@ -99,4 +99,16 @@ export { decodeMessage, type Expect, type Message, verifyMessage } from "./messa
 export type { RegistrationBody } from "./messages/registration";
 export type { OpenedChunk, OpenedRow, ResponseBody } from "./messages/response";
 export { type MessageContext, signMessage } from "./messages/sign";
+export {
+  type ChallengePolicy,
+  type ChallengeRound,
+  challengeDeadlineMs,
+  challengePolicy,
+  challengeRounds,
+  creditUnits,
+  ROUND_CLOCK_SLACK_MS,
+  ROUND_LATE_MS,
+  ROUND_PHASE_MAX_MS,
+  RoundGuard,
+} from "./policy/index";
 export { isSlashable, type Verdict, type VerdictStatus } from "./verdict";

@@ -26,6 +26,7 @@ import { getNetwork, getOperators } from "../../oracle-node/chain/reads";
 import { type Anvil, startAnvil } from "../../scripts/devnet/anvil";
 import { ANVIL_KEY, type Deployed, deployChainFixture } from "../../test/node/chainFixture";
 import { bytesToHex } from "../bytes";
+import { challengePolicy, challengeRounds } from "../policy/index";
 import { keyFromLabel, testCapabilities } from "../testing";
 import type { Verdict } from "../verdict";
 import { createChainAssignment } from "./chainAssignment";
@@ -198,7 +199,9 @@ describe("chain assignment (real anvil)", () => {
       gateways: [a.counted, b.counted],
       heartbeatIntervalMs: 40,
       pollWaitMs: 100,
-      assignment: source,
+      // The challengers only: these gateways issue every 50 ms, not in the network's rounds (the
+      // round check has its own test below).
+      assignment: { networkId, challengersOf: (e, d) => source.challengersOf(e, d) },
     });
     try {
       await vi.waitFor(
@@ -217,6 +220,24 @@ describe("chain assignment (real anvil)", () => {
     expect(b.verdicts.some((v) => v.status === "pass")).toBe(false);
     expect(a.verdicts.every((v) => v.status === "pass")).toBe(true);
     expect(agent.stats.challengesUnchecked).toBe(0);
+  });
+
+  it("gives each epoch's rounds from the chain: the network's policy id and timing, the pinned beacon", async () => {
+    const source = createChainAssignment({
+      client: chain.publicClient,
+      registry: chain.registry,
+      settlement: chain.settlement,
+      networkId,
+    });
+    const schedule = (await source.roundsOf(0n))!;
+    const view = (await source.epochView(0n))!;
+    const network = await getNetwork(chain.publicClient, chain.registry, networkId);
+    const policy = challengePolicy(network.challengePolicyId, network.epochLength);
+    expect(schedule.policy).toEqual(policy);
+    expect(schedule.rounds).toEqual(
+      challengeRounds(policy, view.beacon, Number(network.genesisTime) * 1000, network.epochLength * 1000),
+    );
+    expect(schedule.rounds.length).toBeGreaterThan(0);
   });
 
   it("pins each epoch's beacon before its start: a settlement moves later epochs', never a started one's", async () => {

@@ -16,6 +16,7 @@ import {
 import { assignedOracles, challengerKeyOfPeerId } from "../assignment";
 import { bytesToHex } from "../bytes";
 import type { EvidenceJudges } from "../evidence";
+import { challengePolicy, challengeRounds } from "../policy/index";
 import type { AssignmentSource } from "./deviceAgent";
 
 const registryAbi = [
@@ -122,6 +123,7 @@ export interface EpochAssignmentView {
 export interface ChainAssignment extends AssignmentSource {
   /** The epoch's view, or undefined when the chain cannot be read now (logged once per failed read). */
   epochView(epoch: bigint): Promise<EpochAssignmentView | undefined>;
+  roundsOf: NonNullable<AssignmentSource["roundsOf"]>;
 }
 
 interface Entry {
@@ -151,8 +153,8 @@ export function createChainAssignment(opts: ChainAssignmentOptions): ChainAssign
   const pageSize = BigInt(opts.pageSize ?? 200);
   const log = opts.logger;
   const cache = new Map<bigint, Entry>();
-  /** Epoch timing is fixed at registration: read once. */
-  let timing: Promise<{ genesisTime: bigint; epochLength: bigint }> | undefined;
+  /** Epoch timing is fixed at registration: read once (with the policy id, read at the same time). */
+  let timing: Promise<{ genesisTime: bigint; epochLength: bigint; policyId: number }> | undefined;
 
   const readNetwork = (blockNumber?: bigint) =>
     client.readContract({
@@ -166,7 +168,11 @@ export function createChainAssignment(opts: ChainAssignmentOptions): ChainAssign
   function epochTiming() {
     timing ??= readNetwork().then((n) => {
       if (n.epochLength === 0) throw new Error(`network ${networkId} is not registered`);
-      return { genesisTime: n.genesisTime, epochLength: BigInt(n.epochLength) };
+      return {
+        genesisTime: n.genesisTime,
+        epochLength: BigInt(n.epochLength),
+        policyId: n.challengePolicyId,
+      };
     });
     timing.catch(() => {
       timing = undefined;
@@ -287,6 +293,15 @@ export function createChainAssignment(opts: ChainAssignmentOptions): ChainAssign
   return {
     networkId,
     epochView: (epoch) => entryOf(epoch).view,
+    async roundsOf(epoch) {
+      const view = await entryOf(epoch).view;
+      if (!view) return undefined;
+      const t = await epochTiming().catch(() => undefined);
+      if (!t) return undefined;
+      const policy = challengePolicy(t.policyId, Number(t.epochLength));
+      const startMs = Number((t.genesisTime + epoch * t.epochLength) * 1000n);
+      return { policy, rounds: challengeRounds(policy, view.beacon, startMs, Number(t.epochLength) * 1000) };
+    },
     async challengersOf(epoch, deviceId) {
       const entry = entryOf(epoch);
       const view = await entry.view;

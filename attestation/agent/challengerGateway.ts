@@ -16,7 +16,7 @@ import { type TicketCheck, TicketRing } from "./livenessTickets";
 import { verifyPayloadRequest } from "./payloadRequest";
 import { verifyPoll } from "./poll";
 
-/** Default `maxClockSkewMs`: the production policy's (`oracle-node/intake/policy.ts` says why 15 s). */
+/** Default `maxClockSkewMs`: the production policy's (`attestation/policy/challengePolicy.ts` says why 15 s). */
 const DEFAULT_MAX_CLOCK_SKEW_MS = 15_000;
 /**
  * Default `ticketMaxAgeMs` beyond one heartbeat interval: time for the answer to reach the device

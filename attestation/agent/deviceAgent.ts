@@ -22,6 +22,7 @@ import type { Capabilities } from "../messages/capabilities";
 import { noTicket } from "../messages/heartbeat";
 import { type Message, verifyMessage } from "../messages/message";
 import { signMessage } from "../messages/sign";
+import { type ChallengePolicy, type ChallengeRound, RoundGuard } from "../policy/index";
 import { openReplicaFile, type ReplicaFile } from "../storage/replicaFile";
 import { type DeviceGateway, GatewayError, type GatewayInfo } from "./gateway";
 import {
@@ -86,6 +87,12 @@ export interface AssignmentSource {
    * undefined when the source cannot tell now (the chain unreachable). Never rejects.
    */
   challengersOf(epoch: bigint, deviceId: Uint8Array): Promise<EvidenceJudges | undefined>;
+  /**
+   * The epoch's challenge rounds under the network's policy, from the chain (policy id, epoch
+   * timing, the epoch's beacon), or undefined when the source cannot tell now. Never rejects.
+   * Without it a device does not hold its challengers to the rounds.
+   */
+  roundsOf?(epoch: bigint): Promise<{ policy: ChallengePolicy; rounds: ChallengeRound[] } | undefined>;
 }
 
 export interface DeviceAgentOptions {
@@ -244,6 +251,7 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
   const abort = new AbortController();
   const started = Date.now();
   const offline = () => b.offline?.(Date.now() - started) ?? false;
+  const rounds = new RoundGuard();
   const stats: DeviceAgentStats = {
     heartbeatsSent: 0,
     heartbeatsRejected: 0,
@@ -443,6 +451,9 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     clock: GatewayClock,
     polls: ReturnType<typeof pollSigner>,
   ): Promise<void> {
+    // Failed polls in a row: the wait before the next grows from 100 ms to the heartbeat period. A
+    // challenge waits at the node meanwhile, its deadline running: one lost request must not cost it.
+    let failures = 0;
     while (!abort.signal.aborted) {
       if (offline()) {
         await sleep(Math.min(interval, 200), abort.signal);
@@ -451,11 +462,12 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
       let list: Uint8Array[];
       try {
         list = await gw.pollChallenges(await polls.sign(opts.signer), pollWait, abort.signal);
+        failures = 0;
       } catch (e) {
         if (abort.signal.aborted) return;
         polls.refused();
         fail("poll", e);
-        await sleep(interval, abort.signal);
+        await sleep(Math.min(interval, 100 * 2 ** failures++), abort.signal);
         continue;
       }
       for (const bytes of list) {
@@ -508,12 +520,27 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
         return undefined;
       }),
     );
-    if (judges) return checked(challenge, () => checkChallenger(challenge, judges));
-    stats.challengesUnchecked++;
-    log?.debug(
-      { challengeId: bytesToHex(challengeIdOf(challenge.signingBytes)), epoch: challenge.epoch },
-      "assignment unknown (chain unavailable): answering without checking the challenger",
+    if (!judges) {
+      stats.challengesUnchecked++;
+      log?.debug(
+        { challengeId: bytesToHex(challengeIdOf(challenge.signingBytes)), epoch: challenge.epoch },
+        "assignment unknown (chain unavailable): answering without checking the challenger",
+      );
+      return;
+    }
+    checked(challenge, () => checkChallenger(challenge, judges));
+    if (!source.roundsOf) return;
+    // The rounds hold an assigned challenger to one challenge per round (`RoundGuard`); unknown
+    // (the chain unreadable) falls under the same outage policy as the assignment.
+    const schedule = await within(
+      ASSIGNMENT_WAIT_MS,
+      source.roundsOf(challenge.epoch).catch((err: unknown) => {
+        fail("round source", err);
+        return undefined;
+      }),
     );
+    if (schedule) checked(challenge, () => rounds.check(challenge, schedule.rounds, schedule.policy));
+    else stats.challengesUnchecked++;
   }
 
   /** A transient transport failure (the node unreachable for a moment) is retried within the deadline. */

@@ -68,11 +68,12 @@ describe("scoreEpoch: reward share against fair share", () => {
     const devices = fleet(["honest", "honest", "honest", "zeroStorage"]);
     const overpaid = scoreEpoch({ epoch: 0n, budget, devices, lines: lines(devices, [4, 4, 4, 4], budget) });
     // Judged over the run: the mean over its epochs.
-    const fair = scoreEpoch({ epoch: 1n, budget, devices, lines: lines(devices, [4, 4, 4, 3], budget) });
+    // Its worth: two thirds of an honest device (no storage, a third of the credited work).
+    const fair = scoreEpoch({ epoch: 1n, budget, devices, lines: lines(devices, [3, 3, 3, 2], budget) });
     // Overpaying the cheat underpays the honest devices: they fail too.
     const five = (b: typeof overpaid) => Array.from({ length: MIN_EPOCHS_TO_JUDGE_CHEATS }, () => b);
     expect(scoreRun(five(overpaid))).toContain(
-      "zeroStorage: reward share 25.00% > its worth at the honest rate 18.75% (mean over 5 epochs)",
+      "zeroStorage: reward share 25.00% > its worth at the honest rate 16.67% (mean over 5 epochs)",
     );
     expect(scoreRun(five(overpaid))).toContain(
       "epoch 0 honest: 3 under fair share or outside ±5% of the honest median",

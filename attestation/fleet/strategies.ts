@@ -38,7 +38,7 @@ export type Strategy = (typeof STRATEGIES)[number];
 
 /**
  * Share of a class-0 device's credit each credited challenge type carries under policy 1: compute,
- * storage and bandwidth one unit each per round, latency none (oracle-node/intake/policy.ts
+ * storage and bandwidth one unit each per round, latency none (attestation/policy/challengePolicy.ts
  * `creditUnits`), so each of the three is a third.
  */
 const TYPE_SHARE = 1 / 3;

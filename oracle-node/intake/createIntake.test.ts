@@ -8,7 +8,9 @@ import { signPayloadRequest } from "../../attestation/agent/payloadRequest";
 import { signPoll } from "../../attestation/agent/poll";
 import {
   answerBandwidth,
+  challengeDeadlineMs,
   challengeIdOf,
+  challengePolicy,
   decodeMessage,
   type Message,
   noTicket,
@@ -34,7 +36,6 @@ import {
 } from "../p2p/index";
 import { createIntake, type Intake, type IntakeNetwork } from "./createIntake";
 import { decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
-import { challengeDeadlineMs, challengePolicy } from "./policy";
 import { signerFromPeerKey } from "./signerFromPeerKey";
 
 const logger = createLogger({ level: "silent" });

@@ -9,7 +9,12 @@ import {
   type TicketCheck,
 } from "../../attestation/agent/index";
 import {
+  type ChallengePolicy,
+  type ChallengeRound,
+  challengeDeadlineMs,
   challengeIdOf,
+  challengeRounds,
+  creditUnits,
   decodeMessage,
   type EvidenceJudges,
   FraudReason,
@@ -20,6 +25,7 @@ import {
   type JudgesOf,
   keccak256,
   type Message,
+  ROUND_LATE_MS,
   type Signer,
   type StorageTarget,
   type Verdict,
@@ -31,8 +37,6 @@ import type { NodeMetrics } from "../metrics";
 import { EpochLedger } from "../observation/index";
 import { type GossipMessage, type P2P, Validation } from "../p2p/index";
 import { decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
-import { type ChallengePolicy, challengeDeadlineMs, creditUnits } from "./policy";
-import { type ChallengeRound, challengeRounds } from "./rounds";
 import { VerifyPool } from "./verifyPool";
 
 /** One DePIN network this node verifies, as the intake needs it (bound to cached chain state by the node). */
@@ -129,12 +133,6 @@ function skewed(n: IntakeNetwork, timeMs: bigint, nowMs: number): boolean {
   const max = BigInt(n.policy.maxClockSkewMs);
   return skew > max || -skew > max;
 }
-/**
- * A round this late is skipped. 2 s: eight ticks of the default 250 ms, past any event-loop stall
- * seen on the loaded devnet, and well under a devnet deadline, so a round issued this late is still
- * answered alongside the other nodes'.
- */
-const ROUND_LATE_MS = 2_000;
 
 /**
  * The node side of the device transport: verifies heartbeats (node:crypto fast path) and gossips
@@ -489,7 +487,7 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       if (!r || r.epoch !== epoch) {
         const list = challengeRounds(
           n.policy,
-          n.beacon(epoch),
+          hexToBytes(n.beacon(epoch)),
           Number(epochStartMs(n, epoch)),
           n.epochLength * 1000,
         );

@@ -1,3 +1,4 @@
+export { type ChallengePolicy, challengePolicy } from "../../attestation/index";
 export {
   createIntake,
   type Intake,
@@ -7,6 +8,5 @@ export {
 } from "./createIntake";
 export { challengerKeyOf, createFraudVerifier, judgesInContext } from "./fraudVerifier";
 export { ChallengeGossip, decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
-export { type ChallengePolicy, challengePolicy } from "./policy";
 export { signerFromPeerKey } from "./signerFromPeerKey";
 export { VerifyPool, type VerifyPoolOptions } from "./verifyPool";

@@ -1,11 +1,10 @@
 import { bytesToHex, type Hex } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
-import { noTicket, signMessage } from "../../attestation/index";
+import { challengePolicy, noTicket, signMessage } from "../../attestation/index";
 import { keyFromLabel, testCapabilities, testRegistration } from "../../attestation/testing";
 import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
 import { createIntake, type Intake } from "./createIntake";
-import { challengePolicy } from "./policy";
 
 const OBSERVER = "0x00000000000000000000000000000000000000aa" as const;
 const intakes: Intake[] = [];

@@ -5,6 +5,7 @@ import { httpGateway, startDeviceAgent } from "../../attestation/agent/index";
 import { signPoll } from "../../attestation/agent/poll";
 import {
   answerLatency,
+  challengePolicy,
   type Message,
   noTicket,
   type Signer,
@@ -16,7 +17,6 @@ import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
 import { type GossipMessage, Validation } from "../p2p/index";
 import { createIntake, type IntakeNetwork } from "./createIntake";
-import { challengePolicy } from "./policy";
 
 const logger = createLogger({ level: "silent" });
 const OBSERVER = "0x00000000000000000000000000000000000000aa" as Address;

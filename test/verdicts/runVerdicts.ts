@@ -10,8 +10,16 @@ import { join } from "node:path";
 import { type ServerType, serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { type Address, type Hex, hexToBytes, keccak256, parseEther, toHex } from "viem";
-import { type Fleet, httpGateway, planFleet, runFleet, type Strategy } from "../../attestation/agent/index";
+import {
+  type AssignmentSource,
+  type Fleet,
+  httpGateway,
+  planFleet,
+  runFleet,
+  type Strategy,
+} from "../../attestation/agent/index";
 import { type EpochScoreboard, scoreEpoch, scoreRun } from "../../attestation/fleet/scoreboard";
+import { challengeRounds } from "../../attestation/index";
 import {
   computeResult,
   type DeviceInfo,
@@ -40,7 +48,7 @@ export interface VerdictRunOptions {
   nodes?: number;
   /** Observers per device. */
   k?: number;
-  /** Challenge policy id (oracle-node/intake/policy.ts). */
+  /** Challenge policy id (attestation/policy/challengePolicy.ts). */
   policyId?: number;
   /** One line per event to show progress (stderr in the bench). */
   progress?: (line: string) => void;
@@ -94,12 +102,16 @@ export async function runVerdicts(o: VerdictRunOptions): Promise<VerdictRun> {
     // Epoch 0 starts once nodes and fleet had a few seconds to come up and register.
     const genesisTime = BigInt(Math.ceil(Date.now() / 1000) + 6);
     const allowList = new PeerAllowList();
+    const policy = challengePolicy(o.policyId ?? 1, o.epochSeconds);
+    /** The last node's key: it is the byzantine one. */
+    let byzantineKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>> | undefined;
     const p2ps: P2P[] = [];
     const intakes: Intake[] = [];
     const urls: string[] = [];
     for (let i = 0; i < n; i++) {
       const keyFile = join(dir, `node-${i}.key`);
       const key = await loadOrCreatePeerKey(keyFile);
+      byzantineKey = key;
       challengerKeys.set(observers[i]!, key.publicKey.raw);
       const p2p = await createP2P(
         { listen: ["/ip4/127.0.0.1/tcp/0"], mdns: false, namespace: "verdicts", peerKeyFile: keyFile },
@@ -112,7 +124,7 @@ export async function runVerdicts(o: VerdictRunOptions): Promise<VerdictRun> {
           networks: [
             {
               networkId: NETWORK,
-              policy: challengePolicy(o.policyId ?? 1, o.epochSeconds),
+              policy,
               genesisTime,
               epochLength: o.epochSeconds,
               beacon,
@@ -145,13 +157,32 @@ export async function runVerdicts(o: VerdictRunOptions): Promise<VerdictRun> {
     for (let i = 1; i < n; i++) await p2ps[i]!.dial(p2ps[0]!.addresses()[0]!);
     say(`${n} nodes up (k = ${k}), ${plan.length} devices, epochs of ${o.epochSeconds} s`);
 
-    // The framer is the last node (one of the f a BFT network tolerates): it gossips what it fabricated.
+    // The framer is the last node (one of the f a BFT network tolerates): it frames with its own
+    // registered key, seeds from the epoch's beacon, and gossips what it fabricated.
     const byzantine = p2ps[n - 1]!;
     let framedEvidence = 0;
+    // What each device reads from the chain in a real network (`createChainAssignment`): who may
+    // challenge it, and the epoch's rounds under the network's policy.
+    const assignmentSource: AssignmentSource = {
+      networkId: NETWORK,
+      challengersOf: async (epoch, deviceId) => judges(epoch, toHex(deviceId)),
+      roundsOf: async (epoch) => ({
+        policy,
+        rounds: challengeRounds(
+          policy,
+          hexToBytes(beacon(epoch)),
+          Number(genesisTime + epoch * BigInt(o.epochSeconds)) * 1000,
+          o.epochSeconds * 1000,
+        ),
+      }),
+    };
     const fleet: Fleet = runFleet({
       strategies: o.strategies,
       seed: "vigil-verdicts",
       gateways: urls.map((u) => httpGateway(u)),
+      assignment: assignmentSource,
+      logger,
+      framerSigner: signerFromPeerKey(byzantineKey!),
       onFramedEvidence: (evidence) => {
         framedEvidence++;
         byzantine

@@ -1,8 +1,13 @@
-import { type ChallengeTypeName, type IssueParams, type Message, workUnitsOf } from "../../attestation/index";
+import type { IssueParams } from "../challenges/challenger";
+import { workUnitsOf } from "../challenges/judge";
+import type { ChallengeTypeName } from "../constants";
+import type { Message } from "../messages/message";
 
 /**
  * How a network's devices are watched: the off-chain meaning of the registry's `challengePolicyId`.
- * Every threshold the node applies to a device is a field here.
+ * Every threshold the node applies to a device is a field here. It lives in `attestation/` because
+ * devices apply it too: from the chain's policy id and epoch length a device computes the epoch's
+ * challenge rounds and refuses a challenge outside them (`checkInRound`).
  */
 export interface ChallengePolicy {
   /** Devices heartbeat once per interval; uptime is the share of intervals covered. */
@@ -153,3 +158,10 @@ export function creditUnits(policy: ChallengePolicy, c: Message<"challenge">): b
 
 /** Rounds start this far into the epoch at most (the beacon picks where): `challengeRounds`. */
 export const ROUND_PHASE_MAX_MS = 1_000;
+
+/**
+ * A node skips a round it reaches this late rather than issue it late (it would no longer be
+ * simultaneous with the other nodes'). 2 s: eight ticks of the intake's default 250 ms, past any
+ * event-loop stall seen on the loaded devnet, and well under a devnet deadline.
+ */
+export const ROUND_LATE_MS = 2_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { challengeDeadlineMs, challengePolicy } from "./policy";
+import { challengeDeadlineMs, challengePolicy } from "./challengePolicy";
 
 describe("challengePolicy", () => {
   it("keeps the production deadlines for hour-long epochs, flat across classes", () => {
