@@ -23,7 +23,8 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
       epochs: 2,
       devices: 24,
       nodes: 4,
-      epochSeconds: 5,
+      // 10 s: the settlement timeout (2 epochs) must outlast the first agreement while the fleet starts.
+      epochSeconds: 10,
       port: 0,
       dataDir: join(OUTPUT, `browser-devnet-${process.pid}`),
     });
