@@ -6,7 +6,7 @@ export { buildLinesTreeNodes, type LinesTreeNodes, treeNodeHex, treeNodesFromHex
 export { decodeMessage, encodeMessage } from "./messages";
 export { decodeObservation, encodeObservation, observationHash } from "./observationCodec";
 export { type AgreementOptions, defaultAgreementOptions } from "./options";
-export { type ReplayOutcome, replayEpoch } from "./replayEpoch";
+export { openObservations, type ReplayOutcome, replayEpoch } from "./replayEpoch";
 export { recoverResultVoteSigner, signResultVote } from "./resultVote";
 export type {
   DeviceInfo,

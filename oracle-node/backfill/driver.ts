@@ -1,0 +1,121 @@
+import type { Logger } from "pino";
+import type { Address, PublicClient } from "viem";
+import { vigilSettlementAbi } from "../../contracts/index";
+import type { Store } from "../store/index";
+import type { Backfill, SettledRoot } from "./interface";
+
+/** Settled epochs behind the chain's last one that a (re)started node looks at. */
+export const BACKFILL_WINDOW_EPOCHS = 16n;
+/** Tries per epoch (one per settlement this node sees) before it is left to the next restart. */
+const MAX_TRIES = 3;
+
+export interface BackfillDriver {
+  /** The chain settled an epoch: fill it in if this node has no certified result for it. */
+  settled(networkId: bigint, epoch: bigint): void;
+  /** At start: look at the last `BACKFILL_WINDOW_EPOCHS` settled epochs up to `lastSettled`. */
+  catchUp(networkId: bigint, lastSettled: bigint): void;
+  /** Resolves when the queue is empty (tests). */
+  idle(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Decides which epochs to fill in and does it one at a time: an epoch the chain settled with a
+ * non-zero root, for which this node has no certified result, is not pruned here, and has no
+ * agreement still running on this node (`running`: it is awaited first, then the store looked at
+ * again). The root and observations commitment come from the chain's `EpochSettled` log, never from
+ * a peer.
+ */
+export function createBackfillDriver(deps: {
+  backfill: Backfill;
+  store: Store;
+  client: PublicClient;
+  settlement: Address;
+  running: (networkId: bigint, epoch: bigint) => Promise<unknown> | undefined;
+  logger: Logger;
+}): BackfillDriver {
+  const log = deps.logger.child({ module: "backfill" });
+  const queue: { networkId: bigint; epoch: bigint }[] = [];
+  const queued = new Set<string>();
+  const tries = new Map<string, number>();
+  let draining: Promise<void> = Promise.resolve();
+  let stopped = false;
+
+  const needs = (networkId: bigint, epoch: bigint): boolean => {
+    if (deps.store.getEpochResult(networkId, epoch)?.certified) return false;
+    const h = deps.store.horizon(networkId);
+    return !(h && epoch < h.prunedBefore);
+  };
+
+  const settledRoot = async (networkId: bigint, epoch: bigint): Promise<SettledRoot | null> => {
+    const logs = await deps.client.getContractEvents({
+      address: deps.settlement,
+      abi: vigilSettlementAbi,
+      eventName: "EpochSettled",
+      args: { networkId, epoch },
+      fromBlock: "earliest",
+    });
+    const args = logs[0]?.args;
+    if (!args?.resultRoot || !args.observationsCommitment) return null;
+    return { resultRoot: args.resultRoot, observationsCommitment: args.observationsCommitment };
+  };
+
+  const one = async (networkId: bigint, epoch: bigint): Promise<void> => {
+    const key = `${networkId}:${epoch}`;
+    await deps.running(networkId, epoch)?.catch(() => {
+      // The agreement's own failure is logged by the node; the store says what it left.
+    });
+    if (!needs(networkId, epoch)) return;
+    const settled = await settledRoot(networkId, epoch);
+    if (!settled) {
+      log.warn({ networkId, epoch }, "no EpochSettled log for an epoch to fill in; not filled");
+      return;
+    }
+    if (/^0x0+$/.test(settled.resultRoot)) return; // settled as a timeout: there is no result
+    tries.set(key, (tries.get(key) ?? 0) + 1);
+    await deps.backfill.fill(networkId, epoch, settled);
+    tries.delete(key);
+  };
+
+  const drain = async () => {
+    while (!stopped && queue.length) {
+      const { networkId, epoch } = queue.shift()!;
+      queued.delete(`${networkId}:${epoch}`);
+      try {
+        await one(networkId, epoch);
+      } catch (err) {
+        log.warn(
+          { err, networkId, epoch },
+          "could not fill in a missed epoch; retried at the next settlement",
+        );
+      }
+    }
+  };
+
+  const enqueue = (networkId: bigint, epoch: bigint) => {
+    const key = `${networkId}:${epoch}`;
+    if (stopped || queued.has(key) || (tries.get(key) ?? 0) >= MAX_TRIES || !needs(networkId, epoch)) return;
+    queued.add(key);
+    queue.push({ networkId, epoch });
+    draining = draining.then(drain);
+  };
+
+  return {
+    settled(networkId, epoch) {
+      // Earlier failures first, then this one.
+      for (const key of tries.keys()) {
+        const [n, e] = key.split(":");
+        if (BigInt(n!) === networkId) enqueue(networkId, BigInt(e!));
+      }
+      enqueue(networkId, epoch);
+    },
+    catchUp(networkId, lastSettled) {
+      const from = lastSettled >= BACKFILL_WINDOW_EPOCHS ? lastSettled - BACKFILL_WINDOW_EPOCHS + 1n : 0n;
+      for (let e = from; e <= lastSettled; e++) enqueue(networkId, e);
+    },
+    idle: () => draining,
+    stop() {
+      stopped = true;
+    },
+  };
+}
