@@ -4,11 +4,30 @@ import type { VigilNode } from "../node";
  * Starts the node and keeps the process alive until SIGINT or SIGTERM, then closes the node
  * (modules in reverse order). A second signal while closing exits at once. A process started with
  * an IPC channel also stops when the channel closes (its parent is gone).
+ *
+ * Process-level safety net. A rejected promise nobody handled is a bug, but not a fatal one: the
+ * node's state is intact (the rejection is the only thing lost), so it is logged at error with its
+ * stack and the node keeps running (Node's default would exit, and one stray rejection in a gossip
+ * handler would take down every node that received the message). An uncaught exception is fatal:
+ * it unwound a stack mid-update, so the node is closed (its store stays consistent: SQLite
+ * transactions) and the process exits 1 for its supervisor to restart it.
  */
 export async function runUntilSignal(
   start: () => Promise<Pick<VigilNode, "logger" | "close">>,
 ): Promise<void> {
   const node = await start();
+  const onRejection = (reason: unknown) =>
+    node.logger.error({ err: reason }, "unhandled promise rejection (a bug); the node keeps running");
+  const onException = (err: Error) => {
+    node.logger.fatal({ err }, "uncaught exception: closing the node and exiting 1");
+    setTimeout(() => process.exit(1), 10_000).unref();
+    node
+      .close()
+      .catch((closeErr: unknown) => node.logger.error({ err: closeErr }, "shutdown failed"))
+      .finally(() => process.exit(1));
+  };
+  process.on("unhandledRejection", onRejection);
+  process.on("uncaughtException", onException);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -21,6 +40,8 @@ export async function runUntilSignal(
         .finally(() => {
           process.off("SIGINT", onSignal);
           process.off("SIGTERM", onSignal);
+          process.off("unhandledRejection", onRejection);
+          process.off("uncaughtException", onException);
           resolve();
         });
     };
