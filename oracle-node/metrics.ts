@@ -1,7 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /**
- * Node-level metrics on one prom-client registry, shared with libp2p's `@libp2p/prometheus-metrics`
+ * Node-level metrics on one prom-client registry (modules add theirs to it: the chain view exports
+ * `vigil_chain_head_block` and `vigil_signer_balance_wei`), shared with libp2p's `@libp2p/prometheus-metrics`
  * (pass `metrics.registry` to it) so `/metrics` serves both. Names carry unit suffixes.
  */
 export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}) {
@@ -42,11 +43,6 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ["network"] as const,
       registers,
     }),
-    chainHead: new Gauge({
-      name: "vigil_chain_head_block",
-      help: "Latest block number seen on the home chain",
-      registers,
-    }),
     lastCertifiedEpoch: new Gauge({
       name: "vigil_last_certified_epoch",
       help: "Newest epoch this node holds a certified result for, by network (-1: none)",
@@ -63,11 +59,6 @@ export function createNodeMetrics(options: { defaultMetrics?: boolean } = {}) {
       name: "vigil_settlement_lag_epochs",
       help: "Closed epochs not yet settled on chain, by network (alert above 1)",
       labelNames: ["network"] as const,
-      registers,
-    }),
-    signerBalance: new Gauge({
-      name: "vigil_signer_balance_wei",
-      help: "Native balance of this node's signer / transmitter account on the home chain",
       registers,
     }),
     epochCloses: new Counter({

@@ -4,12 +4,7 @@ import { mkdirSync } from "node:fs";
 import type { Hono } from "hono";
 import type { DestinationStream } from "pino";
 import { type Address, bytesToHex, type Hex, hexToBytes } from "viem";
-import {
-  decodeMessage,
-  type EvidenceJudges,
-  type StorageTarget,
-  verifyEvidenceFast,
-} from "../attestation/index";
+import { decodeMessage, type EvidenceJudges, verifyEvidenceFast } from "../attestation/index";
 import {
   type Agreement,
   createAgreement,
@@ -27,15 +22,12 @@ import {
   serveApi,
 } from "./api/index";
 import { assignNetwork } from "./assignment/index";
+import { createBackfill, createBackfillDriver } from "./backfill/index";
 import {
   ChainError,
   createChainClient,
-  type DeviceInfo,
   epochAt,
   epochEnd,
-  getNetwork,
-  getNetworkDeviceStorage,
-  getNetworkDevices,
   getOperators,
   getSettlementState,
   loadSignerKey,
@@ -46,6 +38,7 @@ import {
   watchSettlements,
   withRetry,
 } from "./chain/index";
+import { createChainView } from "./chain-view/index";
 import { loadTlsCredentials, type NodeConfig } from "./config/index";
 import { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS, type ExecutionOutcome } from "./cre-host/index";
 import { createFeedApp, createStoreFeedSource, createVerdictHub } from "./feed/index";
@@ -59,7 +52,7 @@ import {
 } from "./intake/index";
 import { createLogger, type Logger } from "./logger";
 import { createNodeMetrics, type NodeMetrics } from "./metrics";
-import { createP2P, loadOrCreatePeerKey, type P2P, PeerAllowList } from "./p2p/index";
+import { createP2P, loadOrCreatePeerKey, type P2P } from "./p2p/index";
 import {
   type CreSettlement,
   createEquivocationReporter,
@@ -78,8 +71,10 @@ export interface StartNodeOptions {
   defaultMetrics?: boolean;
   /** Chain polling interval; tests on anvil use ~50 ms. */
   pollingIntervalMs?: number;
-  /** How often the operator allow-list and network info are re-read from the registry. */
-  registryRefreshMs?: number;
+  /** How often the chain view polls the head and applies new registry logs (default 2 s). */
+  registryPollMs?: number;
+  /** How often the chain view re-reads the whole registry as a backstop (default 10 min; 0: never). */
+  registryResyncMs?: number;
   /** Gossipsub heartbeat (tests use ~100 ms so meshes form fast). */
   heartbeatIntervalMs?: number;
   /** Enables devnet-only admin actions (forcing an epoch close). */
@@ -111,7 +106,10 @@ export interface VigilNode {
   networks(): NetworkInfo[];
   /** Registered operators as last read from the registry. */
   operators(): OperatorInfo[];
-  /** Re-reads operators and networks from the chain now (normally on a timer). */
+  /**
+   * Re-reads the whole registry and settlement state now. Not needed in normal running: the node
+   * follows the registry by its events, with a full re-read every `registryResyncMs` as a backstop.
+   */
   refresh(): Promise<void>;
   /**
    * Closes a network's epoch now: hands this node's observation set to agreement and resolves with
@@ -150,23 +148,29 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         { actualChainId, expected: config.chain.chainId },
       );
     const { registry, settlement } = config.chain.addresses;
-    let head: bigint | null = null;
-    let chainOk = true;
-
-    const allowList = new PeerAllowList();
-    let operators: OperatorInfo[] = [];
-    const networks = new Map<bigint, NetworkInfo>();
-    const devices = new Map<bigint, DeviceInfo[]>();
-    /** Per network, active devices by lowercase id: the intake asks on every heartbeat, O(1). */
-    const deviceIndex = new Map<bigint, Map<Hex, DeviceInfo>>();
-    /** Per network, the storage each device must hold (its storage client's target), by lowercase id. */
-    const storageIndex = new Map<bigint, Map<Hex, StorageTarget>>();
-    const beacons = new Map<bigint, Hex>();
-    // Created before anything can call it (the chain watcher, the clock): no use before definition.
+    // The registry and settlement state the node works from (operators and the p2p allow-list,
+    // networks, active devices and their storage targets, beacons): read in full once, then followed
+    // by the contracts' events. Built before anything that reads it, and read only through it.
+    const chainView = createChainView(
+      {
+        registry,
+        settlement,
+        networks: config.networks,
+        // Devnet overrides of the on-chain timing (config epoch.*).
+        epoch: {
+          lengthSeconds: config.epoch.lengthSeconds,
+          genesisTime: config.epoch.genesisTime !== undefined ? BigInt(config.epoch.genesisTime) : undefined,
+        },
+        balanceOf: account.address,
+        ...(options.registryPollMs !== undefined && { pollIntervalMs: options.registryPollMs }),
+        ...(options.registryResyncMs !== undefined && { fullResyncMs: options.registryResyncMs }),
+      },
+      { client, logger, metrics: metrics.registry },
+    );
     const settlementMonitor = createSettlementMonitor(
       {
         clock: (id) => {
-          const n = networks.get(id);
+          const n = chainView.network(id);
           return n
             ? { epoch: epochAt(n, BigInt(Math.floor(Date.now() / 1000))), epochLengthSeconds: n.epochLength }
             : { epoch: 0n, epochLengthSeconds: 1 };
@@ -174,49 +178,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       },
       { logger, metrics },
     );
-    const refresh = async () => {
-      operators = await getOperators(client, registry);
-      allowList.set(operators.filter((o) => o.status === "Active" && o.peerId).map((o) => o.peerId!));
-      for (const id of config.networks) {
-        const n = await getNetwork(client, registry, id);
-        networks.set(id, {
-          ...n,
-          // Devnet overrides of the on-chain timing (config epoch.*).
-          epochLength: config.epoch.lengthSeconds ?? n.epochLength,
-          genesisTime:
-            config.epoch.genesisTime !== undefined ? BigInt(config.epoch.genesisTime) : n.genesisTime,
-        });
-        const active = (await getNetworkDevices(client, registry, id)).filter((d) => d.status === "Active");
-        devices.set(id, active);
-        deviceIndex.set(id, new Map(active.map((d) => [d.deviceId.toLowerCase() as Hex, d])));
-        const storage = await getNetworkDeviceStorage(client, registry, id);
-        storageIndex.set(
-          id,
-          new Map(
-            storage.map((s) => [
-              s.deviceId.toLowerCase() as Hex,
-              { storageRoot: hexToBytes(s.root), storageChunks: s.chunks, storageChunkBytes: s.chunkBytes },
-            ]),
-          ),
-        );
-        const state = await getSettlementState(client, settlement, id);
-        beacons.set(id, state.beacon);
-        if (state.lastSettledEpoch !== null) settlementMonitor.settled(id, state.lastSettledEpoch);
-      }
-      head = await client.getBlockNumber();
-      metrics.chainHead.set(Number(head));
-      metrics.signerBalance.set(Number(await client.getBalance({ address: account.address })));
-      chainOk = true;
-    };
-    await refresh();
-    const refreshTimer = setInterval(() => {
-      refresh().catch((err: unknown) => {
-        chainOk = false;
-        log.warn({ err }, "registry refresh failed; keeping the last known state");
-      });
-    }, options.registryRefreshMs ?? 15_000);
-    refreshTimer.unref();
-    closers.push({ name: "registry refresh", close: () => clearInterval(refreshTimer) });
+    chainView.onSettlement((id, state) => {
+      if (state.lastSettledEpoch !== null) settlementMonitor.settled(id, state.lastSettledEpoch);
+    });
+    await chainView.start();
+    closers.push({ name: "chain view", close: () => chainView.stop() });
     const settled = new Set<string>();
     const verdicts = createVerdictHub();
     const unwatch = watchSettlements(
@@ -237,8 +203,12 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           epoch: e.epoch,
           resultRoot: e.resultRoot,
         });
-        // The beacon moved on: read it (and the rest) now rather than at the next refresh tick.
-        refresh().catch((err: unknown) => log.warn({ err }, "refresh after settlement failed"));
+        // The beacon moved on: read it now rather than when the chain view's poll reaches the block.
+        chainView
+          .refreshSettlement(e.networkId)
+          .catch((err: unknown) =>
+            log.warn({ err, networkId: e.networkId }, "reading the new beacon failed"),
+          );
       },
       (err) => log.warn({ err }, "settlement watch failed"),
     );
@@ -262,21 +232,21 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         // CRE consensus rides the same gossip on its own topic.
         ...(config.cre ? { extraTopics: { [CRE_TOPIC_KIND]: CRE_TOPIC_LIMITS } } : {}),
       },
-      { logger, metrics: metrics.registry, allowList },
+      { logger, metrics: metrics.registry, allowList: chainView.allowList },
     );
     closers.push({ name: "p2p", close: () => p2p.stop() });
     log.info({ peerId: p2p.peerId, signer: account.address, addrs: p2p.addresses() }, "p2p started");
 
     const currentEpoch = (n: NetworkInfo) => epochAt(n, BigInt(Math.floor(Date.now() / 1000)));
     const networkOf = (id: bigint) => {
-      const n = networks.get(id);
+      const n = chainView.network(id);
       if (!n)
         throw new ChainError("CHAIN_UNKNOWN_NETWORK", `this node does not serve network ${id}`, {
           networkId: id,
         });
       return n;
     };
-    const activeSigners = () => operators.filter((o) => o.status === "Active").map((o) => o.signer);
+    const activeSigners = () => [...chainView.activeSigners()];
 
     // Assignment per (network, epoch): device and node sets snapshotted on first use, so they stay
     // fixed for the epoch, and the beacon pinned at the last block before the epoch's start
@@ -301,8 +271,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       let a = assignments.get(key);
       if (!a) {
         const nodes = activeSigners();
-        const deviceIds = (devices.get(networkId) ?? []).map((d) => d.deviceId.toLowerCase() as Hex);
-        const beacon = beacons.get(networkId)!;
+        const deviceIds = chainView.devices(networkId).map((d) => d.deviceId.toLowerCase() as Hex);
+        const beacon = chainView.settlement(networkId)!.beacon;
         a = { beacon, nodes, deviceIds, map: assign(networkId, beacon, nodes, deviceIds) };
         assignments.set(key, a);
         for (const old of assignments.keys())
@@ -385,7 +355,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     const judgesOf = (networkId: bigint, epoch: bigint, deviceId: Hex): EvidenceJudges => {
       const snap = snapshotOf(networkId, epoch);
       const assigned = snap.map.get(deviceId.toLowerCase() as Hex) ?? [];
-      const challengers = operators.flatMap((o) => {
+      const challengers = chainView.operators().flatMap((o) => {
         if (!o.peerId || !assigned.includes(o.signer)) return [];
         const key = challengerKeyOf(o.peerId);
         return key ? [key] : [];
@@ -442,11 +412,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
             // The epoch's own beacon (pinned once the read is back), not the latest: a settlement lands
             // mid-epoch and moves the latest, and evidence is judged against the epoch's.
             beacon: (epoch: bigint) => snapshotOf(id, epoch).beacon,
-            isRegistered: (deviceId: Hex) => deviceIndex.get(id)?.has(deviceId) ?? false,
+            isRegistered: (deviceId: Hex) => chainView.device(id, deviceId) !== undefined,
             // The owner the registry holds: a device is credited only if its own registration names it.
-            ownerOf: (deviceId: Hex) => deviceIndex.get(id)?.get(deviceId)?.owner,
+            ownerOf: (deviceId: Hex) => chainView.device(id, deviceId)?.owner,
             // What storage challenges are judged against: the chain's target, never the device's word.
-            storageOf: (deviceId: Hex) => storageIndex.get(id)?.get(deviceId),
+            storageOf: (deviceId: Hex) => chainView.storage(id, deviceId),
             assigned: (epoch: bigint) => assignedToMe(id, epoch),
             judges: (epoch: bigint, deviceId: Hex) => judgesOf(id, epoch, deviceId),
           };
@@ -471,7 +441,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         verifyFraud,
         metrics: metrics.registry,
         currentEpoch: (networkId) => currentEpoch(networkOf(networkId)),
-        signerOf: (peerId) => operators.find((o) => o.peerId === peerId)?.signer,
+        signerOf: (peerId) => chainView.signerOf(peerId),
       },
     );
     closers.push({ name: "agreement", close: () => agreement.stop() });
@@ -481,7 +451,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       client,
       account,
       settlement,
-      activeOracles: () => operators.filter((o) => o.status === "Active").map((o) => o.signer),
+      activeOracles: () => chainView.activeSigners(),
       logger,
     });
 
@@ -575,12 +545,12 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     const clock = setInterval(() => {
       const nowMs = BigInt(Date.now());
       for (const id of config.networks) {
-        const n = networks.get(id);
+        const n = chainView.network(id);
         const e = nextToClose.get(id);
         if (!n || e === undefined) continue;
         settlementMonitor.tick(id);
         // Snapshot the running epoch's assignment as it starts and pin its beacon.
-        if (beacons.has(id)) {
+        if (chainView.settlement(id)) {
           const current = currentEpoch(n);
           assignedToMe(id, current);
           if (!snapshotOf(id, current).pin)
@@ -597,12 +567,49 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     clock.unref();
     closers.push({ name: "epoch clock", close: () => clearInterval(clock) });
 
+    // Epochs this node missed (it was down while the others certified and settled them) are filled
+    // in from its peers, each checked against the root the chain settled: at start for the last
+    // settled epochs, then whenever the chain settles one this node holds no certified result for.
+    const backfill = await createBackfill({
+      p2p,
+      store,
+      epochContext,
+      verifyFraud,
+      isOracle: (peerId) => chainView.allowList.has(peerId),
+      logger,
+      metrics: metrics.registry,
+    });
+    const backfillDriver = createBackfillDriver({
+      backfill,
+      store,
+      client,
+      settlement,
+      agreement: (networkId, epoch) =>
+        epoch >= (nextToClose.get(networkId) ?? 0n) ? "pending" : running.get(`${networkId}:${epoch}`),
+      logger,
+    });
+    closers.push({
+      name: "backfill",
+      close: async () => {
+        backfillDriver.stop();
+        await backfill.stop();
+      },
+    });
+    for (const id of config.networks) {
+      const unsubscribe = verdicts.subscribe(id, (event) => {
+        if (event.type === "settled") backfillDriver.settled(event.networkId, event.epoch);
+      });
+      closers.push({ name: "backfill trigger", close: unsubscribe });
+      const { lastSettledEpoch } = await getSettlementState(client, settlement, id);
+      if (lastSettledEpoch !== null) backfillDriver.catchUp(id, lastSettledEpoch);
+    }
+
     const assignment = async (q: {
       networkId: bigint;
       epoch?: bigint;
       deviceId?: Hex;
     }): Promise<AssignmentView> => {
-      const n = networks.get(q.networkId);
+      const n = chainView.network(q.networkId);
       if (!n) throw new ApiError(404, "NOT_FOUND", `this node does not serve network ${q.networkId}`);
       const epoch = q.epoch ?? currentEpoch(n);
       // The epoch's own snapshot when this node holds one (what its intake and agreement use);
@@ -612,10 +619,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       const nodes = snap?.nodes ?? activeSigners();
       const deviceIds = q.deviceId
         ? [q.deviceId]
-        : (snap?.deviceIds ??
-          (await getNetworkDevices(client, registry, q.networkId))
-            .filter((d) => d.status === "Active")
-            .map((d) => d.deviceId));
+        : (snap?.deviceIds ?? chainView.devices(q.networkId).map((d) => d.deviceId));
       const assigned = snap && !q.deviceId ? snap.map : assign(q.networkId, beacon, nodes, deviceIds);
       return {
         networkId: q.networkId,
@@ -632,9 +636,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       signer: account.address,
       version: NODE_VERSION,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      chain: { chainId: config.chain.chainId, head },
+      chain: { chainId: config.chain.chainId, head: chainView.head() },
       networks: await Promise.all(
-        [...networks.values()].map(async (n) => {
+        chainView.networks().map(async (n) => {
           const s = await getSettlementState(client, settlement, n.networkId);
           return {
             networkId: n.networkId,
@@ -667,8 +671,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       metrics,
       adminToken: config.api.adminToken,
       readiness: async () => ({
-        chain: chainOk,
-        registered: allowList.has(p2p.peerId),
+        chain: chainView.chainOk(),
+        registered: chainView.allowList.has(p2p.peerId),
         peers: p2p.peers().length > 0,
       }),
       status,
@@ -686,7 +690,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         ? async (networkId, evidence) => {
             if (!cre)
               throw new ApiError(503, "NOT_READY", "the CRE host is not running (see the node's log)");
-            if (!networks.has(networkId))
+            if (!chainView.network(networkId))
               throw new ApiError(404, "NOT_FOUND", `this node does not serve network ${networkId}`);
             const outcome = await fraudSlash(cre, networkId, evidence);
             return {
@@ -726,7 +730,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           apiUrl: api.url,
           // Over TLS the workflows read this node's API in-process (its certificate need not name 127.0.0.1).
           ...(apiTls && { apiFetch: inProcessFetch(api.url, app) }),
-          operators,
+          operators: chainView.operators(),
           pollingIntervalMs: options.pollingIntervalMs,
         },
         { client, p2p, logger, metrics: metrics.registry },
@@ -754,9 +758,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       api,
       cre,
       closeEpoch,
-      networks: () => [...networks.values()],
-      operators: () => operators,
-      refresh,
+      networks: () => chainView.networks(),
+      operators: () => [...chainView.operators()],
+      refresh: () => chainView.resync(),
       close: () => {
         closing ??= closeAll(closers, log);
         return closing;

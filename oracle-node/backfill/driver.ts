@@ -21,9 +21,9 @@ export interface BackfillDriver {
 
 /**
  * Decides which epochs to fill in and does it one at a time: an epoch the chain settled with a
- * non-zero root, for which this node has no certified result, is not pruned here, and has no
- * agreement still running on this node (`running`: it is awaited first, then the store looked at
- * again). The root and observations commitment come from the chain's `EpochSettled` log, never from
+ * non-zero root, for which this node has no certified result, is not pruned here, and for which
+ * this node's own agreement is not still to come (`agreement`: a pending one defers the epoch to the
+ * next settlement; a running one is awaited first, then the store looked at again). The root and observations commitment come from the chain's `EpochSettled` log, never from
  * a peer.
  */
 export function createBackfillDriver(deps: {
@@ -31,13 +31,20 @@ export function createBackfillDriver(deps: {
   store: Store;
   client: PublicClient;
   settlement: Address;
-  running: (networkId: bigint, epoch: bigint) => Promise<unknown> | undefined;
+  /**
+   * This node's own agreement for the epoch: "pending" while its clock has not closed the epoch yet
+   * (its own agreement will run: nothing to fill in), the running or finished agreement once it did,
+   * undefined for an epoch it never ran (before it started) or no longer remembers.
+   */
+  agreement: (networkId: bigint, epoch: bigint) => Promise<unknown> | "pending" | undefined;
   logger: Logger;
 }): BackfillDriver {
   const log = deps.logger.child({ module: "backfill" });
   const queue: { networkId: bigint; epoch: bigint }[] = [];
   const queued = new Set<string>();
   const tries = new Map<string, number>();
+  /** Epochs whose own agreement had not begun when they settled: looked at again at the next settlement. */
+  const deferred = new Set<string>();
   let draining: Promise<void> = Promise.resolve();
   let stopped = false;
 
@@ -62,7 +69,13 @@ export function createBackfillDriver(deps: {
 
   const one = async (networkId: bigint, epoch: bigint): Promise<void> => {
     const key = `${networkId}:${epoch}`;
-    await deps.running(networkId, epoch)?.catch(() => {
+    const own = deps.agreement(networkId, epoch);
+    if (own === "pending") {
+      deferred.add(key);
+      return;
+    }
+    deferred.delete(key);
+    await own?.catch(() => {
       // The agreement's own failure is logged by the node; the store says what it left.
     });
     if (!needs(networkId, epoch)) return;
@@ -102,12 +115,17 @@ export function createBackfillDriver(deps: {
 
   return {
     settled(networkId, epoch) {
-      // Earlier failures first, then this one.
-      for (const key of tries.keys()) {
-        const [n, e] = key.split(":");
-        if (BigInt(n!) === networkId) enqueue(networkId, BigInt(e!));
+      // Called from the settlement watcher: a store that fails here must not throw into it.
+      try {
+        // Earlier failures and deferred epochs first, then this one.
+        for (const key of [...tries.keys(), ...deferred]) {
+          const [n, e] = key.split(":");
+          if (BigInt(n!) === networkId) enqueue(networkId, BigInt(e!));
+        }
+        enqueue(networkId, epoch);
+      } catch (err) {
+        log.warn({ err, networkId, epoch }, "could not look at a settled epoch for backfill");
       }
-      enqueue(networkId, epoch);
     },
     catchUp(networkId, lastSettled) {
       const from = lastSettled >= BACKFILL_WINDOW_EPOCHS ? lastSettled - BACKFILL_WINDOW_EPOCHS + 1n : 0n;

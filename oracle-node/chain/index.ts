@@ -7,6 +7,8 @@ export { type EpochChainState, readEpochState } from "./readEpochState";
 export {
   type DeviceInfo,
   type DeviceStorageInfo,
+  getDevice,
+  getDeviceStorage,
   getNetwork,
   getNetworkDeviceStorage,
   getNetworkDevices,

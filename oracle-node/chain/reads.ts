@@ -84,18 +84,47 @@ export async function getNetworkDevices(
       args: [networkId, offset, BigInt(pageSize)],
       ...at,
     });
-    for (const d of page)
-      out.push({
-        deviceId: d.deviceId,
-        networkId: d.networkId,
-        status: STATUS[d.status] ?? "None",
-        owner: d.owner,
-        stake: d.stake,
-        slashed: d.slashed,
-        registeredAt: d.registeredAt,
-      });
+    for (const d of page) out.push(deviceInfo(d));
     if (page.length < pageSize) return out;
   }
+}
+
+/** One device as the registry holds it now; status "None" (all zero) if it was never registered. */
+export async function getDevice(
+  client: PublicClient,
+  registry: Address,
+  deviceId: Hex,
+  at: ReadAt = {},
+): Promise<DeviceInfo> {
+  const d = await client.readContract({
+    address: registry,
+    abi: vigilRegistryAbi,
+    functionName: "getDevice",
+    args: [deviceId],
+    ...at,
+  });
+  // An unregistered id reads as all zero: keep the id asked for, not the zero one.
+  return { ...deviceInfo(d), deviceId };
+}
+
+function deviceInfo(d: {
+  deviceId: Hex;
+  networkId: bigint;
+  status: number;
+  owner: Address;
+  stake: bigint;
+  slashed: bigint;
+  registeredAt: bigint;
+}): DeviceInfo {
+  return {
+    deviceId: d.deviceId,
+    networkId: d.networkId,
+    status: STATUS[d.status] ?? "None",
+    owner: d.owner,
+    stake: d.stake,
+    slashed: d.slashed,
+    registeredAt: d.registeredAt,
+  };
 }
 
 /** The storage a device must hold, as its network's storage client set it on chain. */
@@ -132,6 +161,23 @@ export async function getNetworkDeviceStorage(
     });
     if (ids.length < pageSize) return out;
   }
+}
+
+/** A device's storage target, or null if it has none (cleared, or never set). */
+export async function getDeviceStorage(
+  client: PublicClient,
+  registry: Address,
+  deviceId: Hex,
+  at: ReadAt = {},
+): Promise<DeviceStorageInfo | null> {
+  const t = await client.readContract({
+    address: registry,
+    abi: vigilRegistryAbi,
+    functionName: "getDeviceStorage",
+    args: [deviceId],
+    ...at,
+  });
+  return t.chunks > 0 ? { deviceId, root: t.root, chunks: t.chunks, chunkBytes: t.chunkBytes } : null;
 }
 
 /** Every operator ever registered (any status), read in pages. */

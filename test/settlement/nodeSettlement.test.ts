@@ -536,6 +536,47 @@ describe("oracle nodes settle on chain through their CRE host", () => {
     expect(device.stake).toBe(parseEther("1"));
   });
 
+  it("a node restarted on an empty disk fills in the settled epochs it missed from its peers, checked against the chain", async () => {
+    const old = nodes[3]!;
+    await old.close();
+    // Same keys and config, a fresh data directory: its store knows no epoch.
+    const dataDir = mkdtempSync(join(tmpdir(), "vigil-settle-restarted-"));
+    const restarted = await startNode(
+      { ...old.config, dataDir },
+      {
+        defaultMetrics: false,
+        pollingIntervalMs: 50,
+        heartbeatIntervalMs: 100,
+        logDestination: { write: () => {} },
+      },
+    );
+    nodes[3] = restarted;
+    const client = publicClient();
+    const settledRoot = async (epoch: bigint) => {
+      const [log] = await client.getContractEvents({
+        address: deployment.settlement,
+        abi: vigilSettlementAbi,
+        eventName: "EpochSettled",
+        args: { networkId, epoch },
+        fromBlock: "earliest",
+      });
+      return log!.args.resultRoot!;
+    };
+    for (const epoch of [0n, 1n]) {
+      const expected = await settledRoot(epoch);
+      await vi.waitFor(
+        async () => {
+          const res = await fetch(`${restarted.api.url}/v1/networks/${networkId}/epochs/${epoch}`);
+          expect(res.status).toBe(200);
+          expect(((await res.json()) as { resultRoot: Hex }).resultRoot).toBe(expected);
+        },
+        { timeout: 60_000, interval: 500 },
+      );
+    }
+    const metricsText = await (await fetch(`${restarted.api.url}/metrics`)).text();
+    expect(metricsText).toMatch(/vigil_backfill_epochs_total\{outcome="filled"\} [1-9]/);
+  }, 120_000);
+
   it("a node outside the DON fails to start with cre.enabled, and runs without CRE otherwise", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vigil-settle-outsider-"));
     await initNode({
