@@ -107,7 +107,12 @@ export function createBackfillDriver(deps: {
 
   const enqueue = (networkId: bigint, epoch: bigint) => {
     const key = `${networkId}:${epoch}`;
-    if (stopped || queued.has(key) || (tries.get(key) ?? 0) >= MAX_TRIES || !needs(networkId, epoch)) return;
+    if (stopped || queued.has(key) || (tries.get(key) ?? 0) >= MAX_TRIES) return;
+    if (!needs(networkId, epoch)) {
+      deferred.delete(key);
+      tries.delete(key);
+      return;
+    }
     queued.add(key);
     queue.push({ networkId, epoch });
     draining = draining.then(drain);
@@ -117,10 +122,15 @@ export function createBackfillDriver(deps: {
     settled(networkId, epoch) {
       // Called from the settlement watcher: a store that fails here must not throw into it.
       try {
-        // Earlier failures and deferred epochs first, then this one.
+        // Earlier failures and deferred epochs first, then this one; those older than the window
+        // are forgotten (the bookkeeping stays bounded whatever the peers do).
         for (const key of [...tries.keys(), ...deferred]) {
-          const [n, e] = key.split(":");
-          if (BigInt(n!) === networkId) enqueue(networkId, BigInt(e!));
+          const [n, e] = key.split(":").map(BigInt) as [bigint, bigint];
+          if (n !== networkId) continue;
+          if (e + BACKFILL_WINDOW_EPOCHS < epoch) {
+            tries.delete(key);
+            deferred.delete(key);
+          } else enqueue(networkId, e);
         }
         enqueue(networkId, epoch);
       } catch (err) {
