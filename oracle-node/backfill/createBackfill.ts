@@ -144,8 +144,13 @@ export async function createBackfill(
       if (v.resultRoot !== result.resultRoot || v.observationsCommitment !== result.observationsCommitment)
         continue;
       if (!oracles.has(v.signer.toLowerCase())) continue;
-      const signer = await recoverResultVoteSigner(ctx, v, v.signature).catch(() => null);
-      if (signer?.toLowerCase() === v.signer.toLowerCase()) votes.push(v);
+      let signer: string;
+      try {
+        signer = await recoverResultVoteSigner(ctx, v, v.signature);
+      } catch {
+        continue; // a signature that recovers to nobody: a forged vote, not kept
+      }
+      if (signer.toLowerCase() === v.signer.toLowerCase()) votes.push(v);
     }
     for (const u of used)
       store.saveObservation({

@@ -75,9 +75,9 @@ export function createBackfillDriver(deps: {
       return;
     }
     deferred.delete(key);
-    await own?.catch(() => {
-      // The agreement's own failure is logged by the node; the store says what it left.
-    });
+    // Wait for this node's own agreement to end, whatever its outcome (the node logs a failure);
+    // the store then says what it left.
+    if (own) await Promise.allSettled([own]);
     if (!needs(networkId, epoch)) return;
     const settled = await settledRoot(networkId, epoch);
     if (!settled) {

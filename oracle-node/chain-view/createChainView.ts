@@ -69,7 +69,8 @@ export function createChainView(opts: Options, modules: ChainViewModules): Chain
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = queue.then(fn);
-    queue = run.catch(() => {});
+    // The caller gets `run` (and its rejection); the queue only waits for it to end.
+    queue = Promise.allSettled([run]);
     return run;
   };
 

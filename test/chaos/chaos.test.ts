@@ -106,14 +106,14 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
 
 /** `work`, unless one of `nodes` exits first: then it fails at once, naming the node's log. */
 function whileRunning<T>(nodes: readonly number[], work: Promise<T>): Promise<T> {
-  const exits = nodes.map((i) => {
-    const p = cluster.nodes[i]!.proc;
-    return p.exited.then((code): never => {
-      throw new Error(`node ${i} exited (code ${code}) while the test waited for it; see ${p.logFile}`);
-    });
+  const exited = Promise.race(nodes.map((i) => cluster.nodes[i]!.proc.exited.then((code) => ({ i, code }))));
+  return Promise.race([work.then((value) => ({ value })), exited.then((exit) => ({ exit }))]).then((r) => {
+    if ("value" in r) return r.value;
+    const { i, code } = r.exit;
+    throw new Error(
+      `node ${i} exited (code ${code}) while the test waited for it; see ${cluster.nodes[i]!.proc.logFile}`,
+    );
   });
-  for (const e of exits) e.catch(() => {}); // the race below reports it
-  return Promise.race([work, ...exits]);
 }
 
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
