@@ -113,6 +113,51 @@ describe("device agent: heartbeats follow the node's policy", () => {
     expect(state.infos).toBe(3);
   });
 
+  it("on a link that drops every planned heartbeat, the retries still fill every uptime slot", async () => {
+    // Fake timers: the schedule is checked against the node's slots exactly, whatever the load.
+    vi.useFakeTimers({ now: 1_000_000_123 });
+    try {
+      const interval = 5_000;
+      const epochEnd = 1_000_300_000n + 1_234n; // slots aligned on the epoch, not on the unix clock
+      const delivered: number[] = [];
+      let attempts = 0;
+      const node = createChallengerGateway({
+        networkId: 3n,
+        signer: keyFromLabel("policy-node"),
+        epoch: () => 0n,
+        epochEndMs: () => epochEnd,
+        beacon: () => new Uint8Array(32),
+        heartbeatIntervalMs: interval,
+        onHeartbeat: () => delivered.push(Date.now()),
+      });
+      // Every planned send is dropped; only its retry gets through.
+      const lossy: DeviceGateway = {
+        ...node,
+        heartbeat: async (b) => {
+          if (attempts++ % 2 === 0) throw new GatewayError("UNAVAILABLE", "dropped");
+          return node.heartbeat(b);
+        },
+      };
+      const agent = device(lossy);
+      await vi.advanceTimersByTimeAsync(60_000);
+      await agent.stop();
+      node.close();
+      const slotOf = (t: number) => Math.floor((t - Number(epochEnd)) / interval);
+      const first = slotOf(delivered[0]!) + 1; // the first slot may have begun before the agent
+      const last = slotOf(delivered.at(-1)!) - 1;
+      expect(last - first).toBeGreaterThanOrEqual(8);
+      for (let slot = first; slot <= last; slot++)
+        expect(
+          delivered.filter((t) => slotOf(t) === slot),
+          `slot ${slot}`,
+        ).toHaveLength(2);
+      // Two planned sends and two retries a slot: within the policy's 4 a slot.
+      expect(agent.stats.heartbeatsRejected).toBe(Math.ceil(attempts / 2));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("keeps an explicit heartbeatIntervalMs over the policy's", async () => {
     const { node, counted, state } = policyNode();
     const agent = device(counted, 400);

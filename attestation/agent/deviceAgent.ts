@@ -28,10 +28,12 @@ import { type DeviceGateway, GatewayError, type GatewayInfo } from "./gateway";
 import {
   FALLBACK_POLICY_INTERVAL_MS,
   type GatewayClock,
+  type GatewayTiming,
   gatewayClock,
   isClockRefused,
   isWrongEpoch,
 } from "./gatewayClock";
+import { heartbeatRetryDelayMs, nextHeartbeatAtMs } from "./heartbeatSchedule";
 import { signPayloadRequest } from "./payloadRequest";
 import { signPoll } from "./poll";
 
@@ -109,9 +111,9 @@ export interface DeviceAgentOptions {
   /** The device's assigned oracle nodes. */
   gateways: DeviceGateway[];
   /**
-   * Fixed heartbeat period, ms. Default: half of each node's policy interval (`info()`), so every
-   * uptime slot gets a heartbeat even when timer jitter and request time stretch a period (at the
-   * full interval they drift, and a slot with none comes once the delays add up to one period).
+   * Fixed heartbeat period, ms (tests). Default: two heartbeats in every uptime slot of each node's
+   * policy interval (`info()`), a quarter and three quarters in, on the node's clock
+   * (`heartbeatSchedule.ts`); a failed one is retried once within its half slot.
    */
   heartbeatIntervalMs?: number;
   pollWaitMs?: number;
@@ -205,6 +207,9 @@ function checked<T>(challenge: Message<"challenge">, step: () => T): T {
 const isUnregistered = (err: unknown): boolean =>
   (err instanceof AttestationError && err.code === "UNKNOWN_DEVICE") ||
   (err instanceof GatewayError && err.check.startsWith("UNKNOWN_DEVICE"));
+
+/** The node refused a heartbeat over its per-device rate: sending it again at once would be refused too. */
+const isRateLimited = (err: unknown): boolean => err instanceof GatewayError && err.code === "RATE_LIMITED";
 
 /** `info()` and the node's clock minus ours, ms (its `nowMs` against the midpoint of the request). */
 async function measuredInfo(gw: DeviceGateway): Promise<{ info: GatewayInfo; skewMs: number }> {
@@ -392,10 +397,15 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     // The newest liveness ticket this node gave us: each heartbeat echoes it, and only one that does
     // earns uptime there (proof it was signed after the node spoke, not in advance).
     let ticket = noTicket();
+    // The node's timing as last read: the schedule follows its slots even while `info()` fails.
+    let timing: GatewayTiming | undefined;
+    let retried = false;
     while (!abort.signal.aborted) {
+      let failed: unknown;
       if (!offline()) {
         try {
-          const { epoch, policyIntervalMs, skewMs } = await clock.timing();
+          timing = await clock.timing();
+          const { epoch, policyIntervalMs, skewMs } = timing;
           period = opts.heartbeatIntervalMs ?? policyIntervalMs / 2;
           // Read the epoch's assignment ahead of its first challenge (cached: one read per epoch).
           opts.assignment
@@ -435,14 +445,33 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
           stats.heartbeatsSent++;
           ({ ticket } = await gw.heartbeat(hb));
         } catch (e) {
+          failed = e;
           stats.heartbeatsRejected++;
           fail("heartbeat", e);
           if (isWrongEpoch(e) || isClockRefused(e)) clock.invalidate();
           if (isUnregistered(e)) registered = false;
         }
       }
-      await sleep(period, abort.signal);
+      // A heartbeat that failed (a dropped connection, an epoch that just turned, a lost
+      // registration) is sent once more within its half slot; one refused for its rate is not.
+      if (failed !== undefined && !retried && !isRateLimited(failed)) {
+        retried = true;
+        await sleep(heartbeatRetryDelayMs(timing?.policyIntervalMs ?? 2 * period), abort.signal);
+        continue;
+      }
+      retried = false;
+      await sleep(untilNextHeartbeat(period, timing), abort.signal);
     }
+  }
+
+  /**
+   * Ms until the next heartbeat: a fixed `heartbeatIntervalMs` period if one was set, otherwise the
+   * next planned send in the node's uptime slots (`nextHeartbeatAtMs`).
+   */
+  function untilNextHeartbeat(period: number, timing: GatewayTiming | undefined): number {
+    if (opts.heartbeatIntervalMs !== undefined || !timing) return period;
+    const nodeNow = Date.now() + timing.skewMs;
+    return nextHeartbeatAtMs(nodeNow, timing.policyIntervalMs, timing.epochEndMs) - nodeNow;
   }
 
   async function challengeLoop(
@@ -492,7 +521,7 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     const m = verifyMessage(bytes, { kind: "challenge", networkId }, verify);
     if (!m.ok) throw new ChallengeRefused(m.error, null);
     const challenge = m.value;
-    const { epoch, skewMs } = await clock.timing();
+    const { epoch, skewMs } = await retrying(() => clock.timing());
     const at = { deviceId: opts.signer.publicKey, epoch, nowMs: BigInt(Date.now() + skewMs) };
     checked(challenge, () => checkChallenge(challenge, at));
     if (opts.assignment) await checkAssigned(challenge);

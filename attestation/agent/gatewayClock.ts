@@ -19,6 +19,8 @@ export interface GatewayTiming {
    * request): the device checks challenge deadlines on the node's clock.
    */
   skewMs: number;
+  /** When `epoch` ends on the node's clock, unix ms; absent from older nodes. Uptime slots are aligned on it. */
+  epochEndMs?: number;
 }
 
 export interface GatewayClock {
@@ -49,6 +51,7 @@ export function gatewayClock(gw: DeviceGateway, opts: GatewayClockOptions = {}):
           ? asked + Number(info.epochEndMs - info.nowMs)
           : asked + policyIntervalMs;
       cached = { epoch: info.epoch, policyIntervalMs, skewMs, validUntil };
+      if (info.epochEndMs !== undefined) cached.epochEndMs = Number(info.epochEndMs);
       return cached;
     },
     invalidate() {

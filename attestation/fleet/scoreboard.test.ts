@@ -26,6 +26,7 @@ function lines(
     deviceId: d.deviceId.toUpperCase().replace("0X", "0x"),
     owner: d.owner,
     uptimeBps: weights[i]! > 0 ? 10_000 : 0,
+    work: BigInt(weights[i]!),
     reward: total ? (budget * BigInt(weights[i]!)) / BigInt(total) : 0n,
     slash: slash.includes(i) ? 10n : 0n,
   }));
@@ -54,7 +55,10 @@ describe("scoreEpoch: reward share against fair share", () => {
       devices,
       lines: lines(devices, [90, 100, 100, 110], budget),
     });
-    expect(under.rows[0]!.failures.join()).toMatch(/2 under fair share or outside ±5% of the honest median/);
+    // The failure says what the out-of-band devices' lines held, next to the median device's.
+    expect(under.rows[0]!.failures).toEqual([
+      "2 under fair share or outside ±5% of the honest median (uptime bps/work: 10000/90, 10000/110; median device 10000/100)",
+    ]);
   });
 
   it("honest devices paid above their fair share because a cheat lost its share meet their target", () => {
@@ -76,7 +80,7 @@ describe("scoreEpoch: reward share against fair share", () => {
       "zeroStorage: reward share 25.00% > its worth at the honest rate 16.67% (mean over 5 epochs)",
     );
     expect(scoreRun(five(overpaid))).toContain(
-      "epoch 0 honest: 3 under fair share or outside ±5% of the honest median",
+      "epoch 0 honest: 3 under fair share or outside ±5% of the honest median (uptime bps/work: 10000/4, 10000/4, 10000/4; median device 10000/4)",
     );
     // Fewer epochs than that: a cheat's pay is not judged yet (one epoch samples too few challenges).
     expect(scoreRun([overpaid]).filter((f) => f.startsWith("zeroStorage"))).toEqual([]);

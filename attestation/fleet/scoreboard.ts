@@ -5,6 +5,8 @@ export interface ScoredLine {
   deviceId: string;
   owner: string;
   uptimeBps: number;
+  /** Credited work: only to say why a device is out of band. */
+  work?: bigint;
   reward: bigint;
   slash: bigint;
 }
@@ -100,6 +102,11 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
     .map((d) => paidShare(d))
     .sort((a, b) => a - b);
   const median = honestShares.length ? honestShares[Math.floor((honestShares.length - 1) / 2)]! : 0;
+  // What a device's line held (uptime/work), to say why it is out of band: next to the median device's.
+  const held = (l: ScoredLine | undefined) => (l ? `${l.uptimeBps}/${l.work ?? "?"}` : "no line");
+  const medianDevice = input.devices.find(
+    (d) => STRATEGY_INFO[d.strategy].paid && inPlay(d) && paidShare(d) === median,
+  );
   const byStrategy = new Map<Strategy, ScoredDevice[]>();
   for (const d of input.devices) byStrategy.set(d.strategy, [...(byStrategy.get(d.strategy) ?? []), d]);
 
@@ -113,7 +120,7 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
     let fair = 0;
     let uptime = 0;
     let honestRate = 0;
-    let outOfBand = 0;
+    const outOfBand: string[] = [];
     let staked = 0;
     let stolen = 0;
     for (const d of devices) {
@@ -138,14 +145,18 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
         (share < (1 - FAIR_SHARE_TOLERANCE) * fairShare ||
           Math.abs(share - median) > FAIR_SHARE_TOLERANCE * median)
       )
-        outOfBand++;
+        outOfBand.push(held(line));
     }
     const rewardShare = budget > 0 ? reward / budget : 0;
     if (info.honest && slashed > 0) failures.push(`${slashed} honest slashed`);
     if (stolen > 0) failures.push(`${pct(stolen / budget)} paid to an owner other than the device's`);
     if (info.paid && staked > 0) {
       if (rewarded < MIN_REWARDED * staked) failures.push(`${rewarded}/${staked} rewarded (< 99%)`);
-      if (outOfBand > 0) failures.push(`${outOfBand} under fair share or outside ±5% of the honest median`);
+      if (outOfBand.length > 0)
+        failures.push(
+          `${outOfBand.length} under fair share or outside ±5% of the honest median ` +
+            `(uptime bps/work: ${outOfBand.slice(0, 8).join(", ")}${outOfBand.length > 8 ? ", …" : ""}; median device ${held(medianDevice && lineOf.get(key(medianDevice)))})`,
+        );
     }
     // A cheat that proves its own fraud is caught with the probability of sampling its fault: one
     // epoch may miss it, a run must not (`scoreRun`).

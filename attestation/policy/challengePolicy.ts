@@ -126,8 +126,9 @@ export function challengePolicy(policyId: number, epochLengthSeconds: number): C
   if (epochMs >= 3 * base.challengeIntervalMs) return { ...base, heartbeatIntervalMs };
   const deadline = Math.max(250, Math.min(DEVNET_MAX_DEADLINE_MS, Math.floor(epochMs / 4)));
   const deadlineMs = { compute: deadline, storage: deadline, bandwidth: deadline, latency: deadline };
-  // Rounds start up to ROUND_PHASE_MAX_MS into the epoch; the last one's deadline must end in it.
-  const spacing = Math.floor((epochMs - deadline - ROUND_PHASE_MAX_MS) / (DEVNET_ROUNDS - 1));
+  // Rounds start up to ROUND_PHASE_MAX_MS into the epoch, and a node issues a round up to
+  // ROUND_LATE_MS after its time; issued that late, the last one's deadline must still end in it.
+  const spacing = Math.floor((epochMs - deadline - ROUND_PHASE_MAX_MS - ROUND_LATE_MS) / (DEVNET_ROUNDS - 1));
   return {
     ...base,
     heartbeatIntervalMs,

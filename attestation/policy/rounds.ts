@@ -16,7 +16,8 @@ export interface ChallengeRound {
 /**
  * The challenge rounds of an epoch, the same on every node: they start at a phase the epoch's
  * beacon picks (under `ROUND_PHASE_MAX_MS`), one `challengeIntervalMs` apart, each with one type
- * from a rotation the beacon shifts, and only while the round's deadline ends in the epoch.
+ * from a rotation the beacon shifts, and only while the round's deadline ends in the epoch even if
+ * issued `ROUND_LATE_MS` late.
  *
  * Threat: one machine answering for many device keys (a Sybil farm, a relay to a machine that is
  * itself a registered device). Rounds make every key's challenges, from every assigned node, arrive
@@ -42,8 +43,11 @@ export function challengeRounds(
     const atMs = epochStartMs + phase + index * policy.challengeIntervalMs;
     if (atMs >= endMs) break;
     const type = policy.types[(index + shift) % policy.types.length]!;
-    // Deadlines do not depend on the class (policy.deadlineMs): one check fits every device.
-    if (atMs + policy.deadlineMs[type] > endMs) continue;
+    // Deadlines do not depend on the class (policy.deadlineMs): one check fits every device. A node
+    // issues a round up to ROUND_LATE_MS after its time, and never a challenge whose deadline falls
+    // after the epoch's end: a round that could end past it would be issued by the nodes that ticked
+    // early and skipped by the rest, and the devices they watch would be judged on fewer challenges.
+    if (atMs + ROUND_LATE_MS + policy.deadlineMs[type] > endMs) continue;
     rounds.push({ index, atMs, type });
   }
   return rounds;
