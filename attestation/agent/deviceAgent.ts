@@ -526,7 +526,7 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     checked(challenge, () => checkChallenge(challenge, at));
     if (opts.assignment) await checkAssigned(challenge);
     if (b.preSignHeartbeats) return silent("away: answers nothing");
-    await answerOn(gw, challenge);
+    await answerOn(gw, challenge, { atMs: challenge.body.deadlineMs, skewMs });
   }
 
   /** The challenger must be assigned to this device in the challenge's epoch (the chain's view). */
@@ -572,15 +572,25 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     else stats.challengesUnchecked++;
   }
 
-  /** A transient transport failure (the node unreachable for a moment) is retried within the deadline. */
-  async function retrying<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * A transient transport failure (a dropped connection, the node unreachable for a moment) is
+   * retried, 50 ms then doubling up to 400 ms apart: while the challenge's deadline has not passed
+   * on the node's clock (`deadline`), else 3 attempts in all. Nothing else is retried: a refusal
+   * would be refused again.
+   */
+  async function retrying<T>(
+    call: () => Promise<T>,
+    deadline?: { atMs: bigint; skewMs: number },
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await call();
       } catch (e) {
-        if (attempt >= 2 || !(e instanceof GatewayError) || e.code !== "UNAVAILABLE" || abort.signal.aborted)
+        const wait = Math.min(400, 50 * 2 ** attempt);
+        const more = deadline ? Date.now() + deadline.skewMs + wait < Number(deadline.atMs) : attempt < 2;
+        if (!more || !(e instanceof GatewayError) || e.code !== "UNAVAILABLE" || abort.signal.aborted)
           throw e;
-        await sleep(50 * 2 ** attempt, abort.signal);
+        await sleep(wait, abort.signal);
       }
     }
   }
@@ -603,7 +613,11 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     log?.debug({ why }, "staying silent");
   }
 
-  async function answerOn(gw: DeviceGateway, challenge: Message<"challenge">): Promise<void> {
+  async function answerOn(
+    gw: DeviceGateway,
+    challenge: Message<"challenge">,
+    deadline: { atMs: bigint; skewMs: number },
+  ): Promise<void> {
     if (b.responseDelayMs) await sleep(b.responseDelayMs, abort.signal);
     if (b.answerDelayMs) await sleep(b.answerDelayMs(challenge), abort.signal);
     // Stopped while waiting: a delayed answer must not go out early because the wait was cut short.
@@ -616,13 +630,13 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
         await machine.busy((ownJobs + 1) * machine.computeMs(challenge), abort.signal);
       } else if (b.machine) await b.machine.busy(b.machine.computeMs(challenge), abort.signal);
       if (abort.signal.aborted) return;
-      const { salt } = await retrying(() => gw.commit(work.commit));
+      const { salt } = await retrying(() => gw.commit(work.commit), deadline);
       if (b.silentWhenCaught && b.skipRow) {
         const asked = computeSampleIndices(work.result.root, salt, p.n, p.samples);
         if (asked.some((i) => b.skipRow!(i))) return silent("skipped row sampled");
       }
       const response = checked(challenge, () => finishCompute(opts.signer, work, salt));
-      await retrying(() => gw.respond(response));
+      await retrying(() => gw.respond(response), deadline);
     } else if (p.type === "storage") {
       // No replica (none kept, or unreadable): nothing can be derived without the client's secret.
       const held = await replica;
@@ -635,19 +649,19 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
         return silent("storage chunk lost");
       const set = await held.read(asked.filter((i) => !b.lostChunk?.(i)));
       const response = checked(challenge, () => answerStorage(opts.signer, challenge, set, b));
-      await retrying(() => gw.respond(response));
+      await retrying(() => gw.respond(response), deadline);
     } else if (p.type === "bandwidth") {
       const request = signPayloadRequest(challengeIdOf(challenge.signingBytes), opts.signer);
-      const payload = await retrying(() => gw.payload(request));
+      const payload = await retrying(() => gw.payload(request), deadline);
       if (b.machine) {
         await b.machine.busy(b.machine.transferMs(challenge, opts.capabilities.bandwidthClass), abort.signal);
         if (abort.signal.aborted) return;
       }
       const response = checked(challenge, () => answerBandwidth(opts.signer, challenge, payload));
-      await retrying(() => gw.respond(response));
+      await retrying(() => gw.respond(response), deadline);
     } else {
       const response = answerLatency(opts.signer, challenge);
-      await retrying(() => gw.respond(response));
+      await retrying(() => gw.respond(response), deadline);
     }
   }
 
