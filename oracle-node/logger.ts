@@ -11,7 +11,9 @@ export interface LoggerOptions {
 }
 
 /**
- * The node's root logger: JSON lines (pino) with ISO timestamps. Each module takes
+ * The node's root logger: one JSON object per line (pino), `"level":"info"` by name and `"time"` in
+ * ISO 8601 UTC (`2026-01-01T00:00:00.000Z`), the same format as the device agent's
+ * (attestation/agent/cli.ts), so one log pipeline reads both. Each module takes
  * `logger.child({ module: "<name>" })` so lines can be filtered per module.
  */
 export function createLogger(options: LoggerOptions): Logger {
@@ -20,6 +22,7 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       base: options.base ?? {},
       timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
       // Keys and tokens must never reach a log line, even by accident in a context object.
       redact: { paths: ["adminToken", "*.adminToken", "privateKey", "*.privateKey"], censor: "[redacted]" },
     },

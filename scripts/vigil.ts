@@ -1,23 +1,38 @@
 // The `vigil` command line: each area contributes its own subcommands (node, device, bridge,
-// workflow, devnet); this file only assembles them. Run it as `npm run vigil -- <command>`.
+// workflow, devnet); this file only assembles them. Run it as `npx vigil <command>` (the bundle
+// `npm install` builds, see bin/vigil.mjs) or `npm run vigil -- <command>` (these sources, via tsx).
+import "./cli/quietSqliteWarning";
+import "./cli/stopWhenParentExits";
 import { Command } from "commander";
-import { deviceCommand } from "../attestation/agent/cli";
-import { bridgeCommand } from "../ccip-bridge/cli";
-import { nodeCommand } from "../oracle-node/cli/index";
-import { workflowCommand } from "../oracle-node/cre-host/cli";
-import { devnetCommand } from "./devnet/command";
+import packageJson from "../package.json" with { type: "json" };
+
+/**
+ * Each area's command, loaded only when asked for: `vigil device run` does not load libp2p and
+ * the node, `vigil --version` loads nothing (every area at once took ~2 s here; see
+ * scripts/cli/buildCli.ts). Top-level help and unknown commands load them all.
+ */
+const AREAS: Record<string, () => Promise<Command>> = {
+  devnet: async () => (await import("./devnet/command")).devnetCommand(),
+  node: async () => (await import("../oracle-node/cli/index")).nodeCommand(),
+  device: async () => (await import("../attestation/agent/cli")).deviceCommand(),
+  bridge: async () => (await import("../ccip-bridge/cli")).bridgeCommand(),
+  workflow: async () => (await import("../oracle-node/cre-host/cli")).workflowCommand(),
+};
 
 const program = new Command()
   .name("vigil")
   .description("Vigil: verification network for DePIN protocols")
+  .version(packageJson.version)
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(`error: ${text.replace(/^error: /, "")}`) });
 
-// Subcommands are added here as the areas land, e.g. program.addCommand(nodeCommand()).
-program.addCommand(devnetCommand());
-program.addCommand(nodeCommand());
-program.addCommand(deviceCommand());
-program.addCommand(bridgeCommand());
-program.addCommand(workflowCommand());
+const first = process.argv[2];
+const wanted =
+  first !== undefined && first in AREAS
+    ? [first]
+    : first === "--version" || first === "-V"
+      ? []
+      : Object.keys(AREAS);
+for (const command of await Promise.all(wanted.map((area) => AREAS[area]!()))) program.addCommand(command);
 
 await program.parseAsync(process.argv);

@@ -23,7 +23,13 @@ export function deviceCommand(): Command {
     )
     .action(async (opts: { config: string; durationMs?: number }) => {
       const config = loadDeviceConfig(opts.config);
-      const logger = pino({ level: config.logLevel, base: { module: "device" } });
+      // The node's log format (oracle-node/logger.ts): JSON lines, level names, ISO times.
+      const logger = pino({
+        level: config.logLevel,
+        base: { module: "device" },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+      });
       const signer = nodeSigner(config.secretKey);
       // `tls_ca_file`: trusted for this agent's requests to its nodes, on top of the default CAs.
       const fetchVia = config.tlsCa && caFetch(config.tlsCa);

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Address, Hex } from "viem";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { assignDevice } from "../assignment/index";
@@ -68,5 +71,21 @@ describe("vigil node assignment (offline)", () => {
     ]);
     expect(err).toMatch(/^error: cannot reach the node at http:\/\/127\.0\.0\.1:1/);
     expect(process.exitCode).toBe(1);
+  });
+});
+
+describe("vigil node init --api-host", () => {
+  it("writes the listen address into node.toml, and refuses a URL", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-init-host-"));
+    try {
+      const base = ["init", "--dir", dir, "--networks", "1", "--api-port", "0", "--p2p-port", "0"];
+      await expect(run([...base, "--api-host", "http://0.0.0.0"])).rejects.toThrow(
+        /expected an IP address or host name/,
+      );
+      await run([...base, "--api-host", "0.0.0.0"]);
+      expect(readFileSync(join(dir, "node.toml"), "utf8")).toMatch(/^host = "0\.0\.0\.0"$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -18,6 +18,12 @@ function port(value: string): number {
     throw new InvalidArgumentError("expected a port number (0-65535)");
   return n;
 }
+/** An IP address or host name to listen on (no scheme, port or path). */
+function host(value: string): string {
+  if (!/^([0-9A-Za-z.-]+|\[?[0-9A-Fa-f:.]+\]?)$/.test(value))
+    throw new InvalidArgumentError("expected an IP address or host name, e.g. 0.0.0.0 or 127.0.0.1");
+  return value.replace(/^\[(.*)\]$/, "$1");
+}
 function list(value: string): string[] {
   return value
     .split(",")
@@ -42,6 +48,7 @@ interface InitFlags {
   dir: string;
   networks: bigint[];
   apiPort: number;
+  apiHost: string;
   p2pPort: number;
   rpcUrl: string[];
   chainId: number;
@@ -91,7 +98,10 @@ function apiTarget(opts: { config: string; url?: string; token?: string }): { ur
   const token = opts.token ?? process.env.VIGIL_API_ADMIN_TOKEN;
   if (opts.url && (token || !existsSync(opts.config))) return { url: opts.url.replace(/\/$/, ""), token };
   const config = loadConfig({ path: opts.config });
-  const host = config.api.host === "0.0.0.0" ? "127.0.0.1" : config.api.host;
+  // A wildcard listen address is reached on loopback; an IPv6 literal goes in brackets.
+  const listen = config.api.host;
+  const host =
+    listen === "0.0.0.0" || listen === "::" ? "127.0.0.1" : listen.includes(":") ? `[${listen}]` : listen;
   return {
     url: opts.url?.replace(/\/$/, "") ?? `${config.api.tls ? "https" : "http"}://${host}:${config.api.port}`,
     token: token ?? config.api.adminToken,
@@ -128,6 +138,12 @@ export function nodeCommand(): Command {
     .option("--dir <path>", "directory for node.toml (keys go to <dir>/data)", ".")
     .requiredOption("--networks <ids>", "comma-separated network ids to verify", (v) => list(v).map(uint))
     .option("--api-port <port>", "HTTP API port", port, 8080)
+    .option(
+      "--api-host <address>",
+      "HTTP API listen address; devices and feed readers elsewhere need a public one, e.g. 0.0.0.0",
+      host,
+      "127.0.0.1",
+    )
     .option("--p2p-port <port>", "libp2p TCP port", port, 9000)
     .option("--rpc-url <urls>", "comma-separated chain RPC URLs", list, ["http://127.0.0.1:8545"])
     .option("--chain-id <id>", "chain id", (v) => Number(uint(v)), 31337)
@@ -141,6 +157,7 @@ export function nodeCommand(): Command {
           dir: o.dir,
           networks: o.networks,
           apiPort: o.apiPort,
+          apiHost: o.apiHost,
           p2pPort: o.p2pPort,
           rpcUrls: o.rpcUrl,
           chainId: o.chainId,

@@ -33,7 +33,7 @@ describe("runUntilSignal's process-level handlers", () => {
     try {
       await vi.waitFor(() => expect(lines().some((l) => l.msg === "alive")).toBe(true), { timeout: 30_000 });
       const logged = lines().find((l) => String(l.msg).startsWith("unhandled promise rejection"))!;
-      expect(logged.level).toBe(50);
+      expect(logged.level).toBe("error");
       expect(String((logged.err as { stack: string }).stack)).toContain("stray rejection");
       expect(child.exitCode).toBeNull();
     } finally {
@@ -47,7 +47,7 @@ describe("runUntilSignal's process-level handlers", () => {
     const { lines, exit } = run("exception");
     expect(await exit).toBe(1);
     const fatal = lines().find((l) => String(l.msg).startsWith("uncaught exception"))!;
-    expect(fatal.level).toBe(60);
+    expect(fatal.level).toBe("fatal");
     expect(lines().some((l) => l.msg === "closed")).toBe(true);
   });
 });

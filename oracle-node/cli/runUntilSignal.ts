@@ -38,6 +38,13 @@ export async function runUntilSignal(
         .close()
         .catch((err: unknown) => node.logger.error({ err }, "shutdown failed"))
         .finally(() => {
+          // Closed: nothing should keep the process alive now. A handle something forgot to close
+          // must not leave a stopped node running with no one to stop it again (seen once here: a
+          // node SIGTERMed after its test's anvil had stopped closed, and its process stayed).
+          setTimeout(() => {
+            node.logger.warn("still running 5 s after the node stopped (a handle left open); exiting");
+            process.exit(process.exitCode ?? 0);
+          }, 5_000).unref();
           process.off("SIGINT", onSignal);
           process.off("SIGTERM", onSignal);
           process.off("unhandledRejection", onRejection);

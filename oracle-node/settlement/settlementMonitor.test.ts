@@ -5,7 +5,7 @@ import { createSettlementMonitor } from "./settlementMonitor";
 
 function setup() {
   const clock = { epoch: 0n, ms: 1_000_000 };
-  const lines: { level: number; msg: string; lagEpochs?: number }[] = [];
+  const lines: { level: string; msg: string; lagEpochs?: number }[] = [];
   const logger = createLogger({
     level: "warn",
     destination: { write: (l: string) => lines.push(JSON.parse(l)) },

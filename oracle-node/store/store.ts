@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { Registry } from "prom-client";
@@ -36,6 +36,26 @@ function int(v: bigint, what: string): bigint {
 }
 
 type Row = Record<string, SQLInputValue>;
+
+/**
+ * The store holds what this operator signed and saw: readable by the operator alone. A data dir the
+ * store creates is 0700 (one that exists is the operator's choice, e.g. a mount point, and is left
+ * alone). The database file is created 0600 before SQLite opens it (SQLite would make it 0644), and
+ * a file from an older version is narrowed to 0600; SQLite gives its `-wal` and `-shm` files the
+ * database file's mode, and any left over from before are narrowed too.
+ */
+function createPrivately(dataDir: string, path: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (stat && (stat.mode & 0o077) !== 0) chmodSync(file, stat.mode & 0o700);
+  }
+}
 
 function hexOf(bytes: Uint8Array): Hex {
   return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;
@@ -108,8 +128,8 @@ export class Store {
     modules: { metrics?: Registry } = {},
   ): Store {
     const opts: StoreOptions = { ...defaultStoreOptions, ...options };
-    mkdirSync(opts.dataDir, { recursive: true });
     const path = join(opts.dataDir, opts.fileName);
+    createPrivately(opts.dataDir, path);
     const db = new DatabaseSync(path);
     // auto_vacuum can only be chosen before the first page is written (switching WAL on writes one).
     const { page_count: pages } = db.prepare("PRAGMA page_count").get() as { page_count: number };

@@ -1,10 +1,11 @@
 // Runs `runUntilSignal` with a stand-in node that logs JSON lines to stdout, then misbehaves as argv
 // says: "rejection" leaves a promise rejection unhandled and says "alive" after it; "exception"
 // throws from a timer.
-import { pino } from "pino";
+import { createLogger } from "../../logger";
 import { runUntilSignal } from "../runUntilSignal";
 
-const logger = pino({ level: "info" }, process.stdout);
+// The node's own logger (the format operators see), to stdout.
+const logger = createLogger({ level: "info" });
 const mode = process.argv[2];
 await runUntilSignal(async () => {
   // A real node's sockets keep the event loop alive; this stands in for them until close.
