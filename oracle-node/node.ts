@@ -664,7 +664,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     });
 
     const feed = createFeedApp(
-      createStoreFeedSource(store, { isSettled: (n, e) => settled.has(`${n}:${e}`), verdicts }),
+      createStoreFeedSource(store, {
+        isSettled: (n, e) => settled.has(`${n}:${e}`),
+        verdicts,
+        networks: config.networks,
+      }),
     );
     const app = createApiApp({
       logger,

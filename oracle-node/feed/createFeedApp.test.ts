@@ -89,9 +89,37 @@ describe("feed API", () => {
     expect(((await epoch.json()) as { error: { code: string } }).error.code).toBe("EPOCH_NOT_FOUND");
     const device = await app.request(`/v1/networks/1/epochs/1/devices/${deviceId(999)}`);
     expect(((await device.json()) as { error: { code: string } }).error.code).toBe("DEVICE_NOT_FOUND");
+    // A line of an epoch without a result says so, not that the device is unknown.
+    const lineEpoch = await app.request(`/v1/networks/1/epochs/99/devices/${deviceId(1)}`);
+    expect(lineEpoch.status).toBe(404);
+    expect(((await lineEpoch.json()) as { error: { message: string } }).error).toMatchObject({
+      code: "EPOCH_NOT_FOUND",
+      message: "no result for epoch 99 of network 1",
+    });
     const route = await app.request("/v1/nope");
     expect(route.status).toBe(404);
     expect(((await route.json()) as { error: { code: string } }).error.code).toBe("ROUTE_NOT_FOUND");
+  });
+
+  it("lists its networks and answers 404 NETWORK_NOT_FOUND for any other, on every network route", async () => {
+    const app = noLimit();
+    const list = await app.request("/v1/networks");
+    expect(list.status).toBe(200);
+    expect(await list.json()).toEqual({ items: [{ networkId: "1" }] });
+    for (const path of [
+      "/v1/networks/2/epochs",
+      "/v1/networks/2/epochs/1",
+      `/v1/networks/2/epochs/1/devices/${deviceId(1)}`,
+      `/v1/networks/2/devices/${deviceId(1)}/history`,
+      "/v1/networks/2/verdicts/stream",
+    ]) {
+      const res = await app.request(path);
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { error: unknown }).error).toEqual({
+        code: "NETWORK_NOT_FOUND",
+        message: "network 2 is not served by this node; GET /v1/networks lists the ones it serves",
+      });
+    }
   });
 
   it("rate limits per client with 429 and Retry-After, without affecting other clients", async () => {
@@ -137,6 +165,7 @@ describe("feed API", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
+        "/v1/networks",
         "/v1/networks/{networkId}/epochs",
         "/v1/networks/{networkId}/epochs/{epoch}",
         "/v1/networks/{networkId}/epochs/{epoch}/devices/{deviceId}",

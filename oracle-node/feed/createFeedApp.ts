@@ -18,6 +18,7 @@ import {
   EpochResultJson,
   ErrorJson,
   NetworkParams,
+  NetworksJson,
   pageQuery,
   StreamQuery,
 } from "./schemas";
@@ -40,7 +41,11 @@ const errorResponses = {
     content: { "application/json": { schema: ErrorJson } },
   },
 };
-const notFound = { description: "not found", content: { "application/json": { schema: ErrorJson } } };
+const notFound = {
+  description:
+    "`NETWORK_NOT_FOUND` (a network this node does not serve), `EPOCH_NOT_FOUND` (no result for the epoch) or, for a line, `DEVICE_NOT_FOUND` (the epoch has a result without this device)",
+  content: { "application/json": { schema: ErrorJson } },
+};
 const gone = {
   description:
     "`EPOCH_PRUNED`: the epoch is older than this node's store retention (`store.retention_epochs` settled epochs) and was deleted; `details.prunedBefore` is the oldest epoch it may still hold. The root stays on chain; ask a node that keeps more history for lines and proofs.",
@@ -121,7 +126,46 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
     );
   };
 
+  /** 404 for a network the source does not serve, so a typo is not mistaken for "no results yet". */
+  const requireNetwork = async (networkId: bigint) => {
+    if (!source.listNetworks) return;
+    const networks = await source.listNetworks();
+    if (!networks.includes(networkId))
+      throw new FeedApiError(
+        FeedErrorCode.NetworkNotFound,
+        `network ${networkId} is not served by this node; GET /v1/networks lists the ones it serves`,
+      );
+  };
+  const networkNotFound = {
+    description: "`NETWORK_NOT_FOUND`: a network this node does not serve (see `GET /v1/networks`)",
+    content: { "application/json": { schema: ErrorJson } },
+  };
+
   const app2 = app
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/v1/networks",
+        summary: "The networks this node serves",
+        responses: {
+          200: {
+            description: "network ids, ascending",
+            content: { "application/json": { schema: NetworksJson } },
+          },
+          404: {
+            description: "`ROUTE_NOT_FOUND`: this node's source cannot list its networks",
+            content: { "application/json": { schema: ErrorJson } },
+          },
+          ...errorResponses,
+        },
+      }),
+      async (c) => {
+        if (!source.listNetworks)
+          throw new FeedApiError(FeedErrorCode.RouteNotFound, "this node does not list its networks");
+        const networks = await source.listNetworks();
+        return c.json({ items: networks.map((n) => ({ networkId: n.toString() })) }, 200);
+      },
+    )
     .openapi(
       createRoute({
         method: "get",
@@ -133,18 +177,25 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
             description: "a page of epochs",
             content: { "application/json": { schema: EpochPageJson } },
           },
+          404: networkNotFound,
           ...errorResponses,
         },
       }),
       async (c) => {
         const { networkId } = c.req.valid("param");
         const { limit, cursor } = c.req.valid("query");
+        await requireNetwork(BigInt(networkId));
         const page = await source.listEpochs(BigInt(networkId), {
           limit,
           ...(cursor === undefined ? {} : { before: BigInt(cursor) }),
         });
+        const retention = await source.retention?.(BigInt(networkId));
         return c.json(
-          { items: page.items.map(epochSummaryToJson), nextCursor: page.next?.toString() ?? null },
+          {
+            items: page.items.map(epochSummaryToJson),
+            nextCursor: page.next?.toString() ?? null,
+            prunedBefore: retention?.prunedBefore.toString() ?? null,
+          },
           200,
         );
       },
@@ -164,6 +215,7 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
       }),
       async (c) => {
         const { networkId, epoch } = c.req.valid("param");
+        await requireNetwork(BigInt(networkId));
         const result = await source.getEpochResult(BigInt(networkId), BigInt(epoch));
         if (!result) {
           await refusePruned(BigInt(networkId), BigInt(epoch));
@@ -193,9 +245,15 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
       }),
       async (c) => {
         const { networkId, epoch, deviceId } = c.req.valid("param");
+        await requireNetwork(BigInt(networkId));
         const found = await source.getDeviceLine(BigInt(networkId), BigInt(epoch), deviceId as Hex);
         if (!found) {
           await refusePruned(BigInt(networkId), BigInt(epoch));
+          if (!(await source.getEpochResult(BigInt(networkId), BigInt(epoch))))
+            throw new FeedApiError(
+              FeedErrorCode.EpochNotFound,
+              `no result for epoch ${epoch} of network ${networkId}`,
+            );
           throw new FeedApiError(
             FeedErrorCode.DeviceNotFound,
             `device ${deviceId} has no line in epoch ${epoch} of network ${networkId}`,
@@ -212,14 +270,16 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
         request: { params: DeviceParams, query: PageQuery },
         responses: {
           200: {
-            description: "a page of lines",
+            description: "a page of lines, each with its leaf and Merkle proof up to `resultRoot`",
             content: { "application/json": { schema: DeviceHistoryPageJson } },
           },
+          404: networkNotFound,
           ...errorResponses,
         },
       }),
       async (c) => {
         const { networkId, deviceId } = c.req.valid("param");
+        await requireNetwork(BigInt(networkId));
         const { limit, cursor } = c.req.valid("query");
         const page = await source.getDeviceHistory(BigInt(networkId), deviceId as Hex, {
           limit,
@@ -246,13 +306,15 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
           description: "an event stream",
           content: { "text/event-stream": { schema: { type: "string" } } },
         },
+        404: networkNotFound,
         503: { description: "too many streams", content: { "application/json": { schema: ErrorJson } } },
         ...errorResponses,
       },
     }),
-    (c) => {
+    async (c) => {
       const { networkId } = c.req.valid("param");
       const { deviceId } = c.req.valid("query");
+      await requireNetwork(BigInt(networkId));
       if (openStreams >= opts.maxStreams)
         throw new FeedApiError(
           FeedErrorCode.TooManyStreams,

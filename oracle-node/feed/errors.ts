@@ -1,6 +1,8 @@
 /** Codes the feed API answers with, in `{ error: { code, message } }` bodies. */
 export const FeedErrorCode = {
   InvalidParameter: "INVALID_PARAMETER",
+  /** A network the node does not serve (see `GET /v1/networks`). */
+  NetworkNotFound: "NETWORK_NOT_FOUND",
   EpochNotFound: "EPOCH_NOT_FOUND",
   /** The node deleted the epoch under its store retention; it existed, ask the chain or an archive. */
   EpochPruned: "EPOCH_PRUNED",
@@ -16,6 +18,7 @@ type FeedErrorStatus = 400 | 404 | 410 | 429 | 500 | 503;
 
 const STATUS: Record<FeedErrorCode, FeedErrorStatus> = {
   INVALID_PARAMETER: 400,
+  NETWORK_NOT_FOUND: 404,
   EPOCH_NOT_FOUND: 404,
   EPOCH_PRUNED: 410,
   DEVICE_NOT_FOUND: 404,

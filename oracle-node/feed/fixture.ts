@@ -12,7 +12,15 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { resultVoteDomain, resultVoteTypes } from "../../contracts/votes";
 import { createMemoryFeedSource, type MemoryFeedSource } from "./memorySource";
-import type { DeviceLine, EpochResult, ResultVoteSignature } from "./source";
+import type {
+  DeviceHistoryPage,
+  DeviceLine,
+  DeviceLineProof,
+  EpochPage,
+  EpochResult,
+  FeedSource,
+  ResultVoteSignature,
+} from "./source";
 
 /** Deterministic keys so failures reproduce; the seed keeps fixtures of different tests apart. */
 export function oracleKeys(count: number, seed = "vigil.feed.oracle"): Hex[] {
@@ -125,4 +133,35 @@ export async function createFeedFixture(options: FeedFixtureOptions = {}): Promi
     results.set(epoch, result);
   }
   return { source, oracles, signers: oracles.map((o) => o.address), ctx, networkId, lines, results };
+}
+
+/** How a hostile node alters what an honest source holds; each hook gets a copy it may edit. */
+export interface Lie {
+  line?: (p: DeviceLineProof) => DeviceLineProof | Promise<DeviceLineProof>;
+  result?: (r: EpochResult) => EpochResult | Promise<EpochResult>;
+  epochs?: (page: EpochPage) => EpochPage | Promise<EpochPage>;
+  history?: (page: DeviceHistoryPage) => DeviceHistoryPage | Promise<DeviceHistoryPage>;
+}
+
+/** A source serving what `honest` holds, altered by `lie`: served by the real feed app, it is a lying node. */
+export function lyingSource(honest: FeedSource, lie: Lie): FeedSource {
+  return {
+    ...honest,
+    async getDeviceLine(n, e, d) {
+      const p = await honest.getDeviceLine(n, e, d);
+      return p && lie.line ? lie.line(structuredClone(p)) : p;
+    },
+    async getEpochResult(n, e) {
+      const r = await honest.getEpochResult(n, e);
+      return r && lie.result ? lie.result(structuredClone(r)) : r;
+    },
+    async listEpochs(n, q) {
+      const page = await honest.listEpochs(n, q);
+      return lie.epochs ? lie.epochs(structuredClone(page)) : page;
+    },
+    async getDeviceHistory(n, d, q) {
+      const page = await honest.getDeviceHistory(n, d, q);
+      return lie.history ? lie.history(structuredClone(page)) : page;
+    },
+  };
 }

@@ -145,13 +145,19 @@ export function createMemoryFeedSource(): MemoryFeedSource {
       const keys = sortedEpochs(networkId, before).filter((e) => epochsOf(networkId).get(e)!.index.has(key));
       return page(keys, limit, (e): DeviceHistoryItem => {
         const stored = epochsOf(networkId).get(e)!;
+        const at = stored.index.get(key)!;
         return {
-          line: stored.lines[stored.index.get(key)!.line]!,
+          line: stored.lines[at.line]!,
+          leaf: stored.nodes[at.node]!,
+          proof: proofOf(stored.nodes, at.node),
           resultRoot: stored.result.resultRoot,
           settled: stored.result.settled,
         };
       });
     },
     subscribeVerdicts: (networkId, listener) => hub.subscribe(networkId, listener),
+    async listNetworks() {
+      return [...networks.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    },
   };
 }

@@ -102,15 +102,34 @@ export const DeviceLineProofJson = z
   .openapi("DeviceLineProof");
 
 export const EpochPageJson = z
-  .object({ items: z.array(EpochSummaryJson), nextCursor: Uint64String.nullable() })
+  .object({
+    items: z.array(EpochSummaryJson),
+    nextCursor: Uint64String.nullable(),
+    prunedBefore: Uint64String.nullable().openapi({
+      description:
+        "epochs below this one were deleted by the node's store retention, so the last page ends there; null when nothing was pruned",
+    }),
+  })
   .openapi("EpochPage");
 
 export const DeviceHistoryPageJson = z
   .object({
-    items: z.array(z.object({ line: DeviceLineJson, resultRoot: Bytes32, settled: z.boolean() })),
+    items: z.array(
+      z.object({
+        line: DeviceLineJson,
+        leaf: Bytes32,
+        proof: z.array(Bytes32),
+        resultRoot: Bytes32,
+        settled: z.boolean(),
+      }),
+    ),
     nextCursor: Uint64String.nullable(),
   })
   .openapi("DeviceHistoryPage");
+
+export const NetworksJson = z
+  .object({ items: z.array(z.object({ networkId: Uint64String })) })
+  .openapi("Networks");
 
 export const ErrorJson = z
   .object({
@@ -126,4 +145,5 @@ export type DeviceLineJson = z.infer<typeof DeviceLineJson>;
 export type EpochResultJson = z.infer<typeof EpochResultJson>;
 export type DeviceLineProofJson = z.infer<typeof DeviceLineProofJson>;
 export type EpochPageJson = z.infer<typeof EpochPageJson>;
+export type NetworksJson = z.infer<typeof NetworksJson>;
 export type DeviceHistoryPageJson = z.infer<typeof DeviceHistoryPageJson>;

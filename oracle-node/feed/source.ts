@@ -20,6 +20,11 @@ export interface FeedSource {
   /** Per-device verdicts as the node reaches them; returns the unsubscribe function. */
   subscribeVerdicts(networkId: bigint, listener: (event: VerdictEvent) => void): () => void;
   /**
+   * The networks this source serves (`GET /v1/networks`), ascending. When present, the API answers
+   * 404 `NETWORK_NOT_FOUND` for any other network instead of empty pages.
+   */
+  listNetworks?(): Promise<bigint[]>;
+  /**
    * Where the network's history starts when the source deletes old epochs (the node's store
    * retention), so the API can tell a pruned epoch (410) from one that never had a result (404).
    * Absent or undefined: nothing was pruned.
@@ -85,6 +90,9 @@ export interface DeviceLineProof {
 
 export interface DeviceHistoryItem {
   line: DeviceLine;
+  /** The leaf hash the proof starts from, and the proof up to `resultRoot`. */
+  leaf: Hex;
+  proof: Hex[];
   resultRoot: Hex;
   settled: boolean;
 }

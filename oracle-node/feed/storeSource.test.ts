@@ -2,17 +2,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { keccak256, toHex } from "viem";
+import { type Hex, keccak256, toHex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLinesTree } from "../../contracts/lines";
 import { treeNodesFromHex } from "../agreement/linesTree";
 import { type ApiServer, serveApi } from "../api";
 import { createEpochWriter } from "../store/fixture";
 import { createRetention, Store } from "../store/index";
-import { createFeedClient } from "./client/index";
+import { deviceLineFromJson } from "./client/fromJson";
+import { createFeedClient, verifyLineProof } from "./client/index";
 import { createFeedApp, OPENAPI_PATH } from "./createFeedApp";
 import { deviceId, generateLines, oracleAccounts, signResultVote } from "./fixture";
 import { buildTree } from "./memorySource";
+import type { DeviceLineJson } from "./schemas";
 import { createStoreFeedSource } from "./storeSource";
 import { createVerdictHub } from "./verdictHub";
 
@@ -51,6 +53,7 @@ beforeAll(async () => {
   const source = createStoreFeedSource(store, {
     isSettled: (_n, e) => e <= 2n,
     verdicts: createVerdictHub(),
+    networks: [7n],
   });
   server = await serveApi(createFeedApp(source, { rateLimit: false }), { host: "127.0.0.1", port: 0 });
 });
@@ -73,24 +76,38 @@ describe("feed over the node's SQLite store", () => {
     const got = await client().getDeviceLine(7n, 2n, deviceId(4));
     expect(got.line).toEqual(generateLines(7n, 2n, 9)[4]);
     expect(got.result.verifiedSigners).toHaveLength(2);
-    expect(got.result.settled).toBe(true);
+    expect(got.result.unverified.settled).toBe(true);
     const latest = await client().getEpochResult(7n, 3n);
-    expect(latest.settled).toBe(false);
+    expect(latest.unverified.settled).toBe(false);
   });
 
   it("pages epochs and a device's history", async () => {
     const page = await client().listEpochs(7n, { limit: 2 });
-    expect(page.items.map((e) => e.epoch)).toEqual(["3", "2"]);
+    expect(page.items.map((e) => e.epoch)).toEqual([3n, 2n]);
     expect(page.nextCursor).toBe("2");
     const rest = await client().listEpochs(7n, { limit: 2, cursor: "2" });
-    expect(rest.items.map((e) => e.epoch)).toEqual(["1"]);
+    expect(rest.items.map((e) => e.epoch)).toEqual([1n]);
     expect(rest.nextCursor).toBeNull();
     const history = await client().getDeviceHistory(7n, deviceId(1), { limit: 2 });
-    expect(history.items.map((i) => i.line.epoch)).toEqual([3n, 2n]);
-    expect(history.items[1]!.settled).toBe(true);
+    expect(history.items.map((i) => i.unverified.line.epoch)).toEqual([3n, 2n]);
+    expect(history.items[1]!.unverified.settled).toBe(true);
     const older = await client().getDeviceHistory(7n, deviceId(1), { limit: 2, cursor: history.nextCursor! });
-    expect(older.items.map((i) => i.line.epoch)).toEqual([1n]);
-    expect(older.items[0]!.resultRoot).toBe(store.getEpochResult(7n, 1n)!.resultRoot);
+    expect(older.items.map((i) => i.unverified.line.epoch)).toEqual([1n]);
+    expect(older.items[0]!.unverified.resultRoot).toBe(store.getEpochResult(7n, 1n)!.resultRoot);
+    // Each history line comes with its proof up to its epoch's root.
+    const served = (await (
+      await fetch(`${server.url}/v1/networks/7/devices/${deviceId(1)}/history`)
+    ).json()) as {
+      items: { line: DeviceLineJson; leaf: Hex; proof: Hex[]; resultRoot: Hex }[];
+    };
+    for (const item of served.items)
+      verifyLineProof(item.resultRoot, {
+        line: deviceLineFromJson(item.line),
+        leaf: item.leaf,
+        proof: item.proof,
+      });
+    expect(await (await fetch(`${server.url}/v1/networks`)).json()).toEqual({ items: [{ networkId: "7" }] });
+    expect((await fetch(`${server.url}/v1/networks/8/epochs`)).status).toBe(404);
   });
 
   it("serves the same proofs from remembered trees, only while the store holds that root", async () => {

@@ -20,6 +20,11 @@ export interface StoreFeedSourceOptions {
   maxHistoryScan?: number;
   /** Epoch trees `rememberTree` keeps in memory at most (about 50 MB each for 100k lines). */
   cachedTrees?: number;
+  /**
+   * The networks the node serves (its configured networks), for `GET /v1/networks` and 404s on
+   * others. Without it the feed cannot tell an unknown network from one without results yet.
+   */
+  networks?: readonly bigint[];
 }
 
 /** The store adapter, plus a cache of recent epoch trees for fast proofs. */
@@ -68,7 +73,7 @@ export function createStoreFeedSource(store: Store, options: StoreFeedSourceOpti
     };
   };
 
-  return {
+  const source: StoreFeedSource = {
     async listEpochs(networkId, { before, limit }) {
       // One row more than asked tells whether another page follows.
       const rows = store.listEpochs(networkId, {
@@ -138,14 +143,19 @@ export function createStoreFeedSource(store: Store, options: StoreFeedSourceOpti
       const rows = store
         .getDeviceHistory(networkId, deviceId, { limit: maxHistoryScan })
         .filter((l) => before === undefined || l.epoch < before);
-      const items = rows.slice(0, limit).map((line): DeviceHistoryItem => {
-        const root = store.listEpochs(networkId, { before: line.epoch + 1n, limit: 1 })[0];
-        return {
-          line,
-          resultRoot: (root?.epoch === line.epoch ? root.resultRoot : `0x${"00".repeat(32)}`) as Hex,
-          settled: settled(networkId, line.epoch),
-        };
-      });
+      const items: DeviceHistoryItem[] = [];
+      for (const line of rows.slice(0, limit)) {
+        // The line with its proof, so a client can check it against the epoch's root.
+        const proven = await source.getDeviceLine(networkId, line.epoch, deviceId);
+        if (!proven) continue;
+        items.push({
+          line: proven.line,
+          leaf: proven.leaf,
+          proof: proven.proof,
+          resultRoot: proven.result.resultRoot,
+          settled: proven.result.settled,
+        });
+      }
       return { items, next: rows.length > limit ? rows[limit - 1]!.epoch : null };
     },
     subscribeVerdicts(networkId, listener) {
@@ -156,4 +166,7 @@ export function createStoreFeedSource(store: Store, options: StoreFeedSourceOpti
       return h && { prunedBefore: h.prunedBefore, retentionEpochs: h.retentionEpochs };
     },
   };
+  const networks = options.networks;
+  if (networks) source.listNetworks = async () => [...networks].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return source;
 }

@@ -66,7 +66,13 @@ export function deviceLineProofToJson(p: DeviceLineProof) {
 }
 
 export function historyItemToJson(item: DeviceHistoryItem) {
-  return { line: deviceLineToJson(item.line), resultRoot: item.resultRoot, settled: item.settled };
+  return {
+    line: deviceLineToJson(item.line),
+    leaf: item.leaf,
+    proof: item.proof,
+    resultRoot: item.resultRoot,
+    settled: item.settled,
+  };
 }
 
 export function verdictEventToJson(e: VerdictEvent) {

@@ -8,8 +8,8 @@ import { type Deployment, type DeviceLine, vigilSettlementAbi } from "../../cont
 import {
   createFeedClient,
   type FeedClient,
+  type OfflineEpochResult,
   type VerifiedDeviceLine,
-  type VerifiedEpochResult,
 } from "../../oracle-node/feed/client/index";
 import { assertLinesRead, type LineRead } from "./checks/assertLinesRead";
 import { assertRewardFormula } from "./checks/assertRewardFormula";
@@ -76,7 +76,7 @@ async function waitForAgreedResult(
   epoch: bigint,
   timeoutMs: number,
   signal: AbortSignal,
-): Promise<VerifiedEpochResult> {
+): Promise<OfflineEpochResult> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -142,7 +142,7 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
   const scored = m.fleet.map((d) => ({ deviceId: d.deviceIdHex, strategy: d.strategy, owner: d.ownerHex }));
   const sybilFarmSize = m.fleet.filter((d) => d.strategy === "sybilFarm").length || 1;
   for (let epoch = first; last === undefined || epoch < last; epoch++) {
-    let result: VerifiedEpochResult;
+    let result: OfflineEpochResult;
     try {
       // Counted from the epoch's end (nodes' genesis + (e + 1) * length), not from now.
       const epochEndMs = (m.genesisTime + (Number(epoch) + 1) * options.epochSeconds) * 1000;
@@ -181,7 +181,7 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
 
     const slashes = settled
       ? await readAppliedSlashes(home.public, settlement, networkId, epoch)
-      : result.slashes.map((x) => ({ ...x, epoch, txHash: undefined }));
+      : result.unverified.slashes.map((x) => ({ ...x, epoch, txHash: undefined }));
     const slashedCount: Record<string, number> = {};
     const counted = new Set<string>();
     for (const s of slashes) {
@@ -330,7 +330,7 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
       resultRoot: result.resultRoot,
       votes: result.verifiedSigners.length,
       ...(settled ? { settlementTx: settled.txHash, signatures: reportSigners.length } : {}),
-      totalReward: String(result.totalReward),
+      totalReward: String(result.unverified.totalReward),
       bridged: String(bridged),
       rewardMismatches: 0,
       scoreboard: board.rows,

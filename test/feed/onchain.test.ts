@@ -228,7 +228,7 @@ describe("feed consumed on chain", () => {
     try {
       // The votes sign only the root and the commitment, so offline the inflated total passes...
       const offline = await client([inflated.url]).getEpochResult(1n, 0n);
-      expect(offline.totalReward).toBe((await source.getEpochResult(1n, 0n))!.totalReward * 2n);
+      expect(offline.unverified.totalReward).toBe((await source.getEpochResult(1n, 0n))!.totalReward * 2n);
       // ...and the chain, which stored the settled totals, refutes it.
       const error = await client([inflated.url])
         .getEpochResult(1n, 0n, { onChain: true })

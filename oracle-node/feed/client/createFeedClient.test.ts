@@ -3,8 +3,15 @@ import type { Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiServer, serveApi } from "../../api";
 import { createFeedApp } from "../createFeedApp";
-import { createFeedFixture, deviceId, type FeedFixture, oracleAccounts, signResultVote } from "../fixture";
-import type { DeviceLineProof, EpochResult, FeedSource } from "../source";
+import {
+  createFeedFixture,
+  deviceId,
+  type FeedFixture,
+  type Lie,
+  lyingSource,
+  oracleAccounts,
+  signResultVote,
+} from "../fixture";
 import { createFeedClient } from "./createFeedClient";
 import {
   AllNodesFailedError,
@@ -22,24 +29,6 @@ import {
 import { streamVerdicts } from "./streamVerdicts";
 
 // Each lying node is a real feed server over a source that alters what the honest one holds.
-type Lie = {
-  line?: (p: DeviceLineProof) => DeviceLineProof | Promise<DeviceLineProof>;
-  result?: (r: EpochResult) => EpochResult | Promise<EpochResult>;
-};
-function lyingSource(honest: FeedSource, lie: Lie): FeedSource {
-  return {
-    ...honest,
-    async getDeviceLine(n, e, d) {
-      const p = await honest.getDeviceLine(n, e, d);
-      return p && lie.line ? lie.line(structuredClone(p)) : p;
-    },
-    async getEpochResult(n, e) {
-      const r = await honest.getEpochResult(n, e);
-      return r && lie.result ? lie.result(structuredClone(r)) : r;
-    },
-  };
-}
-
 let fx: FeedFixture;
 const servers: ApiServer[] = [];
 let honest: string;
@@ -91,7 +80,7 @@ describe("feed client", () => {
   it("returns a verified epoch result with its slashes", async () => {
     const got = await client([honest]).getEpochResult(1n, 3n);
     expect(got.resultRoot).toBe(fx.results.get(3n)!.resultRoot);
-    expect(got.totalReward).toBe(fx.results.get(3n)!.totalReward);
+    expect(got.unverified.totalReward).toBe(fx.results.get(3n)!.totalReward);
   });
 
   it("rejects a tampered line with TamperedLineError", async () => {
@@ -169,9 +158,13 @@ describe("feed client", () => {
     const node = await serveLie({
       result: async (r) => ({ ...r, votes: [...r.votes, await signResultVote(outsider!, fx.ctx, r)] }),
     });
-    expect((await client([node]).getEpochResult(1n, 1n)).verifiedSigners).toHaveLength(3);
-    expect(await rejection(client([node], { strict: true }).getEpochResult(1n, 1n))).toBeInstanceOf(
-      ForeignSignerError,
+    const got = await client([node]).getEpochResult(1n, 1n);
+    expect(got.verifiedSigners).toHaveLength(3);
+    expect(got.foreignSigners).toEqual([outsider!.address]);
+    const strict = await rejection(client([node], { strict: true }).getEpochResult(1n, 1n));
+    expect(strict).toBeInstanceOf(ForeignSignerError);
+    expect(strict.message).toContain(
+      "rejected in strict mode (3 distinct registered signers voted, 2 required)",
     );
   });
 
@@ -243,11 +236,11 @@ describe("feed client", () => {
   it("lists epochs and history across pages", async () => {
     const c = client([honest]);
     const page = await c.listEpochs(1n, { limit: 2 });
-    expect(page.items.map((e) => e.epoch)).toEqual(["3", "2"]);
+    expect(page.items.map((e) => e.epoch)).toEqual([3n, 2n]);
     const rest = await c.listEpochs(1n, { limit: 2, cursor: page.nextCursor! });
-    expect(rest.items.map((e) => e.epoch)).toEqual(["1"]);
+    expect(rest.items.map((e) => e.epoch)).toEqual([1n]);
     const history = await c.getDeviceHistory(1n, deviceId(2));
-    expect(history.items.map((i) => i.line.epoch)).toEqual([3n, 2n, 1n]);
+    expect(history.items.map((i) => i.unverified.line.epoch)).toEqual([3n, 2n, 1n]);
   });
 
   it("streams verdicts from a node over real HTTP", async () => {

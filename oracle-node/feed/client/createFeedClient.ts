@@ -1,13 +1,28 @@
 import type { Address, Hex, PublicClient } from "viem";
 import type { DeviceLine } from "../../../contracts/lines";
 import { DeviceHistoryPageJson, DeviceLineProofJson, EpochPageJson, EpochResultJson } from "../schemas";
-import type { EpochResult } from "../source";
-import { AllNodesFailedError, FeedClientError, LineMismatchError } from "./errors";
+import type { DeviceSlash, EpochResult, ResultVoteSignature } from "../source";
+import {
+  AllNodesFailedError,
+  FeedClientError,
+  LineMismatchError,
+  MalformedResponseError,
+  NotSettledOnChainError,
+  SettledMismatchError,
+} from "./errors";
 import { fetchFeed } from "./fetchFeed";
 import { deviceLineFromJson, epochResultFromJson } from "./fromJson";
-import { readOracleSigners, verifyLineOnChain, verifyRootOnChain } from "./onChain";
+import {
+  readEpochResult,
+  readNextEpoch,
+  readOracleSigners,
+  verifyLineOnChain,
+  verifyRootOnChain,
+} from "./onChain";
+import { verifyEpochListOnChain } from "./verifyEpochListOnChain";
 import { verifyLineProof } from "./verifyLineProof";
-import { verifyResultVotes } from "./verifyResultVotes";
+import { checkResultVotes } from "./verifyResultVotes";
+import { verifySlashesOnChain } from "./verifySlashesOnChain";
 
 export interface FeedClientOptions {
   /** Base URLs of feed nodes, tried in order until one serves an answer that verifies. */
@@ -22,38 +37,95 @@ export interface FeedClientOptions {
   signers: readonly Address[] | { registry: Address };
   /** Distinct registered signers required; default f + 1. */
   threshold?: number;
-  /** Reject results carrying any vote by an unregistered signer. */
+  /** Reject results carrying any vote by an unregistered signer (otherwise they are left out and listed). */
   strict?: boolean;
   /** For on-chain checks and for reading signers from the registry. */
   publicClient?: PublicClient;
+  /**
+   * First block to search the settlement contract's events from (its deployment block): used to find
+   * an epoch's settlement transaction (slashes) and timed-out epochs (epoch lists). Default 0.
+   */
+  fromBlock?: bigint;
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
 
-/**
- * A result whose votes verified. `settled` is the node's word; only `checkedOnChain: true` means the
- * client itself saw the root stored by the settlement contract.
- */
-export interface VerifiedEpochResult extends EpochResult {
+/** The fields of a result the oracle votes sign, checked offline against the registered signers. */
+export interface SignedEpochResult {
+  networkId: bigint;
+  epoch: bigint;
+  resultRoot: Hex;
+  observationsCommitment: Hex;
+  votes: ResultVoteSignature[];
   /** The node that served it. */
   node: string;
-  /** Registered signers whose votes verified. */
+  /** Distinct registered signers whose votes verified (at least the threshold). */
   verifiedSigners: Address[];
-  /** True when the root was also compared with the settlement contract. */
-  checkedOnChain: boolean;
+  /** Signers with a valid vote whom the registry does not list: not counted (with `strict`, rejected). */
+  foreignSigners: Address[];
 }
 
-export interface VerifiedDeviceLine {
+/** What a node says about a result that its votes do not sign: unchecked unless read `onChain`. */
+export interface UnverifiedResultFields {
+  deviceCount: number;
+  totalReward: bigint;
+  totalSlash: bigint;
+  slashes: DeviceSlash[];
+  /** The node's claim that the settlement contract stored the root. */
+  settled: boolean;
+}
+
+/** A result checked offline: the signed fields are verified, the rest is the node's word. */
+export interface OfflineEpochResult extends SignedEpochResult {
+  checkedOnChain: false;
+  unverified: UnverifiedResultFields;
+}
+
+/**
+ * A result checked against the settlement contract too: the root and totals match what it stored,
+ * and `slashes` match the events of the transaction that settled the epoch.
+ */
+export interface OnChainEpochResult extends SignedEpochResult, Omit<UnverifiedResultFields, "settled"> {
+  checkedOnChain: true;
+  settled: true;
+}
+
+export type VerifiedEpochResult = OfflineEpochResult | OnChainEpochResult;
+
+/** The result header served with a line (the line route carries no slashes). */
+export type OfflineLineResult = SignedEpochResult & {
+  checkedOnChain: false;
+  unverified: Omit<UnverifiedResultFields, "slashes">;
+};
+export type OnChainLineResult = Omit<OnChainEpochResult, "slashes">;
+
+export interface OfflineDeviceLine {
+  /** Proven against a root that the threshold of registered signers signed. */
   line: DeviceLine;
   leaf: Hex;
   proof: Hex[];
-  result: Omit<VerifiedEpochResult, "slashes">;
+  result: OfflineLineResult;
 }
+export interface OnChainDeviceLine {
+  /** Proven against the root the settlement contract stored, and accepted by its `verifyLine`. */
+  line: DeviceLine;
+  leaf: Hex;
+  proof: Hex[];
+  result: OnChainLineResult;
+}
+export type VerifiedDeviceLine = OfflineDeviceLine | OnChainDeviceLine;
 
 export interface VerifyOptions {
-  /** Also compare the root with the settlement contract (and for lines, call `verifyLine`). */
+  /** Also check against the settlement contract (root, totals, slashes; for lines, `verifyLine`). */
   onChain?: boolean;
   signal?: AbortSignal;
+}
+type OnChain = { onChain: true };
+type Offline = { onChain?: false };
+
+export interface PageOptions {
+  cursor?: string;
+  limit?: number;
 }
 
 export interface Page<T> {
@@ -61,27 +133,113 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** An epoch summary as the node listed it: nothing in it is checked. */
+export interface UnverifiedEpochSummary {
+  epoch: bigint;
+  unverified: {
+    resultRoot: Hex;
+    deviceCount: number;
+    totalReward: bigint;
+    totalSlash: bigint;
+    settled: boolean;
+  };
+}
+
+/** A listed epoch checked against the chain: settled ones carry the chain's values. */
+export type CheckedEpochSummary =
+  | {
+      epoch: bigint;
+      settledOnChain: true;
+      resultRoot: Hex;
+      deviceCount: number;
+      totalReward: bigint;
+      totalSlash: bigint;
+    }
+  | (UnverifiedEpochSummary & { settledOnChain: false });
+
+export interface EpochListPage<T> extends Page<T> {
+  /** The node's claim that it pruned epochs below this one (its store retention); null if none. */
+  unverified: { prunedBefore: bigint | null };
+}
+
+/** A history item as the node served it: nothing in it is checked. */
+export interface UnverifiedHistoryItem {
+  epoch: bigint;
+  unverified: { line: DeviceLine; resultRoot: Hex; settled: boolean };
+}
+
+/** A history item checked against the chain: settled ones are lines proven against the stored root. */
+export type CheckedHistoryItem =
+  | { epoch: bigint; settledOnChain: true; line: DeviceLine; leaf: Hex; proof: Hex[]; resultRoot: Hex }
+  | (UnverifiedHistoryItem & { settledOnChain: false });
+
 export interface FeedClient {
-  /** An epoch's result whose votes verified against the registered signers. */
+  /** An epoch's result whose votes verified against the registered signers (and, `onChain`, the chain). */
+  getEpochResult(
+    networkId: bigint,
+    epoch: bigint,
+    options: VerifyOptions & OnChain,
+  ): Promise<OnChainEpochResult>;
+  getEpochResult(
+    networkId: bigint,
+    epoch: bigint,
+    options?: VerifyOptions & Offline,
+  ): Promise<OfflineEpochResult>;
   getEpochResult(networkId: bigint, epoch: bigint, options?: VerifyOptions): Promise<VerifiedEpochResult>;
   /** A device's line, proven against a result root that f + 1 registered oracles signed. */
   getDeviceLine(
     networkId: bigint,
     epoch: bigint,
     deviceId: Hex,
+    options: VerifyOptions & OnChain,
+  ): Promise<OnChainDeviceLine>;
+  getDeviceLine(
+    networkId: bigint,
+    epoch: bigint,
+    deviceId: Hex,
+    options?: VerifyOptions & Offline,
+  ): Promise<OfflineDeviceLine>;
+  getDeviceLine(
+    networkId: bigint,
+    epoch: bigint,
+    deviceId: Hex,
     options?: VerifyOptions,
   ): Promise<VerifiedDeviceLine>;
-  /** Epoch summaries (not verified: fetch a result to verify it). */
+  /**
+   * Epochs with a result, newest first. Offline, the node's word. `onChain`: settled epochs carry
+   * the chain's root and totals, and a page that leaves out a settled epoch is rejected.
+   */
   listEpochs(
     networkId: bigint,
-    page?: { cursor?: string; limit?: number },
-  ): Promise<Page<EpochPageJson["items"][number]>>;
-  /** A device's lines across epochs (not verified: fetch a line to verify it). */
+    page: PageOptions & VerifyOptions & OnChain,
+  ): Promise<EpochListPage<CheckedEpochSummary>>;
+  listEpochs(
+    networkId: bigint,
+    page?: PageOptions & VerifyOptions & Offline,
+  ): Promise<EpochListPage<UnverifiedEpochSummary>>;
+  listEpochs(
+    networkId: bigint,
+    page?: PageOptions & VerifyOptions,
+  ): Promise<EpochListPage<UnverifiedEpochSummary | CheckedEpochSummary>>;
+  /**
+   * A device's lines across epochs, newest first. Offline, the node's word. `onChain`: each line of
+   * a settled epoch is proven against the root the chain stored.
+   */
   getDeviceHistory(
     networkId: bigint,
     deviceId: Hex,
-    page?: { cursor?: string; limit?: number },
-  ): Promise<Page<{ line: DeviceLine; resultRoot: Hex; settled: boolean }>>;
+    page: PageOptions & VerifyOptions & OnChain,
+  ): Promise<Page<CheckedHistoryItem>>;
+  getDeviceHistory(
+    networkId: bigint,
+    deviceId: Hex,
+    page?: PageOptions & VerifyOptions & Offline,
+  ): Promise<Page<UnverifiedHistoryItem>>;
+  getDeviceHistory(
+    networkId: bigint,
+    deviceId: Hex,
+    page?: PageOptions & VerifyOptions,
+  ): Promise<Page<UnverifiedHistoryItem | CheckedHistoryItem>>;
 }
 
 /**
@@ -109,6 +267,7 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
     if (!options.publicClient) throw new TypeError("createFeedClient: on-chain checks need publicClient");
     return options.publicClient;
   };
+  const fromBlock = options.fromBlock ?? 0n;
 
   async function firstVerified<T>(attempt: (node: string) => Promise<T>): Promise<T> {
     const errors: FeedClientError[] = [];
@@ -124,17 +283,18 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
     throw new AllNodesFailedError(errors);
   }
 
+  /** Checks the votes and, `onChain`, the root and the totals; returns the typed result without slashes. */
   async function verifyResult(
     node: string,
-    result: Omit<EpochResult, "slashes">,
+    served: Omit<EpochResult, "slashes">,
     networkId: bigint,
     epoch: bigint,
     verify: VerifyOptions,
-  ) {
-    if (result.networkId !== networkId)
-      throw new LineMismatchError(node, "networkId", networkId, result.networkId);
-    if (result.epoch !== epoch) throw new LineMismatchError(node, "epoch", epoch, result.epoch);
-    const verifiedSigners = await verifyResultVotes(result, {
+  ): Promise<OfflineLineResult | OnChainLineResult> {
+    if (served.networkId !== networkId)
+      throw new LineMismatchError(node, "networkId", networkId, served.networkId);
+    if (served.epoch !== epoch) throw new LineMismatchError(node, "epoch", epoch, served.epoch);
+    const votes = await checkResultVotes(served, {
       chainId: options.chainId,
       settlement: options.settlement,
       signers: await signers(),
@@ -142,17 +302,38 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
       ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
       ...(options.strict === undefined ? {} : { strict: options.strict }),
     });
-    if (verify.onChain)
-      await verifyRootOnChain(chainClient(), options.settlement, networkId, epoch, result.resultRoot, node, {
-        observationsCommitment: result.observationsCommitment,
-        deviceCount: result.deviceCount,
-        totalReward: result.totalReward,
-        totalSlash: result.totalSlash,
+    const signed: SignedEpochResult = {
+      networkId: served.networkId,
+      epoch: served.epoch,
+      resultRoot: served.resultRoot,
+      observationsCommitment: served.observationsCommitment,
+      votes: served.votes,
+      node,
+      verifiedSigners: votes.signers,
+      foreignSigners: votes.foreign,
+    };
+    const claims = {
+      deviceCount: served.deviceCount,
+      totalReward: served.totalReward,
+      totalSlash: served.totalSlash,
+    };
+    if (!verify.onChain)
+      return { ...signed, checkedOnChain: false, unverified: { ...claims, settled: served.settled } };
+    try {
+      await verifyRootOnChain(chainClient(), options.settlement, networkId, epoch, served.resultRoot, node, {
+        observationsCommitment: served.observationsCommitment,
+        ...claims,
       });
-    return { ...result, node, verifiedSigners, checkedOnChain: verify.onChain === true };
+    } catch (error) {
+      // Not settled yet is honest news unless the node claimed otherwise.
+      if (error instanceof NotSettledOnChainError && served.settled)
+        throw new SettledMismatchError(node, networkId, epoch, true);
+      throw error;
+    }
+    return { ...signed, ...claims, checkedOnChain: true, settled: true };
   }
 
-  const pageQuery = (page?: { cursor?: string; limit?: number }) => {
+  const pageQuery = (page?: PageOptions) => {
     const q = new URLSearchParams();
     if (page?.limit !== undefined) q.set("limit", String(page.limit));
     if (page?.cursor !== undefined) q.set("cursor", page.cursor);
@@ -160,71 +341,172 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
     return s ? `?${s}` : "";
   };
 
-  return {
-    getEpochResult(networkId, epoch, verify = {}) {
-      return firstVerified(async (node) => {
-        const json = await fetchFeed(
-          node,
-          `v1/networks/${networkId}/epochs/${epoch}`,
-          EpochResultJson,
-          fetchOptions(verify.signal),
-        );
-        const result = epochResultFromJson(json);
-        const verified = await verifyResult(node, result, networkId, epoch, verify);
-        return { ...verified, slashes: result.slashes };
+  async function getEpochResult(
+    networkId: bigint,
+    epoch: bigint,
+    verify: VerifyOptions = {},
+  ): Promise<VerifiedEpochResult> {
+    return firstVerified(async (node) => {
+      const json = await fetchFeed(
+        node,
+        `v1/networks/${networkId}/epochs/${epoch}`,
+        EpochResultJson,
+        fetchOptions(verify.signal),
+      );
+      const { slashes, ...served } = epochResultFromJson(json);
+      const verified = await verifyResult(node, served, networkId, epoch, verify);
+      if (!verified.checkedOnChain) return { ...verified, unverified: { ...verified.unverified, slashes } };
+      await verifySlashesOnChain(chainClient(), options.settlement, {
+        networkId,
+        epoch,
+        slashes,
+        totalSlash: verified.totalSlash,
+        fromBlock,
+        node,
       });
-    },
-    getDeviceLine(networkId, epoch, deviceId, verify = {}) {
-      return firstVerified(async (node) => {
-        const json = await fetchFeed(
-          node,
-          `v1/networks/${networkId}/epochs/${epoch}/devices/${deviceId}`,
-          DeviceLineProofJson,
-          fetchOptions(verify.signal),
-        );
-        const line = deviceLineFromJson(json.line);
-        if (line.networkId !== networkId)
-          throw new LineMismatchError(node, "networkId", networkId, line.networkId);
-        if (line.epoch !== epoch) throw new LineMismatchError(node, "epoch", epoch, line.epoch);
-        if (line.deviceId.toLowerCase() !== deviceId.toLowerCase())
-          throw new LineMismatchError(node, "deviceId", deviceId, line.deviceId);
-        const proof = { line, leaf: json.leaf as Hex, proof: json.proof as Hex[] };
-        const { slashes: _, ...result } = epochResultFromJson(json.result);
-        verifyLineProof(result.resultRoot, proof, node);
-        const verified = await verifyResult(node, result, networkId, epoch, verify);
-        if (verify.onChain)
-          await verifyLineOnChain(chainClient(), options.settlement, line, proof.proof, node);
-        return { ...proof, result: verified };
-      });
-    },
-    listEpochs(networkId, page) {
-      return firstVerified(async (node) => {
-        const json = await fetchFeed(
-          node,
-          `v1/networks/${networkId}/epochs${pageQuery(page)}`,
-          EpochPageJson,
-          fetchOptions(),
-        );
-        return { items: json.items, nextCursor: json.nextCursor };
-      });
-    },
-    getDeviceHistory(networkId, deviceId, page) {
-      return firstVerified(async (node) => {
-        const json = await fetchFeed(
-          node,
-          `v1/networks/${networkId}/devices/${deviceId}/history${pageQuery(page)}`,
-          DeviceHistoryPageJson,
-          fetchOptions(),
-        );
+      return { ...verified, slashes };
+    });
+  }
+
+  async function getDeviceLine(
+    networkId: bigint,
+    epoch: bigint,
+    deviceId: Hex,
+    verify: VerifyOptions = {},
+  ): Promise<VerifiedDeviceLine> {
+    return firstVerified(async (node) => {
+      const json = await fetchFeed(
+        node,
+        `v1/networks/${networkId}/epochs/${epoch}/devices/${deviceId}`,
+        DeviceLineProofJson,
+        fetchOptions(verify.signal),
+      );
+      const line = deviceLineFromJson(json.line);
+      checkLineIdentity(node, line, networkId, deviceId, epoch);
+      const proof = { line, leaf: json.leaf as Hex, proof: json.proof as Hex[] };
+      const { slashes: _, ...served } = epochResultFromJson(json.result);
+      verifyLineProof(served.resultRoot, proof, node);
+      const result = await verifyResult(node, served, networkId, epoch, verify);
+      if (result.checkedOnChain)
+        await verifyLineOnChain(chainClient(), options.settlement, line, proof.proof, node);
+      return { ...proof, result } as VerifiedDeviceLine;
+    });
+  }
+
+  async function listEpochs(
+    networkId: bigint,
+    page: PageOptions & VerifyOptions = {},
+  ): Promise<EpochListPage<UnverifiedEpochSummary | CheckedEpochSummary>> {
+    return firstVerified(async (node) => {
+      const json = await fetchFeed(
+        node,
+        `v1/networks/${networkId}/epochs${pageQuery(page)}`,
+        EpochPageJson,
+        fetchOptions(page.signal),
+      );
+      const items = json.items.map((i): UnverifiedEpochSummary => {
+        if (BigInt(i.networkId) !== networkId)
+          throw new LineMismatchError(node, "networkId", networkId, i.networkId);
         return {
-          items: json.items.map((i) => ({
-            line: deviceLineFromJson(i.line),
+          epoch: BigInt(i.epoch),
+          unverified: {
             resultRoot: i.resultRoot as Hex,
+            deviceCount: i.deviceCount,
+            totalReward: BigInt(i.totalReward),
+            totalSlash: BigInt(i.totalSlash),
             settled: i.settled,
-          })),
-          nextCursor: json.nextCursor,
+          },
         };
       });
-    },
+      const prunedBefore = json.prunedBefore === null ? null : BigInt(json.prunedBefore);
+      const base = { nextCursor: json.nextCursor, unverified: { prunedBefore } };
+      if (!page.onChain) return { ...base, items };
+      const checked = await verifyEpochListOnChain(chainClient(), options.settlement, {
+        networkId,
+        items,
+        before: page.cursor === undefined ? undefined : BigInt(page.cursor),
+        lastPage: json.nextCursor === null,
+        prunedBefore,
+        fromBlock,
+        node,
+      });
+      return { ...base, items: checked };
+    });
+  }
+
+  async function getDeviceHistory(
+    networkId: bigint,
+    deviceId: Hex,
+    page: PageOptions & VerifyOptions = {},
+  ): Promise<Page<UnverifiedHistoryItem | CheckedHistoryItem>> {
+    return firstVerified(async (node) => {
+      const json = await fetchFeed(
+        node,
+        `v1/networks/${networkId}/devices/${deviceId}/history${pageQuery(page)}`,
+        DeviceHistoryPageJson,
+        fetchOptions(page.signal),
+      );
+      let previous = page.cursor === undefined ? undefined : BigInt(page.cursor);
+      const served = json.items.map((i) => {
+        const line = deviceLineFromJson(i.line);
+        checkLineIdentity(node, line, networkId, deviceId);
+        // Newest first, each epoch once, below the cursor: anything else is not the page asked for.
+        if (previous !== undefined && line.epoch >= previous)
+          throw new MalformedResponseError(node, `history epochs not strictly descending at ${line.epoch}`);
+        previous = line.epoch;
+        return {
+          line,
+          leaf: i.leaf as Hex,
+          proof: i.proof as Hex[],
+          resultRoot: i.resultRoot as Hex,
+          settled: i.settled,
+        };
+      });
+      const unverified = (s: (typeof served)[number]): UnverifiedHistoryItem => ({
+        epoch: s.line.epoch,
+        unverified: { line: s.line, resultRoot: s.resultRoot, settled: s.settled },
+      });
+      if (!page.onChain) return { items: served.map(unverified), nextCursor: json.nextCursor };
+      const client = chainClient();
+      const next = await readNextEpoch(client, options.settlement, networkId);
+      const items = await Promise.all(
+        served.map(async (s): Promise<CheckedHistoryItem> => {
+          const stored =
+            s.line.epoch < next
+              ? (await readEpochResult(client, options.settlement, networkId, s.line.epoch)).resultRoot
+              : undefined;
+          if (stored === undefined) {
+            if (s.settled) throw new SettledMismatchError(node, networkId, s.line.epoch, true);
+            return { ...unverified(s), settledOnChain: false };
+          }
+          // Proven against the chain's root, whatever root the node named.
+          verifyLineProof(stored, s, node);
+          return {
+            epoch: s.line.epoch,
+            settledOnChain: true,
+            line: s.line,
+            leaf: s.leaf,
+            proof: s.proof,
+            resultRoot: stored,
+          };
+        }),
+      );
+      return { items, nextCursor: json.nextCursor };
+    });
+  }
+
+  return {
+    getEpochResult: getEpochResult as FeedClient["getEpochResult"],
+    getDeviceLine: getDeviceLine as FeedClient["getDeviceLine"],
+    listEpochs: listEpochs as FeedClient["listEpochs"],
+    getDeviceHistory: getDeviceHistory as FeedClient["getDeviceHistory"],
   };
+}
+
+function checkLineIdentity(node: string, line: DeviceLine, networkId: bigint, deviceId: Hex, epoch?: bigint) {
+  if (line.networkId !== networkId) throw new LineMismatchError(node, "networkId", networkId, line.networkId);
+  if (epoch !== undefined && line.epoch !== epoch)
+    throw new LineMismatchError(node, "epoch", epoch, line.epoch);
+  if (line.deviceId.toLowerCase() !== deviceId.toLowerCase())
+    throw new LineMismatchError(node, "deviceId", deviceId, line.deviceId);
 }

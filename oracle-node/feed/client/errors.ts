@@ -13,6 +13,9 @@ export type FeedClientErrorCode =
   | "ROOT_MISMATCH"
   | "RESULT_MISMATCH"
   | "NOT_SETTLED_ON_CHAIN"
+  | "SETTLED_MISMATCH"
+  | "SLASH_MISMATCH"
+  | "MISSING_EPOCHS"
   | "LINE_REJECTED_ON_CHAIN"
   | "ALL_NODES_FAILED";
 
@@ -115,7 +118,10 @@ export class InvalidSignatureError extends FeedClientError {
   }
 }
 
-/** Too few votes without the ones from signers that are not registered oracles. */
+/**
+ * Votes by signers the registry does not list: fatal when too few registered signers remain, or with
+ * `strict` whatever the count. `valid` counts distinct registered signers only.
+ */
 export class ForeignSignerError extends FeedClientError {
   override name = "ForeignSignerError";
   constructor(
@@ -123,11 +129,14 @@ export class ForeignSignerError extends FeedClientError {
     readonly foreign: Address[],
     readonly valid: number,
     readonly required: number,
+    readonly strict = false,
   ) {
     super(
       "FOREIGN_SIGNER",
-      `votes signed by unregistered signers (${foreign.join(", ")}); only ${valid} of ${required} required registered signers`,
-      { foreign, valid, required },
+      valid < required
+        ? `votes signed by unregistered signers (${foreign.join(", ")}); without them only ${valid} distinct registered signers remain, ${required} required`
+        : `votes signed by unregistered signers (${foreign.join(", ")}) rejected in strict mode (${valid} distinct registered signers voted, ${required} required)`,
+      { foreign, valid, required, strict },
       { node },
     );
   }
@@ -185,6 +194,58 @@ export class NotSettledOnChainError extends FeedClientError {
       `epoch ${epoch} of network ${networkId} is not settled on chain`,
       { networkId, epoch },
       { node, cause },
+    );
+  }
+}
+
+/** The node says an epoch is settled (or not) and the settlement contract says otherwise. */
+export class SettledMismatchError extends FeedClientError {
+  override name = "SettledMismatchError";
+  constructor(node: string | undefined, networkId: bigint, epoch: bigint, served: boolean) {
+    super(
+      "SETTLED_MISMATCH",
+      served
+        ? `served epoch ${epoch} of network ${networkId} as settled, but the settlement contract has not settled it`
+        : `served epoch ${epoch} of network ${networkId} as unsettled, but the settlement contract settled it`,
+      { networkId, epoch, served },
+      { node },
+    );
+  }
+}
+
+/**
+ * The served `slashes` differ from the ones the settlement applied or skipped for the epoch
+ * (`DeviceSlashApplied` / `DeviceSlashSkipped` events of its settlement transaction): one missing,
+ * one added, or one whose reason or amount differs. `problem` says which, in words.
+ */
+export class SlashMismatchError extends FeedClientError {
+  override name = "SlashMismatchError";
+  constructor(
+    node: string | undefined,
+    readonly problem: string,
+    details: Record<string, unknown>,
+  ) {
+    super("SLASH_MISMATCH", `slashes differ from the chain: ${problem}`, details, { node });
+  }
+}
+
+/** A page of epochs leaves out epochs the settlement contract settled with a result. */
+export class MissingEpochsError extends FeedClientError {
+  override name = "MissingEpochsError";
+  constructor(
+    node: string | undefined,
+    networkId: bigint,
+    /** The newest missing epochs (at most 10). */
+    readonly missing: bigint[],
+    readonly missingCount: bigint,
+    nextEpoch: bigint,
+  ) {
+    const more = missingCount > BigInt(missing.length) ? `, … (${missingCount} in all)` : "";
+    super(
+      "MISSING_EPOCHS",
+      `epoch list of network ${networkId} leaves out settled epochs ${missing.join(", ")}${more} (the settlement contract's nextEpoch is ${nextEpoch})`,
+      { networkId, missing, missingCount, nextEpoch },
+      { node },
     );
   }
 }

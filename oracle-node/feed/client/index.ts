@@ -2,20 +2,45 @@
 
 export type { DeviceLine } from "../../../contracts/lines";
 export {
+  type CheckedEpochSummary,
+  type CheckedHistoryItem,
   createFeedClient,
+  type EpochListPage,
   type FeedClient,
   type FeedClientOptions,
+  type OfflineDeviceLine,
+  type OfflineEpochResult,
+  type OfflineLineResult,
+  type OnChainDeviceLine,
+  type OnChainEpochResult,
+  type OnChainLineResult,
+  type Page,
+  type PageOptions,
+  type SignedEpochResult,
+  type UnverifiedEpochSummary,
+  type UnverifiedHistoryItem,
+  type UnverifiedResultFields,
   type VerifiedDeviceLine,
   type VerifiedEpochResult,
   type VerifyOptions,
 } from "./createFeedClient";
 export * from "./errors";
-export { readOracleSigners, verifyLineOnChain, verifyRootOnChain } from "./onChain";
+export {
+  readEpochResult,
+  readNextEpoch,
+  readOracleSigners,
+  verifyLineOnChain,
+  verifyRootOnChain,
+} from "./onChain";
 export { type StreamedVerdict, streamVerdicts } from "./streamVerdicts";
+export { type VerifyEpochListOnChainParameters, verifyEpochListOnChain } from "./verifyEpochListOnChain";
 export { type LineProof, verifyLineProof } from "./verifyLineProof";
 export {
+  type CheckedVotes,
+  checkResultVotes,
   defaultThreshold,
   type VerifyResultVotesParameters,
   type VotedResult,
   verifyResultVotes,
 } from "./verifyResultVotes";
+export { type VerifySlashesOnChainParameters, verifySlashesOnChain } from "./verifySlashesOnChain";

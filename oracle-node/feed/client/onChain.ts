@@ -1,5 +1,5 @@
 import type { Address, Hex, PublicClient } from "viem";
-import { vigilFeedAbi, vigilRegistryAbi } from "../../../contracts/abi";
+import { vigilFeedAbi, vigilRegistryAbi, vigilSettlementAbi } from "../../../contracts/abi";
 import type { DeviceLine } from "../../../contracts/lines";
 import {
   LineRejectedOnChainError,
@@ -55,12 +55,23 @@ export async function verifyRootOnChain(
   return stored;
 }
 
-function readEpochResult(client: PublicClient, settlement: Address, networkId: bigint, epoch: bigint) {
+/** The settlement contract's stored result of an epoch (reverts with `EpochNotSettled` when there is none). */
+export function readEpochResult(client: PublicClient, settlement: Address, networkId: bigint, epoch: bigint) {
   return client.readContract({
     address: settlement,
     abi: vigilFeedAbi,
     functionName: "epochResult",
     args: [networkId, epoch],
+  });
+}
+
+/** The next epoch the settlement contract will settle: every epoch below it is settled (or timed out). */
+export function readNextEpoch(client: PublicClient, settlement: Address, networkId: bigint): Promise<bigint> {
+  return client.readContract({
+    address: settlement,
+    abi: vigilSettlementAbi,
+    functionName: "nextEpoch",
+    args: [networkId],
   });
 }
 

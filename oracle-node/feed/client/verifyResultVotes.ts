@@ -29,19 +29,27 @@ export function defaultThreshold(signerCount: number): number {
   return Math.floor((signerCount - 1) / 3) + 1;
 }
 
+export interface CheckedVotes {
+  /** Distinct registered signers whose votes verified, in the order served. */
+  signers: Address[];
+  /** Distinct signers with a valid vote who are not registered: counted for nothing. */
+  foreign: Address[];
+}
+
 /**
  * Checks that enough distinct registered oracles signed this exact result. Each vote must recover to
- * its claimed signer over `(networkId, epoch, resultRoot, observationsCommitment)`; votes of
- * unregistered signers count for nothing. Returns the registered signers that voted.
+ * its claimed signer over `(networkId, epoch, resultRoot, observationsCommitment)`; a signer voting
+ * twice counts once, and votes of unregistered signers count for nothing (with `strict`, any of them
+ * rejects the result). Returns the registered signers that voted and the foreign ones left out.
  */
-export async function verifyResultVotes(
+export async function checkResultVotes(
   result: VotedResult,
   params: VerifyResultVotesParameters,
-): Promise<Address[]> {
+): Promise<CheckedVotes> {
   const required = params.threshold ?? defaultThreshold(params.signers.length);
   const registered = new Set(params.signers.map((s) => s.toLowerCase()));
   const valid = new Map<string, Address>();
-  const foreign: Address[] = [];
+  const foreign = new Map<string, Address>();
   for (const vote of result.votes) {
     let recovered: Address;
     try {
@@ -62,11 +70,26 @@ export async function verifyResultVotes(
     }
     if (!isAddressEqual(recovered, vote.signer))
       throw new InvalidSignatureError(params.node, vote.signer, recovered);
-    if (registered.has(recovered.toLowerCase())) valid.set(recovered.toLowerCase(), recovered);
-    else foreign.push(recovered);
+    const key = recovered.toLowerCase();
+    if (registered.has(key)) valid.set(key, recovered);
+    else foreign.set(key, recovered);
   }
-  if (foreign.length > 0 && (params.strict || valid.size < required))
-    throw new ForeignSignerError(params.node, foreign, valid.size, required);
+  if (foreign.size > 0 && (params.strict || valid.size < required))
+    throw new ForeignSignerError(
+      params.node,
+      [...foreign.values()],
+      valid.size,
+      required,
+      params.strict === true,
+    );
   if (valid.size < required) throw new TooFewSignaturesError(params.node, valid.size, required);
-  return [...valid.values()];
+  return { signers: [...valid.values()], foreign: [...foreign.values()] };
+}
+
+/** `checkResultVotes`, returning only the registered signers that voted. */
+export async function verifyResultVotes(
+  result: VotedResult,
+  params: VerifyResultVotesParameters,
+): Promise<Address[]> {
+  return (await checkResultVotes(result, params)).signers;
 }

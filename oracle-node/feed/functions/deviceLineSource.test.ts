@@ -7,7 +7,15 @@ import { decodeAbiParameters, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiServer, serveApi } from "../../api";
 import { createFeedApp } from "../createFeedApp";
-import { createFeedFixture, deviceId, type FeedFixture } from "../fixture";
+import {
+  createFeedFixture,
+  deviceId,
+  type FeedFixture,
+  lyingSource,
+  oracleAccounts,
+  signResultVote,
+} from "../fixture";
+import { createMemoryFeedSource } from "../memorySource";
 import type { FeedSource } from "../source";
 import { DEVICE_LINE_SOURCE } from "./deviceLineSource";
 
@@ -35,6 +43,7 @@ let fx: FeedFixture;
 const servers: ApiServer[] = [];
 let honest: string[];
 let liar: string;
+let forger: string;
 
 beforeAll(async () => {
   fx = await createFeedFixture({ devices: 8, epochs: [1n, 2n] });
@@ -47,13 +56,26 @@ beforeAll(async () => {
     return server.url;
   };
   honest = [await serve(fx.source), await serve(fx.source)];
-  liar = await serve({
-    ...fx.source,
-    async getDeviceLine(n, e, d) {
-      const p = await fx.source.getDeviceLine(n, e, d);
-      return p && { ...p, line: { ...p.line, reward: p.line.reward + 1n } };
-    },
+  liar = await serve(
+    lyingSource(fx.source, { line: (p) => ({ ...p, line: { ...p.line, reward: p.line.reward + 1n } }) }),
+  );
+  // A node with its own result: inflated rewards under a root that one registered oracle (its own
+  // operator's) and two outsiders signed.
+  const forged = createMemoryFeedSource();
+  const result = forged.publishEpoch({
+    networkId: 1n,
+    epoch: 2n,
+    observationsCommitment: fx.results.get(2n)!.observationsCommitment,
+    lines: fx.lines.get(2n)!.map((l) => ({ ...l, reward: l.reward * 10n })),
   });
+  forged.addVotes(
+    1n,
+    2n,
+    await Promise.all(
+      [fx.oracles[0]!, ...oracleAccounts(2, "not.registered")].map((o) => signResultVote(o, fx.ctx, result)),
+    ),
+  );
+  forger = await serve(forged);
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
@@ -61,11 +83,23 @@ afterAll(async () => {
 
 const simulate = (args: string[]) =>
   simulateScript({ source: DEVICE_LINE_SOURCE, args, maxExecutionTimeMs: 20_000 });
+/** Arguments up to the node URLs: registered signers from the fixture, no chain. */
+const head = (epoch: string, id: string) => [
+  "1",
+  epoch,
+  id,
+  "0",
+  "false",
+  String(fx.ctx.chainId),
+  fx.ctx.settlement,
+  fx.signers.join(","),
+  "",
+];
 
 describe("Chainlink Functions device-line source", () => {
-  it("returns the line ABI-encoded when a quorum of nodes agree, decoded with the toolkit", async () => {
+  it("returns the line ABI-encoded once a node's answer verifies, skipping a tampered one", async () => {
     const id = deviceId(3);
-    const result = await simulate(["1", "2", id, "2", "true", liar, ...honest]);
+    const result = await simulate([...head("2", id), liar, honest[0]!]);
     expect(result.errorString, result.capturedTerminalOutput).toBeUndefined();
     const bytes = decodeResult(result.responseBytesHexstring!, ReturnType.bytes) as Hex;
     expect((bytes.length - 2) / 2).toBe(256);
@@ -73,14 +107,29 @@ describe("Chainlink Functions device-line source", () => {
     expect(line).toEqual(fx.lines.get(2n)![3]);
   });
 
-  it("fails when fewer nodes than the quorum agree", async () => {
-    const result = await simulate(["1", "2", deviceId(3), "2", "false", liar, honest[0]!]);
+  it("counts signers, not URLs: one forging node listed twice does not make a quorum", async () => {
+    const port = new URL(forger).port;
+    const result = await simulate([
+      ...head("2", deviceId(3)),
+      forger,
+      `${forger}/`,
+      `http://localhost:${port}`,
+    ]);
     expect(result.responseBytesHexstring).toBeUndefined();
-    expect(result.errorString).toContain("only 1 of 2 nodes agree");
+    expect(result.errorString).toContain("no verified line");
+    expect(result.errorString).toContain("root signed by 1 of 2 required registered signers");
+  });
+
+  it("rejects a line that does not hash to its proven leaf", async () => {
+    const result = await simulate([...head("2", deviceId(3)), liar]);
+    expect(result.errorString).toContain("line does not hash to its leaf");
   });
 
   it("rejects malformed arguments before any request", async () => {
-    const result = await simulate(["1", "2", "0x1234", "1", "false", honest[0]!]);
-    expect(result.errorString).toContain("deviceId must be 32 bytes hex");
+    const bad = head("2", "0x1234");
+    expect((await simulate([...bad, honest[0]!])).errorString).toContain("deviceId must be 32 bytes hex");
+    const noSigners = head("2", deviceId(3));
+    noSigners[7] = "";
+    expect((await simulate([...noSigners, honest[0]!])).errorString).toContain("signers must be");
   });
 });
