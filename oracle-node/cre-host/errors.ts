@@ -12,7 +12,8 @@ export type CreHostErrorCode =
   | "INVALID_CONFIG"
   | "NO_RESPONSE"
   | "HOST_STOPPED"
-  | "WORKER_CRASHED";
+  | "WORKER_CRASHED"
+  | "BROADCAST_REFUSED";
 
 /** The one error type of `oracle-node/cre-host`: a code, a short message, and context for logs. */
 export class CreHostError extends Error {

@@ -1,6 +1,11 @@
+import { create } from "@bufbuild/protobuf";
+import { anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
+import { EVM_PB } from "@chainlink/cre-sdk/pb";
+import { encodeFunctionData, hexToBytes } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleWorkflow } from "./bundle";
+import { toProtoBigInt } from "./capabilities/types";
 import { type CreHost, createCreHost } from "./host";
 import { createNodeCapabilities } from "./nodeCapabilities";
 import { ANVIL_CHAIN_SELECTOR, type CreTestChain, startCreTestChain } from "./testChain";
@@ -75,5 +80,54 @@ describe("EVM client reads over viem", () => {
       forwarderLogs: logs.length,
     });
     expect(logs.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("CallContract at a block older than the contract", () => {
+  let chain: CreTestChain;
+  beforeAll(async () => {
+    chain = await startCreTestChain();
+  });
+  afterAll(() => chain?.stop());
+
+  it("says the finalized block is older than the contract instead of returning empty data", async () => {
+    const evm = createNodeCapabilities({
+      self: 0,
+      donSize: 1,
+      chains: [
+        {
+          chainSelector: ANVIL_CHAIN_SELECTOR,
+          chainId: chain.anvil.chainId,
+          rpcUrl: chain.anvil.rpcUrl,
+          forwarder: chain.forwarder,
+          transmitter: privateKeyToAccount(chain.transmitterKeys[0]!),
+        },
+      ],
+    }).find((c) => c.id.startsWith("evm:"))!;
+    const call = (blockNumber: bigint) =>
+      evm.call(
+        "CallContract",
+        anyPack(
+          EVM_PB.CallContractRequestSchema,
+          create(EVM_PB.CallContractRequestSchema, {
+            call: {
+              to: hexToBytes(chain.forwarder),
+              data: hexToBytes(
+                encodeFunctionData({ abi: chain.forwarderAbi, functionName: "typeAndVersion" }),
+              ),
+            },
+            blockNumber: toProtoBigInt(blockNumber),
+          }),
+        ),
+        { executionId: `0x${"11".repeat(32)}`, callbackId: 1, log: () => {} },
+      );
+    // On a fresh anvil the finalized block (SDK: LAST_FINALIZED_BLOCK_NUMBER = -3) is block 0.
+    await expect(call(-3n)).rejects.toThrow(
+      new RegExp(
+        `${chain.forwarder} has no code at the finalized block \\(0\\): the block is older than the contract`,
+      ),
+    );
+    const latest = anyUnpack(await call(-2n), EVM_PB.CallContractReplySchema)!;
+    expect(latest.data.length).toBeGreaterThan(0);
   });
 });

@@ -1,9 +1,10 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type Any, anyPack } from "@bufbuild/protobuf/wkt";
-import { SDK_PB } from "@chainlink/cre-sdk/pb";
+import { type Any, anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
+import { EVM_PB, SDK_PB, VALUES_PB } from "@chainlink/cre-sdk/pb";
 import type { Hex } from "viem";
 import type { Capability } from "./capabilities/types";
 import { CreHostError } from "./errors";
+import type { CreLimits } from "./options";
 import type { ExecutionHandlers } from "./sandbox";
 
 /** Looks up a secret; `undefined` when this node has none by that id. */
@@ -15,6 +16,19 @@ export interface ExecutionEnv {
   secrets: SecretsProvider;
   owner: Hex;
   maxCapabilityResponseBytes: number;
+  /** Per-execution call and size limits (host defaults where omitted: none). */
+  limits?: Partial<
+    Pick<
+      CreLimits,
+      | "maxChainReads"
+      | "maxChainWrites"
+      | "maxWriteGas"
+      | "maxHttpCalls"
+      | "maxConsensusCalls"
+      | "maxObservationBytes"
+      | "maxSecretsCalls"
+    >
+  >;
   restrictions?: SDK_PB.Restrictions;
   log(message: string): void;
   onCall?: (capability: string, method: string, outcome: "ok" | "error" | "not_found") => void;
@@ -35,6 +49,7 @@ export class Execution implements ExecutionHandlers {
   private readonly perMethod = new Map<string, number>();
   private totalCalls = 0;
   private secretsServed = 0;
+  private readonly limitCounts = new Map<string, number>();
   mode: SDK_PB.Mode = SDK_PB.Mode.DON;
   readonly logs: string[] = [];
 
@@ -60,6 +75,42 @@ export class Execution implements ExecutionHandlers {
     return undefined;
   }
 
+  /** Why CRE's per-execution limits refuse this call, if they do (counts the call). */
+  private limitError(req: SDK_PB.CapabilityRequest): string | undefined {
+    const l = this.env.limits ?? {};
+    const count = (kind: string, limit: number | undefined, what: string): string | undefined => {
+      const used = (this.limitCounts.get(kind) ?? 0) + 1;
+      this.limitCounts.set(kind, used);
+      return limit !== undefined && used > limit
+        ? `limit: at most ${limit} ${what} per execution (call ${used} refused)`
+        : undefined;
+    };
+    if (req.id.startsWith("evm:")) {
+      if (req.method !== "WriteReport") return count("chainRead", l.maxChainReads, "chain reads");
+      const write = req.payload ? anyUnpack(req.payload, EVM_PB.WriteReportRequestSchema) : undefined;
+      const gas = write?.gasConfig?.gasLimit ?? 0n;
+      if (l.maxWriteGas !== undefined && gas > BigInt(Math.min(l.maxWriteGas, Number.MAX_SAFE_INTEGER))) {
+        return `limit: a write may ask for at most ${l.maxWriteGas} gas, this one asks for ${gas}`;
+      }
+      return count("chainWrite", l.maxChainWrites, "chain writes");
+    }
+    if (req.id.startsWith("http-actions@")) return count("http", l.maxHttpCalls, "HTTP requests");
+    if (req.id.startsWith("consensus@")) {
+      if (req.method === "Simple" && l.maxObservationBytes !== undefined && req.payload) {
+        const input = anyUnpack(req.payload, SDK_PB.SimpleConsensusInputsSchema);
+        const size =
+          input?.observation.case === "value"
+            ? toBinary(VALUES_PB.ValueSchema, input.observation.value).length
+            : 0;
+        if (size > l.maxObservationBytes) {
+          return `limit: a consensus observation of ${size} bytes exceeds the ${l.maxObservationBytes}-byte limit`;
+        }
+      }
+      return count("consensus", l.maxConsensusCalls, "consensus calls");
+    }
+    return undefined;
+  }
+
   callCapability(bytes: Uint8Array): boolean {
     const req = fromBinary(SDK_PB.CapabilityRequestSchema, bytes);
     const cap = this.env.capabilities.get(req.id);
@@ -68,7 +119,7 @@ export class Execution implements ExecutionHandlers {
       this.env.onCall?.(req.id, req.method, "not_found");
       return false;
     }
-    const denied = this.restrictionError(req);
+    const denied = this.limitError(req) ?? this.restrictionError(req);
     const run = async (): Promise<SDK_PB.CapabilityResponse> => {
       if (denied) return errorResponse(denied);
       try {
@@ -140,8 +191,24 @@ export class Execution implements ExecutionHandlers {
   getSecrets(bytes: Uint8Array): void {
     const req = fromBinary(SDK_PB.GetSecretsRequestSchema, bytes);
     const owner = this.env.owner;
+    const secretsCalls = (this.limitCounts.get("secrets") ?? 0) + 1;
+    this.limitCounts.set("secrets", secretsCalls);
+    const overLimit = secretsCalls > (this.env.limits?.maxSecretsCalls ?? Number.POSITIVE_INFINITY);
     const responses = req.requests.map((r) => {
       const namespace = r.namespace || "main";
+      if (overLimit) {
+        return create(SDK_PB.SecretResponseSchema, {
+          response: {
+            case: "error",
+            value: {
+              id: r.id,
+              namespace,
+              owner,
+              error: `limit: at most ${this.env.limits?.maxSecretsCalls} secrets requests per execution`,
+            },
+          },
+        });
+      }
       const allowed = this.secretAllowed(r.id, namespace);
       const value = allowed ? this.env.secrets(r.id, namespace) : undefined;
       if (value !== undefined) this.secretsServed++;

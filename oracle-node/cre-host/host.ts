@@ -116,6 +116,13 @@ function decodeConfig(s: SDK_PB.TriggerSubscription): Subscription["config"] {
 export async function createCreHost(opts: CreHostOptions): Promise<CreHost> {
   const limits: CreLimits = { ...defaultLimits, ...opts.limits };
   const log = opts.log ?? (() => {});
+  if (opts.config.length > limits.maxConfigBytes) {
+    throw new CreHostError(
+      "INVALID_CONFIG",
+      `the workflow config of ${opts.config.length} bytes exceeds the ${limits.maxConfigBytes}-byte limit`,
+      { size: opts.config.length, limit: limits.maxConfigBytes },
+    );
+  }
   const workflowId = computeWorkflowId({
     owner: opts.workflow.owner,
     name: opts.workflow.name,
@@ -149,6 +156,7 @@ export async function createCreHost(opts: CreHostOptions): Promise<CreHost> {
     opts.bundle.entry,
     opts.bundle.reusable,
     limits.maxConcurrentExecutions,
+    limits.maxMemoryMb,
   );
   let stopped = false;
 
@@ -164,6 +172,7 @@ export async function createCreHost(opts: CreHostOptions): Promise<CreHost> {
       secrets: opts.secrets ?? (() => undefined),
       owner: opts.workflow.owner,
       maxCapabilityResponseBytes: limits.maxCapabilityResponseBytes,
+      limits,
       restrictions,
       log: (message) => log({ executionId, message }),
       onCall: (capability, method, outcome) =>

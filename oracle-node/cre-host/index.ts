@@ -4,7 +4,8 @@
 export { bundleWorkflow, type WorkflowBundle } from "./bundle";
 export { forwarderAbi, type WriteRecord } from "./capabilities/evm";
 export type { Capability, CapabilityCallContext } from "./capabilities/types";
-export { workflowCommand } from "./cli";
+export { type CheckBroadcastOptions, checkBroadcast } from "./checkBroadcast";
+export { runWorkflowCli, type WorkflowCliIo, workflowCommand } from "./cli";
 export { DonConsensus, roundLeader } from "./consensus";
 export { parseCron, startCronTriggers } from "./cron";
 export { CreHostError, type CreHostErrorCode } from "./errors";
@@ -19,14 +20,14 @@ export {
 } from "./host";
 export { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS, createLibp2pDonTransport } from "./libp2pTransport";
 export { type LocalDon, type LocalDonOptions, startLocalDon } from "./localDon";
-export { type LogTriggerOptions, startLogTriggers } from "./logTriggers";
+export { type LogTriggerOptions, logFilterMismatch, startLogTriggers } from "./logTriggers";
 export { type CreHostMetrics, createCreHostMetrics } from "./metrics";
 export {
   createNodeCapabilities,
   type NodeCapabilitiesOptions,
   type NodeChainConfig,
 } from "./nodeCapabilities";
-export { type CreLimits, defaultLimits } from "./options";
+export { type CreLimits, defaultLimits, noLimits, simulatorLimits } from "./options";
 export {
   computeExecutionId,
   computeWorkflowId,
@@ -38,5 +39,18 @@ export {
   workflowNameToBytes10,
 } from "./report";
 export { nodeSecrets } from "./secrets";
-export { type SimulateOptions, type SimulateResult, simulateWorkflow } from "./simulate";
+export {
+  type SimulatedWrite,
+  type SimulateOptions,
+  type SimulateResult,
+  simulateWorkflow,
+  writeFailed,
+} from "./simulate";
 export { createInProcessDon, type DonMessage, type DonTransport } from "./transport";
+export {
+  parseDotEnv,
+  readSecretsYaml,
+  readWorkflowTargets,
+  readWorkflowYaml,
+  type WorkflowTarget,
+} from "./workflowProject";

@@ -8,6 +8,7 @@ import { httpActions } from "./capabilities/http";
 import { CreHostError } from "./errors";
 import { type CreHost, createCreHost } from "./host";
 import { createCreHostMetrics } from "./metrics";
+import { type CreLimits, noLimits, simulatorLimits } from "./options";
 import { createInProcessDon } from "./transport";
 
 const KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba" as const;
@@ -150,5 +151,68 @@ describe("CRE host limits, secrets and missing capabilities (one-node DON)", () 
       'import { readFileSync } from "node:fs";\nexport async function main() { readFileSync("x"); }\n',
     );
     await expect(bundleWorkflow(`${dir}/main.ts`)).rejects.toThrow(/cannot use Node built-ins \("node:fs"\)/);
+  });
+});
+
+describe("CRE simulation limits on calls, sizes and config", () => {
+  let bundle: WorkflowBundle;
+  let host: CreHost;
+  const signer = privateKeyToAccount(KEY);
+  const create = (limits: Partial<CreLimits>, config = JSON.stringify({ label: "node-0" })) =>
+    createCreHost({
+      bundle,
+      config: new TextEncoder().encode(config),
+      workflow: { name: "host-checks", owner: "0x3333333333333333333333333333333333333333" },
+      don: { id: 1, configVersion: 1, members: [signer.address], f: 0, transport: createInProcessDon(1)[0]! },
+      signer,
+      capabilities: [httpActions({ maxResponseBytes: 1_000, timeoutMs: 5_000 })],
+      secrets: () => "s3cret",
+      limits,
+    });
+
+  beforeAll(async () => {
+    bundle = await bundleWorkflow(
+      new URL("../../workflows/examples/host-checks/main.ts", import.meta.url).pathname,
+    );
+    host = await create({ ...simulatorLimits, maxConsensusCalls: 1, maxHttpCalls: 0, maxSecretsCalls: 0 });
+  });
+  afterAll(() => host?.stop());
+
+  const fire = (body: object, triggerIndex = 0) =>
+    host.fireHttp(new TextEncoder().encode(JSON.stringify(body)), { triggerIndex });
+
+  it("refuses calls over the per-execution call limits, naming the limit", async () => {
+    const twice = await fire({ case: "consensus-twice" }, 1);
+    expect(twice.error).toMatch(/limit: at most 1 consensus calls per execution \(call 2 refused\)/);
+    const http = await fire({ case: "http", url: "http://127.0.0.1:9/" });
+    expect(http.error).toMatch(/limit: at most 0 HTTP requests per execution/);
+    const secret = await fire({ case: "secret" });
+    expect(secret.error).toMatch(/limit: at most 0 secrets requests per execution/);
+  });
+
+  it("refuses a config over the config size limit", async () => {
+    await expect(create({ maxConfigBytes: 10 })).rejects.toThrow(
+      /the workflow config of 18 bytes exceeds the 10-byte limit/,
+    );
+  });
+
+  it("uses the CRE CLI's documented simulation numbers, and lifts them all for --limits none", () => {
+    expect(simulatorLimits).toMatchObject({
+      executionTimeoutMs: 300_000,
+      maxResponseBytes: 102_400,
+      maxConfigBytes: 1_048_576,
+      maxMemoryMb: 100,
+      maxChainReads: 15,
+      maxChainWrites: 10,
+      maxWriteGas: 10_000_000,
+      maxHttpCalls: 15,
+      maxConsensusCalls: 50,
+      maxObservationBytes: 25_600,
+      maxSecretsCalls: 5,
+    });
+    for (const [key, value] of Object.entries(noLimits)) {
+      if (key === "consensusTimeoutMs" || key === "maxConcurrentExecutions") continue;
+      expect(value, key).toBeGreaterThan((simulatorLimits as unknown as Record<string, number>)[key]!);
+    }
   });
 });

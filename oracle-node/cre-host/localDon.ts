@@ -4,7 +4,11 @@ import type { WorkflowBundle } from "./bundle";
 import type { WriteRecord } from "./capabilities/evm";
 import type { SecretsProvider } from "./execution";
 import { type CreHost, createCreHost, type ExecutionOutcome } from "./host";
-import { createNodeCapabilities, type NodeChainConfig } from "./nodeCapabilities";
+import {
+  createNodeCapabilities,
+  type NodeCapabilitiesOptions,
+  type NodeChainConfig,
+} from "./nodeCapabilities";
 import type { CreLimits } from "./options";
 import { createInProcessDon } from "./transport";
 
@@ -25,6 +29,8 @@ export interface LocalDonOptions {
   /** Each node's own secrets (a real node reads them from its config or environment). */
   secrets?: (node: number) => SecretsProvider;
   limits?: Partial<CreLimits>;
+  /** HTTP actions' response and timeout limits (default: the node's). */
+  http?: NodeCapabilitiesOptions["http"];
   reportId?: Hex;
   log?: (node: number, line: { executionId: Hex; message: string }) => void;
   onWrite?: (node: number, write: WriteRecord) => void;
@@ -71,6 +77,7 @@ export async function startLocalDon(opts: LocalDonOptions): Promise<LocalDon> {
           chains: [{ ...opts.chain, transmitter: privateKeyToAccount(opts.transmitterKeys[self]!) }],
           transmitDelayMs: opts.transmitDelayMs,
           simulateWrites: opts.simulateWrites,
+          http: opts.http,
           onWrite: (w) => opts.onWrite?.(self, w),
         }),
         secrets: opts.secrets?.(self),

@@ -1,5 +1,6 @@
+import type { Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { bundleWorkflow } from "./bundle";
 import { type CreHost, createCreHost, type ExecutionOutcome } from "./host";
 import { startLogTriggers } from "./logTriggers";
@@ -34,34 +35,42 @@ describe("EVM log trigger", () => {
     await chain?.stop();
   });
 
-  it("fires one execution per matching log, with the log as the trigger payload", async () => {
+  it("fires one execution per matching log (not for the same event from another address), with the log as the trigger payload", async () => {
     expect(host.subscriptions[0]).toMatchObject({
       capabilityId: `evm:ChainSelector:${ANVIL_CHAIN_SELECTOR}@1.0.0`,
       method: "LogTrigger",
     });
     const outcomes: ExecutionOutcome[] = [];
     const errors: unknown[] = [];
-    const watcher = startLogTriggers(host, {
-      chainSelector: ANVIL_CHAIN_SELECTOR,
-      client: chain.publicClient,
-      pollingIntervalMs: 50,
-      onOutcome: (o) => outcomes.push(o),
-      onError: (e) => errors.push(e),
-    });
-    try {
-      await new Promise((r) => setTimeout(r, 200));
+    const signers = chain.signerKeys.map((k) => privateKeyToAccount(k).address);
+    const setConfig = async (forwarder: Address, donId: number) => {
       const hash = await chain.admin.writeContract({
-        address: chain.forwarder,
+        address: forwarder,
         abi: chain.forwarderAbi,
         functionName: "setConfig",
-        args: [2, 1, 1, chain.signerKeys.map((k) => privateKeyToAccount(k).address)],
+        args: [donId, 1, 1, signers],
         account: chain.admin.account!,
         chain: chain.admin.chain,
       });
       await chain.publicClient.waitForTransactionReceipt({ hash });
-      const end = Date.now() + 10_000;
-      while (outcomes.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      return hash;
+    };
+    // The same event from another forwarder: topic 0 matches, the address does not.
+    const other = await chain.deploy("KeystoneForwarder.sol", "KeystoneForwarder");
+    const watcher = startLogTriggers(host, {
+      chainSelector: ANVIL_CHAIN_SELECTOR,
+      client: chain.publicClient,
+      pollingIntervalMs: 50,
+      fromBlock: (await chain.publicClient.getBlockNumber()) + 1n,
+      onOutcome: (o) => outcomes.push(o),
+      onError: (e) => errors.push(e),
+    });
+    try {
+      await setConfig(other.address, 3);
+      const hash = await setConfig(chain.forwarder, 2);
+      await vi.waitFor(() => expect(outcomes.length + errors.length).toBeGreaterThan(0), { timeout: 10_000 });
       expect(errors).toEqual([]);
+      // Logs fire in chain order: the other forwarder's earlier log was passed over, not queued.
       expect(outcomes).toHaveLength(1);
       expect(outcomes[0]).toMatchObject({ ok: true, value: `${hash}:0` });
     } finally {

@@ -66,6 +66,7 @@ export class WorkflowSandbox {
     private readonly code: string,
     private readonly filename: string,
     private readonly reusable = false,
+    private readonly maxMemoryMb = 100,
   ) {}
 
   private async start(): Promise<void> {
@@ -84,8 +85,8 @@ export class WorkflowSandbox {
         signal: shared,
       },
       transferList: [port2],
-      // A workflow gets CRE's 100 MB memory quota (docs.chain.link/cre/service-quotas), not the node's.
-      resourceLimits: { maxOldGenerationSizeMb: 100 },
+      // A workflow gets CRE's memory quota (`CreLimits.maxMemoryMb`), not the node's.
+      resourceLimits: { maxOldGenerationSizeMb: this.maxMemoryMb },
     });
     this.worker.unref();
     port1.unref();
@@ -229,12 +230,13 @@ export class SandboxPool {
     private readonly filename: string,
     private readonly reusable: boolean,
     private readonly size: number,
+    private readonly maxMemoryMb = 100,
   ) {}
 
   execute(request: Uint8Array, handlers: ExecutionHandlers, timeoutMs: number): Promise<Uint8Array> {
     let target = this.sandboxes.find((s) => s.pending === 0);
     if (!target && this.sandboxes.length < this.size) {
-      target = new WorkflowSandbox(this.code, this.filename, this.reusable);
+      target = new WorkflowSandbox(this.code, this.filename, this.reusable, this.maxMemoryMb);
       this.sandboxes.push(target);
     }
     target ??= this.sandboxes.reduce((a, b) => (b.pending < a.pending ? b : a));

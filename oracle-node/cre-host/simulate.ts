@@ -1,26 +1,40 @@
-import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { create } from "@bufbuild/protobuf";
+import { access, readFile } from "node:fs/promises";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import { EVM_PB } from "@chainlink/cre-sdk/pb";
-import { type Address, createPublicClient, type Hex, hexToBytes, http } from "viem";
+import { type Address, createPublicClient, type Hex, http } from "viem";
 import { generatePrivateKey } from "viem/accounts";
 import { bundleWorkflow } from "./bundle";
 import type { WriteRecord } from "./capabilities/evm";
-import { toProtoBigInt } from "./capabilities/types";
+import { toLogProto } from "./capabilities/evm";
+import { checkBroadcast } from "./checkBroadcast";
 import { CreHostError } from "./errors";
-import type { ExecutionOutcome } from "./host";
+import type { ExecutionOutcome, Subscription } from "./host";
 import { startLocalDon } from "./localDon";
+import { logFilterMismatch } from "./logTriggers";
+import { type CreLimits, noLimits, SIMULATOR_HTTP_RESPONSE_BYTES, simulatorLimits } from "./options";
+import {
+  findDotEnv,
+  readDotEnv,
+  readSecretsYaml,
+  readWorkflowTargets,
+  type WorkflowTarget,
+} from "./workflowProject";
+
+export { readWorkflowYaml } from "./workflowProject";
 
 /** anvil's chain id and CRE's chain selector for it (the SDK's "anvil-devnet"). */
 const ANVIL = { chainId: 31337, selector: 7759470850252068959n };
 
 export interface SimulateOptions {
   workflowDir: string;
-  /** `workflow.yaml` target (default "local-simulation"); names the workflow and its config file. */
+  /** `workflow.yaml` target (default "local-simulation"); names the workflow, its source, config and secrets. */
   target?: string;
   /** Config file, overriding the target's. */
   configPath?: string;
   triggerIndex?: number;
+  /** Refuse to pick a trigger: `triggerIndex` must be given (the CRE CLI's `--non-interactive`). */
+  nonInteractive?: boolean;
+  /** HTTP trigger body: JSON, or a JSON file's path (with or without a leading `@`). */
   httpPayload?: string;
   evmTxHash?: Hex;
   evmEventIndex?: number;
@@ -32,49 +46,118 @@ export interface SimulateOptions {
   owner: Hex;
   /** Report signer keys of the simulated DON (the forwarder's signers); default: 4 fresh keys. */
   signerKeys?: Hex[];
-  /** Pays for `--broadcast` writes. */
+  /** Pays for `--broadcast` writes; default `CRE_ETH_PRIVATE_KEY` from the environment or `.env`. */
   transmitterKey?: Hex;
+  /** DON id and config version written into reports (the forwarder's config for them signs off); default 1/1. */
   donId?: number;
   configVersion?: number;
-  /** Secrets by id; a missing id falls back to the environment variable of the same name. */
+  /** "default" (the CRE CLI's simulation limits) or "none". */
+  limits?: "default" | "none";
+  /** The `.env` file (default: the project's, found from the workflow folder up). */
+  envFile?: string;
+  /** The process environment (secrets, `CRE_ETH_PRIVATE_KEY`); default `process.env`. */
   env?: Record<string, string | undefined>;
   log?: (line: string) => void;
+  /** Time the simulated DON's other nodes wait per place in the transmission schedule (default 1 s). */
+  transmitDelayMs?: number;
 }
+
+/** One write as node 0 saw it; `sentBy` is the node that sent the transaction, when one did. */
+export type SimulatedWrite = WriteRecord & { sentBy?: number };
 
 export interface SimulateResult {
   outcome: ExecutionOutcome;
-  writes: WriteRecord[];
+  writes: SimulatedWrite[];
   workflowName: string;
   workflowId: Hex;
+  trigger: Subscription;
 }
 
-/** Reads `workflow-name` and `config-path` of one target from a CRE `workflow.yaml`. */
-export function readWorkflowYaml(text: string, target: string): { name?: string; configPath?: string } {
-  const lines = text.split(/\r?\n/);
-  const start = lines.findIndex((l) => l.trimEnd() === `${target}:`);
-  if (start < 0) return {};
-  const out: { name?: string; configPath?: string } = {};
-  for (const line of lines.slice(start + 1)) {
-    if (/^\S/.test(line)) break;
-    const m = /^\s+([\w-]+):\s*"?([^"#]*?)"?\s*(#.*)?$/.exec(line);
-    if (m?.[1] === "workflow-name" && m[2]) out.name = m[2];
-    if (m?.[1] === "config-path" && m[2]) out.configPath = m[2];
+/** Whether a write did not do what the workflow asked (the simulator exits non-zero for it). */
+export function writeFailed(w: WriteRecord): boolean {
+  return (
+    w.txStatus !== EVM_PB.TxStatus.SUCCESS ||
+    w.receiverStatus === EVM_PB.ReceiverContractExecutionStatus.REVERTED ||
+    w.error !== undefined
+  );
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+const invalid = (message: string, context: Record<string, unknown> = {}) =>
+  new CreHostError("INVALID_CONFIG", message, context);
+
+async function readTarget(dir: string, name: string, explicit: boolean): Promise<WorkflowTarget> {
+  const file = join(dir, "workflow.yaml");
+  if (!(await exists(file))) {
+    if (explicit) throw invalid(`--target ${name}: ${file} does not exist`);
+    return {};
   }
-  return out;
+  const targets = readWorkflowTargets(await readFile(file, "utf8"), file);
+  const target = targets.get(name);
+  if (!target) {
+    throw invalid(`${file} has no target ${name} (targets: ${[...targets.keys()].join(", ") || "none"})`, {
+      target: name,
+    });
+  }
+  return target;
+}
+
+/** The HTTP trigger's input: a JSON string, or the contents of a JSON file (`@file` or a path). */
+async function readHttpPayload(payload: string): Promise<Uint8Array> {
+  let text = payload;
+  let from = "--http-payload";
+  if (payload.startsWith("@") || !looksLikeJson(payload)) {
+    const file = payload.startsWith("@") ? payload.slice(1) : payload;
+    text = await readFile(file, "utf8").catch((cause) => {
+      throw new CreHostError(
+        "INVALID_TRIGGER",
+        `--http-payload is neither JSON nor a readable file: ${file}`,
+        { file },
+        { cause },
+      );
+    });
+    from = file;
+  }
+  try {
+    JSON.parse(text);
+  } catch (cause) {
+    throw new CreHostError(
+      "INVALID_TRIGGER",
+      `${from} is not JSON: ${(cause as Error).message}`,
+      {},
+      { cause },
+    );
+  }
+  return new TextEncoder().encode(text);
+}
+
+function looksLikeJson(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Runs one execution of any CRE TypeScript workflow on a simulated 4-node DON against the chain at
- * `rpcUrl`, like `cre workflow simulate`: writes are simulated with `eth_call` unless `broadcast`.
+ * `rpcUrl`, like `cre workflow simulate`: writes are simulated with `eth_call` unless `broadcast`,
+ * which first checks that they can land (`checkBroadcast`).
  */
 export async function simulateWorkflow(opts: SimulateOptions): Promise<SimulateResult> {
   const dir = resolve(opts.workflowDir);
-  const env = opts.env ?? process.env;
   const log = opts.log ?? (() => {});
-  const yaml = await readFile(join(dir, "workflow.yaml"), "utf8").catch(() => "");
-  const target = readWorkflowYaml(yaml, opts.target ?? "local-simulation");
-  const configPath =
-    opts.configPath ?? (target.configPath ? join(dir, target.configPath) : join(dir, "config.json"));
+  const inDir = (p: string) => (isAbsolute(p) ? p : join(dir, p));
+
+  const targetName = opts.target ?? "local-simulation";
+  const target = await readTarget(dir, targetName, opts.target !== undefined);
+  const configPath = opts.configPath ?? inDir(target.configPath ?? "config.json");
   const config = await readFile(configPath).catch((cause) => {
     throw new CreHostError(
       "INVALID_CONFIG",
@@ -83,8 +166,23 @@ export async function simulateWorkflow(opts: SimulateOptions): Promise<SimulateR
       { cause },
     );
   });
-  const name = target.name ?? dir.split("/").pop()!;
-  const bundle = await bundleWorkflow(join(dir, "main.ts"));
+  const name = target.name ?? basename(dir);
+  const workflowPath = inDir(target.workflowPath ?? "main.ts");
+  if (!(await exists(workflowPath))) {
+    throw invalid(`workflow source ${workflowPath} (workflow-path of target ${targetName}) does not exist`);
+  }
+
+  // Environment first, then the project's .env (as the CRE CLI does: .env never overrides the shell).
+  const envFile = opts.envFile ?? (await findDotEnv(dir));
+  const dotEnv = envFile ? await readDotEnv(envFile) : {};
+  const processEnv = opts.env ?? process.env;
+  const env = (key: string) => processEnv[key] ?? dotEnv[key];
+  const secrets = await resolveSecrets(target.secretsPath ? inDir(target.secretsPath) : undefined, env);
+
+  if (opts.nonInteractive && opts.triggerIndex === undefined) {
+    throw new CreHostError("INVALID_TRIGGER", "--non-interactive needs --trigger-index");
+  }
+  const limits: CreLimits = opts.limits === "none" ? noLimits : simulatorLimits;
 
   const client = createPublicClient({ transport: http(opts.rpcUrl) });
   const chainId = await client.getChainId().catch((cause) => {
@@ -94,18 +192,37 @@ export async function simulateWorkflow(opts: SimulateOptions): Promise<SimulateR
   if (chainSelector === undefined) {
     throw new CreHostError("INVALID_CONFIG", `chain ${chainId} is not anvil: pass its CRE chain selector`);
   }
+  const freshSigners = !opts.signerKeys?.length;
   const signerKeys = opts.signerKeys?.length
     ? opts.signerKeys
     : Array.from({ length: 4 }, () => generatePrivateKey());
   const n = signerKeys.length;
-  const transmitter = opts.transmitterKey ?? generatePrivateKey();
-  const writes: WriteRecord[] = [];
+  const donId = opts.donId ?? 1;
+  const configVersion = opts.configVersion ?? 1;
+  const creKey = env("CRE_ETH_PRIVATE_KEY");
+  const transmitterKey =
+    opts.transmitterKey ?? (creKey ? ((creKey.startsWith("0x") ? creKey : `0x${creKey}`) as Hex) : undefined);
+  if (opts.broadcast) {
+    await checkBroadcast(client, {
+      forwarder: opts.forwarder,
+      donId,
+      configVersion,
+      signerKeys,
+      freshSigners,
+      transmitterKey,
+      transmitterSource: opts.transmitterKey ? "--transmitter-key" : "CRE_ETH_PRIVATE_KEY",
+    });
+  }
+
+  const bundle = await bundleWorkflow(workflowPath);
+  const transmitter = transmitterKey ?? generatePrivateKey();
+  const seen: { node: number; write: WriteRecord }[] = [];
   const don = await startLocalDon({
     bundle,
     config,
     workflow: { name, owner: opts.owner },
-    donId: opts.donId ?? 1,
-    configVersion: opts.configVersion ?? 1,
+    donId,
+    configVersion,
     f: Math.floor((n - 1) / 3),
     signerKeys,
     transmitterKeys: Array(n).fill(transmitter),
@@ -116,54 +233,106 @@ export async function simulateWorkflow(opts: SimulateOptions): Promise<SimulateR
       forwarder: opts.forwarder ?? "0x0000000000000000000000000000000000000000",
     },
     simulateWrites: !opts.broadcast,
-    transmitDelayMs: 1_000,
-    secrets: () => (id) => env[id],
+    transmitDelayMs: opts.transmitDelayMs ?? 1_000,
+    limits,
+    http: {
+      maxResponseBytes:
+        opts.limits === "none" ? limits.maxCapabilityResponseBytes : SIMULATOR_HTTP_RESPONSE_BYTES,
+    },
+    secrets: () => (id) => secrets(id),
     log: (node, line) => {
       if (node === 0) log(line.message);
     },
-    onWrite: (node, w) => {
-      if (node === 0 || w.sentByThisNode) writes.push(w);
-    },
+    onWrite: (node, write) => seen.push({ node, write }),
   });
   try {
-    const sub = don.hosts[0]!.subscriptions[opts.triggerIndex ?? 0];
-    if (!sub)
-      throw new CreHostError("INVALID_TRIGGER", `the workflow has no trigger ${opts.triggerIndex ?? 0}`);
+    const index = opts.triggerIndex ?? 0;
+    const sub = don.hosts[0]!.subscriptions[index];
+    if (!sub) {
+      throw new CreHostError(
+        "INVALID_TRIGGER",
+        `the workflow has no trigger ${index} (it has ${don.hosts[0]!.subscriptions.length})`,
+      );
+    }
     let outcomes: ExecutionOutcome[];
     if (sub.capabilityId.startsWith("cron-trigger@")) {
       outcomes = await don.fireCron(new Date(Math.floor(Date.now() / 1000) * 1000), sub.index);
     } else if (sub.capabilityId.startsWith("http-trigger@")) {
       if (opts.httpPayload === undefined)
-        throw new CreHostError("INVALID_TRIGGER", "an HTTP trigger needs --http-payload");
-      outcomes = await don.fireHttp(new TextEncoder().encode(opts.httpPayload), { triggerIndex: sub.index });
+        throw new CreHostError("INVALID_TRIGGER", `trigger ${index} is an HTTP trigger: pass --http-payload`);
+      outcomes = await don.fireHttp(await readHttpPayload(opts.httpPayload), { triggerIndex: sub.index });
     } else if (sub.capabilityId.startsWith("evm:")) {
-      if (!opts.evmTxHash) throw new CreHostError("INVALID_TRIGGER", "a log trigger needs --evm-tx-hash");
+      if (!opts.evmTxHash)
+        throw new CreHostError(
+          "INVALID_TRIGGER",
+          `trigger ${index} is an EVM log trigger: pass --evm-tx-hash`,
+        );
       const receipt = await client.getTransactionReceipt({ hash: opts.evmTxHash });
-      const l = receipt.logs[opts.evmEventIndex ?? 0];
-      if (!l) throw new CreHostError("INVALID_TRIGGER", `transaction has no log ${opts.evmEventIndex ?? 0}`);
-      const logProto = create(EVM_PB.LogSchema, {
-        address: hexToBytes(l.address),
-        topics: l.topics.map((t) => hexToBytes(t)),
-        txHash: hexToBytes(l.transactionHash),
-        blockHash: hexToBytes(l.blockHash),
-        data: hexToBytes(l.data),
-        eventSig: l.topics[0] ? hexToBytes(l.topics[0]) : new Uint8Array(),
-        blockNumber: toProtoBigInt(l.blockNumber),
-        txIndex: l.transactionIndex,
-        index: l.logIndex,
-        removed: l.removed,
-      });
+      const eventIndex = opts.evmEventIndex ?? 0;
+      const l = receipt.logs[eventIndex];
+      if (!l) {
+        throw new CreHostError(
+          "INVALID_TRIGGER",
+          `transaction ${opts.evmTxHash} has no log ${eventIndex} (it has ${receipt.logs.length})`,
+        );
+      }
+      const mismatch = logFilterMismatch(l, sub.config as EVM_PB.FilterLogTriggerRequest);
+      if (mismatch) {
+        throw new CreHostError(
+          "INVALID_TRIGGER",
+          `log ${eventIndex} of ${opts.evmTxHash} does not match trigger ${index}'s filter: ${mismatch}`,
+        );
+      }
+      const logProto = toLogProto(l);
       outcomes = await Promise.all(don.hosts.map((h) => h.fireLog(logProto, sub.index)));
     } else {
       throw new CreHostError("INVALID_TRIGGER", `the simulator cannot fire ${sub.capabilityId} triggers`);
     }
+    // Node 0's view of each write, once: a transaction another node sent is the same transaction.
+    const writes: SimulatedWrite[] = seen
+      .filter((s) => s.node === 0)
+      .map(({ write }) => {
+        const sender = write.txHash
+          ? seen.find((s) => s.write.sentByThisNode && s.write.txHash === write.txHash)
+          : undefined;
+        return sender ? { ...write, sentBy: sender.node } : write;
+      });
     return {
       outcome: outcomes[0]!,
       writes,
       workflowName: name,
       workflowId: don.hosts[0]!.workflowId,
+      trigger: sub,
     };
   } finally {
     await don.stop();
   }
+}
+
+/**
+ * The simulator's secrets: with a `secrets.yaml` (the target's `secrets-path`), each declared id from
+ * its environment variables (the environment, then `.env`), every one required up front; without
+ * one, a secret id is read from the environment variable of the same name.
+ */
+async function resolveSecrets(
+  secretsPath: string | undefined,
+  env: (key: string) => string | undefined,
+): Promise<(id: string) => string | undefined> {
+  if (!secretsPath) return env;
+  const text = await readFile(secretsPath, "utf8").catch((cause) => {
+    throw new CreHostError("INVALID_CONFIG", `cannot read secrets file ${secretsPath}`, {}, { cause });
+  });
+  const declared = readSecretsYaml(text, secretsPath);
+  const values = new Map<string, string>();
+  for (const [id, vars] of declared) {
+    const value = vars.map(env).find((v) => v !== undefined);
+    if (value === undefined) {
+      throw invalid(
+        `secret ${id} (${secretsPath}): set ${vars.join(" or ")} in the environment or the project's .env`,
+        { id, vars },
+      );
+    }
+    values.set(id, value);
+  }
+  return (id) => values.get(id);
 }

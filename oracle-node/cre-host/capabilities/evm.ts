@@ -17,6 +17,7 @@ import {
   type Transport,
   type Log as ViemLog,
   type WalletClient,
+  zeroAddress,
 } from "viem";
 import { CreHostError } from "../errors";
 import { decodeRawReport, FORWARDER_METADATA_LENGTH, REPORT_METADATA_LENGTH } from "../report";
@@ -86,6 +87,32 @@ function blockParam(b: { absVal: Uint8Array; sign: bigint } | undefined): {
   throw new CreHostError("CAPABILITY_FAILED", `unsupported block number ${n}`);
 }
 
+/**
+ * Fails a call that returned nothing from an address without code at the block read: the workflow
+ * would otherwise decode empty data ("Cannot decode zero data") with no hint that the block (on a
+ * fresh anvil the finalized block is 0) is older than the contract.
+ */
+async function requireCode(
+  c: PublicClient<Transport, Chain | undefined>,
+  to: Address,
+  block: { blockTag?: BlockTag; blockNumber?: bigint },
+): Promise<void> {
+  const at = await c.getBlock(block as Parameters<typeof c.getBlock>[0]);
+  const code = await c.getCode({ address: to, blockNumber: at.number ?? undefined });
+  if (code && code !== "0x") return;
+  const which = block.blockTag ? `the ${block.blockTag} block (${at.number})` : `block ${at.number}`;
+  const latest = block.blockTag === "latest" ? "" : await c.getCode({ address: to });
+  throw new CreHostError(
+    "CAPABILITY_FAILED",
+    latest && latest !== "0x"
+      ? `CallContract: ${to} has no code at ${which}: the block is older than the contract; ` +
+          "read at a later block (e.g. LATEST_BLOCK_NUMBER) or wait until the deployment is " +
+          `${block.blockTag ?? "that old"}`
+      : `CallContract: no contract at ${to} at ${which}`,
+    { to, block: String(at.number) },
+  );
+}
+
 function addr(bytes: Uint8Array, what: string): Address {
   if (bytes.length !== 20) throw new CreHostError("CAPABILITY_FAILED", `${what} must be a 20-byte address`);
   return bytesToHex(bytes) as Address;
@@ -127,12 +154,15 @@ export function evmClient(opts: EvmChainOptions): Capability {
         case "CallContract": {
           const req = unpack(payload, EVM_PB.CallContractRequestSchema, method);
           if (!req.call) throw new CreHostError("CAPABILITY_FAILED", "CallContract needs a call message");
+          const to = addr(req.call.to, "call.to");
+          const block = blockParam(req.blockNumber);
           const { data } = await c.call({
-            to: addr(req.call.to, "call.to"),
+            to,
             data: bytesToHex(req.call.data),
             account: req.call.from.length ? addr(req.call.from, "call.from") : undefined,
-            ...blockParam(req.blockNumber),
+            ...block,
           } as Parameters<typeof c.call>[0]);
+          if (!data || data === "0x") await requireCode(c, to, block);
           return pack(EVM_PB.CallContractReplySchema, { data: data ? hexToBytes(data) : new Uint8Array() });
         }
         case "FilterLogs": {
@@ -355,6 +385,15 @@ async function writeReport(
   ] as const;
   const gas = req.gasConfig?.gasLimit ? req.gasConfig.gasLimit : undefined;
   const account = opts.walletClient.account;
+  if (opts.forwarder === zeroAddress) {
+    return {
+      receiver,
+      txStatus: EVM_PB.TxStatus.FATAL,
+      simulated: !!opts.simulateWrites,
+      sentByThisNode: false,
+      error: "no KeystoneForwarder is configured for this chain (--forwarder): nothing was sent",
+    };
+  }
 
   if (opts.simulateWrites) {
     try {
