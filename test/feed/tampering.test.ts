@@ -30,7 +30,7 @@ import {
   vigilSettlementAbi,
   vigilTokenAbi,
 } from "../../contracts/index";
-import { lineLeaf } from "../../contracts/lines";
+import { LINE_LEAF_TYPES, lineLeaf } from "../../contracts/lines";
 import { type ApiServer, serveApi } from "../../oracle-node/api/index";
 import {
   createFeedClient,
@@ -382,16 +382,7 @@ describe("the Chainlink Functions source against the chain", () => {
       [
         {
           type: "tuple",
-          components: [
-            "uint64",
-            "uint64",
-            "bytes32",
-            "address",
-            "uint32",
-            "uint64",
-            "uint256",
-            "uint256",
-          ].map((type) => ({ type })),
+          components: LINE_LEAF_TYPES.map((type) => ({ type })),
         },
       ],
       bytes,
