@@ -343,6 +343,13 @@ export const vigilRegistryAbi = [
   },
   {
     type: "function",
+    name: "MIN_UNBONDING_DELAY",
+    inputs: [],
+    outputs: [{ name: "", type: "uint64", internalType: "uint64" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
     name: "addOperatorStake",
     inputs: [
       { name: "signer", type: "address", internalType: "address" },
@@ -1067,6 +1074,14 @@ export const vigilRegistryAbi = [
     inputs: [
       { name: "exitAvailableAt", type: "uint64", internalType: "uint64" },
       { name: "nowTime", type: "uint64", internalType: "uint64" },
+    ],
+  },
+  {
+    type: "error",
+    name: "UnbondingDelayTooShort",
+    inputs: [
+      { name: "delay", type: "uint64", internalType: "uint64" },
+      { name: "minimum", type: "uint64", internalType: "uint64" },
     ],
   },
   {

@@ -188,15 +188,23 @@ export const scenario: BenchScenario = {
 
       // Claims against the 100k-device tree. Steady state: device 5 claimed epoch 1 already, so its claimed-bitmap
       // word and its owner's balance are non-zero. First claim: a device and owner that never got anything.
-      const claim = async (epoch: bigint, tree: LinesTree, line: DeviceLine) =>
-        waitGas(
-          await wallet.writeContract({
+      // Only a line's owner may claim it: anvil signs for the (impersonated) owner.
+      const claim = async (epoch: bigint, tree: LinesTree, line: DeviceLine) => {
+        await client.request({ method: "anvil_impersonateAccount" as never, params: [line.owner] as never });
+        await client.request({
+          method: "anvil_setBalance" as never,
+          params: [line.owner, toHex(parseEther("1"))] as never,
+        });
+        const asOwner = createWalletClient({ account: line.owner, chain: foundry, transport });
+        return waitGas(
+          await asOwner.writeContract({
             address: deployment.settlement,
             abi: vigilSettlementAbi,
             functionName: "claim",
             args: [NETWORK_ID, epoch, line, lineProof(tree, line)],
           }),
         );
+      };
       const smallLines1 = makeLines(1n, 10, owners);
       await claim(1n, small1, smallLines1[5]!);
       const steadyGas = await claim(2n, big2, bigLines[5]!);

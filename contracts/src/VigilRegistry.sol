@@ -24,6 +24,13 @@ contract VigilRegistry is IVigilRegistry, Ownable {
     /// smaller chunks would mostly prove the device keeps hashes (below 32 bytes, a leaf is as big as its
     /// chunk). Credit scales with bytes (64 KiB a unit), so this bounds overhead, not what a target earns.
     uint32 public constant MIN_STORAGE_CHUNK_BYTES = 256;
+    /// Least unbonding delay the owner may set. An exiting operator's stake stays slashable only until it
+    /// withdraws, and equivocation evidence lands after the epoch's agreement (a node reports it then, and
+    /// anyone may after): with no delay an operator could equivocate, exit and withdraw in the same block. A day
+    /// covers an epoch, its agreement and a reporter's transaction for epochs up to hours long; a network with
+    /// longer epochs needs a longer delay, which the owner sets (deployments default to 7 days). The
+    /// constructor takes any delay, so a test chain can deploy with 0.
+    uint64 public constant MIN_UNBONDING_DELAY = 1 days;
 
     IERC20 internal immutable i_token;
     address public settlement;
@@ -77,7 +84,11 @@ contract VigilRegistry is IVigilRegistry, Ownable {
         emit SettlementSet(settlement_);
     }
 
+    /// @notice Sets the delay between an exit request and the stake withdrawal, at least `MIN_UNBONDING_DELAY`:
+    /// an exiting stake must stay slashable until equivocation evidence (reported after an epoch's agreement)
+    /// can land.
     function setUnbondingDelay(uint64 delay) external onlyOwner {
+        if (delay < MIN_UNBONDING_DELAY) revert UnbondingDelayTooShort(delay, MIN_UNBONDING_DELAY);
         unbondingDelay = delay;
         emit UnbondingDelaySet(delay);
     }

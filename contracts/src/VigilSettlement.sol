@@ -297,6 +297,11 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
         external
         nonReentrant
     {
+        // Owner only. A line pays once, so a third party's claim (even one that pays the owner) would spend the
+        // owner's choice of how to be paid: a griefer could claim every line home as soon as it settles and
+        // leave no `claimAndCall` to bridge with. A relay window or an owner signature would keep gasless relays,
+        // at the cost of a parameter or a signature scheme; the owner's own transaction is the simple rule.
+        if (msg.sender != line.owner) revert NotLineOwner(line.owner, msg.sender);
         uint256 amount = _claim(networkId, epoch, line, proof, line.owner);
         i_token.safeTransfer(line.owner, amount);
     }

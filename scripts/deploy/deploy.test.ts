@@ -125,11 +125,12 @@ describe("deployVigil", () => {
       }),
     );
 
+    const ownerKeys = Array.from({ length: 50 }, () => generatePrivateKey());
     const lines: DeviceLine[] = Array.from({ length: 50 }, (_, i) => ({
       networkId,
       epoch: 0n,
       deviceId: keccak256(toHex(`device-${i}`)),
-      owner: privateKeyToAccount(generatePrivateKey()).address,
+      owner: privateKeyToAccount(ownerKeys[i]!).address,
       uptimeBps: 9000 + i,
       work: BigInt(100 + i),
       reward: parseEther("10") + BigInt(i),
@@ -192,14 +193,21 @@ describe("deployVigil", () => {
       false,
     );
 
-    await wait(
-      await wallet.writeContract({
-        address: deployment.settlement,
-        abi: vigilSettlementAbi,
-        functionName: "claim",
-        args: [networkId, 0n, line, proof],
-      }),
-    );
+    const claim = {
+      address: deployment.settlement,
+      abi: vigilSettlementAbi,
+      functionName: "claim",
+      args: [networkId, 0n, line, proof],
+    } as const;
+    // Only the line's owner may claim it (a third party's claim would spend the owner's claimAndCall).
+    await expect(client.simulateContract({ ...claim, account: deployer })).rejects.toThrow(/NotLineOwner/);
+    await wait(await wallet.sendTransaction({ to: line.owner, value: parseEther("1") }));
+    const owner = createWalletClient({
+      account: privateKeyToAccount(ownerKeys[17]!),
+      transport: http(anvil.rpcUrl),
+      chain: foundry,
+    });
+    await wait(await owner.writeContract(claim));
     expect(
       await client.readContract({
         address: deployment.token,

@@ -41,7 +41,7 @@ import {
   registerSampleNetwork,
   setStorageTargets,
 } from "./register";
-import { bridges, runEpochs } from "./runEpochs";
+import { runEpochs } from "./runEpochs";
 import { type DevnetSummary, summarize } from "./summary";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -277,6 +277,12 @@ export async function startDevnet(
     const replicaDir = join(dataDir, "replicas");
     await stage("devices", `${options.devices} devices registered (Sybils stay unregistered)`, async () => {
       const registered = fleetPlan.filter((d) => d.registered);
+      // Only a line's owner may claim it (at home or claim-and-bridge): every owner sends its own
+      // claims, so give each gas money.
+      const funding = await Promise.all(
+        registered.map((d) => home.wallet.sendTransaction({ to: d.ownerHex, value: parseEther("1") })),
+      );
+      await Promise.all(funding.map((hash) => home.public.waitForTransactionReceipt({ hash })));
       await registerDevices(
         home.public,
         home.wallet,
@@ -328,12 +334,6 @@ export async function startDevnet(
           settlement: targets.settlement,
           dataDir,
         });
-        // Owners that claim-and-bridge send their own transaction: give them gas money.
-        const owners = fleetPlan.filter((d) => d.registered && bridges(d.index));
-        const hashes = await Promise.all(
-          owners.map((d) => home.wallet.sendTransaction({ to: d.ownerHex, value: parseEther("1") })),
-        );
-        await Promise.all(hashes.map((hash) => home.public.waitForTransactionReceipt({ hash })));
         return started;
       },
     );

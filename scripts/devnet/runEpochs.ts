@@ -302,7 +302,14 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
         });
         continue;
       }
-      const hash = await home.wallet.writeContract({
+      // Only a line's owner may claim it (a third party's claim would spend the owner's claimAndCall).
+      const owner = devnetClients(
+        m.home.chain.id,
+        m.home.chain.name,
+        m.home.chain.rpcUrls.default.http[0]!,
+        m.ownerKey(index),
+      );
+      const hash = await owner.wallet.writeContract({
         address: settlement,
         abi: vigilSettlementAbi,
         functionName: "claim",

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IClaimHook} from "../interfaces/IClaimHook.sol";
 import {IRouterClient} from "@chainlink/contracts-ccip/contracts/interfaces/IRouterClient.sol";
 import {Client} from "@chainlink/contracts-ccip/contracts/libraries/Client.sol";
+import {Ownable} from "@openzeppelin/contracts@5.3.0/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/utils/SafeERC20.sol";
 
@@ -13,14 +14,19 @@ import {SafeERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/utils/SafeERC
 /// same transaction. Works against Chainlink's real router and against the local lane's `LaneRouter`.
 /// @dev CCIP fees are paid in native currency from this contract's balance (funded by the protocol,
 /// see `receive`), so a claimant needs no second token and no second transaction. The local lane
-/// charges no fee.
-contract ClaimBridgeHook is IClaimHook {
+/// charges no fee. The claimant picks the destination, so one claim may spend at most `maxFeePerClaim`
+/// (0 at deployment: only fee-free lanes until the owner sets it); the owner (the deployer) sets it and
+/// can withdraw the fee balance.
+contract ClaimBridgeHook is IClaimHook, Ownable {
     using SafeERC20 for IERC20;
 
     error OnlySettlement(address caller);
     error UnsupportedDestination(uint64 destChainSelector);
     error InvalidReceiver();
     error InsufficientFeeBalance(uint256 fee, uint256 balance);
+    error FeeAboveLimit(uint256 fee, uint256 maxFeePerClaim);
+    error ZeroAddress();
+    error FeeWithdrawalFailed(address to, uint256 amount);
 
     event ClaimBridged(
         address indexed claimant,
@@ -29,12 +35,20 @@ contract ClaimBridgeHook is IClaimHook {
         uint256 amount,
         bytes32 indexed messageId
     );
+    event MaxFeePerClaimSet(uint256 maxFeePerClaim);
+    event FeesWithdrawn(address indexed to, uint256 amount);
 
     IRouterClient public immutable i_router;
     IERC20 public immutable i_token;
     address public immutable i_settlement;
+    /// Most native fee one claim may spend from the shared balance: a claimant choosing an expensive
+    /// destination cannot drain what the protocol funded for everyone.
+    uint256 public maxFeePerClaim;
 
-    constructor(IRouterClient router, IERC20 token, address settlement) {
+    constructor(IRouterClient router, IERC20 token, address settlement) Ownable(msg.sender) {
+        if (address(router) == address(0) || address(token) == address(0) || settlement == address(0)) {
+            revert ZeroAddress();
+        }
         i_router = router;
         i_token = token;
         i_settlement = settlement;
@@ -42,6 +56,21 @@ contract ClaimBridgeHook is IClaimHook {
 
     /// @notice Accepts native currency to pay CCIP fees for claimants.
     receive() external payable {}
+
+    /// @notice Sets the most native fee one claim may spend. Owner only.
+    function setMaxFeePerClaim(uint256 maxFee) external onlyOwner {
+        maxFeePerClaim = maxFee;
+        emit MaxFeePerClaimSet(maxFee);
+    }
+
+    /// @notice Sends `amount` of the native fee balance to `to`. Owner only.
+    function withdrawFees(address payable to, uint256 amount) external onlyOwner {
+        if (to == address(0)) revert ZeroAddress();
+        if (amount > address(this).balance) revert InsufficientFeeBalance(amount, address(this).balance);
+        emit FeesWithdrawn(to, amount);
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert FeeWithdrawalFailed(to, amount);
+    }
 
     /// @inheritdoc IClaimHook
     /// @dev `data = abi.encode(uint64 destChainSelector, address receiver)`. Returns the CCIP message id.
@@ -58,6 +87,7 @@ contract ClaimBridgeHook is IClaimHook {
 
         Client.EVM2AnyMessage memory message = buildMessage(receiver, amount);
         uint256 fee = i_router.getFee(destChainSelector, message);
+        if (fee > maxFeePerClaim) revert FeeAboveLimit(fee, maxFeePerClaim);
         if (fee > address(this).balance) revert InsufficientFeeBalance(fee, address(this).balance);
 
         i_token.forceApprove(address(i_router), amount);

@@ -140,6 +140,7 @@ interface IVigilRegistry {
     error StillUnbonding(uint64 exitAvailableAt, uint64 nowTime);
     error NotSettlement(address caller);
     error SettlementAlreadySet(address settlement);
+    error UnbondingDelayTooShort(uint64 delay, uint64 minimum);
 
     // ----- networks -----
 

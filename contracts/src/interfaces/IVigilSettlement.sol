@@ -157,7 +157,8 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
 
     // ----- claims -----
 
-    /// @notice Pays a line's reward to its owner (anyone may call, e.g. a relayer).
+    /// @notice Pays a line's reward to its owner. Line owner only: each (network, epoch, device) pays once, so a
+    /// claim by anyone else would spend the owner's choice of path (home, `claimTo`, `claimAndCall` to bridge).
     function claim(uint64 networkId, uint64 epoch, DeviceLine calldata line, bytes32[] calldata proof)
         external;
 

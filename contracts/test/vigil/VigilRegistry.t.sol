@@ -28,6 +28,31 @@ contract VigilRegistryTest is VigilFixture {
         assertEq(registry.minOperatorStake(), 5);
     }
 
+    function test_SetUnbondingDelayAtMinimum() public {
+        uint64 minimum = registry.MIN_UNBONDING_DELAY();
+        assertEq(minimum, 1 days);
+        vm.expectEmit(address(registry));
+        emit IVigilRegistry.UnbondingDelaySet(minimum);
+        vm.prank(admin);
+        registry.setUnbondingDelay(minimum);
+        assertEq(registry.unbondingDelay(), minimum);
+    }
+
+    function test_RevertIf_UnbondingDelayBelowMinimum() public {
+        uint64 minimum = registry.MIN_UNBONDING_DELAY();
+        vm.startPrank(admin);
+        vm.expectRevert(
+            abi.encodeWithSelector(IVigilRegistry.UnbondingDelayTooShort.selector, uint64(0), minimum)
+        );
+        registry.setUnbondingDelay(0);
+        vm.expectRevert(
+            abi.encodeWithSelector(IVigilRegistry.UnbondingDelayTooShort.selector, minimum - 1, minimum)
+        );
+        registry.setUnbondingDelay(minimum - 1);
+        vm.stopPrank();
+        assertEq(registry.unbondingDelay(), UNBONDING, "unchanged");
+    }
+
     function test_RevertIf_ConstructorZeroToken() public {
         vm.expectRevert(IVigilRegistry.ZeroAddress.selector);
         new VigilRegistry(IERC20(address(0)), admin, 1, 1);

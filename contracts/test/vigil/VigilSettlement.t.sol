@@ -655,7 +655,7 @@ contract VigilSettlementTest is VigilFixture {
         bytes32[] memory proof = _proof(leaves, 0);
         vm.expectEmit(address(settlement));
         emit IVigilSettlement.Claimed(networkId, 0, lines[0].deviceId, alice, alice, 300e18);
-        vm.prank(bob); // anyone may relay a claim; the owner is paid
+        vm.prank(alice);
         settlement.claim(networkId, 0, lines[0], proof);
         assertEq(token.balanceOf(alice), 300e18);
         assertTrue(settlement.isClaimed(networkId, 0, lines[0].deviceId));
@@ -664,16 +664,36 @@ contract VigilSettlementTest is VigilFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IVigilSettlement.AlreadyClaimed.selector, networkId, 0, lines[0].deviceId)
         );
+        vm.prank(alice);
         settlement.claim(networkId, 0, lines[0], proof);
+    }
+
+    /// A third party cannot claim a line (even to pay its owner): that would spend the owner's one claim, and with
+    /// it the `claimAndCall` that bridges the reward.
+    function test_RevertIf_ClaimNotOwner() public {
+        (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.NotLineOwner.selector, alice, bob));
+        vm.prank(bob);
+        settlement.claim(networkId, 0, lines[0], _proof(leaves, 0));
+        assertFalse(settlement.isClaimed(networkId, 0, lines[0].deviceId));
+
+        // The owner's bridge path is still open.
+        RecordingHook hook = new RecordingHook();
+        vm.prank(alice);
+        settlement.claimAndCall(networkId, 0, lines[0], _proof(leaves, 0), address(hook), "");
+        assertEq(token.balanceOf(address(hook)), 300e18);
+        assertEq(hook.claimant(), alice);
     }
 
     function test_ClaimsOfOneDeviceAcrossEpochsAreIndependent() public {
         (IVigilFeed.DeviceLine[] memory lines0, bytes32[] memory leaves0) = _settleTwo(0, 1e18, 2e18);
         (IVigilFeed.DeviceLine[] memory lines1, bytes32[] memory leaves1) = _settleTwo(1, 3e18, 4e18);
         assertEq(lines0[0].deviceId, lines1[0].deviceId);
+        vm.prank(alice);
         settlement.claim(networkId, 1, lines1[0], _proof(leaves1, 0));
         assertTrue(settlement.isClaimed(networkId, 1, lines1[0].deviceId));
         assertFalse(settlement.isClaimed(networkId, 0, lines0[0].deviceId));
+        vm.prank(alice);
         settlement.claim(networkId, 0, lines0[0], _proof(leaves0, 0));
         assertTrue(settlement.isClaimed(networkId, 0, lines0[0].deviceId));
         assertFalse(settlement.isClaimed(networkId, 256, lines0[0].deviceId));
@@ -709,18 +729,21 @@ contract VigilSettlementTest is VigilFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IVigilSettlement.InvalidProof.selector, networkId, 0, lines[0].deviceId)
         );
+        vm.prank(alice);
         settlement.claim(networkId, 0, lines[0], _proof(leaves, 0));
     }
 
     function test_RevertIf_ClaimLineMismatch() public {
         (IVigilFeed.DeviceLine[] memory lines, bytes32[] memory leaves) = _settleTwo(0, 300e18, 200e18);
         vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.LineMismatch.selector, networkId, 0));
+        vm.prank(alice);
         settlement.claim(networkId, 1, lines[0], _proof(leaves, 0));
     }
 
     function test_RevertIf_ClaimUnsettledEpoch() public {
         IVigilFeed.DeviceLine memory line = _line(0, DEVICE, alice, 1);
         vm.expectRevert(abi.encodeWithSelector(IVigilFeed.EpochNotSettled.selector, networkId, 0));
+        vm.prank(alice);
         settlement.claim(networkId, 0, line, new bytes32[](0));
     }
 
@@ -729,6 +752,7 @@ contract VigilSettlementTest is VigilFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IVigilSettlement.NothingToClaim.selector, networkId, 0, lines[0].deviceId)
         );
+        vm.prank(alice);
         settlement.claim(networkId, 0, lines[0], _proof(leaves, 0));
     }
 
@@ -742,8 +766,10 @@ contract VigilSettlementTest is VigilFixture {
         leaves[1] = _leaf(lines[1]);
         _warpPastEpoch(0);
         _deliver(SETTLE_NAME, _settleBody(_settlement(0, _root(leaves), 500)));
+        vm.prank(alice);
         settlement.claim(networkId, 0, lines[0], _proof(leaves, 0));
         vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.ClaimExceedsFunded.selector, 600, 500));
+        vm.prank(bob);
         settlement.claim(networkId, 0, lines[1], _proof(leaves, 1));
     }
 
@@ -797,6 +823,7 @@ contract VigilSettlementTest is VigilFixture {
         vm.prank(alice);
         settlement.claimTo(networkId, 0, lines[0], _proof(leaves, 0), receiver);
         assertEq(token.balanceOf(receiver) - before, rewardA);
+        vm.prank(bob);
         settlement.claim(networkId, 0, lines[1], _proof(leaves, 1));
         assertEq(settlement.epochResult(networkId, 0).claimed, rewardA + rewardB);
     }
