@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { delimiter, dirname } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 
 /**
- * Runs `forge build` in `root` through the project's own forge (`npx forge`, as
+ * Runs `forge build` in `root` through the project's own forge (`scripts/contracts/forge.mjs`, as
  * `npm run build:contracts` does), its output going to `logFile`. Forge reaches solc through
  * scripts/solc/solc.mjs (`#!/usr/bin/env node`), which needs Node 22 first on the PATH, as npm
  * scripts have it. contracts/abi.ts is committed and generated from the same sources, so a build
@@ -12,7 +12,8 @@ import { delimiter, dirname } from "node:path";
  */
 export async function buildContracts(root: string, logFile: string): Promise<void> {
   const out = createWriteStream(logFile, { flags: "a" });
-  const child = spawn("npx", ["forge", "build"], {
+  // Through forge.mjs: the forge package's own wrapper exits 0 even when the build fails.
+  const child = spawn(process.execPath, [join(root, "scripts", "contracts", "forge.mjs"), "build"], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}` },
