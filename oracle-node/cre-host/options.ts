@@ -36,6 +36,17 @@ export interface CreLimits {
   maxSecretsCalls: number;
 }
 
+/** Per-execution call and size counts left unbounded (the node's; `--limits none`). */
+const UNCOUNTED = {
+  maxChainReads: Number.POSITIVE_INFINITY,
+  maxChainWrites: Number.POSITIVE_INFINITY,
+  maxWriteGas: Number.POSITIVE_INFINITY,
+  maxHttpCalls: Number.POSITIVE_INFINITY,
+  maxConsensusCalls: Number.POSITIVE_INFINITY,
+  maxObservationBytes: Number.POSITIVE_INFINITY,
+  maxSecretsCalls: Number.POSITIVE_INFINITY,
+};
+
 export const defaultLimits: CreLimits = {
   executionTimeoutMs: 5 * 60_000,
   maxResponseBytes: 100 * 1024,
@@ -52,13 +63,7 @@ export const defaultLimits: CreLimits = {
   // start with about 2·log2(blocks since then) header reads (readJudges' lastBlockBefore), within
   // 15 on the test chains but not for a day-long epoch on a 2 s chain. The simulator counts them
   // (`simulatorLimits`), so a workflow meant for Chainlink's DON learns it there.
-  maxChainReads: Number.POSITIVE_INFINITY,
-  maxChainWrites: Number.POSITIVE_INFINITY,
-  maxWriteGas: Number.POSITIVE_INFINITY,
-  maxHttpCalls: Number.POSITIVE_INFINITY,
-  maxConsensusCalls: Number.POSITIVE_INFINITY,
-  maxObservationBytes: Number.POSITIVE_INFINITY,
-  maxSecretsCalls: Number.POSITIVE_INFINITY,
+  ...UNCOUNTED,
 };
 
 /**
@@ -94,11 +99,5 @@ export const noLimits: CreLimits = {
   maxConcurrentExecutions: defaultLimits.maxConcurrentExecutions,
   maxConfigBytes: MAX_INT32,
   maxMemoryMb: 4096,
-  maxChainReads: Number.POSITIVE_INFINITY,
-  maxChainWrites: Number.POSITIVE_INFINITY,
-  maxWriteGas: Number.POSITIVE_INFINITY,
-  maxHttpCalls: Number.POSITIVE_INFINITY,
-  maxConsensusCalls: Number.POSITIVE_INFINITY,
-  maxObservationBytes: Number.POSITIVE_INFINITY,
-  maxSecretsCalls: Number.POSITIVE_INFINITY,
+  ...UNCOUNTED,
 };
