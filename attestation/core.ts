@@ -80,6 +80,19 @@ export {
   type ProvenFraud,
   verifyEvidence,
 } from "./evidence";
+export {
+  decodeGatewayRecord,
+  GATEWAY_ANNOUNCE_MS,
+  GATEWAY_RECORD_MAX_AGE_MS,
+  GATEWAY_RECORD_MAX_AHEAD_MS,
+  type GatewayRecord,
+  type GatewayRecordExpect,
+  gatewayUrlProblem,
+  MAX_GATEWAY_RECORD_BYTES,
+  MAX_GATEWAY_URLS,
+  signGatewayRecord,
+  verifyGatewayRecord,
+} from "./gatewayRecord";
 export { challengeIdOf, evidenceHashOf, keccak256 } from "./hash";
 export { createHeartbeatVerifier, type HeartbeatVerifier, type HeartbeatVerifierOptions } from "./heartbeat";
 export { merkleLevels, merkleProof, merkleRoot, verifyMerkleProof } from "./merkle";

@@ -21,6 +21,7 @@ export type AttestationErrorCode =
   | "MISMATCH" // messages that should refer to each other do not (challenge id, device, salt)
   | "DEADLINE" // arrived after the challenge deadline
   | "NOT_ASSIGNED" // evidence from a challenger the chain did not assign to the device in that epoch
+  | "UNREGISTERED" // a gateway record whose signer is not an active operator, or signed by another key than its registered peer id
   | "OUT_OF_ROUND" // a challenge outside the epoch's rounds, of another type or deadline, or a second one from its challenger in a round
   | "VERDICT_MISMATCH"; // an evidence bundle claims a verdict its content does not support
 

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import {
   exampleDePINConsumerAbi,
   keystoneForwarderAbi,
+  timelockControllerAbi,
   vigilFeedAbi,
+  vigilGovernorAbi,
   vigilRegistryAbi,
   vigilSettlementAbi,
   vigilTokenAbi,
@@ -18,6 +20,8 @@ describe("contracts/abi.ts", () => {
       [vigilFeedAbi, "IVigilFeed.sol"],
       [exampleDePINConsumerAbi, "ExampleDePINConsumer.sol"],
       [keystoneForwarderAbi, "KeystoneForwarder.sol"],
+      [vigilGovernorAbi, "VigilGovernor.sol"],
+      [timelockControllerAbi, "TimelockController.sol"],
     ] as const;
     for (const [abi, file] of pairs) expect(abi, file).toEqual(loadArtifact(file).abi);
   });

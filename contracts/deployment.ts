@@ -21,6 +21,11 @@ export const deploymentSchema = z.object({
   networkId: z.number().int().positive().optional(),
   donId: z.number().int().nonnegative().optional(),
   configVersion: z.number().int().nonnegative().optional(),
+  /** Under governance (`--governance`): the TimelockController that owns registry, settlement and forwarder. */
+  timelock: address.optional(),
+  governor: address.optional(),
+  /** May pause registry and settlement, nothing else. */
+  guardian: address.optional(),
 });
 
 export type Deployment = z.infer<typeof deploymentSchema>;

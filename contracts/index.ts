@@ -1,25 +1,5 @@
-export * from "./abi";
-export { FORGE_OUT, type ForgeArtifact, loadArtifact } from "./artifacts";
-export { type Deployment, deploymentSchema, loadDeployment } from "./deployment";
-export {
-  assertLine,
-  buildLinesTree,
-  type DeviceLine,
-  InvalidLineError,
-  LINE_LEAF_TYPES,
-  type LinesTree,
-  type LineValues,
-  lineLeaf,
-  lineProof,
-  lineValues,
-} from "./lines";
-export {
-  type DeviceSlash,
-  type EpochSettlement,
-  encodeEpochSettlementReport,
-  encodeFraudSlashReport,
-  genesisBeacon,
-  nextBeacon,
-  REPORT_KIND,
-} from "./reports";
-export { resultVoteDomain, resultVoteTypes } from "./votes";
+// Everything in contracts/: the portable surface (./portable: ABIs, lines, votes, reports) and the
+// Node-only one (./node: forge artifacts, deployment files). Code that must run outside Node (the feed
+// client, workflows, browsers) imports ./portable.
+export * from "./node";
+export * from "./portable";

@@ -53,6 +53,8 @@ describe("four oracle nodes in one process against anvil", () => {
         dir,
         networks: [networkId],
         apiPort: 0,
+        gatewayPort: 0,
+        adminPort: 0,
         p2pPort: 0,
         rpcUrls: [anvil.rpcUrl],
         chainId: anvil.chainId,
@@ -100,7 +102,7 @@ describe("four oracle nodes in one process against anvil", () => {
       expect((await fetch(`${n.api.url}/health`)).status).toBe(200);
       const ready = await (await fetch(`${n.api.url}/ready`)).json();
       expect(ready).toEqual({ ready: true, checks: { chain: true, registered: true, peers: true } });
-      const status = (await (await fetch(`${n.api.url}/admin/status`, { headers: token(n) })).json()) as {
+      const status = (await (await fetch(`${n.admin.url}/admin/status`, { headers: token(n) })).json()) as {
         peerId: string;
         signer: string;
         peers: number;
@@ -108,11 +110,27 @@ describe("four oracle nodes in one process against anvil", () => {
       };
       expect(status).toMatchObject({ peerId: n.peerId, signer: n.signer, peers: 3 });
       expect(status.networks[0]!.networkId).toBe(String(networkId));
-      expect(await (await fetch(`${n.api.url}/metrics`)).text()).toContain("vigil_chain_head_block");
+      expect(await (await fetch(`${n.admin.url}/metrics`)).text()).toContain("vigil_chain_head_block");
+      // Three listeners, each routing only its own paths; every one answers the probes.
+      expect(new Set([n.api.url, n.gateway.url, n.admin.url]).size).toBe(3);
+      expect((await fetch(`${n.gateway.url}/device/v1/info`)).status).toBe(200);
+      expect((await fetch(`${n.gateway.url}/health`)).status).toBe(200);
+      expect((await fetch(`${n.admin.url}/ready`)).status).toBe(200);
+      for (const [url, path] of [
+        [n.api.url, "/admin/status"],
+        [n.api.url, "/metrics"],
+        [n.api.url, "/device/v1/info"],
+        [n.gateway.url, "/admin/status"],
+        [n.gateway.url, "/metrics"],
+        [n.gateway.url, `/assignment/${networkId}`],
+        [n.admin.url, "/device/v1/info"],
+        [n.admin.url, `/assignment/${networkId}`],
+      ] as const)
+        expect((await fetch(`${url}${path}`, { headers: token(n) })).status, `${url}${path}`).toBe(404);
     }
     // libp2p's own metrics share the node's registry. @libp2p/prometheus-metrics keeps one metric map
     // per process, so with several nodes in one process only the first node's registry holds them.
-    expect(await (await fetch(`${nodes[0]!.api.url}/metrics`)).text()).toMatch(/libp2p_connection_manager/);
+    expect(await (await fetch(`${nodes[0]!.admin.url}/metrics`)).text()).toMatch(/libp2p_connection_manager/);
 
     // Every node computes the same public assignment: 6 devices × k=2 spread over the 4 signers.
     const views = await Promise.all(
@@ -126,7 +144,7 @@ describe("four oracle nodes in one process against anvil", () => {
   });
 
   it("devices attest to their assigned nodes over HTTP; at epoch close all four certify one result", async () => {
-    const urlOf = new Map(nodes.map((n) => [n.signer, n.api.url]));
+    const urlOf = new Map(nodes.map((n) => [n.signer, n.gateway.url]));
     const view = (await (await fetch(`${nodes[0]!.api.url}/assignment/${networkId}?epoch=0`)).json()) as {
       devices: { deviceId: Hex; nodes: `0x${string}`[] }[];
     };
@@ -167,7 +185,8 @@ describe("four oracle nodes in one process against anvil", () => {
 
   it("answers hostile HTTP input with typed errors and keeps serving", async () => {
     const url = nodes[1]!.api.url;
-    const post = (path: string, body: Uint8Array) => fetch(`${url}${path}`, { method: "POST", body });
+    const gateway = nodes[1]!.gateway.url;
+    const post = (path: string, body: Uint8Array) => fetch(`${gateway}${path}`, { method: "POST", body });
     const garbage = await post("/device/v1/heartbeat", new Uint8Array([1, 2, 3]));
     expect(garbage.status).toBe(400);
     expect(await garbage.json()).toMatchObject({ error: "TRUNCATED" });

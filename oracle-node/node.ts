@@ -16,7 +16,9 @@ import {
   ApiError,
   type ApiServer,
   type AssignmentView,
+  createAdminApp,
   createApiApp,
+  createGatewayApp,
   inProcessFetch,
   type NodeStatus,
   serveApi,
@@ -30,7 +32,6 @@ import {
   epochEnd,
   getOperators,
   getSettlementState,
-  loadSignerKey,
   type NetworkInfo,
   type OperatorInfo,
   readEpochBeacon,
@@ -39,9 +40,10 @@ import {
   withRetry,
 } from "./chain/index";
 import { createChainView } from "./chain-view/index";
-import { loadTlsCredentials, type NodeConfig } from "./config/index";
+import { loadTlsCredentials, type NodeConfig, type TlsCredentials } from "./config/index";
 import { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS, type ExecutionOutcome } from "./cre-host/index";
 import { createFeedApp, createStoreFeedSource, createVerdictHub } from "./feed/index";
+import { createGatewayAnnouncer, gatewayPublicUrls } from "./gateways/index";
 import {
   challengePolicy,
   challengerKeyOf,
@@ -50,9 +52,10 @@ import {
   type Intake,
   signerFromPeerKey,
 } from "./intake/index";
+import { loadNodePeerKey, type PasswordSource, passwordSource, readSignerKey } from "./keys/index";
 import { createLogger, type Logger } from "./logger";
 import { createNodeMetrics, type NodeMetrics } from "./metrics";
-import { createP2P, loadOrCreatePeerKey, type P2P } from "./p2p/index";
+import { createP2P, type P2P } from "./p2p/index";
 import {
   type CreSettlement,
   createEquivocationReporter,
@@ -79,7 +82,7 @@ export interface StartNodeOptions {
   heartbeatIntervalMs?: number;
   /** Enables devnet-only admin actions (forcing an epoch close). */
   devnet?: boolean;
-  /** Extra sub-apps mounted on the API. */
+  /** Extra sub-apps mounted on the public feed API. */
   mounts?: { path: string; app: Hono }[];
   /** Agreement timeouts (tests shorten them). */
   agreement?: Parameters<typeof createAgreement>[0];
@@ -87,6 +90,11 @@ export interface StartNodeOptions {
   onObservation?: (observation: ObservationSet) => void;
   /** Called when an epoch result is certified by 2f+1 votes. */
   onCertificate?: (certificate: EpochCertificate) => void;
+  /**
+   * Where the keystore password comes from (default: `VIGIL_KEYSTORE_PASSWORD`, then
+   * `VIGIL_KEYSTORE_PASSWORD_FILE`, then `keys.password_file`); asked only for encrypted key files.
+   */
+  password?: PasswordSource;
 }
 
 export interface VigilNode {
@@ -99,7 +107,12 @@ export interface VigilNode {
   readonly store: Store;
   readonly intake: Intake;
   readonly agreement: Agreement;
+  /** The public feed API listener (`[api]`). */
   readonly api: ApiServer;
+  /** The device gateway's listener (`[gateway]`); the same server as `api` when it has no port of its own. */
+  readonly gateway: ApiServer;
+  /** Metrics and `/admin/*` (`[admin]`, loopback by default). */
+  readonly admin: ApiServer;
   /** The CRE host settling epochs and slashing fraud on chain; undefined when `[cre]` is off. */
   readonly cre: CreSettlement | undefined;
   /** Network parameters as last read from the registry. */
@@ -130,9 +143,13 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   try {
     // First: a bad certificate or key is a config error at start, not a failed handshake later.
     const apiTls = config.api.tls && loadTlsCredentials(config.api.tls);
+    const gatewayTls = config.gateway?.tls && loadTlsCredentials(config.gateway.tls, "gateway.tls");
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const metrics = createNodeMetrics({ defaultMetrics: options.defaultMetrics });
-    const account = loadSignerKey(config.chain.signerKeyFile);
+    // Keys: decrypted once here (scrypt, ~2 s per keystore at the standard cost); plaintext files need no password.
+    const password =
+      options.password ?? passwordSource({ configPasswordFile: config.keys.passwordFile, env: process.env });
+    const { account } = await readSignerKey(config.chain.signerKeyFile, password);
 
     // Chain: refuse to run against the wrong chain, since every signature binds the chain id.
     const client = createChainClient({
@@ -219,7 +236,19 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     const retention = createRetention(store, config.store, { logger });
 
     // The same Ed25519 key is the libp2p identity and the challenger key that signs challenges and evidence.
-    const peerKey = await loadOrCreatePeerKey(config.p2p.peerKeyFile);
+    // A rotated key (`vigil node keys rotate-peer`) takes over once the registry holds its peer id.
+    const registeredPeerId = chainView
+      .operators()
+      .find((o) => o.signer.toLowerCase() === account.address.toLowerCase())?.peerId;
+    const nodePeerKey = await loadNodePeerKey(config.p2p.peerKeyFile, password, registeredPeerId);
+    if (nodePeerKey.rotated)
+      log.info({ peerId: nodePeerKey.peerId }, "rotated to the pending peer key the registry holds");
+    else if (nodePeerKey.pending)
+      log.warn(
+        { peerId: nodePeerKey.peerId, pending: nodePeerKey.pending, registered: registeredPeerId },
+        "a pending peer key is not on the registry yet: send updateOperatorPeerId, then restart",
+      );
+    const peerKey = nodePeerKey.key;
     const p2p = await createP2P(
       {
         listen: config.p2p.listen,
@@ -227,7 +256,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         mdns: config.p2p.mdns,
         // One gossip namespace per deployment: nodes of another chain or settlement never mix.
         namespace: `${config.chain.chainId}-${settlement.slice(2, 10).toLowerCase()}`,
-        peerKeyFile: config.p2p.peerKeyFile,
+        privateKey: peerKey,
         ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
         // CRE consensus rides the same gossip on its own topic.
         ...(config.cre ? { extraTopics: { [CRE_TOPIC_KIND]: CRE_TOPIC_LIMITS } } : {}),
@@ -236,6 +265,24 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     );
     closers.push({ name: "p2p", close: () => p2p.stop() });
     log.info({ peerId: p2p.peerId, signer: account.address, addrs: p2p.addresses() }, "p2p started");
+    // Where each active operator's device gateway is, this node's own included: signed records,
+    // gossiped and served at `GET /v1/gateways` for devices to discover their assigned nodes.
+    const gatewayAnnouncer = createGatewayAnnouncer(
+      { chainId: config.chain.chainId, registry, signer: account.address },
+      {
+        p2p,
+        peerSigner: signerFromPeerKey(peerKey),
+        nodeKeyOf: (signer) => {
+          const hex = bytesToHex(signer);
+          const o = chainView
+            .operators()
+            .find((op) => op.status === "Active" && op.signer.toLowerCase() === hex);
+          return o?.peerId ? challengerKeyOf(o.peerId) : undefined;
+        },
+        logger,
+      },
+    );
+    closers.push({ name: "gateway announcer", close: () => gatewayAnnouncer.stop() });
 
     const currentEpoch = (n: NetworkInfo) => epochAt(n, BigInt(Math.floor(Date.now() / 1000)));
     const networkOf = (id: bigint) => {
@@ -386,7 +433,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     };
     const onFraudEvidence = (bytes: Uint8Array) => {
       const decoded = decodeMessage(bytes);
-      if (!cre || !decoded.ok || !config.networks.includes(decoded.value.networkId)) return;
+      if (!cre?.member || !decoded.ok || !config.networks.includes(decoded.value.networkId)) return;
       const networkId = decoded.value.networkId;
       // The intake's rule: only an oracle assigned to the device, current epoch or the one just closed.
       if (!verifyEvidenceFast(bytes, { networkId, judges: intake.evidenceJudges(networkId) }).ok) return;
@@ -652,7 +699,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         }),
       ),
       peers: p2p.peers().length,
-      cre: cre
+      cre: cre?.don
         ? {
             donId: cre.don.donId,
             configVersion: cre.don.configVersion,
@@ -670,18 +717,20 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         networks: config.networks,
       }),
     );
-    const app = createApiApp({
+    const listenerModules = {
       logger,
       metrics,
-      adminToken: config.api.adminToken,
       readiness: async () => ({
         chain: chainView.chainOk(),
         registered: chainView.allowList.has(p2p.peerId),
         peers: p2p.peers().length > 0,
       }),
+    };
+    const adminApp = createAdminApp({
+      ...listenerModules,
+      adminToken: config.api.adminToken,
       status,
       peers: () => p2p.peers(),
-      assignment,
       closeEpoch: options.devnet
         ? async (networkId) => {
             const epoch = currentEpoch(networkOf(networkId));
@@ -692,7 +741,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         : undefined,
       fraudSlash: config.cre
         ? async (networkId, evidence) => {
-            if (!cre)
+            if (!cre?.member)
               throw new ApiError(503, "NOT_READY", "the CRE host is not running (see the node's log)");
             if (!chainView.network(networkId))
               throw new ApiError(404, "NOT_FOUND", `this node does not serve network ${networkId}`);
@@ -705,16 +754,67 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
             };
           }
         : undefined,
-      mounts: [...intake.mounts, { path: "/", app: feed as unknown as Hono }, ...(options.mounts ?? [])],
     });
-    const api = await serveApi(app, { host: config.api.host, port: config.api.port, tls: apiTls });
+    // Devices ask the device gateway too (`<gateway URL>/v1/gateways`): their `nodes` are bootstraps.
+    const gatewayMounts = [
+      ...intake.mounts,
+      ...intake.mounts.map((m) => ({ path: m.path, app: gatewayAnnouncer.app })),
+    ];
+    // Without a port of its own (`[gateway]`), the device gateway stays on the feed API's listener.
+    const app = createApiApp({
+      ...listenerModules,
+      assignment,
+      mounts: [
+        ...(config.gateway ? [] : gatewayMounts),
+        { path: "/", app: feed as unknown as Hono },
+        { path: "/", app: gatewayAnnouncer.app },
+        ...(options.mounts ?? []),
+      ],
+    });
+    const logTls = (listener: string, tls: TlsCredentials | undefined) => {
+      if (!tls) return;
+      const tlsInfo = { listener, subject: tls.subject, validTo: tls.validTo.toISOString() };
+      if (tls.validTo.getTime() < Date.now())
+        log.warn(tlsInfo, `the ${listener}'s TLS certificate has expired`);
+      else log.info(tlsInfo, `${listener} serves TLS`);
+    };
+    const api = await serveApi(app, {
+      name: "api",
+      host: config.api.host,
+      port: config.api.port,
+      tls: apiTls,
+    });
     closers.push({ name: "api", close: () => api.close() });
     log.info({ url: api.url }, "API listening");
-    if (apiTls) {
-      const tlsInfo = { subject: apiTls.subject, validTo: apiTls.validTo.toISOString() };
-      if (apiTls.validTo.getTime() < Date.now()) log.warn(tlsInfo, "the API's TLS certificate has expired");
-      else log.info(tlsInfo, "API serves TLS");
+    logTls("API", apiTls);
+    let gateway = api;
+    if (config.gateway) {
+      const gatewayApp = createGatewayApp({ ...listenerModules, mounts: gatewayMounts });
+      const own = await serveApi(gatewayApp, { name: "gateway", ...config.gateway, tls: gatewayTls });
+      closers.push({ name: "gateway", close: () => own.close() });
+      gateway = own;
+      logTls("device gateway", gatewayTls);
     }
+    log.info({ url: gateway.url, shared: !config.gateway }, "device gateway listening");
+    const announced = gatewayPublicUrls({
+      publicUrl: config.gatewayPublicUrl,
+      listenerHost: config.gateway?.host ?? config.api.host,
+      listenerUrl: gateway.url,
+    });
+    if ("why" in announced) log.warn({}, `devices cannot discover this node: ${announced.why}`);
+    else gatewayAnnouncer.start(announced.urls);
+    const admin = await serveApi(adminApp, {
+      name: "admin",
+      host: config.admin.host,
+      port: config.admin.port,
+    });
+    closers.push({ name: "admin", close: () => admin.close() });
+    log.info({ url: admin.url }, "admin listening");
+    if (!isLoopback(config.admin.host))
+      log.warn(
+        { host: config.admin.host },
+        "the admin listener is not on loopback: its bearer token and metrics travel in plain HTTP; keep it on a private network",
+      );
 
     // After the API: the settlement workflow reads agreed results from it. Closed before p2p (closers
     // run in reverse), so no consensus round is left talking to a stopped gossip layer.
@@ -734,8 +834,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           apiUrl: api.url,
           // Over TLS the workflows read this node's API in-process (its certificate need not name 127.0.0.1).
           ...(apiTls && { apiFetch: inProcessFetch(api.url, app) }),
-          operators: chainView.operators(),
+          // Followed live with the forwarder's ConfigSet: an operator joining or exiting changes the DON.
+          operators: () => chainView.operators(),
           pollingIntervalMs: options.pollingIntervalMs,
+          donPollMs: options.registryPollMs,
         },
         { client, p2p, logger, metrics: metrics.registry },
       ).catch((err: unknown) => {
@@ -760,6 +862,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       intake,
       agreement,
       api,
+      gateway,
+      admin,
       cre,
       closeEpoch,
       networks: () => chainView.networks(),
@@ -787,4 +891,9 @@ async function closeAll(closers: { name: string; close: () => unknown }[], log: 
     }
   }
   log.info("node stopped");
+}
+
+/** Whether a listen address is only reachable from this host. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -14,7 +14,18 @@ import packageJson from "../package.json" with { type: "json" };
 const AREAS: Record<string, () => Promise<Command>> = {
   devnet: async () => (await import("./devnet/command")).devnetCommand(),
   node: async () => (await import("../oracle-node/cli/index")).nodeCommand(),
-  device: async () => (await import("../attestation/agent/cli")).deviceCommand(),
+  // The agent's commands plus `register`, the on-chain registration (kept out of attestation/, which
+  // does no chain I/O).
+  device: async () => {
+    const [{ deviceCommand }, { deviceRegisterCommand }] = await Promise.all([
+      import("../attestation/agent/cli"),
+      import("./lifecycle/deviceRegisterCommand"),
+    ]);
+    return deviceCommand().addCommand(deviceRegisterCommand());
+  },
+  network: async () => (await import("./lifecycle/networkCommand")).networkCommand(),
+  operator: async () => (await import("./lifecycle/operatorCommand")).operatorCommand(),
+  deploy: async () => (await import("./deploy/deploy")).deployCommand(),
   bridge: async () => (await import("../ccip-bridge/cli")).bridgeCommand(),
   workflow: async () => (await import("../oracle-node/cre-host/cli")).workflowCommand(),
 };

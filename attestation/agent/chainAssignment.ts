@@ -121,8 +121,14 @@ export interface EpochAssignmentView {
 }
 
 export interface ChainAssignment extends AssignmentSource {
+  /** The registry it reads (gateway records are bound to it). */
+  readonly registry: Address;
   /** The epoch's view, or undefined when the chain cannot be read now (logged once per failed read). */
   epochView(epoch: bigint): Promise<EpochAssignmentView | undefined>;
+  /** The epoch at unix time `nowMs` and when it started, ms, from the network's timing (read once); undefined when unreadable. */
+  epochAt(nowMs: number): Promise<{ epoch: bigint; startMs: number } | undefined>;
+  /** The chain's id (read once); undefined when unreadable. */
+  chainId(): Promise<bigint | undefined>;
   roundsOf: NonNullable<AssignmentSource["roundsOf"]>;
 }
 
@@ -290,9 +296,25 @@ export function createChainAssignment(opts: ChainAssignmentOptions): ChainAssign
     return entry;
   }
 
+  let chainId: Promise<bigint> | undefined;
   return {
     networkId,
+    registry,
     epochView: (epoch) => entryOf(epoch).view,
+    async epochAt(nowMs) {
+      const t = await epochTiming().catch(() => undefined);
+      if (!t) return undefined;
+      const now = BigInt(Math.floor(nowMs / 1000));
+      const epoch = now < t.genesisTime ? 0n : (now - t.genesisTime) / t.epochLength;
+      return { epoch, startMs: Number((t.genesisTime + epoch * t.epochLength) * 1000n) };
+    },
+    async chainId() {
+      chainId ??= client.getChainId().then(BigInt);
+      chainId.catch(() => {
+        chainId = undefined;
+      });
+      return chainId.catch(() => undefined);
+    },
     async roundsOf(epoch) {
       const view = await entryOf(epoch).view;
       if (!view) return undefined;

@@ -116,7 +116,11 @@ describe("device config: [chain]", () => {
       registry,
       settlement,
       networkId: 7n,
+      discover: true,
     });
+    expect(loadDeviceConfig(write([...base, "network_id = 7", "discover = false"])).chain?.discover).toBe(
+      false,
+    );
     // Beyond 2^53 as a decimal string.
     expect(loadDeviceConfig(write([...base, 'network_id = "18446744073709551615"'])).chain?.networkId).toBe(
       2n ** 64n - 1n,

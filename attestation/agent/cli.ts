@@ -1,11 +1,13 @@
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { pino } from "pino";
 import { bytesToHex } from "../bytes";
 import { generateKey, nodeSigner } from "../crypto/node";
+import { signMessage } from "../messages/sign";
 import { createChainAssignment } from "./chainAssignment";
 import { httpGateway } from "./client";
 import { loadDeviceConfig } from "./config";
 import { startDeviceAgent } from "./deviceAgent";
+import { createGatewayDirectory, discoveredGateways } from "./gatewayDirectory";
 import { caFetch } from "./tlsFetch";
 
 /** `vigil device ...`: run a device agent, or make a device key. */
@@ -33,22 +35,34 @@ export function deviceCommand(): Command {
       const signer = nodeSigner(config.secretKey);
       // `tls_ca_file`: trusted for this agent's requests to its nodes, on top of the default CAs.
       const fetchVia = config.tlsCa && caFetch(config.tlsCa);
+      // `[chain]`: answer only the oracles the chain assigns to this device (read by itself).
+      const assignment = config.chain && createChainAssignment({ ...config.chain, logger });
+      const connect = (url: string) => httpGateway(url, { fetch: fetchVia });
+      // With discovery, `nodes` are bootstraps: the agent serves the nodes the chain assigns it, found
+      // in gateway records that verify against the chain (docs/attestation.md, "Gateway discovery").
+      const discover = assignment && config.chain?.discover;
       const agent = startDeviceAgent({
         signer,
         owner: config.owner,
         capabilities: config.capabilities,
         storage: config.storage,
-        gateways: config.nodes.map((url) => httpGateway(url, { fetch: fetchVia })),
+        gateways: discover ? [] : config.nodes.map(connect),
+        ...(discover && {
+          gatewaySource: discoveredGateways(
+            createGatewayDirectory({ bootstraps: config.nodes, assignment, fetch: fetchVia, logger }),
+            connect,
+            { networkId: assignment.networkId, logger },
+          ),
+        }),
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         pollWaitMs: config.pollWaitMs,
-        // `[chain]`: answer only the oracles the chain assigns to this device (read by itself).
-        assignment: config.chain && createChainAssignment({ ...config.chain, logger }),
+        assignment,
         logger,
       });
       logger.info(
         {
           deviceId: `0x${bytesToHex(signer.publicKey)}`,
-          nodes: config.nodes,
+          nodes: discover ? { bootstrap: config.nodes } : config.nodes,
           assignment: config.chain
             ? `chain ${config.chain.rpcUrl}, network ${config.chain.networkId}`
             : "unchecked",
@@ -63,6 +77,50 @@ export function deviceCommand(): Command {
       });
       await agent.stop();
       logger.info({ stats: agent.stats }, "device agent stopped");
+    });
+
+  device
+    .command("registration")
+    .description(
+      "print the device's signed registration (its key naming its owner and network), for `vigil device register`",
+    )
+    .requiredOption("--config <file>", "device config (TOML): its key and owner")
+    .option("--network <id>", "network id (default: the config's [chain] network_id)", (v: string) => {
+      if (!/^[0-9]+$/.test(v) || BigInt(v) >= 2n ** 64n)
+        throw new InvalidArgumentError(`expected a network id, got "${v}"`);
+      return BigInt(v);
+    })
+    .action((opts: { config: string; network?: bigint }) => {
+      const config = loadDeviceConfig(opts.config);
+      const networkId = opts.network ?? config.chain?.networkId;
+      if (networkId === undefined) {
+        console.error("error: pass --network (the config has no [chain] network_id)");
+        process.exitCode = 1;
+        return;
+      }
+      const signer = nodeSigner(config.secretKey);
+      // Epoch 0: the chain registration is not tied to an epoch; the signature still binds the
+      // network, so it cannot be replayed into another one.
+      const registration = signMessage(
+        "registration",
+        { networkId, epoch: 0n },
+        {
+          owner: config.owner,
+          capabilities: config.capabilities,
+          storageRoot: new Uint8Array(32),
+          storageChunks: 0,
+          storageChunkBytes: 0,
+        },
+        signer,
+      );
+      console.log(
+        JSON.stringify({
+          deviceId: `0x${bytesToHex(signer.publicKey)}`,
+          networkId: networkId.toString(),
+          owner: `0x${bytesToHex(config.owner)}`,
+          registration: `0x${bytesToHex(registration)}`,
+        }),
+      );
     });
 
   device

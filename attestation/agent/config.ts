@@ -20,7 +20,12 @@ export const deviceConfigSchema = z
     secret_key: hex(32).optional(),
     secret_key_file: z.string().optional(),
     owner: hex(20),
-    /** Base URLs of the assigned nodes' device gateways, e.g. "http://127.0.0.1:8080/device". */
+    /**
+     * Device gateway base URLs, e.g. "http://127.0.0.1:8080/device". With `[chain]` (and `discover`
+     * on) they are bootstrap nodes, any nodes: the agent asks them where its assigned nodes are and
+     * believes only records that verify against the chain. Without `[chain]` they are the device's
+     * nodes, trusted as listed.
+     */
     nodes: z.array(z.url()).min(1),
     /** PEM CA certificate(s) trusted for `https://` nodes besides the default CAs (a private or self-signed CA), relative to the config. */
     tls_ca_file: z.string().min(1).optional(),
@@ -51,6 +56,8 @@ export const deviceConfigSchema = z
         network_id: z
           .union([z.int().min(0), z.string().regex(/^[0-9]+$/, "expected a decimal integer")])
           .refine((v) => BigInt(v) < 2n ** 64n, "network_id must fit in 64 bits"),
+        /** Learn the assigned nodes from gateway records (default); false: serve the `nodes` list as given. */
+        discover: z.boolean().default(true),
       })
       .strict()
       .optional(),
@@ -84,7 +91,14 @@ export interface DeviceConfig {
   capabilities: Capabilities;
   storage?: { file: string; chunks: number; chunkBytes: number };
   /** `[chain]`: where the agent reads who may challenge it (`createChainAssignment`). */
-  chain?: { rpcUrl: string; registry: `0x${string}`; settlement: `0x${string}`; networkId: bigint };
+  chain?: {
+    rpcUrl: string;
+    registry: `0x${string}`;
+    settlement: `0x${string}`;
+    networkId: bigint;
+    /** `nodes` are bootstraps and the agent serves its discovered assigned nodes (else the list as given). */
+    discover: boolean;
+  };
   /** `tls_ca_file`'s certificates (PEM), trusted for this agent's `https://` requests only. */
   tlsCa?: string[];
 }
@@ -142,6 +156,7 @@ export function loadDeviceConfig(path: string): DeviceConfig {
         registry: c.chain.registry as `0x${string}`,
         settlement: c.chain.settlement as `0x${string}`,
         networkId: BigInt(c.chain.network_id),
+        discover: c.chain.discover,
       },
     }),
     ...(c.tls_ca_file && { tlsCa: readCaFile(resolve(dirname(path), c.tls_ca_file)) }),

@@ -97,6 +97,18 @@ export interface AssignmentSource {
   roundsOf?(epoch: bigint): Promise<{ policy: ChallengePolicy; rounds: ChallengeRound[] } | undefined>;
 }
 
+/** Where an agent learns the nodes to serve while it runs (the gateway directory: docs/attestation.md, "Gateway discovery"). */
+export interface GatewaySource {
+  /**
+   * The gateways to serve now, keyed by something stable (their URL): a key that appears is
+   * connected, one that goes away is disconnected. Undefined while the source cannot tell (the
+   * chain or every bootstrap unreachable): the agent keeps what it runs.
+   */
+  current(deviceId: Uint8Array): Promise<Map<string, DeviceGateway> | undefined>;
+  /** How often to ask, ms (default 2 s). */
+  refreshMs?: number;
+}
+
 export interface DeviceAgentOptions {
   signer: Signer;
   /** 20-byte owner address (claims the rewards). */
@@ -108,8 +120,13 @@ export interface DeviceAgentOptions {
    * then only the sampled chunks per challenge. Omit for none: storage challenges go unanswered.
    */
   storage?: { file: string; chunks: number; chunkBytes: number };
-  /** The device's assigned oracle nodes. */
+  /** A fixed list of nodes (trusted as given: without `gatewaySource`, the device's nodes). */
   gateways: DeviceGateway[];
+  /**
+   * Nodes learned while running (`discoveredGateways`: the device's assigned nodes, verified against
+   * the chain), served on top of `gateways`; followed every `refreshMs`.
+   */
+  gatewaySource?: GatewaySource;
   /**
    * Fixed heartbeat period, ms (tests). Default: two heartbeats in every uptime slot of each node's
    * policy interval (`info()`), a quarter and three quarters in, on the node's clock
@@ -282,14 +299,14 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
       )
     : Promise.resolve(null);
 
-  async function runGateway(gw: DeviceGateway): Promise<void> {
+  async function runGateway(gw: DeviceGateway, signal: AbortSignal): Promise<void> {
     let first: Awaited<ReturnType<typeof measuredInfo>> | null = null;
-    while (!abort.signal.aborted && !first) {
+    while (!signal.aborted && !first) {
       try {
         first = await measuredInfo(gw);
       } catch (e) {
         fail("gateway info", e);
-        await sleep(interval, abort.signal);
+        await sleep(interval, signal);
       }
     }
     if (!first) return;
@@ -302,10 +319,10 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     // One view of the node's epoch and clock per node, shared: heartbeats sign for its epoch,
     // challenges are checked against its epoch and clock.
     const clock = gatewayClock(gw);
-    const thefts = (b.stealFrom ?? []).map((victim) => stealLoop(gw, pollSigner(gw, first), victim));
+    const thefts = (b.stealFrom ?? []).map((victim) => stealLoop(gw, pollSigner(gw, first), victim, signal));
     await Promise.all([
-      heartbeatLoop(gw, networkId, clock),
-      challengeLoop(gw, networkId, clock, pollSigner(gw, first)),
+      heartbeatLoop(gw, networkId, clock, signal),
+      challengeLoop(gw, networkId, clock, pollSigner(gw, first), signal),
       ...thefts,
     ]);
   }
@@ -318,17 +335,18 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     gw: DeviceGateway,
     polls: ReturnType<typeof pollSigner>,
     victim: Uint8Array,
+    signal: AbortSignal,
   ): Promise<void> {
     const posing: Signer = { publicKey: victim, sign: (m) => opts.signer.sign(m) };
-    while (!abort.signal.aborted) {
+    while (!signal.aborted) {
       try {
-        const taken = await gw.pollChallenges(await polls.sign(posing), pollWait, abort.signal);
+        const taken = await gw.pollChallenges(await polls.sign(posing), pollWait, signal);
         stats.challengesStolen += taken.length;
       } catch (e) {
-        if (abort.signal.aborted) return;
+        if (signal.aborted) return;
         polls.refused();
         fail("steal", e);
-        await sleep(interval, abort.signal);
+        await sleep(interval, signal);
       }
     }
   }
@@ -387,7 +405,12 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
       opts.signer,
     );
 
-  async function heartbeatLoop(gw: DeviceGateway, networkId: bigint, clock: GatewayClock): Promise<void> {
+  async function heartbeatLoop(
+    gw: DeviceGateway,
+    networkId: bigint,
+    clock: GatewayClock,
+    signal: AbortSignal,
+  ): Promise<void> {
     let period = opts.heartbeatIntervalMs ?? FALLBACK_POLICY_INTERVAL_MS / 2;
     let seq = 0n;
     let first: Uint8Array | null = null;
@@ -400,7 +423,7 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     // The node's timing as last read: the schedule follows its slots even while `info()` fails.
     let timing: GatewayTiming | undefined;
     let retried = false;
-    while (!abort.signal.aborted) {
+    while (!signal.aborted) {
       let failed: unknown;
       if (!offline()) {
         try {
@@ -456,11 +479,11 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
       // registration) is sent once more within its half slot; one refused for its rate is not.
       if (failed !== undefined && !retried && !isRateLimited(failed)) {
         retried = true;
-        await sleep(heartbeatRetryDelayMs(timing?.policyIntervalMs ?? 2 * period), abort.signal);
+        await sleep(heartbeatRetryDelayMs(timing?.policyIntervalMs ?? 2 * period), signal);
         continue;
       }
       retried = false;
-      await sleep(untilNextHeartbeat(period, timing), abort.signal);
+      await sleep(untilNextHeartbeat(period, timing), signal);
     }
   }
 
@@ -479,30 +502,31 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     networkId: bigint,
     clock: GatewayClock,
     polls: ReturnType<typeof pollSigner>,
+    signal: AbortSignal,
   ): Promise<void> {
     // Failed polls in a row: the wait before the next grows from 100 ms to the heartbeat period. A
     // challenge waits at the node meanwhile, its deadline running: one lost request must not cost it.
     let failures = 0;
-    while (!abort.signal.aborted) {
+    while (!signal.aborted) {
       if (offline()) {
-        await sleep(Math.min(interval, 200), abort.signal);
+        await sleep(Math.min(interval, 200), signal);
         continue;
       }
       let list: Uint8Array[];
       try {
-        list = await gw.pollChallenges(await polls.sign(opts.signer), pollWait, abort.signal);
+        list = await gw.pollChallenges(await polls.sign(opts.signer), pollWait, signal);
         failures = 0;
       } catch (e) {
-        if (abort.signal.aborted) return;
+        if (signal.aborted) return;
         polls.refused();
         fail("poll", e);
-        await sleep(Math.min(interval, 100 * 2 ** failures++), abort.signal);
+        await sleep(Math.min(interval, 100 * 2 ** failures++), signal);
         continue;
       }
       for (const bytes of list) {
-        if (abort.signal.aborted) return;
+        if (signal.aborted) return;
         try {
-          await answer(gw, networkId, clock, bytes);
+          await answer(gw, networkId, clock, bytes, signal);
           stats.challengesAnswered++;
         } catch (e) {
           if (e instanceof ChallengeRefused) refused(e);
@@ -517,16 +541,17 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     networkId: bigint,
     clock: GatewayClock,
     bytes: Uint8Array,
+    signal: AbortSignal,
   ): Promise<void> {
     const m = verifyMessage(bytes, { kind: "challenge", networkId }, verify);
     if (!m.ok) throw new ChallengeRefused(m.error, null);
     const challenge = m.value;
-    const { epoch, skewMs } = await retrying(() => clock.timing());
+    const { epoch, skewMs } = await retrying(() => clock.timing(), signal);
     const at = { deviceId: opts.signer.publicKey, epoch, nowMs: BigInt(Date.now() + skewMs) };
     checked(challenge, () => checkChallenge(challenge, at));
     if (opts.assignment) await checkAssigned(challenge);
     if (b.preSignHeartbeats) return silent("away: answers nothing");
-    await answerOn(gw, challenge, { atMs: challenge.body.deadlineMs, skewMs });
+    await answerOn(gw, challenge, { atMs: challenge.body.deadlineMs, skewMs }, signal);
   }
 
   /** The challenger must be assigned to this device in the challenge's epoch (the chain's view). */
@@ -580,6 +605,7 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
    */
   async function retrying<T>(
     call: () => Promise<T>,
+    signal: AbortSignal,
     deadline?: { atMs: bigint; skewMs: number },
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
@@ -588,9 +614,8 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
       } catch (e) {
         const wait = Math.min(400, 50 * 2 ** attempt);
         const more = deadline ? Date.now() + deadline.skewMs + wait < Number(deadline.atMs) : attempt < 2;
-        if (!more || !(e instanceof GatewayError) || e.code !== "UNAVAILABLE" || abort.signal.aborted)
-          throw e;
-        await sleep(wait, abort.signal);
+        if (!more || !(e instanceof GatewayError) || e.code !== "UNAVAILABLE" || signal.aborted) throw e;
+        await sleep(wait, signal);
       }
     }
   }
@@ -617,26 +642,27 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
     gw: DeviceGateway,
     challenge: Message<"challenge">,
     deadline: { atMs: bigint; skewMs: number },
+    signal: AbortSignal,
   ): Promise<void> {
-    if (b.responseDelayMs) await sleep(b.responseDelayMs, abort.signal);
-    if (b.answerDelayMs) await sleep(b.answerDelayMs(challenge), abort.signal);
+    if (b.responseDelayMs) await sleep(b.responseDelayMs, signal);
+    if (b.answerDelayMs) await sleep(b.answerDelayMs(challenge), signal);
     // Stopped while waiting: a delayed answer must not go out early because the wait was cut short.
-    if (abort.signal.aborted) return;
+    if (signal.aborted) return;
     const p = challenge.body.params;
     if (p.type === "compute") {
       const work = startCompute(opts.signer, challenge, b);
       if (b.relay) {
         const { machine, ownJobs } = b.relay;
-        await machine.busy((ownJobs + 1) * machine.computeMs(challenge), abort.signal);
-      } else if (b.machine) await b.machine.busy(b.machine.computeMs(challenge), abort.signal);
-      if (abort.signal.aborted) return;
-      const { salt } = await retrying(() => gw.commit(work.commit), deadline);
+        await machine.busy((ownJobs + 1) * machine.computeMs(challenge), signal);
+      } else if (b.machine) await b.machine.busy(b.machine.computeMs(challenge), signal);
+      if (signal.aborted) return;
+      const { salt } = await retrying(() => gw.commit(work.commit), signal, deadline);
       if (b.silentWhenCaught && b.skipRow) {
         const asked = computeSampleIndices(work.result.root, salt, p.n, p.samples);
         if (asked.some((i) => b.skipRow!(i))) return silent("skipped row sampled");
       }
       const response = checked(challenge, () => finishCompute(opts.signer, work, salt));
-      await retrying(() => gw.respond(response), deadline);
+      await retrying(() => gw.respond(response), signal, deadline);
     } else if (p.type === "storage") {
       // No replica (none kept, or unreadable): nothing can be derived without the client's secret.
       const held = await replica;
@@ -649,23 +675,66 @@ export function startDeviceAgent(opts: DeviceAgentOptions): DeviceAgent {
         return silent("storage chunk lost");
       const set = await held.read(asked.filter((i) => !b.lostChunk?.(i)));
       const response = checked(challenge, () => answerStorage(opts.signer, challenge, set, b));
-      await retrying(() => gw.respond(response), deadline);
+      await retrying(() => gw.respond(response), signal, deadline);
     } else if (p.type === "bandwidth") {
       const request = signPayloadRequest(challengeIdOf(challenge.signingBytes), opts.signer);
-      const payload = await retrying(() => gw.payload(request), deadline);
+      const payload = await retrying(() => gw.payload(request), signal, deadline);
       if (b.machine) {
-        await b.machine.busy(b.machine.transferMs(challenge, opts.capabilities.bandwidthClass), abort.signal);
-        if (abort.signal.aborted) return;
+        await b.machine.busy(b.machine.transferMs(challenge, opts.capabilities.bandwidthClass), signal);
+        if (signal.aborted) return;
       }
       const response = checked(challenge, () => answerBandwidth(opts.signer, challenge, payload));
-      await retrying(() => gw.respond(response), deadline);
+      await retrying(() => gw.respond(response), signal, deadline);
     } else {
       const response = answerLatency(opts.signer, challenge);
-      await retrying(() => gw.respond(response), deadline);
+      await retrying(() => gw.respond(response), signal, deadline);
     }
   }
 
-  const loops = Promise.all(opts.gateways.map((gw) => runGateway(gw)));
+  /** Runs a gateway's loops until `stop` or the agent stops; resolves when they have ended. */
+  function serve(gw: DeviceGateway): { stop(): void; done: Promise<void> } {
+    const own = new AbortController();
+    const onStop = () => own.abort();
+    abort.signal.addEventListener("abort", onStop, { once: true });
+    const done = runGateway(gw, own.signal).finally(() => abort.signal.removeEventListener("abort", onStop));
+    return { stop: onStop, done };
+  }
+
+  /**
+   * A `GatewaySource`'s gateways, followed: asked every `refreshMs`, a new one served, one no longer
+   * listed stopped; while the source cannot tell, what runs keeps running.
+   */
+  async function follow(source: GatewaySource): Promise<void> {
+    const running = new Map<string, { stop(): void; done: Promise<void> }>();
+    while (!abort.signal.aborted) {
+      let wanted: Map<string, DeviceGateway> | undefined;
+      try {
+        wanted = await source.current(opts.signer.publicKey);
+      } catch (e) {
+        fail("gateway discovery", e);
+      }
+      if (wanted) {
+        for (const [key, run] of running)
+          if (!wanted.has(key)) {
+            run.stop();
+            running.delete(key);
+            log?.info({ gateway: key }, "node no longer assigned: disconnected");
+          }
+        for (const [key, gw] of wanted)
+          if (!running.has(key)) {
+            running.set(key, serve(gw));
+            log?.info({ gateway: key }, "assigned node: connecting");
+          }
+      }
+      await sleep(source.refreshMs ?? 2_000, abort.signal);
+    }
+    await Promise.all([...running.values()].map((r) => r.done));
+  }
+
+  const loops = Promise.all([
+    ...opts.gateways.map((gw) => serve(gw).done),
+    ...(opts.gatewaySource ? [follow(opts.gatewaySource)] : []),
+  ]);
   return {
     deviceId: opts.signer.publicKey,
     stats,

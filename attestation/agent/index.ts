@@ -33,6 +33,7 @@ export {
   type DeviceAgent,
   type DeviceAgentOptions,
   type DeviceAgentStats,
+  type GatewaySource,
   startDeviceAgent,
 } from "./deviceAgent";
 export {
@@ -42,6 +43,13 @@ export {
   type GatewayInfo,
   type TicketAnswer,
 } from "./gateway";
+export {
+  type AssignedGateway,
+  createGatewayDirectory,
+  discoveredGateways,
+  type GatewayDirectory,
+  type GatewayDirectoryOptions,
+} from "./gatewayDirectory";
 export { TICKETS_PER_DEVICE, type TicketCheck, TicketRing } from "./livenessTickets";
 export { signPayloadRequest, verifyPayloadRequest } from "./payloadRequest";
 export { createGatewayRouter, type GatewayRouterOptions } from "./router";

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {GuardianPausable} from "./governance/GuardianPausable.sol";
 import {IVigilRegistry} from "./interfaces/IVigilRegistry.sol";
 import {Ownable} from "@openzeppelin/contracts@5.3.0/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/IERC20.sol";
@@ -9,7 +10,11 @@ import {SafeERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/utils/SafeERC
 /// @title VigilRegistry
 /// @notice Networks, devices and oracle operators of Vigil, and the reward-token stakes behind them.
 /// The registry holds every stake; only the settlement contract can slash, and slashed tokens go to it.
-contract VigilRegistry is IVigilRegistry, Ownable {
+/// @dev Owned (two-step) by the governance timelock in production. A guardian `pause` stops new money coming in
+/// (`registerNetwork`, `registerDevice`, `registerOperator`, `addOperatorStake`) while an incident is handled; it
+/// never stops anyone leaving: exit requests, stake withdrawals after unbonding, the owners' own updates, and
+/// the settlement's slashes all keep working, so a pause can hold nobody's stake hostage.
+contract VigilRegistry is IVigilRegistry, GuardianPausable {
     using SafeERC20 for IERC20;
 
     /// A libp2p peer id is a multihash: 38 bytes for an Ed25519 identity key; 128 leaves room for other key
@@ -103,7 +108,11 @@ contract VigilRegistry is IVigilRegistry, Ownable {
     // ================================================================
 
     /// @inheritdoc IVigilRegistry
-    function registerNetwork(NetworkParams calldata params) external returns (uint64 networkId) {
+    function registerNetwork(NetworkParams calldata params)
+        external
+        whenNotPaused
+        returns (uint64 networkId)
+    {
         if (params.epochLength == 0 || params.k == 0) {
             revert InvalidNetworkParams(params.epochLength, params.k);
         }
@@ -156,7 +165,7 @@ contract VigilRegistry is IVigilRegistry, Ownable {
     // ================================================================
 
     /// @inheritdoc IVigilRegistry
-    function registerDevice(uint64 networkId, bytes32 deviceId, address owner_) external {
+    function registerDevice(uint64 networkId, bytes32 deviceId, address owner_) external whenNotPaused {
         Network storage network = s_networks[networkId];
         if (network.owner == address(0)) revert UnknownNetwork(networkId);
         if (owner_ == address(0)) revert ZeroAddress();
@@ -236,7 +245,7 @@ contract VigilRegistry is IVigilRegistry, Ownable {
     // ================================================================
 
     /// @inheritdoc IVigilRegistry
-    function registerOperator(address signer, bytes calldata peerId, uint128 stake) external {
+    function registerOperator(address signer, bytes calldata peerId, uint128 stake) external whenNotPaused {
         if (signer == address(0)) revert ZeroAddress();
         if (s_operators[signer].status != Status.None) revert OperatorAlreadyRegistered(signer);
         _checkPeerId(peerId);
@@ -264,7 +273,7 @@ contract VigilRegistry is IVigilRegistry, Ownable {
     }
 
     /// @inheritdoc IVigilRegistry
-    function addOperatorStake(address signer, uint128 amount) external {
+    function addOperatorStake(address signer, uint128 amount) external whenNotPaused {
         Operator storage operator = s_operators[signer];
         if (operator.status != Status.Active) revert OperatorNotActive(signer, operator.status);
         if (amount == 0) revert StakeTooLow(0, 1);

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {GuardianPausable} from "./governance/GuardianPausable.sol";
 import {IClaimHook} from "./interfaces/IClaimHook.sol";
 import {IVigilRegistry} from "./interfaces/IVigilRegistry.sol";
 import {IVigilSettlement} from "./interfaces/IVigilSettlement.sol";
 import {IReceiver} from "@chainlink/contracts/src/v0.8/keystone/interfaces/IReceiver.sol";
 import {IERC165} from "@openzeppelin/contracts@5.0.2/utils/introspection/IERC165.sol";
 import {Ownable} from "@openzeppelin/contracts@5.3.0/access/Ownable.sol";
-import {Ownable2Step} from "@openzeppelin/contracts@5.3.0/access/Ownable2Step.sol";
 import {IERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts@5.3.0/utils/ReentrancyGuardTransient.sol";
@@ -20,7 +20,13 @@ import {SafeCast} from "@openzeppelin/contracts@5.3.0/utils/math/SafeCast.sol";
 /// @notice Receives CRE reports through Chainlink's `KeystoneForwarder` and settles epochs of Vigil networks;
 /// holds the reward budgets, pays claims against the settled Merkle roots, applies device slashes and slashes
 /// equivocating oracle signers. It is also the verified feed (`IVigilFeed`) DePIN contracts read.
-contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGuardTransient {
+/// @dev Owned (two-step) by the governance timelock in production. A guardian `pause` stops what flows from the
+/// DON's word: `onReport` (settlements and fraud slashes; the forwarder records the failed transmission and it can
+/// be sent again after `unpause`, epochs still settle in order) and the three claim paths (a compromised DON or
+/// claim hook pays out nothing more; a line never expires, so a pause delays a claim and never takes it). It
+/// never stops budget deposits and withdrawals by network owners, or `slashEquivocation`, which rests on the
+/// offender's own signatures, not on the DON, and must land before the offender's unbonding ends.
+contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     uint8 public constant KIND_EPOCH_SETTLEMENT = 1;
@@ -118,7 +124,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
     // ================================================================
 
     /// @inheritdoc IReceiver
-    function onReport(bytes calldata metadata, bytes calldata report) external {
+    function onReport(bytes calldata metadata, bytes calldata report) external whenNotPaused {
         if (msg.sender != forwarder) revert UnauthorizedForwarder(msg.sender);
         if (metadata.length < MIN_METADATA_LENGTH) revert InvalidMetadata(metadata.length);
         (uint8 kind, bytes memory payload) = abi.decode(report, (uint8, bytes));
@@ -296,6 +302,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
     function claim(uint64 networkId, uint64 epoch, DeviceLine calldata line, bytes32[] calldata proof)
         external
         nonReentrant
+        whenNotPaused
     {
         // Owner only. A line pays once, so a third party's claim (even one that pays the owner) would spend the
         // owner's choice of how to be paid: a griefer could claim every line home as soon as it settles and
@@ -313,7 +320,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
         DeviceLine calldata line,
         bytes32[] calldata proof,
         address receiver
-    ) external nonReentrant {
+    ) external nonReentrant whenNotPaused {
         if (msg.sender != line.owner) revert NotLineOwner(line.owner, msg.sender);
         if (receiver == address(0)) revert ZeroAddress();
         uint256 amount = _claim(networkId, epoch, line, proof, receiver);
@@ -328,7 +335,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, Ownable2Step, ReentrancyGu
         bytes32[] calldata proof,
         address hook,
         bytes calldata data
-    ) external nonReentrant returns (bytes32 ref) {
+    ) external nonReentrant whenNotPaused returns (bytes32 ref) {
         if (msg.sender != line.owner) revert NotLineOwner(line.owner, msg.sender);
         if (hook == address(0)) revert ZeroAddress();
         uint256 amount = _claim(networkId, epoch, line, proof, hook);

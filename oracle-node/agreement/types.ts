@@ -2,6 +2,7 @@
 // and one `ObservationSet` per epoch (from intake and challenges); everything else is derived here.
 import type { Address, Hex } from "viem";
 import type { DeviceLine } from "../../contracts/lines";
+import type { DeviceSlash } from "../../contracts/reports";
 
 /** A fraud verdict carries its own evidence: any node re-verifies it before it counts. */
 export interface FraudVerdict {
@@ -86,14 +87,14 @@ export interface EpochContext {
 /** One Merkle leaf, in the order pinned by docs/interfaces.md (owned by contracts/lines.ts). */
 export type { DeviceLine } from "../../contracts/lines";
 
-export interface DeviceSlash {
-  deviceId: Hex;
-  amount: bigint;
-  reason: number;
-  evidenceHash: Hex;
-}
+/** A slash as the settlement report carries it (owned by contracts/reports.ts). */
+export type { DeviceSlash };
 
-/** The deterministic epoch result: same observation set and context give the same bytes on every node. */
+/**
+ * The deterministic epoch result: same observation set and context give the same bytes on every node.
+ * The one declaration of an epoch result: the feed serves it without its lines and observations
+ * (feed/source.ts), the settlement report encodes its header.
+ */
 export interface EpochResult {
   networkId: bigint;
   epoch: bigint;

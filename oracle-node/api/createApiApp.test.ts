@@ -3,15 +3,20 @@ import type { Address, Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
+import { type AdminModules, createAdminApp } from "./createAdminApp";
 import { type ApiModules, createApiApp } from "./createApiApp";
+import { createGatewayApp } from "./createGatewayApp";
 import { serveApi } from "./serveApi";
 
 const TOKEN = "s3cret-admin-token-0123456789";
 const NODE = "0x00000000000000000000000000000000000000aa" as Address;
 
-function app(overrides: Partial<ApiModules> = {}) {
+type Modules = ApiModules & AdminModules;
+
+/** The feed API and the admin app over one set of modules (one registry: the admin serves its metrics). */
+function apps(overrides: Partial<Modules> = {}) {
   const closed: bigint[] = [];
-  const modules: ApiModules = {
+  const modules: Modules = {
     logger: createLogger({ level: "silent" }),
     metrics: createNodeMetrics({ defaultMetrics: false }),
     adminToken: TOKEN,
@@ -40,19 +45,24 @@ function app(overrides: Partial<ApiModules> = {}) {
     },
     ...overrides,
   };
-  return { app: createApiApp(modules), closed };
+  return { api: createApiApp(modules), admin: createAdminApp(modules), modules, closed };
 }
+const app = (overrides: Partial<Modules> = {}) => apps(overrides).api;
+const adminApp = (overrides: Partial<Modules> = {}) => {
+  const { admin, closed } = apps(overrides);
+  return { app: admin, closed };
+};
 
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 describe("node API", () => {
-  it("serves health, readiness and Prometheus metrics", async () => {
-    const { app: a } = app();
+  it("serves health and readiness, and Prometheus metrics on the admin listener", async () => {
+    const { api: a, admin } = apps();
     expect(await (await a.request("/health")).json()).toEqual({ status: "ok" });
     const ready = await a.request("/ready");
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ ready: true, checks: { chain: true, p2p: true } });
-    const metrics = await a.request("/metrics");
+    const metrics = await admin.request("/metrics");
     expect(metrics.headers.get("content-type")).toMatch(/text\/plain/);
     const text = await metrics.text();
     expect(text).toContain("vigil_http_requests_total");
@@ -60,14 +70,14 @@ describe("node API", () => {
   });
 
   it("answers 503 while a readiness check fails", async () => {
-    const { app: a } = app({ readiness: async () => ({ chain: false, p2p: true }) });
+    const a = app({ readiness: async () => ({ chain: false, p2p: true }) });
     const res = await a.request("/ready");
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ ready: false, checks: { chain: false, p2p: true } });
   });
 
   it("serves an assignment, with bigints as strings, and validates the query", async () => {
-    const { app: a } = app();
+    const a = app();
     const device = `0x${"ab".repeat(32)}`;
     const res = await a.request(`/assignment/1?epoch=18446744073709551615&device=${device}`);
     expect(res.status).toBe(200);
@@ -92,7 +102,7 @@ describe("node API", () => {
   });
 
   it("guards admin endpoints with the operator token", async () => {
-    const { app: a, closed } = app();
+    const { app: a, closed } = adminApp();
     for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: TOKEN }] as Record<
       string,
       string
@@ -107,14 +117,14 @@ describe("node API", () => {
     const close = await a.request("/admin/networks/9/close-epoch", { method: "POST", headers: auth });
     expect(await close.json()).toEqual({ epoch: "4" });
     expect(closed).toEqual([9n]);
-    const { app: prod } = app({ closeEpoch: undefined });
+    const { app: prod } = adminApp({ closeEpoch: undefined });
     const refused = await prod.request("/admin/networks/9/close-epoch", { method: "POST", headers: auth });
     expect(refused.status).toBe(400);
     expect(await refused.json()).toMatchObject({ error: { code: "UNSUPPORTED" } });
   });
 
   it("answers unknown routes, oversized bodies and internal failures as JSON errors", async () => {
-    const { app: a } = app({
+    const { app: a } = adminApp({
       status: async () => {
         throw new Error("disk on fire");
       },
@@ -137,13 +147,37 @@ describe("node API", () => {
 
   it("mounts sub-apps (feed, device gateway) and serves over real HTTP", async () => {
     const feed = new Hono().get("/v1/ping", (c) => c.json({ pong: true }));
-    const { app: a } = app({ mounts: [{ path: "/", app: feed }] });
+    const a = app({ mounts: [{ path: "/", app: feed }] });
     const server = await serveApi(a, { host: "127.0.0.1", port: 0 });
     try {
       expect(await (await fetch(`${server.url}/v1/ping`)).json()).toEqual({ pong: true });
       expect((await fetch(`${server.url}/health`)).status).toBe(200);
     } finally {
       await server.close();
+    }
+  });
+
+  it("each listener routes only its own paths", async () => {
+    const feed = new Hono().get("/v1/networks", (c) => c.json([]));
+    const device = new Hono().get("/v1/info", (c) => c.json({ device: true }));
+    const { api, admin, modules } = apps({ mounts: [{ path: "/", app: feed }] });
+    const gateway = createGatewayApp({ ...modules, mounts: [{ path: "/device", app: device }] });
+    const listeners = { api, gateway, admin } as const;
+    const own: Record<keyof typeof listeners, string[]> = {
+      api: ["/v1/networks", "/assignment/1"],
+      gateway: ["/device/v1/info"],
+      admin: ["/metrics", "/admin/status"],
+    };
+    for (const [name, listener] of Object.entries(listeners)) {
+      // The probes are on every listener, so each port can be checked on its own.
+      for (const probe of ["/health", "/ready"])
+        expect((await listener.request(probe)).status, `${name} ${probe}`).toBe(200);
+      for (const [owner, paths] of Object.entries(own))
+        for (const path of paths) {
+          const res = await listener.request(path, { headers: auth });
+          expect(res.status, `${path} on ${name}`).toBe(owner === name ? 200 : 404);
+          if (owner !== name) expect(await res.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+        }
     }
   });
 });

@@ -24,3 +24,16 @@ export class ApiError extends Error {
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
+
+/** A listener could not bind its address (in use, not an address of this host, no permission). */
+export class ListenError extends Error {
+  override name = "ListenError";
+  readonly code = "LISTEN_FAILED";
+  constructor(
+    message: string,
+    readonly context: { listener: string; host: string; port: number; reason?: string },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -2,6 +2,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
+import { ListenError } from "./errors";
 
 export interface ApiServer {
   /** Base URL the server is reachable at, e.g. `http://127.0.0.1:8080` (`https://` with TLS). */
@@ -11,6 +12,8 @@ export interface ApiServer {
 }
 
 export interface ServeApiOptions {
+  /** Which listener this is, and the config section that sets it (`api`, `gateway`, `admin`), for errors. */
+  name?: string;
   host: string;
   port: number;
   /** PEM certificate (chain) and key: serve HTTPS instead of HTTP (`[api.tls]`, `loadTlsCredentials`). */
@@ -30,12 +33,23 @@ export async function serveApi(app: Hono, options: ServeApiOptions): Promise<Api
       },
       () => resolve(s),
     );
-    s.once("error", reject);
+    s.once("error", (err: NodeJS.ErrnoException) => {
+      const name = options.name ?? "api";
+      reject(
+        new ListenError(
+          `the ${name} listener cannot listen on ${options.host}:${options.port} (${err.code ?? err.message}); change [${name}] host/port`,
+          { listener: name, host: options.host, port: options.port, reason: err.code },
+          { cause: err },
+        ),
+      );
+    });
   });
   const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  // A wildcard listener is reached on loopback; an IPv6 literal goes in brackets.
+  const wildcard = options.host === "0.0.0.0" || options.host === "::";
+  const host = wildcard ? "127.0.0.1" : options.host.includes(":") ? `[${options.host}]` : options.host;
   return {
-    url: `${tls ? "https" : "http"}://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
+    url: `${tls ? "https" : "http"}://${host}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
-// TLS on the node's API listener (device gateway included) and the device agent's `tls_ca_file`,
-// with real parts: an openssl-made self-signed certificate, the node's intake mounted on the real
-// API app served over HTTPS, and a device agent (library and `vigil device run`) talking to it.
+// TLS on the node's public listeners (`[gateway.tls]`, `[api.tls]`) and the device agent's
+// `tls_ca_file`, with real parts: an openssl-made self-signed certificate, the node's intake mounted
+// on the real gateway app served over HTTPS, and a device agent (library and `vigil device run`).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +19,7 @@ import { createIntake, type Intake, type IntakeNetwork } from "../intake/createI
 import { createLogger } from "../logger";
 import { createNodeMetrics } from "../metrics";
 import { startNode } from "../node";
-import { type ApiServer, createApiApp, inProcessFetch, serveApi } from "./index";
+import { type ApiServer, createApiApp, createGatewayApp, inProcessFetch, serveApi } from "./index";
 
 const logger = createLogger({ level: "silent" });
 const OBSERVER = "0x00000000000000000000000000000000000000aa" as Address;
@@ -61,8 +61,8 @@ function selfSigned(name: string) {
   return { certFile: join(dir, `${name}.cert.pem`), keyFile: join(dir, `${name}.key.pem`) };
 }
 
-/** The minimal node config around an `[api.tls]` section (nothing else is read before it). */
-function nodeToml(tls: { cert: string; key: string }): string {
+/** The minimal node config around a listener's TLS section (nothing else is read before it). */
+function nodeToml(tls: { cert: string; key: string }, section: "api" | "gateway" = "gateway"): string {
   return [
     'data_dir = "data"',
     'log_level = "silent"',
@@ -70,7 +70,10 @@ function nodeToml(tls: { cert: string; key: string }): string {
     "[api]",
     "port = 0",
     'admin_token = "tls-test-admin-token-0123"',
-    "[api.tls]",
+    ...(section === "gateway" ? ["[gateway]", "port = 0"] : []),
+    "[admin]",
+    "port = 0",
+    `[${section}.tls]`,
     `cert_file = "${tls.cert}"`,
     `key_file = "${tls.key}"`,
     "[chain]",
@@ -111,26 +114,25 @@ beforeAll(async () => {
   writeFileSync(join(dir, "node.toml"), nodeToml({ cert: "node.cert.pem", key: "node.key.pem" }));
   // Through the node's config, as `vigil node start` reads it: paths relative to the file.
   const config = loadConfig({ path: join(dir, "node.toml"), env: {} });
-  expect(config.api.tls).toEqual(own);
+  expect(config.gateway).toEqual({ host: "127.0.0.1", port: 0, tls: own });
+  expect(config.api.tls).toBeUndefined();
   const intake = createIntake(
     { networks: [network()], signer: NODE_KEY, observer: OBSERVER, tickMs: 50 },
     { logger, metrics: createNodeMetrics({ defaultMetrics: false }) },
   );
-  const app = createApiApp({
+  const app = createGatewayApp({
     logger,
     metrics: createNodeMetrics({ defaultMetrics: false }),
-    adminToken: config.api.adminToken,
     readiness: async () => ({ chain: true }),
-    status: async () => {
-      throw new Error("not used");
-    },
-    peers: () => [],
-    assignment: async () => {
-      throw new Error("not used");
-    },
     mounts: intake.mounts,
   });
-  const api = await serveApi(app, { host: "127.0.0.1", port: 0, tls: loadTlsCredentials(config.api.tls!) });
+  const gateway = config.gateway!;
+  const api = await serveApi(app, {
+    name: "gateway",
+    host: gateway.host,
+    port: gateway.port,
+    tls: loadTlsCredentials(gateway.tls!, "gateway.tls"),
+  });
   node = { intake, api };
 });
 
@@ -169,7 +171,7 @@ function deviceToml(extra: string[] = [], seed = SEED): string {
 }
 
 describe("TLS on the device gateway", () => {
-  it("serves the API over HTTPS and a device agent with tls_ca_file gets heartbeats accepted and challenges passed", async () => {
+  it("serves the gateway over HTTPS and a device agent with tls_ca_file gets heartbeats accepted and challenges passed", async () => {
     expect(node.api.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const config = loadDeviceConfig(deviceToml(['tls_ca_file = "node.cert.pem"']));
     expect(config.tlsCa).toHaveLength(1);
@@ -245,13 +247,36 @@ describe("TLS on the device gateway", () => {
   });
 
   it("a node whose key file is missing fails to start with a config error naming it", async () => {
-    writeFileSync(join(dir, "missing-key.toml"), nodeToml({ cert: "node.cert.pem", key: "gone.key.pem" }));
-    const config = loadConfig({ path: join(dir, "missing-key.toml"), env: {} });
-    const started = startNode(config, { defaultMetrics: false });
-    await expect(started).rejects.toThrow(ConfigError);
-    await expect(started).rejects.toThrow(
-      `api.tls.key_file: cannot read ${join(dir, "gone.key.pem")} (ENOENT)`,
-    );
+    for (const section of ["api", "gateway"] as const) {
+      const file = join(dir, `missing-key-${section}.toml`);
+      writeFileSync(file, nodeToml({ cert: "node.cert.pem", key: "gone.key.pem" }, section));
+      const config = loadConfig({ path: file, env: {} });
+      const started = startNode(config, { defaultMetrics: false });
+      await expect(started).rejects.toThrow(ConfigError);
+      await expect(started).rejects.toThrow(
+        `${section}.tls.key_file: cannot read ${join(dir, "gone.key.pem")} (ENOENT)`,
+      );
+    }
+  });
+
+  it("serves the feed API over HTTPS from [api.tls]", async () => {
+    const config = resolveConfig(parse(nodeToml({ cert: own.certFile, key: own.keyFile }, "api")));
+    expect(config.api.tls).toEqual(own);
+    expect(config.gateway).toBeUndefined();
+    const app = createApiApp({
+      logger,
+      metrics: createNodeMetrics({ defaultMetrics: false }),
+      readiness: async () => ({}),
+      assignment: async () => {
+        throw new Error("not used");
+      },
+    });
+    const api = await serveApi(app, { host: "127.0.0.1", port: 0, tls: loadTlsCredentials(config.api.tls!) });
+    stops.push(() => api.close());
+    expect(api.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const viaCa = caFetch([loadTlsCredentials(own).cert.toString("utf8")]);
+    expect(await (await viaCa(`${api.url}/health`)).json()).toEqual({ status: "ok" });
+    await expect(fetch(`${api.url}/health`)).rejects.toThrow("fetch failed");
   });
 
   it("checks the certificate and key at load: not PEM, or not a pair, names the key and file", () => {
@@ -272,8 +297,8 @@ describe("TLS on the device gateway", () => {
     expect(ok.validTo.getTime()).toBeGreaterThan(Date.now());
   });
 
-  it("[api.tls] takes environment overrides, needs both files, and node init documents it", () => {
-    const base = parse(nodeToml({ cert: "a.pem", key: "b.pem" }));
+  it("[api.tls] and [gateway.tls] take environment overrides, need both files, and node init documents them", () => {
+    const base = parse(nodeToml({ cert: "a.pem", key: "b.pem" }, "api"));
     const env = {
       VIGIL_API_TLS_CERT_FILE: "/etc/vigil/cert.pem",
       VIGIL_API_TLS_KEY_FILE: "/etc/vigil/key.pem",
@@ -287,34 +312,53 @@ describe("TLS on the device gateway", () => {
       "api.tls.key_file",
     );
     expect(resolveConfig({ ...base, api }).api.tls).toBeUndefined();
+    const gatewayEnv = {
+      VIGIL_GATEWAY_PORT: "8443",
+      VIGIL_GATEWAY_TLS_CERT_FILE: "/etc/vigil/gw.pem",
+      VIGIL_GATEWAY_TLS_KEY_FILE: "/etc/vigil/gw.key",
+    };
+    expect(resolveConfig({ ...base, api }, { env: gatewayEnv }).gateway).toEqual({
+      host: "127.0.0.1",
+      port: 8443,
+      tls: { certFile: "/etc/vigil/gw.pem", keyFile: "/etc/vigil/gw.key" },
+    });
+    // Without its own port the gateway stays on [api]: a [gateway.tls] there would silently do nothing.
+    const { VIGIL_GATEWAY_PORT: _p, ...noPort } = gatewayEnv;
+    expect(() => resolveConfig({ ...base, api }, { env: noPort })).toThrow(
+      "gateway.tls (from VIGIL_GATEWAY_TLS_CERT_FILE): gateway.tls needs gateway.port",
+    );
     const rendered = renderConfig({
       dataDir: "data",
       networks: [1n],
       apiPort: 8080,
+      gatewayPort: 8081,
+      adminPort: 8082,
       adminToken: "x".repeat(32),
       p2pListen: ["/ip4/0.0.0.0/tcp/9000"],
       rpcUrls: ["http://127.0.0.1:8545"],
       chainId: 31337,
     });
-    expect(rendered).toMatch(/^# \[api\.tls\]\n# cert_file = .*\n# key_file = /m);
-    expect(rendered).toContain("VIGIL_API_TLS_CERT_FILE");
-    // Uncommented, the section parses into [api].
-    const on = parse(rendered.replace(/^# (\[api\.tls\]|cert_file|key_file)/gm, "$1")) as {
-      api: { tls?: unknown };
-    };
-    expect(on.api.tls).toEqual({ cert_file: "tls/cert.pem", key_file: "tls/key.pem" });
+    for (const section of ["api", "gateway"]) {
+      expect(rendered).toMatch(
+        new RegExp(`^# \\[${section}\\.tls\\]\\n# cert_file = .*\\n# key_file = `, "m"),
+      );
+      expect(rendered).toContain(`VIGIL_${section.toUpperCase()}_TLS_CERT_FILE`);
+      // Uncommented, the section parses into its listener's section.
+      const on = parse(
+        rendered.replace(
+          new RegExp(`^# (\\[${section}\\.tls\\])\\n# (cert_file.*)\\n# (key_file.*)$`, "m"),
+          "$1\n$2\n$3",
+        ),
+      ) as Record<string, { tls?: unknown }>;
+      expect(on[section]?.tls).toEqual({ cert_file: "tls/cert.pem", key_file: "tls/key.pem" });
+    }
   });
 
   it("inProcessFetch answers the node's own URL in-process (no trust in its certificate needed)", async () => {
     const app = createApiApp({
       logger,
       metrics: createNodeMetrics({ defaultMetrics: false }),
-      adminToken: "in-process-admin-token",
       readiness: async () => ({}),
-      status: async () => {
-        throw new Error("not used");
-      },
-      peers: () => [],
       assignment: async () => {
         throw new Error("not used");
       },

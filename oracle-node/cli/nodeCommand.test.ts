@@ -78,7 +78,18 @@ describe("vigil node init --api-host", () => {
   it("writes the listen address into node.toml, and refuses a URL", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vigil-init-host-"));
     try {
-      const base = ["init", "--dir", dir, "--networks", "1", "--api-port", "0", "--p2p-port", "0"];
+      const base = [
+        "init",
+        "--dir",
+        dir,
+        "--networks",
+        "1",
+        "--api-port",
+        "0",
+        "--p2p-port",
+        "0",
+        "--insecure-plaintext-keys",
+      ];
       await expect(run([...base, "--api-host", "http://0.0.0.0"])).rejects.toThrow(
         /expected an IP address or host name/,
       );

@@ -1,10 +1,13 @@
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Address, Hex } from "viem";
 import { assignDevice } from "../assignment/index";
 import { ConfigError, loadConfig } from "../config/index";
+import { KeysError, passwordSource, resolvePassword } from "../keys/index";
 import { startNode } from "../node";
 import { initNode } from "./initNode";
+import { keysCommand } from "./keysCommand";
 import { runUntilSignal } from "./runUntilSignal";
 
 function uint(value: string): bigint {
@@ -49,6 +52,11 @@ interface InitFlags {
   networks: bigint[];
   apiPort: number;
   apiHost: string;
+  gatewayPort?: number;
+  gatewayHost?: string;
+  sharedGateway: boolean;
+  adminPort: number;
+  adminHost: string;
   p2pPort: number;
   rpcUrl: string[];
   chainId: number;
@@ -56,10 +64,14 @@ interface InitFlags {
   bootstrap: string[];
   mdns: boolean;
   force: boolean;
+  passwordFile?: string;
+  insecurePlaintextKeys: boolean;
+  scryptN?: number;
 }
 interface StartFlags {
   config: string;
   devnet: boolean;
+  passwordFile?: string;
 }
 interface StatusFlags {
   config: string;
@@ -93,17 +105,24 @@ function handled<A extends unknown[]>(action: (...args: A) => Promise<void>) {
   };
 }
 
-/** Where a running node's API is, and its admin token: from --url/--token, else the config file. */
-function apiTarget(opts: { config: string; url?: string; token?: string }): { url: string; token?: string } {
+/**
+ * Where a running node's listener is (`admin`: metrics and /admin; `api`: the public feed API), and
+ * its admin token: from --url/--token, else the config file.
+ */
+function apiTarget(
+  opts: { config: string; url?: string; token?: string },
+  listener: "admin" | "api" = "admin",
+): { url: string; token?: string } {
   const token = opts.token ?? process.env.VIGIL_API_ADMIN_TOKEN;
   if (opts.url && (token || !existsSync(opts.config))) return { url: opts.url.replace(/\/$/, ""), token };
   const config = loadConfig({ path: opts.config });
+  const { host: listen, port } = config[listener];
+  const tls = listener === "api" && config.api.tls !== undefined;
   // A wildcard listen address is reached on loopback; an IPv6 literal goes in brackets.
-  const listen = config.api.host;
   const host =
     listen === "0.0.0.0" || listen === "::" ? "127.0.0.1" : listen.includes(":") ? `[${listen}]` : listen;
   return {
-    url: opts.url?.replace(/\/$/, "") ?? `${config.api.tls ? "https" : "http"}://${host}:${config.api.port}`,
+    url: opts.url?.replace(/\/$/, "") ?? `${tls ? "https" : "http"}://${host}:${port}`,
     token: token ?? config.api.adminToken,
   };
 }
@@ -137,10 +156,20 @@ export function nodeCommand(): Command {
     .description("create the node's keys (libp2p Ed25519 and Ethereum signer) and a commented node.toml")
     .option("--dir <path>", "directory for node.toml (keys go to <dir>/data)", ".")
     .requiredOption("--networks <ids>", "comma-separated network ids to verify", (v) => list(v).map(uint))
-    .option("--api-port <port>", "HTTP API port", port, 8080)
+    .option("--api-port <port>", "public feed API port", port, 8080)
     .option(
       "--api-host <address>",
-      "HTTP API listen address; devices and feed readers elsewhere need a public one, e.g. 0.0.0.0",
+      "feed API listen address; feed readers elsewhere need a public one, e.g. 0.0.0.0",
+      host,
+      "127.0.0.1",
+    )
+    .option("--gateway-port <port>", "device gateway port (default: 8081)", port)
+    .option("--gateway-host <address>", "device gateway listen address (default: --api-host)", host)
+    .option("--shared-gateway", "serve the device gateway on the API listener instead of its own", false)
+    .option("--admin-port <port>", "metrics and /admin port", port, 8082)
+    .option(
+      "--admin-host <address>",
+      "metrics and /admin listen address; the admin token travels in plain HTTP, keep it private",
       host,
       "127.0.0.1",
     )
@@ -151,13 +180,28 @@ export function nodeCommand(): Command {
     .option("--bootstrap <addrs>", "comma-separated bootstrap multiaddrs (/p2p/<id>)", list, [])
     .option("--mdns", "enable mDNS discovery (LAN devnets)", false)
     .option("--force", "overwrite an existing node.toml (keys are never overwritten)", false)
+    .option(
+      "--password-file <file>",
+      "file whose first line encrypts the keys (else VIGIL_KEYSTORE_PASSWORD); written to node.toml as keys.password_file",
+    )
+    .option("--insecure-plaintext-keys", "write the keys unencrypted (devnets and tests only)", false)
+    .addOption(
+      new Option("--scrypt-n <n>", "scrypt cost of the keystores (tests)").argParser(Number).hideHelp(),
+    )
     .action(
       handled(async (o: InitFlags) => {
         const result = await initNode({
+          keystore: initKeystore(o),
+          ...(o.passwordFile && { passwordFile: o.passwordFile }),
           dir: o.dir,
           networks: o.networks,
           apiPort: o.apiPort,
           apiHost: o.apiHost,
+          ...(o.sharedGateway
+            ? {}
+            : { gatewayPort: o.gatewayPort ?? 8081, gatewayHost: o.gatewayHost ?? o.apiHost }),
+          adminPort: o.adminPort,
+          adminHost: o.adminHost,
           p2pPort: o.p2pPort,
           rpcUrls: o.rpcUrl,
           chainId: o.chainId,
@@ -170,6 +214,9 @@ export function nodeCommand(): Command {
         console.log(`data dir: ${result.dataDir}${result.reusedKeys ? " (existing keys kept)" : ""}`);
         console.log(`peer id:  ${result.peerId}`);
         console.log(`signer:   ${result.signer}`);
+        console.log(
+          `keys:     ${result.keyFormats.signer === "keystore" ? "encrypted keystores" : "PLAINTEXT"}`,
+        );
         console.log("Register the signer and peer id on the registry (registerOperator) before starting.");
       }),
     );
@@ -179,18 +226,26 @@ export function nodeCommand(): Command {
     .description("start the node and run until SIGINT/SIGTERM")
     .option("-c, --config <path>", "config file", DEFAULT_CONFIG)
     .addOption(new Option("--devnet", "enable devnet-only admin actions").default(false))
+    .option(
+      "--password-file <file>",
+      "keystore password file (else VIGIL_KEYSTORE_PASSWORD, keys.password_file)",
+    )
     .action(
       handled(async (o: StartFlags) => {
         const config = loadConfig({ path: o.config });
-        await runUntilSignal(() => startNode(config, { devnet: o.devnet }));
+        const password = passwordSource({
+          passwordFile: o.passwordFile,
+          configPasswordFile: config.keys.passwordFile,
+        });
+        await runUntilSignal(() => startNode(config, { devnet: o.devnet, password }));
       }),
     );
 
   node
     .command("status")
     .description("query a running node's admin status")
-    .option("-c, --config <path>", "config file (for the API address and admin token)", DEFAULT_CONFIG)
-    .option("--url <url>", "API base URL (instead of reading the config)")
+    .option("-c, --config <path>", "config file (for the admin address and token)", DEFAULT_CONFIG)
+    .option("--url <url>", "admin listener base URL (instead of reading the config)")
     .option("--token <token>", "admin token (default: from the config or VIGIL_API_ADMIN_TOKEN)")
     .action(
       handled(async (o: StatusFlags) => {
@@ -211,8 +266,8 @@ export function nodeCommand(): Command {
     )
     .requiredOption("--network <id>", "network id", uint)
     .requiredOption("--evidence <hex>", "the evidence bundle (0x-prefixed hex)", hexBytes)
-    .option("-c, --config <path>", "config file (for the API address and admin token)", DEFAULT_CONFIG)
-    .option("--url <url>", "API base URL (instead of reading the config)")
+    .option("-c, --config <path>", "config file (for the admin address and token)", DEFAULT_CONFIG)
+    .option("--url <url>", "admin listener base URL (instead of reading the config)")
     .option("--token <token>", "admin token (default: from the config or VIGIL_API_ADMIN_TOKEN)")
     .action(
       handled(async (o: StatusFlags & { network: bigint; evidence: Hex }) => {
@@ -232,8 +287,8 @@ export function nodeCommand(): Command {
     .requiredOption("--network <id>", "network id", uint)
     .option("--epoch <e>", "epoch (default: current)", uint)
     .option("--device <id>", "only this device (bytes32)", hex32)
-    .option("-c, --config <path>", "config file (for the API address)", DEFAULT_CONFIG)
-    .option("--url <url>", "API base URL")
+    .option("-c, --config <path>", "config file (for the feed API address)", DEFAULT_CONFIG)
+    .option("--url <url>", "feed API base URL")
     .option("--beacon <bytes32>", "compute offline from this beacon (with --nodes, --k and --device)", hex32)
     .option("--nodes <addresses>", "offline: comma-separated signer addresses", list)
     .option("--k <k>", "offline: nodes per device", (v) => Number(uint(v)))
@@ -251,7 +306,7 @@ export function nodeCommand(): Command {
           console.log(JSON.stringify({ beacon: o.beacon, deviceId: o.device, nodes }, null, 2));
           return;
         }
-        const { url } = apiTarget(o);
+        const { url } = apiTarget(o, "api");
         const query = new URLSearchParams();
         if (o.epoch !== undefined) query.set("epoch", String(o.epoch));
         if (o.device) query.set("device", o.device);
@@ -259,5 +314,22 @@ export function nodeCommand(): Command {
       }),
     );
 
+  node.addCommand(keysCommand());
+
   return node;
+}
+
+/** `init` encrypts new keys unless told not to; without a password it stops before writing anything. */
+function initKeystore(o: InitFlags): { password: string; scryptN?: number } | undefined {
+  if (o.insecurePlaintextKeys) return undefined;
+  const password = resolvePassword({ passwordFile: o.passwordFile });
+  if (password) return { password: password.value, ...(o.scryptN && { scryptN: o.scryptN }) };
+  const data = resolve(o.dir, "data");
+  // Both keys kept: nothing to encrypt, as re-running init never touches existing keys.
+  if (existsSync(resolve(data, "peer.key")) && existsSync(resolve(data, "eth.key"))) return undefined;
+  throw new KeysError(
+    "KEYS_NO_PASSWORD",
+    "init encrypts the node's keys: set VIGIL_KEYSTORE_PASSWORD or pass --password-file <file> " +
+      "(or VIGIL_KEYSTORE_PASSWORD_FILE); --insecure-plaintext-keys writes them unencrypted (devnets and tests only)",
+  );
 }

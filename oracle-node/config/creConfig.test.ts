@@ -23,6 +23,7 @@ function file(deployment?: Record<string, unknown>): { toml: Record<string, unkn
       dataDir: "data",
       networks: [1n],
       apiPort: 8080,
+      adminPort: 8082,
       adminToken: "a".repeat(32),
       p2pListen: ["/ip4/127.0.0.1/tcp/0"],
       rpcUrls: ["http://127.0.0.1:8545"],
@@ -56,13 +57,14 @@ describe("[cre] config", () => {
     expect(resolveConfig(toml, { path }).cre).toBeUndefined();
   });
 
-  it("takes DON id, config version and start block from the deployment file, with defaults for the rest", () => {
+  it("takes DON id and start block from the deployment file and follows the latest config version", () => {
     const { toml, path } = file({ donId: 7, configVersion: 2, deployBlock: 12 });
     const cre = resolveConfig(toml, { path }).cre!;
+    // The deployment's version is where the DON began, not where it stays: no pin unless asked.
+    expect(cre.configVersion).toBeUndefined();
     expect(cre).toMatchObject({
       required: false,
       donId: 7,
-      configVersion: 2,
       fromBlock: 12n,
       chainSelector: 7759470850252068959n,
       chainSelectorName: "anvil-devnet",
@@ -95,9 +97,9 @@ describe("[cre] config", () => {
 
   it("names what is missing or malformed", () => {
     const { toml, path } = file();
-    toml.cre = { enabled: true, don_id: 1 };
+    toml.cre = { enabled: true };
     expect(configError(() => resolveConfig(toml, { path })).issues).toEqual([
-      { key: "cre.config_version", message: expect.stringMatching(/DON id and config version/) },
+      { key: "cre.don_id", message: expect.stringMatching(/DON id/) },
     ]);
     toml.cre = { gas_limit: -1, slash_amount: "1e18", settle_schedule: "every minute", schedule: "x" };
     const issues = configError(() => resolveConfig(toml, { path })).issues;

@@ -24,6 +24,7 @@ function valid(): Record<string, unknown> {
       dataDir: "data",
       networks: [1n, 2n],
       apiPort: 8080,
+      adminPort: 8082,
       adminToken: "a".repeat(32),
       p2pListen: ["/ip4/127.0.0.1/tcp/0"],
       rpcUrls: ["http://127.0.0.1:8545"],
@@ -50,6 +51,9 @@ describe("loadConfig", () => {
       dataDir: "data",
       networks: [7n],
       apiPort: 8080,
+      apiHost: "0.0.0.0",
+      gatewayPort: 8081,
+      adminPort: 8082,
       adminToken: "t".repeat(20),
       p2pListen: ["/ip4/127.0.0.1/tcp/0"],
       rpcUrls: ["http://127.0.0.1:8545"],
@@ -67,7 +71,9 @@ describe("loadConfig", () => {
     expect(config.p2p.peerKeyFile).toBe(join(d, "data", "peer.key"));
     expect(config.networks).toEqual([7n]);
     expect(config.chain.addresses).toEqual(A);
-    expect(config.api).toEqual({ host: "127.0.0.1", port: 8080, adminToken: "t".repeat(20) });
+    expect(config.api).toEqual({ host: "0.0.0.0", port: 8080, adminToken: "t".repeat(20) });
+    expect(config.gateway).toEqual({ host: "0.0.0.0", port: 8081 });
+    expect(config.admin).toEqual({ host: "127.0.0.1", port: 8082 });
     expect(config.epoch.closeGraceMs).toBe(2000);
   });
 
@@ -108,6 +114,74 @@ describe("loadConfig", () => {
     expect(error.issues).toHaveLength(1);
     expect(error.issues[0]).toMatchObject({ key: "api.port", env: "VIGIL_API_PORT" });
     expect(error.message).toMatch(/api\.port \(from VIGIL_API_PORT\): .*expected number/);
+  });
+
+  it("keeps the gateway on [api] without a port and the admin listener on loopback by default", () => {
+    const file = valid();
+    Object.assign(file.chain as Record<string, unknown>, A);
+    delete file.admin;
+    const config = resolveConfig(file);
+    expect(config.gateway).toBeUndefined();
+    expect(config.admin).toEqual({ host: "127.0.0.1", port: 8082 });
+    const moved = resolveConfig(file, {
+      env: {
+        VIGIL_API_HOST: "0.0.0.0",
+        VIGIL_GATEWAY_PORT: "0",
+        VIGIL_ADMIN_HOST: "10.0.0.5",
+        VIGIL_ADMIN_PORT: "0",
+      },
+    });
+    // The gateway's host follows the API's unless set; port 0 picks a free port.
+    expect(moved.gateway).toEqual({ host: "0.0.0.0", port: 0 });
+    expect(moved.admin).toEqual({ host: "10.0.0.5", port: 0 });
+  });
+
+  it("refuses bad listen hosts and ports, a gateway host without a port, and listeners sharing a port", () => {
+    const file = valid();
+    Object.assign(file.chain as Record<string, unknown>, A);
+    const bad = configError(() =>
+      resolveConfig(file, {
+        env: {
+          VIGIL_API_HOST: "http://0.0.0.0",
+          VIGIL_GATEWAY_HOST: "0.0.0.0:8081",
+          VIGIL_GATEWAY_PORT: "70000",
+          VIGIL_ADMIN_PORT: "-1",
+        },
+      }),
+    );
+    expect(bad.issues.map((i) => [i.key, i.env])).toEqual([
+      ["api.host", "VIGIL_API_HOST"],
+      ["gateway.host", "VIGIL_GATEWAY_HOST"],
+      ["gateway.port", "VIGIL_GATEWAY_PORT"],
+      ["admin.port", "VIGIL_ADMIN_PORT"],
+    ]);
+    expect(bad.message).toContain("api.host (from VIGIL_API_HOST): expected an IP address or host name");
+    expect(bad.message).toContain("gateway.port (from VIGIL_GATEWAY_PORT): expected a port from 0 to 65535");
+    const notNumber = configError(() => resolveConfig(file, { env: { VIGIL_ADMIN_PORT: "admin" } }));
+    expect(notNumber.message).toMatch(/admin\.port \(from VIGIL_ADMIN_PORT\): .*expected number/);
+    const hostOnly = configError(() => resolveConfig(file, { env: { VIGIL_GATEWAY_HOST: "0.0.0.0" } }));
+    expect(hostOnly.issues).toEqual([
+      {
+        key: "gateway.host",
+        env: "VIGIL_GATEWAY_HOST",
+        message:
+          "gateway.host needs gateway.port: without a port the device gateway stays on the [api] listener",
+      },
+    ]);
+    // The admin default (8082) on the API's port, and a wildcard gateway on the same port as the API.
+    const clash = configError(() =>
+      resolveConfig(file, {
+        env: { VIGIL_API_PORT: "8082", VIGIL_GATEWAY_HOST: "::", VIGIL_GATEWAY_PORT: "8082" },
+      }),
+    );
+    expect(clash.issues.map((i) => i.key)).toEqual(["gateway.port", "admin.port"]);
+    expect(clash.message).toContain("gateway and api both listen on port 8082");
+    // Different addresses, or port 0, do not clash.
+    expect(
+      resolveConfig(file, {
+        env: { VIGIL_API_HOST: "10.0.0.5", VIGIL_ADMIN_PORT: "8080", VIGIL_GATEWAY_PORT: "0" },
+      }).admin.port,
+    ).toBe(8080);
   });
 
   it("reports every bad or missing key at once, including unknown keys and missing addresses", () => {

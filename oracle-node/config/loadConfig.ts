@@ -98,6 +98,17 @@ export function resolveConfig(
   const inData = (p: string) => (isAbsolute(p) ? p : resolve(dataDir, p));
   const inBase = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const { addresses, deployment } = resolveAddresses(c.chain, c.chain.chain_id, base);
+  const gateway =
+    c.gateway.port === undefined
+      ? undefined
+      : {
+          host: c.gateway.host ?? c.api.host,
+          port: c.gateway.port,
+          ...(c.gateway.tls && {
+            tls: { certFile: inBase(c.gateway.tls.cert_file), keyFile: inBase(c.gateway.tls.key_file) },
+          }),
+        };
+  checkListeners(c, gateway, source, sources);
   return {
     configPath: options.path ? resolve(options.path) : undefined,
     dataDir,
@@ -117,12 +128,16 @@ export function resolveConfig(
         tls: { certFile: inBase(c.api.tls.cert_file), keyFile: inBase(c.api.tls.key_file) },
       }),
     },
+    gateway,
+    ...(c.gateway.public_url && { gatewayPublicUrl: c.gateway.public_url }),
+    admin: { host: c.admin.host, port: c.admin.port },
     chain: {
       rpcUrls: c.chain.rpc_urls,
       chainId: c.chain.chain_id,
       signerKeyFile: inData(c.chain.signer_key_file),
       addresses,
     },
+    keys: c.keys.password_file === undefined ? {} : { passwordFile: inBase(c.keys.password_file) },
     epoch: {
       lengthSeconds: c.epoch.length_seconds,
       genesisTime: c.epoch.genesis_time,
@@ -133,6 +148,58 @@ export function resolveConfig(
   };
 }
 
+const WILDCARD = new Set(["0.0.0.0", "::"]);
+
+/**
+ * The listeners' settings that the schema cannot check key by key: a `[gateway]` that sets host or
+ * TLS but no port (it would silently stay on `[api]`), and two listeners on one port of one address.
+ */
+function checkListeners(
+  c: NodeConfigFile,
+  gateway: { host: string; port: number } | undefined,
+  source: string,
+  sources: Map<string, string>,
+) {
+  const issues: ConfigIssue[] = [];
+  if (!gateway)
+    for (const key of ["host", "tls"] as const)
+      if (c.gateway[key] !== undefined)
+        issues.push({
+          key: `gateway.${key}`,
+          message: `gateway.${key} needs gateway.port: without a port the device gateway stays on the [api] listener`,
+        });
+  const listeners = [
+    { key: "api", host: c.api.host, port: c.api.port },
+    ...(gateway ? [{ key: "gateway", ...gateway }] : []),
+    { key: "admin", host: c.admin.host, port: c.admin.port },
+  ];
+  for (const [i, a] of listeners.entries()) {
+    const b = listeners
+      .slice(0, i)
+      .find(
+        (b) =>
+          a.port !== 0 &&
+          a.port === b.port &&
+          (a.host === b.host || WILDCARD.has(a.host) || WILDCARD.has(b.host)),
+      );
+    if (b)
+      issues.push({
+        key: `${a.key}.port`,
+        message: `${a.key} and ${b.key} both listen on port ${a.port}; give each listener its own port`,
+      });
+  }
+  if (issues.length > 0)
+    throw new ConfigError(
+      "CONFIG_INVALID",
+      `${source} is invalid:`,
+      issues.map((i) => {
+        // A section (gateway.tls) names the variable that set one of its keys.
+        const env = sources.get(i.key) ?? [...sources].find(([k]) => k.startsWith(`${i.key}.`))?.[1];
+        return env ? { ...i, env } : i;
+      }),
+    );
+}
+
 /** The `[cre]` section with the DON's id and version taken from the deployment unless set. */
 function resolveCre(
   cre: NodeConfigFile["cre"],
@@ -140,15 +207,15 @@ function resolveCre(
   base: string,
 ): CreConfig | undefined {
   const donId = cre.don_id ?? deployment.donId;
-  const configVersion = cre.config_version ?? deployment.configVersion;
+  // Not the deployment's version: the node follows the forwarder's latest config unless pinned here.
+  const configVersion = cre.config_version;
   if (cre.enabled === false) return undefined;
-  if (donId === undefined || configVersion === undefined) {
+  if (donId === undefined) {
     if (cre.enabled !== true) return undefined;
     throw new ConfigError("CONFIG_INVALID", "configuration is invalid:", [
       {
-        key: donId === undefined ? "cre.don_id" : "cre.config_version",
-        message:
-          "cre.enabled needs the forwarder's DON id and config version (set them or chain.deployment_file)",
+        key: "cre.don_id",
+        message: "cre.enabled needs the forwarder's DON id (set it or chain.deployment_file)",
       },
     ]);
   }
@@ -156,7 +223,7 @@ function resolveCre(
   return {
     required: cre.enabled === true,
     donId,
-    configVersion,
+    ...(configVersion !== undefined && { configVersion }),
     fromBlock: BigInt(deployment.deployBlock ?? 0),
     chainSelector: cre.chain_selector,
     chainSelectorName: cre.chain_selector_name,

@@ -6,6 +6,14 @@ export interface RenderConfigOptions {
   networks: bigint[];
   apiPort: number;
   apiHost?: string;
+  /** The device gateway's own port; unset, the gateway stays on the API listener (section commented out). */
+  gatewayPort?: number;
+  /** Default: `apiHost`. */
+  gatewayHost?: string;
+  /** Metrics and /admin; 0 picks a free port (tests). */
+  adminPort: number;
+  /** Default: 127.0.0.1. */
+  adminHost?: string;
   adminToken: string;
   p2pListen: string[];
   bootstrap?: string[];
@@ -13,6 +21,8 @@ export interface RenderConfigOptions {
   rpcUrls: string[];
   chainId: number;
   deploymentFile?: string;
+  /** `keys.password_file`, relative to the config file; unset, the section is written commented out. */
+  passwordFile?: string;
   logLevel?: string;
 }
 
@@ -45,21 +55,40 @@ listen = ${lit(o.p2pListen)}
 bootstrap = ${lit(o.bootstrap ?? [])}
 # Discover peers on the local network; only useful on a LAN devnet. (VIGIL_P2P_MDNS)
 mdns = ${o.mdns ?? false}
-# Ed25519 libp2p identity (protobuf), relative to data_dir. Register its peer id on chain.
+# Ed25519 libp2p identity (encrypted keystore, or protobuf), relative to data_dir. Register its peer id on chain.
 peer_key_file = "peer.key"
 
 [api]
-# HTTP API: health, metrics, feed, device gateway, admin. (VIGIL_API_HOST, VIGIL_API_PORT)
+# Public feed API: /v1/... (results with proofs), /assignment, /health, /ready. Port 0: any free port.
+# Feed readers elsewhere need a public address, e.g. 0.0.0.0. (VIGIL_API_HOST, VIGIL_API_PORT)
 host = ${lit(o.apiHost ?? "127.0.0.1")}
 port = ${o.apiPort}
-# Bearer token for /admin/* endpoints; keep this file private. (VIGIL_API_ADMIN_TOKEN)
+# Bearer token for /admin/* on the [admin] listener; keep this file private. (VIGIL_API_ADMIN_TOKEN)
 admin_token = ${lit(o.adminToken)}
-# Serve this API, device gateway included, over HTTPS: PEM certificate (chain) and its key, relative
-# to this file. Or leave it off and terminate TLS in a reverse proxy in front (docs/operator.md).
+# Serve this API over HTTPS: PEM certificate (chain) and its key, relative to this file. Or leave
+# it off and terminate TLS in a reverse proxy in front (docs/operator.md).
 # (VIGIL_API_TLS_CERT_FILE, VIGIL_API_TLS_KEY_FILE)
 # [api.tls]
 # cert_file = "tls/cert.pem"
 # key_file = "tls/key.pem"
+
+${o.gatewayPort === undefined ? "# " : ""}[gateway]
+# Device gateway: /device/... (devices' heartbeats and challenge answers), /health, /ready. Devices
+# elsewhere need a public address, e.g. 0.0.0.0; their \`nodes\` URLs end in /device.
+# Without a port the gateway stays on the [api] listener and uses its TLS. (VIGIL_GATEWAY_HOST, VIGIL_GATEWAY_PORT)
+${o.gatewayPort === undefined ? "# " : ""}host = ${lit(o.gatewayHost ?? o.apiHost ?? "127.0.0.1")}
+${o.gatewayPort === undefined ? "# port = 8081" : `port = ${o.gatewayPort}`}
+# HTTPS for the gateway, as for [api]. (VIGIL_GATEWAY_TLS_CERT_FILE, VIGIL_GATEWAY_TLS_KEY_FILE)
+# [gateway.tls]
+# cert_file = "tls/cert.pem"
+# key_file = "tls/key.pem"
+
+[admin]
+# Prometheus /metrics and /admin/* (bearer token over plain HTTP), plus /health and /ready.
+# Keep it on loopback, or on a private network behind a firewall or a TLS proxy: the token and
+# the metrics must not cross an untrusted network. (VIGIL_ADMIN_HOST, VIGIL_ADMIN_PORT)
+host = ${lit(o.adminHost ?? "127.0.0.1")}
+port = ${o.adminPort}
 
 [chain]
 # JSON-RPC endpoints of the home chain, tried in order. (VIGIL_CHAIN_RPC_URLS, comma-separated)
@@ -69,8 +98,12 @@ chain_id = ${o.chainId}  # (VIGIL_CHAIN_ID)
 ${o.deploymentFile ? `deployment_file = ${lit(o.deploymentFile)}` : '# deployment_file = "deployment.json"'}
 # ... or set each one (wins over the file): settlement, registry, forwarder, token.
 # settlement = "0x..."   # (VIGIL_CHAIN_SETTLEMENT, _REGISTRY, _FORWARDER, _TOKEN)
-# Ethereum signer key (0x-prefixed hex), relative to data_dir. Register its address on chain.
+# Ethereum signer key (v3 keystore, or 0x-prefixed hex), relative to data_dir. Register its address on chain.
 signer_key_file = "eth.key"
+
+# The keys' password (docs/operator.md, "Keys"): VIGIL_KEYSTORE_PASSWORD, or a file whose first line it
+# is, relative to this file (VIGIL_KEYSTORE_PASSWORD_FILE, relative to the working directory). Keep it 0600.
+${o.passwordFile ? `[keys]\npassword_file = ${lit(o.passwordFile)}` : '# [keys]\n# password_file = "keystore-password"'}
 
 [epoch]
 # Devnet only: override the network's on-chain epoch timing. (VIGIL_EPOCH_LENGTH_SECONDS, VIGIL_EPOCH_GENESIS_TIME)
@@ -86,12 +119,13 @@ close_grace_ms = 2000
 retention_epochs = ${defaultRetentionOptions.retentionEpochs}
 
 # CRE host (settles agreed epochs and slashes fraud through the KeystoneForwarder; docs/cre.md).
-# On by default when the deployment file has donId/configVersion; the DON (signers, f) comes from the
-# forwarder, the workflow owner and names from the settlement contract. The signer key pays for reports.
+# On by default when the deployment file has a donId; the DON (signers, f) comes from the forwarder's
+# latest config, followed live, the workflow owner and names from the settlement contract. The signer
+# key pays for reports.
 # [cre]
 # enabled = true                          # (VIGIL_CRE_ENABLED)
 # don_id = 1                              # (VIGIL_CRE_DON_ID; default: deployment donId)
-# config_version = 1                      # (VIGIL_CRE_CONFIG_VERSION; default: deployment configVersion)
+# config_version = 1                      # pin one version (VIGIL_CRE_CONFIG_VERSION; default: follow the latest)
 # settle_schedule = "*/2 * * * * *"       # (VIGIL_CRE_SETTLE_SCHEDULE)
 # chain_selector = "7759470850252068959"  # CRE chain selector (string); chain_selector_name = "anvil-devnet"
 # gas_limit = 1000000

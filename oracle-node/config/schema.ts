@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { isAddress } from "viem";
 import { z } from "zod";
 import { parseCron } from "../cre-host/cron";
@@ -14,6 +15,25 @@ const multiaddr = z.string().regex(/^\/(ip4|ip6|dns|dns4|dns6)\//, {
 const uint64 = z
   .union([z.number().int().nonnegative(), z.bigint().nonnegative()])
   .transform((v) => BigInt(v));
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** A listen address: an IP literal (0.0.0.0 / :: for every interface) or a host name, no scheme or port. */
+const listenHost = z.string().refine((v) => isIP(v) !== 0 || HOST_NAME.test(v), {
+  message: "expected an IP address or host name to listen on, e.g. 127.0.0.1 or 0.0.0.0 (no scheme, no port)",
+});
+
+const listenPort = z
+  .number()
+  .int({ message: "expected a whole port number" })
+  .min(0, { message: "expected a port from 0 to 65535 (0: any free port)" })
+  .max(65535, { message: "expected a port from 0 to 65535 (0: any free port)" });
+
+/** PEM certificate (chain) and key, relative to the config file. */
+const tlsFiles = z.strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) });
+
+/** The admin listener's default port when `[admin]` sets none (the API's 8080 + 2, the gateway's + 1). */
+export const DEFAULT_ADMIN_PORT = 8082;
 
 /** Log levels pino understands. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -38,21 +58,53 @@ export const nodeConfigSchema = z.strictObject({
         )
         .default([]),
       mdns: z.boolean().default(false),
-      /** File holding the protobuf-encoded Ed25519 libp2p key, relative to data_dir. */
+      /** Ed25519 libp2p key (typed v3 keystore, or protobuf), relative to data_dir. */
       peer_key_file: z.string().min(1).default("peer.key"),
     })
     .prefault({}),
+  /** The public feed API (`/v1/...`, `/assignment`, probes); also the device gateway's when `[gateway]` has no port. */
   api: z.strictObject({
-    host: z.string().min(1).default("127.0.0.1"),
-    port: z.number().int().min(0).max(65535),
-    /** Bearer token for /admin endpoints; at least 16 characters so it is not guessable. */
+    host: listenHost.default("127.0.0.1"),
+    port: listenPort,
+    /** Bearer token for /admin endpoints (served by `[admin]`); at least 16 characters so it is not guessable. */
     admin_token: z.string().min(16, { message: "expected at least 16 characters" }),
     /**
-     * Serve the API (with the device gateway on it) over HTTPS: PEM certificate (chain) and key,
-     * relative to the config file. Optional: nothing the node verifies rests on it (docs/operator.md).
+     * Serve the API over HTTPS: PEM certificate (chain) and key, relative to the config file.
+     * Optional: nothing the node verifies rests on it (docs/operator.md).
      */
-    tls: z.strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) }).optional(),
+    tls: tlsFiles.optional(),
   }),
+  /**
+   * The device gateway (`/device/...`) on its own listener. Without a port it stays on the `[api]`
+   * listener (and its TLS), as before this section existed, so devices' `nodes` URLs keep working.
+   */
+  gateway: z
+    .strictObject({
+      /** Default: `api.host`. Devices elsewhere need a public address (0.0.0.0). */
+      host: listenHost.optional(),
+      port: listenPort.optional(),
+      tls: tlsFiles.optional(),
+      /**
+       * The gateway's URL as devices reach it (e.g. `https://node.example.org:8081/device`), signed
+       * into this node's gateway record so devices can discover it. Default: the listener's URL plus
+       * `/device`, unless it listens on 0.0.0.0 or :: (then nothing is announced, with a warning).
+       */
+      public_url: z
+        .url({ protocol: /^https?$/, message: "expected an http(s) URL" })
+        .max(255, { message: "expected at most 255 characters" })
+        .optional(),
+    })
+    .prefault({}),
+  /**
+   * Metrics and `/admin/*` (bearer token over plain HTTP): loopback by default. Bind it elsewhere
+   * only on a private network, behind a firewall or a TLS proxy (docs/operator.md, "Listeners").
+   */
+  admin: z
+    .strictObject({
+      host: listenHost.default("127.0.0.1"),
+      port: listenPort.default(DEFAULT_ADMIN_PORT),
+    })
+    .prefault({}),
   chain: z.strictObject({
     rpc_urls: z
       .array(z.url({ protocol: /^(https?|wss?)$/ }))
@@ -64,9 +116,16 @@ export const nodeConfigSchema = z.strictObject({
     registry: address.optional(),
     forwarder: address.optional(),
     token: address.optional(),
-    /** Ethereum signer key (hex, 0x-prefixed), relative to data_dir. */
+    /** Ethereum signer key (v3 keystore, or 0x-prefixed hex), relative to data_dir. */
     signer_key_file: z.string().min(1).default("eth.key"),
   }),
+  /** The keystore password's file (docs/operator.md, "Keys"); `VIGIL_KEYSTORE_PASSWORD` wins over it. */
+  keys: z
+    .strictObject({
+      /** File whose first line is the password, relative to the config file. */
+      password_file: z.string().min(1).optional(),
+    })
+    .prefault({}),
   /** Devnet-only overrides of the on-chain epoch timing. */
   epoch: z
     .strictObject({
@@ -99,11 +158,12 @@ export const nodeConfigSchema = z.strictObject({
   /**
    * The CRE host that settles agreed epochs and slashes proven fraud on chain (docs/cre.md). Everything
    * is derived from the deployment and the chain by default: the DON (signers, f) from the forwarder's
-   * `ConfigSet` for `don_id`/`config_version`, the workflow owner and names from the settlement contract.
+   * latest `ConfigSet` for `don_id` (followed live; `config_version` pins one), the workflow owner and
+   * names from the settlement contract.
    */
   cre: z
     .strictObject({
-      /** Default: on when the DON id and config version are known (deployment file or below). */
+      /** Default: on when the DON id is known (deployment file or below). */
       enabled: z.boolean().optional(),
       don_id: z.number().int().nonnegative().optional(),
       config_version: z.number().int().nonnegative().optional(),
@@ -176,12 +236,20 @@ export interface NodeConfig {
     /** `[api.tls]`: absolute paths of the PEM certificate and key; unset, the API is plain HTTP. */
     tls?: { certFile: string; keyFile: string };
   };
+  /** `[gateway]`: the device gateway's own listener; `undefined` when it shares the `[api]` listener. */
+  gateway: { host: string; port: number; tls?: { certFile: string; keyFile: string } } | undefined;
+  /** `gateway.public_url`: the device gateway's URL as devices reach it (its gateway record). */
+  gatewayPublicUrl?: string;
+  /** `[admin]`: metrics and `/admin/*`, plain HTTP (the token is `api.adminToken`). */
+  admin: { host: string; port: number };
   chain: {
     rpcUrls: string[];
     chainId: number;
     signerKeyFile: string;
     addresses: DeploymentAddresses;
   };
+  /** `[keys]`: absolute path of the keystore password file, if set. */
+  keys: { passwordFile?: string };
   epoch: { lengthSeconds?: number; genesisTime?: number; closeGraceMs: number };
   /** `[store]`: how much history the SQLite store keeps. */
   store: { retentionEpochs: number };
@@ -194,7 +262,8 @@ export interface CreConfig {
   /** `cre.enabled = true` was set: a failing CRE start fails the node (else it runs without). */
   required: boolean;
   donId: number;
-  configVersion: number;
+  /** Pins the forwarder config version (`cre.config_version`); unset, the node follows the latest one. */
+  configVersion?: number;
   /** Block to read the forwarder's `ConfigSet` events from (deployment `deployBlock`, else 0). */
   fromBlock: bigint;
   chainSelector: bigint;

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createSecureContext } from "node:tls";
 import { ConfigError, type ConfigIssue } from "./errors";
 
-/** The API's TLS certificate and key as read and checked at start (`[api.tls]`). */
+/** A listener's TLS certificate and key as read and checked at start (`[api.tls]`, `[gateway.tls]`). */
 export interface TlsCredentials {
   cert: Buffer;
   key: Buffer;
@@ -15,13 +15,16 @@ export interface TlsCredentials {
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
 /**
- * Reads `api.tls.cert_file` and `api.tls.key_file` and checks that they are a PEM certificate and
- * the private key that matches it, so a bad file stops the node at start with a `ConfigError`
- * naming the key and the file, rather than failing on the first TLS handshake.
+ * Reads `<section>.cert_file` and `<section>.key_file` (`api.tls` by default) and checks that they
+ * are a PEM certificate and the private key that matches it, so a bad file stops the node at start
+ * with a `ConfigError` naming the key and the file, rather than failing on the first TLS handshake.
  */
-export function loadTlsCredentials(tls: { certFile: string; keyFile: string }): TlsCredentials {
+export function loadTlsCredentials(
+  tls: { certFile: string; keyFile: string },
+  section: "api.tls" | "gateway.tls" = "api.tls",
+): TlsCredentials {
   const issues: ConfigIssue[] = [];
-  const fail = (key: string, message: string) => issues.push({ key: `api.tls.${key}`, message });
+  const fail = (key: string, message: string) => issues.push({ key: `${section}.${key}`, message });
   const read = (key: string, path: string): Buffer | undefined => {
     try {
       return readFileSync(path);

@@ -1,6 +1,8 @@
 import { EVM_PB } from "@chainlink/cre-sdk/pb";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type Address, type Hex, isAddress, isHex } from "viem";
+// Not the settlement index: it imports this folder's index, which imports this file.
+import { donCommand } from "../settlement/donCommand";
 import { type SimulatedWrite, simulateWorkflow, writeFailed } from "./simulate";
 
 const hexKey = (v: string): Hex => {
@@ -25,9 +27,9 @@ const uint32 = (v: string): number => {
   if (n > 0xffffffff) throw new InvalidArgumentError("expected a uint32");
   return n;
 };
-const limitsMode = (v: string): "default" | "none" => {
-  if (v === "default" || v === "none") return v;
-  throw new InvalidArgumentError('expected "default" or "none" (limits files are not supported)');
+const limitsMode = (v: string): string => {
+  if (v.trim() === "") throw new InvalidArgumentError('expected "default", "none" or a limits file');
+  return v;
 };
 
 const stringify = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x), 2);
@@ -74,12 +76,20 @@ export function workflowCommand(io: WorkflowCliIo = processIo): Command {
     )
     .argument("<workflow-dir>", "folder with workflow.yaml (targets), the workflow source and its config")
     .option(
-      "--target <name>",
+      "-T, --target <name>",
       "workflow.yaml target (workflow-name, workflow-path, config-path, secrets-path)",
     )
-    .option("--config <file>", "workflow config file (default: the target's config-path)")
     .option(
-      "--env <file>",
+      "-R, --project-root <dir>",
+      "the CRE project's root: <workflow-dir> is resolved against it, and .env is looked for up to it",
+    )
+    .option("--config <file>", "workflow config file (default: the target's config-path)")
+    .option("--no-config", "simulate without a config file (the workflow gets an empty config)")
+    .addOption(
+      new Option("--default-config", "use the target's config-path (the default)").conflicts("config"),
+    )
+    .option(
+      "-e, --env <file>",
       "the .env file secrets and CRE_ETH_PRIVATE_KEY are read from (default: the project's)",
     )
     .option("--trigger-index <n>", "which of the workflow's triggers to fire (0-based; default 0)", uint)
@@ -88,7 +98,17 @@ export function workflowCommand(io: WorkflowCliIo = processIo): Command {
     .option("--evm-tx-hash <hash>", "transaction whose log fires an EVM log trigger", txHash)
     .option("--evm-event-index <n>", "index of that log in the transaction's receipt", uint, 0)
     .option("--broadcast", "send the workflow's writes (default: simulate them with eth_call)", false)
-    .option("--limits <mode>", 'CRE simulation limits: "default" or "none"', limitsMode, "default")
+    .option(
+      "--limits <default|none|file>",
+      'CRE simulation limits: "default" (the CRE CLI\'s), "none", or a limits file in the CRE CLI\'s format (`cre workflow limits export`)',
+      limitsMode,
+      "default",
+    )
+    .option(
+      "-g, --engine-logs",
+      "also print the engine's non-fatal logs: every simulated node's log lines, outcome and writes",
+      false,
+    )
     .option("--rpc-url <url>", "chain RPC", env.VIGIL_RPC_URL ?? "http://127.0.0.1:8545")
     .option("--chain-selector <selector>", "CRE chain selector of the chain (default: anvil's)")
     .option(
@@ -123,8 +143,10 @@ export function workflowCommand(io: WorkflowCliIo = processIo): Command {
       try {
         const result = await simulateWorkflow({
           workflowDir: dir,
+          projectRoot: o.projectRoot,
           target: o.target,
-          configPath: o.config,
+          configPath: typeof o.config === "string" ? o.config : undefined,
+          noConfig: o.config === false,
           envFile: o.env,
           triggerIndex: o.triggerIndex,
           nonInteractive: o.nonInteractive,
@@ -147,6 +169,7 @@ export function workflowCommand(io: WorkflowCliIo = processIo): Command {
           transmitterKey: o.transmitterKey ? hexKey(o.transmitterKey) : undefined,
           env,
           log: (line) => io.out(`[workflow] ${line}`),
+          engineLog: o.engineLogs ? (line) => io.out(`[engine] ${line}`) : undefined,
         });
         io.out(`workflow ${result.workflowName} (id ${result.workflowId})`);
         io.out(`trigger ${result.trigger.index}: ${result.trigger.capabilityId} ${result.trigger.method}`);
@@ -170,6 +193,7 @@ export function workflowCommand(io: WorkflowCliIo = processIo): Command {
         io.exit(1);
       }
     });
+  workflow.addCommand(donCommand(io));
   return workflow;
 }
 

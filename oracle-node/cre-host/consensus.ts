@@ -10,7 +10,10 @@ export interface DonConsensusOptions {
   transport: DonTransport;
   /** Every member's report signer address, in DON order (index = member index). */
   members: Address[];
-  /** Faulty nodes tolerated; the DON has at least 3f+1 members. */
+  /**
+   * Faulty nodes tolerated. The forwarder's DON has at least 3f+1 signers; members whose operator
+   * left the registry are not asked, so a running DON may be down to the 2f+1 a round needs.
+   */
   f: number;
   signer: LocalAccount;
   timeoutMs: number;
@@ -52,10 +55,10 @@ export class DonConsensus {
 
   constructor(private readonly opts: DonConsensusOptions) {
     this.n = opts.members.length;
-    if (this.n < 3 * opts.f + 1) {
+    if (this.n < 2 * opts.f + 1) {
       throw new CreHostError(
         "INVALID_CONFIG",
-        `a DON with f=${opts.f} needs at least ${3 * opts.f + 1} members`,
+        `a DON with f=${opts.f} needs at least ${2 * opts.f + 1} members to reach a quorum`,
       );
     }
     const me = opts.members[opts.transport.self];

@@ -23,6 +23,7 @@ export interface ExecutionEnv {
       | "maxChainReads"
       | "maxChainWrites"
       | "maxWriteGas"
+      | "maxWriteReportBytes"
       | "maxHttpCalls"
       | "maxConsensusCalls"
       | "maxObservationBytes"
@@ -91,6 +92,10 @@ export class Execution implements ExecutionHandlers {
       const gas = write?.gasConfig?.gasLimit ?? 0n;
       if (l.maxWriteGas !== undefined && gas > BigInt(Math.min(l.maxWriteGas, Number.MAX_SAFE_INTEGER))) {
         return `limit: a write may ask for at most ${l.maxWriteGas} gas, this one asks for ${gas}`;
+      }
+      const size = write?.report?.rawReport.length ?? 0;
+      if (l.maxWriteReportBytes !== undefined && size > l.maxWriteReportBytes) {
+        return `limit: a written report of ${size} bytes (metadata and body) exceeds the ${l.maxWriteReportBytes}-byte limit`;
       }
       return count("chainWrite", l.maxChainWrites, "chain writes");
     }

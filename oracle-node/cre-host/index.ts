@@ -2,6 +2,7 @@
 // composition root bundles a workflow, builds the node's capabilities and a DON transport, creates
 // a host, fires triggers (cron ticks, HTTP payloads, EVM logs) and stops it. See docs/cre.md.
 export { bundleWorkflow, type WorkflowBundle } from "./bundle";
+export { donConfigDigest } from "./capabilities/consensus";
 export { forwarderAbi, type WriteRecord } from "./capabilities/evm";
 export type { Capability, CapabilityCallContext } from "./capabilities/types";
 export { type CheckBroadcastOptions, checkBroadcast } from "./checkBroadcast";
@@ -18,7 +19,13 @@ export {
   type ExecutionOutcome,
   type Subscription,
 } from "./host";
-export { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS, createLibp2pDonTransport } from "./libp2pTransport";
+export {
+  CRE_TOPIC_KIND,
+  CRE_TOPIC_LIMITS,
+  createLibp2pDonRouter,
+  createLibp2pDonTransport,
+  type Libp2pDonRouter,
+} from "./libp2pTransport";
 export { type LocalDon, type LocalDonOptions, startLocalDon } from "./localDon";
 export { type LogTriggerOptions, logFilterMismatch, startLogTriggers } from "./logTriggers";
 export { type CreHostMetrics, createCreHostMetrics } from "./metrics";

@@ -10,6 +10,11 @@ export interface CreLimits {
   maxResponseBytes: number;
   /** Largest report body a workflow may ask the DON to sign, in bytes. */
   maxReportBytes: number;
+  /**
+   * Largest report a `WriteReport` may carry, metadata header and body together, in bytes (CRE:
+   * `ChainWrite.EVM.ReportSizeLimit`, checked on the raw report at the write as `cre` does).
+   */
+  maxWriteReportBytes: number;
   /** Largest response a single capability call may hand back to the workflow, in bytes. */
   maxCapabilityResponseBytes: number;
   /** How long a consensus round waits for the other nodes, in milliseconds. */
@@ -41,6 +46,7 @@ const UNCOUNTED = {
   maxChainReads: Number.POSITIVE_INFINITY,
   maxChainWrites: Number.POSITIVE_INFINITY,
   maxWriteGas: Number.POSITIVE_INFINITY,
+  maxWriteReportBytes: Number.POSITIVE_INFINITY,
   maxHttpCalls: Number.POSITIVE_INFINITY,
   maxConsensusCalls: Number.POSITIVE_INFINITY,
   maxObservationBytes: Number.POSITIVE_INFINITY,
@@ -66,28 +72,38 @@ export const defaultLimits: CreLimits = {
   ...UNCOUNTED,
 };
 
+// The SDK passes the response buffer size as an int32, as the CRE CLI's `--limits none` caps sizes.
+const MAX_INT32 = 2 ** 31 - 1;
+
 /**
  * The limits `cre workflow simulate` enforces by default: the CRE CLI's embedded production limits
- * (smartcontractkit/cre-cli `cmd/workflow/simulate/limits.json`). Sizes there are decimal-free
- * "kb"/"mb", read as KiB/MiB. The report body keeps the host's 5 KiB: the CLI allows 50 KB, the
- * service quotas page documents less, and the smaller one is the one a deployment must fit.
+ * (smartcontractkit/cre-cli `cmd/workflow/simulate/limits.json`, as of cre-cli #489 "Update
+ * Simulation limits to match Production", 2026-06). Its sizes are chainlink-common `config.Size`,
+ * where "kb" and "mb" are decimal (1 kb = 1,000 bytes), so 100kb is 100,000 bytes here. The CLI
+ * checks no report size at consensus: it checks the raw report (109-byte metadata and body) at the
+ * write against `ChainWrite.EVM.ReportSizeLimit`, 50,000 bytes. The service quotas page
+ * (docs.chain.link/cre/service-quotas, last updated 2025-12-18) still lists 5 KB for
+ * `ChainWrite.ReportSizeLimit`; the simulator follows the CLI, which is what `cre` enforces.
  */
 export const simulatorLimits: CreLimits = {
   ...defaultLimits,
-  maxChainReads: 15,
-  maxChainWrites: 10,
-  maxWriteGas: 10_000_000,
-  maxHttpCalls: 15,
-  maxConsensusCalls: 50,
-  maxObservationBytes: 25 * 1024,
-  maxSecretsCalls: 5,
+  executionTimeoutMs: 5 * 60_000, // ExecutionTimeout "5m0s"
+  maxResponseBytes: 100_000, // ExecutionResponseLimit "100kb"
+  maxConfigBytes: 1_000_000, // WASMConfigSizeLimit "1mb"
+  maxMemoryMb: 96, // WASMMemoryLimit "100mb": 10^8 bytes, in the worker heap's MiB, rounded up
+  maxReportBytes: MAX_INT32,
+  maxWriteReportBytes: 50_000, // ChainWrite.EVM.ReportSizeLimit "50000"
+  maxChainReads: 15, // ChainRead.CallLimit
+  maxChainWrites: 10, // ChainWrite.TargetsLimit
+  maxWriteGas: 10_000_000, // ChainWrite.EVM.GasLimit.Default
+  maxHttpCalls: 15, // HTTPAction.CallLimit
+  maxConsensusCalls: 50, // Consensus.CallLimit
+  maxObservationBytes: 25_000, // Consensus.ObservationSizeLimit "25kb"
+  maxSecretsCalls: 5, // Secrets.CallLimit
 };
 
-/** HTTP response limit of the simulator (cre-cli `HTTPAction.ResponseSizeLimit`, 250 KB). */
-export const SIMULATOR_HTTP_RESPONSE_BYTES = 250 * 1024;
-
-// The SDK passes the response buffer size as an int32, as the CRE CLI's `--limits none` caps sizes.
-const MAX_INT32 = 2 ** 31 - 1;
+/** HTTP response limit of the simulator (cre-cli `HTTPAction.ResponseSizeLimit`, "250kb"). */
+export const SIMULATOR_HTTP_RESPONSE_BYTES = 250_000;
 
 /** `--limits none`: every limit lifted (as the CRE CLI does: a day for time, the int32 maximum for sizes). */
 export const noLimits: CreLimits = {

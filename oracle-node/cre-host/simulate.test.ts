@@ -235,6 +235,27 @@ describe("vigil workflow simulate", () => {
     expect(out).toMatch(/^trigger 0: http-trigger@1\.0\.0-alpha Trigger$/m);
     expect(out).toMatch(/^result: "s3cret"$/m);
 
+    // --project-root (-R): a relative workflow folder is resolved against it; .env is found up to it.
+    const rooted = await cli([
+      "host-checks",
+      "-R",
+      project,
+      "-T",
+      "staging-settings",
+      "--http-payload",
+      '{"case":"secret"}',
+    ]);
+    expect({ code: rooted.code, err: rooted.err }).toEqual({ code: 0, err: "" });
+    expect(rooted.out).toMatch(/^result: "s3cret"$/m);
+    const nowhere = await cli(["host-checks", "--project-root", join(tmp, "nope")]);
+    expect(nowhere.err).toMatch(/--project-root \S+\/nope is not a folder/);
+    expect(nowhere.code).toBe(1);
+    const noWorkflow = await cli(["other", "-R", project]);
+    expect(noWorkflow.err).toMatch(
+      /workflow folder \S+\/project\/other does not exist \(resolved against --project-root/,
+    );
+    expect(noWorkflow.code).toBe(1);
+
     const missing = await cli([dir, "--target", "production", "--http-payload", "{}"]);
     expect(missing.err).toMatch(/workflow\.yaml has no target production \(targets: staging-settings\)/);
     expect(missing.code).toBe(1);
@@ -291,6 +312,70 @@ describe("vigil workflow simulate", () => {
     ]);
     expect({ code: big.code, err: big.err }).toEqual({ code: 0, err: "" });
     expect(big.out).toMatch(/^result: "unreachable"$/m);
+  });
+
+  it("reads --limits FILE in the CRE CLI's format, and names the key of a malformed one", async () => {
+    const small = join(tmp, "small-limits.json");
+    await writeFile(
+      small,
+      JSON.stringify({ ChainWrite: { EVM: { ReportSizeLimit: "100b" } }, CapabilityCallTimeout: "1m0s" }),
+    );
+    const limited = await cli([...priceFeed(), "--forwarder", chain.forwarder, "--limits", small]);
+    expect(limited.out).toMatch(
+      /limits: \S+small-limits\.json sets limits vigil does not enforce: CapabilityCallTimeout$/m,
+    );
+    expect(limited.err).toMatch(
+      /limit: a written report of \d+ bytes \(metadata and body\) exceeds the 100-byte limit/,
+    );
+    expect(limited.code).toBe(1);
+    const bad = join(tmp, "bad-limits.json");
+    await writeFile(bad, JSON.stringify({ HTTPAction: { CallLimit: "fifteen" } }));
+    const refused = await cli([...priceFeed(), "--limits", bad]);
+    expect(refused.err).toBe(
+      `error: limits file ${bad}: HTTPAction.CallLimit: "fifteen" is not a non-negative integer such as "15"`,
+    );
+    expect(refused.code).toBe(1);
+    const absent = await cli([...priceFeed(), "--limits", join(tmp, "absent.json")]);
+    expect(absent.err).toMatch(/cannot read limits file \S+absent\.json/);
+    expect(absent.code).toBe(1);
+  });
+
+  it("prints every simulated node's outcome and writes with --engine-logs (-g), and only then", async () => {
+    const args = [
+      ...priceFeed(),
+      "--forwarder",
+      chain.forwarder,
+      "--signer-keys",
+      chain.signerKeys.join(","),
+    ];
+    const quiet = await cli(args);
+    expect({ code: quiet.code, err: quiet.err }).toEqual({ code: 0, err: "" });
+    expect(quiet.out).not.toMatch(/\[engine\]/);
+    const loud = await cli([...args, "-g"]);
+    expect({ code: loud.code, err: loud.err }).toEqual({ code: 0, err: "" });
+    for (const node of [0, 1, 2, 3]) {
+      expect(loud.out).toMatch(
+        new RegExp(`^\\[engine\\] node ${node}: execution 0x[0-9a-f]{64} ok in \\d+ ms$`, "m"),
+      );
+      expect(loud.out).toMatch(
+        new RegExp(`^\\[engine\\] node ${node}: write to 0x[0-9a-fA-F]{40}: tx SUCCESS`, "m"),
+      );
+    }
+  });
+
+  it("runs without a config file with --no-config; --default-config excludes --config", async () => {
+    const hostChecks = join(examples, "host-checks");
+    const payload = ["--http-payload", '{"case":"echo"}'];
+    const withoutFlag = await cli([hostChecks, ...payload]);
+    expect(withoutFlag.err).toMatch(/cannot read workflow config \S+host-checks\/config\.json/);
+    // The workflow gets an empty config, which its own schema then refuses.
+    const noConfig = await cli([hostChecks, "--no-config", ...payload]);
+    expect(noConfig.err).not.toMatch(/cannot read workflow config/);
+    expect(noConfig.err).toMatch(/Failed to parse configuration/);
+    expect(noConfig.code).toBe(1);
+    const both = await cli([hostChecks, "--default-config", "--config", hostChecksConfig, ...payload]);
+    expect(both.err).toMatch(/option '--default-config' cannot be used with option '--config <file>'/);
+    expect(both.code).toBe(1);
   });
 
   it("reads a target's workflow name and paths from workflow.yaml", () => {

@@ -1,4 +1,4 @@
-import { access, readFile } from "node:fs/promises";
+import { access, readFile, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { EVM_PB } from "@chainlink/cre-sdk/pb";
 import { type Address, createPublicClient, type Hex, http } from "viem";
@@ -9,6 +9,7 @@ import { toLogProto } from "./capabilities/evm";
 import { checkBroadcast } from "./checkBroadcast";
 import { CreHostError } from "./errors";
 import type { ExecutionOutcome, Subscription } from "./host";
+import { readLimitsFile } from "./limitsFile";
 import { startLocalDon } from "./localDon";
 import { logFilterMismatch } from "./logTriggers";
 import { type CreLimits, noLimits, SIMULATOR_HTTP_RESPONSE_BYTES, simulatorLimits } from "./options";
@@ -26,11 +27,19 @@ export { readWorkflowYaml } from "./workflowProject";
 const ANVIL = { chainId: 31337, selector: 7759470850252068959n };
 
 export interface SimulateOptions {
+  /** The workflow folder; a relative one is resolved against `projectRoot` when that is given. */
   workflowDir: string;
+  /**
+   * The CRE project's root (the CLI's `--project-root`): relative workflow folders are resolved
+   * against it, and it bounds the search for `.env`. It must exist.
+   */
+  projectRoot?: string;
   /** `workflow.yaml` target (default "local-simulation"); names the workflow, its source, config and secrets. */
   target?: string;
   /** Config file, overriding the target's. */
   configPath?: string;
+  /** Run without a config file: the workflow gets an empty config (the CLI's `--no-config`). */
+  noConfig?: boolean;
   triggerIndex?: number;
   /** Refuse to pick a trigger: `triggerIndex` must be given (the CRE CLI's `--non-interactive`). */
   nonInteractive?: boolean;
@@ -51,13 +60,21 @@ export interface SimulateOptions {
   /** DON id and config version written into reports (the forwarder's config for them signs off); default 1/1. */
   donId?: number;
   configVersion?: number;
-  /** "default" (the CRE CLI's simulation limits) or "none". */
-  limits?: "default" | "none";
+  /**
+   * "default" (the CRE CLI's simulation limits), "none", or the path of a limits file in the CRE
+   * CLI's format (`cre workflow limits export`), read over the defaults.
+   */
+  limits?: string;
   /** The `.env` file (default: the project's, found from the workflow folder up). */
   envFile?: string;
   /** The process environment (secrets, `CRE_ETH_PRIVATE_KEY`); default `process.env`. */
   env?: Record<string, string | undefined>;
   log?: (line: string) => void;
+  /**
+   * The engine's non-fatal notes (the CLI's `--engine-logs`): every simulated node's log lines and
+   * outcome and each node's own view of the writes; node 0's workflow logs still go to `log`.
+   */
+  engineLog?: (line: string) => void;
   /** Time the simulated DON's other nodes wait per place in the transmission schedule (default 1 s). */
   transmitDelayMs?: number;
 }
@@ -85,6 +102,12 @@ export function writeFailed(w: WriteRecord): boolean {
 const exists = (path: string) =>
   access(path).then(
     () => true,
+    () => false,
+  );
+
+const isDirectory = (path: string) =>
+  stat(path).then(
+    (s) => s.isDirectory(),
     () => false,
   );
 
@@ -151,21 +174,37 @@ function looksLikeJson(s: string): boolean {
  * which first checks that they can land (`checkBroadcast`).
  */
 export async function simulateWorkflow(opts: SimulateOptions): Promise<SimulateResult> {
-  const dir = resolve(opts.workflowDir);
+  const projectRoot = opts.projectRoot === undefined ? undefined : resolve(opts.projectRoot);
+  if (projectRoot !== undefined && !(await isDirectory(projectRoot))) {
+    throw invalid(`--project-root ${projectRoot} is not a folder`, { projectRoot });
+  }
+  const dir = resolve(projectRoot ?? ".", opts.workflowDir);
+  if (!(await isDirectory(dir))) {
+    throw invalid(
+      `workflow folder ${dir} does not exist${projectRoot ? ` (resolved against --project-root ${projectRoot})` : ""}`,
+      { workflowDir: dir },
+    );
+  }
   const log = opts.log ?? (() => {});
+  const engineLog = opts.engineLog;
   const inDir = (p: string) => (isAbsolute(p) ? p : join(dir, p));
 
   const targetName = opts.target ?? "local-simulation";
   const target = await readTarget(dir, targetName, opts.target !== undefined);
   const configPath = opts.configPath ?? inDir(target.configPath ?? "config.json");
-  const config = await readFile(configPath).catch((cause) => {
-    throw new CreHostError(
-      "INVALID_CONFIG",
-      `cannot read workflow config ${configPath}`,
-      { configPath },
-      { cause },
-    );
-  });
+  if (opts.noConfig && opts.configPath !== undefined) {
+    throw invalid("--no-config and --config exclude each other");
+  }
+  const config = opts.noConfig
+    ? new Uint8Array()
+    : await readFile(configPath).catch((cause) => {
+        throw new CreHostError(
+          "INVALID_CONFIG",
+          `cannot read workflow config ${configPath}`,
+          { configPath },
+          { cause },
+        );
+      });
   const name = target.name ?? basename(dir);
   const workflowPath = inDir(target.workflowPath ?? "main.ts");
   if (!(await exists(workflowPath))) {
@@ -173,7 +212,7 @@ export async function simulateWorkflow(opts: SimulateOptions): Promise<SimulateR
   }
 
   // Environment first, then the project's .env (as the CRE CLI does: .env never overrides the shell).
-  const envFile = opts.envFile ?? (await findDotEnv(dir));
+  const envFile = opts.envFile ?? (await findDotEnv(dir, projectRoot));
   const dotEnv = envFile ? await readDotEnv(envFile) : {};
   const processEnv = opts.env ?? process.env;
   const env = (key: string) => processEnv[key] ?? dotEnv[key];
@@ -182,7 +221,22 @@ export async function simulateWorkflow(opts: SimulateOptions): Promise<SimulateR
   if (opts.nonInteractive && opts.triggerIndex === undefined) {
     throw new CreHostError("INVALID_TRIGGER", "--non-interactive needs --trigger-index");
   }
-  const limits: CreLimits = opts.limits === "none" ? noLimits : simulatorLimits;
+  let limits: CreLimits = simulatorLimits;
+  let httpMaxResponseBytes = SIMULATOR_HTTP_RESPONSE_BYTES;
+  if (opts.limits === "none") {
+    limits = noLimits;
+    httpMaxResponseBytes = noLimits.maxCapabilityResponseBytes;
+  } else if (opts.limits !== undefined && opts.limits !== "default") {
+    const file = await readLimitsFile(opts.limits);
+    limits = file.limits;
+    httpMaxResponseBytes = file.httpMaxResponseBytes;
+    if (file.notEnforced.length > 0) {
+      log(`limits: ${opts.limits} sets limits vigil does not enforce: ${file.notEnforced.join(", ")}`);
+    }
+    if (file.unknown.length > 0) {
+      log(`limits: ${opts.limits} has keys cre does not know (ignored): ${file.unknown.join(", ")}`);
+    }
+  }
 
   const client = createPublicClient({ transport: http(opts.rpcUrl) });
   const chainId = await client.getChainId().catch((cause) => {
@@ -235,15 +289,20 @@ export async function simulateWorkflow(opts: SimulateOptions): Promise<SimulateR
     simulateWrites: !opts.broadcast,
     transmitDelayMs: opts.transmitDelayMs ?? 1_000,
     limits,
-    http: {
-      maxResponseBytes:
-        opts.limits === "none" ? limits.maxCapabilityResponseBytes : SIMULATOR_HTTP_RESPONSE_BYTES,
-    },
+    http: { maxResponseBytes: httpMaxResponseBytes },
     secrets: () => (id) => secrets(id),
     log: (node, line) => {
       if (node === 0) log(line.message);
+      else engineLog?.(`node ${node}: ${line.message}`);
     },
-    onWrite: (node, write) => seen.push({ node, write }),
+    onWrite: (node, write) => {
+      seen.push({ node, write });
+      engineLog?.(
+        `node ${node}: write to ${write.receiver}: tx ${EVM_PB.TxStatus[write.txStatus]}` +
+          `${write.txHash ? ` ${write.txHash}${write.sentByThisNode ? " (sent by this node)" : ""}` : ""}` +
+          `${write.error ? `, error: ${write.error}` : ""}`,
+      );
+    },
   });
   try {
     const index = opts.triggerIndex ?? 0;
@@ -287,6 +346,11 @@ export async function simulateWorkflow(opts: SimulateOptions): Promise<SimulateR
       outcomes = await Promise.all(don.hosts.map((h) => h.fireLog(logProto, sub.index)));
     } else {
       throw new CreHostError("INVALID_TRIGGER", `the simulator cannot fire ${sub.capabilityId} triggers`);
+    }
+    for (const [node, o] of outcomes.entries()) {
+      engineLog?.(
+        `node ${node}: execution ${o.executionId} ${o.ok ? "ok" : `failed: ${o.error}`} in ${Math.round(o.durationMs)} ms`,
+      );
     }
     // Node 0's view of each write, once: a transaction another node sent is the same transaction.
     const writes: SimulatedWrite[] = seen

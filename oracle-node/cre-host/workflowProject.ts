@@ -108,13 +108,20 @@ const exists = (path: string) =>
 
 /**
  * The `.env` of the project a workflow folder is in: the first `.env` in the folder or above it,
- * stopping at the project root (the folder holding `project.yaml` or `.git`); undefined if none.
+ * stopping at the project root (`projectRoot` when given, else the folder holding `project.yaml`
+ * or `.git`); undefined if none.
  */
-export async function findDotEnv(workflowDir: string): Promise<string | undefined> {
+export async function findDotEnv(workflowDir: string, projectRoot?: string): Promise<string | undefined> {
   let dir = resolve(workflowDir);
+  const root = projectRoot === undefined ? undefined : resolve(projectRoot);
   for (;;) {
     if (await exists(join(dir, ".env"))) return join(dir, ".env");
-    if ((await exists(join(dir, "project.yaml"))) || (await exists(join(dir, ".git")))) return undefined;
+    if (
+      root !== undefined
+        ? dir === root
+        : (await exists(join(dir, "project.yaml"))) || (await exists(join(dir, ".git")))
+    )
+      return undefined;
     const up = dirname(dir);
     if (up === dir) return undefined;
     dir = up;

@@ -1,7 +1,8 @@
 import type { Address, Hex } from "viem";
-import type { DeviceLine } from "../../contracts/lines";
+import type { DeviceLine } from "../../contracts/portable";
+import type { EpochResult as AgreedEpochResult, DeviceSlash } from "../agreement/types";
 
-export type { DeviceLine };
+export type { DeviceLine, DeviceSlash };
 
 /**
  * What the feed reads, and nothing more. The feed API is built against this interface so it does
@@ -45,28 +46,17 @@ export interface EpochPageQuery {
   limit: number;
 }
 
-export interface DeviceSlash {
-  deviceId: Hex;
-  amount: bigint;
-  reason: number;
-  evidenceHash: Hex;
-}
-
 /** One oracle's EIP-712 `ResultVote` signature over `(networkId, epoch, resultRoot, observationsCommitment)`. */
 export interface ResultVoteSignature {
   signer: Address;
   signature: Hex;
 }
 
-export interface EpochResult {
-  networkId: bigint;
-  epoch: bigint;
-  resultRoot: Hex;
-  observationsCommitment: Hex;
-  deviceCount: number;
-  totalReward: bigint;
-  totalSlash: bigint;
-  slashes: DeviceSlash[];
+/**
+ * The agreed epoch result (agreement/types.ts, the one declaration) as the feed serves it: without its
+ * lines (served one by one with proofs) and observation hashes, with the oracle votes over it.
+ */
+export interface EpochResult extends Omit<AgreedEpochResult, "lines" | "observations"> {
   votes: ResultVoteSignature[];
   /** True once the settlement contract stored the root. */
   settled: boolean;

@@ -1,6 +1,7 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { GossipSub } from "@libp2p/gossipsub";
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import { afterAll, describe, expect, it } from "vitest";
 import { PeerAllowList } from "./allowList";
 import { createP2P } from "./createP2P";
@@ -144,6 +145,80 @@ describe("p2p on loopback", () => {
     await line[0]!.publish(topic, new Uint8Array([7]));
     await until(() => got.length === 1);
     expect(got[0]!.from).toBe(line[0]!.peerId);
+  });
+
+  it("logs a refused unregistered peer once, at debug, with its address", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const debugLogger = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const registry = new Registry();
+    const allow = new PeerAllowList();
+    const member = await createP2P(opts, { logger: debugLogger, allowList: allow, metrics: registry });
+    const outsiderAllow = new PeerAllowList();
+    const outsider = await createP2P(opts, { logger, allowList: outsiderAllow });
+    nodes.push(member, outsider);
+    allow.set([member.peerId]);
+    outsiderAllow.set([member.peerId, outsider.peerId]);
+    const refused = async () =>
+      (await registry.getSingleMetric("vigil_p2p_refused_connections_total")!.get()).values
+        .filter((v) => v.labels.reason === "unregistered")
+        .reduce((sum, v) => sum + v.value, 0);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      // The dial may complete its handshake before the member's gater drops it: wait on the refusal.
+      await outsider.dial(member.addresses()[0]!).then(
+        () => "connected",
+        () => "refused",
+      );
+      await expect.poll(refused, { timeout: 10_000 }).toBeGreaterThanOrEqual(attempt);
+      await until(() => outsider.peers().length === 0);
+    }
+    const logged = lines.filter((l) => l.msg === "refused a peer that is not a registered operator");
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 20, peer: outsider.peerId, module: "p2p" });
+    expect(logged[0]!.addr).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+/);
+  });
+
+  it("disconnects a gossip peer that gossipsub graylists and refuses it while it cools off", async () => {
+    const registry = new Registry();
+    const allow = new PeerAllowList();
+    const honest = await createP2P(
+      { ...opts, graylistCooldownMs: 60_000 },
+      { logger, allowList: allow, metrics: registry },
+    );
+    const hostile = await createP2P(opts, { logger, allowList: allow });
+    nodes.push(honest, hostile);
+    allow.set([honest.peerId, hostile.peerId]);
+    const topic = honest.topic("attestations");
+    const reject = (m: GossipMessage) => (m.data[0] === 0xff ? Validation.Reject : Validation.Accept);
+    honest.subscribe(topic, reject, () => {});
+    hostile.subscribe(
+      topic,
+      () => Validation.Accept,
+      () => {},
+    );
+    await hostile.dial(honest.addresses()[0]!);
+    await until(() => pubsubOf(hostile).getSubscribers(topic).length === 1);
+    // Each rejected message costs -10 x (count^2): four take the sender below the -80 graylist threshold.
+    for (let i = 0; i < 6; i++) await hostile.publish(topic, new Uint8Array([0xff, i]));
+    await expect
+      .poll(
+        async () =>
+          (await registry.getSingleMetric("vigil_p2p_graylist_disconnects_total")!.get()).values[0]?.value,
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(1);
+    await until(() => honest.peers().length === 0 && hostile.peers().length === 0);
+    // Registered, but refused both ways while cooling off.
+    await expect(honest.dial(hostile.addresses()[0]!)).rejects.toThrow();
+    await hostile.dial(honest.addresses()[0]!).then(
+      () => "connected",
+      () => "refused",
+    );
+    await until(() => hostile.peers().length === 0);
+    const refusals = (await registry.getSingleMetric("vigil_p2p_refused_connections_total")!.get()).values;
+    expect(refusals.find((v) => v.labels.reason === "graylisted")?.value).toBeGreaterThanOrEqual(2);
+    expect(honest.peers()).toHaveLength(0);
   });
 
   it("rejects a mesh degree that is not a positive integer", async () => {

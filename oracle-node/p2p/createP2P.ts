@@ -4,7 +4,11 @@ import { yamux } from "@chainsafe/libp2p-yamux";
 import { bootstrap } from "@libp2p/bootstrap";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { type GossipSub, gossipsub, type TopicValidatorFn, TopicValidatorResult } from "@libp2p/gossipsub";
-import { createPeerScoreParams, createTopicScoreParams } from "@libp2p/gossipsub/score";
+import {
+  createPeerScoreParams,
+  createPeerScoreThresholds,
+  createTopicScoreParams,
+} from "@libp2p/gossipsub/score";
 import { identify } from "@libp2p/identify";
 import { KEEP_ALIVE, type Libp2p, type PeerId } from "@libp2p/interface";
 import { mdns } from "@libp2p/mdns";
@@ -13,6 +17,7 @@ import { prometheusMetrics } from "@libp2p/prometheus-metrics";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p } from "libp2p";
+import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { PeerAllowList } from "./allowList";
@@ -59,9 +64,9 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
     throw new P2PError("P2P_BAD_OPTIONS", `meshDegree must be a positive integer, got ${opts.meshDegree}`);
   const log = modules.logger.child({ module: "p2p" });
   const { allowList } = modules;
-  const privateKey = opts.peerKeyFile
-    ? await loadOrCreatePeerKey(opts.peerKeyFile)
-    : await generateKeyPair("Ed25519");
+  const privateKey =
+    opts.privateKey ??
+    (opts.peerKeyFile ? await loadOrCreatePeerKey(opts.peerKeyFile) : await generateKeyPair("Ed25519"));
   const signer = new EnvelopeSigner(privateKey);
 
   const topicName = (kind: string) => `/vigil/${opts.namespace}/${kind}/1`;
@@ -91,6 +96,30 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
     appSpecificScore: () => 0,
   });
 
+  // Gossipsub's defaults (gossip -10, publish -50, graylist -80), named so the node can act on them.
+  const scoreThresholds = createPeerScoreThresholds();
+
+  const metrics: P2PMetrics | undefined = modules.metrics ? createP2PMetrics(modules.metrics) : undefined;
+  // Bounded: anyone can make up peer ids. An unregistered peer is logged once (while it stays in the
+  // cache); a graylisted one is refused both ways until its entry expires.
+  const refusedLogged = new LRUCache<string, true>({ max: 4096 });
+  const coolingOff = new LRUCache<string, true>({ max: 4096, ttl: opts.graylistCooldownMs });
+  const refuse = (peer: PeerId, addr?: string): boolean => {
+    const id = peer.toString();
+    if (coolingOff.has(id)) {
+      metrics?.refusedConnections.inc({ reason: "graylisted" });
+      return true;
+    }
+    if (allowList.has(id)) return false;
+    metrics?.refusedConnections.inc({ reason: "unregistered" });
+    // Our own refused dials (mDNS, a stale bootstrap entry) carry no address and are not logged.
+    if (addr !== undefined && !refusedLogged.has(id)) {
+      refusedLogged.set(id, true);
+      log.debug({ peer: id, addr }, "refused a peer that is not a registered operator");
+    }
+    return true;
+  };
+
   const peerDiscovery = [
     ...(opts.bootstrap.length > 0 ? [bootstrap({ list: opts.bootstrap })] : []),
     ...(opts.mdns ? [mdns()] : []),
@@ -105,10 +134,11 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
     peerDiscovery,
     connectionManager: { inboundConnectionThreshold: opts.inboundConnectionsPerHostPerSecond },
     connectionGater: {
-      // Only registered oracle operators: checked on the encrypted (authenticated) peer id both ways.
-      denyDialPeer: (peer: PeerId) => !allowList.has(peer.toString()),
-      denyInboundEncryptedConnection: (peer: PeerId) => !allowList.has(peer.toString()),
-      denyOutboundEncryptedConnection: (peer: PeerId) => !allowList.has(peer.toString()),
+      // Only registered oracle operators, and none cooling off after a graylisting: checked on the
+      // encrypted (authenticated) peer id both ways.
+      denyDialPeer: (peer: PeerId) => refuse(peer),
+      denyInboundEncryptedConnection: (peer, maConn) => refuse(peer, maConn.remoteAddr.toString()),
+      denyOutboundEncryptedConnection: (peer, maConn) => refuse(peer, maConn.remoteAddr.toString()),
       // Loopback and private addresses are how oracles reach each other in tests and private networks.
       denyDialMultiaddr: () => false,
     },
@@ -136,6 +166,7 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         scoreParams,
+        scoreThresholds,
         emitSelf: false,
         floodPublish: true,
         D: opts.meshDegree,
@@ -153,7 +184,6 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
     },
   });
   const pubsub = libp2p.services.pubsub;
-  const metrics: P2PMetrics | undefined = modules.metrics ? createP2PMetrics(modules.metrics) : undefined;
 
   // Registered oracles are tagged keep-alive: libp2p's reconnect queue redials them after a drop.
   libp2p.addEventListener("peer:connect", (evt) => {
@@ -161,8 +191,42 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
       void libp2p.peerStore.merge(evt.detail, { tags: { [KEEP_ALIVE]: { value: 1 } } }).catch(() => {});
   });
 
+  // Gossipsub ignores a graylisted peer's RPCs but keeps its connection (and libp2p redials a
+  // keep-alive peer): hang up on it, refuse it while it cools off, then dial it again if it is still
+  // registered. Its score is kept across the disconnection and decays meanwhile; one still below the
+  // threshold when it returns is hung up on again at the next heartbeat.
+  const redials = new Set<ReturnType<typeof setTimeout>>();
+  // The implementation's public `getScore`, missing from the exported GossipSub interface.
+  const scores = pubsub as unknown as { getScore(id: string): number };
+  pubsub.addEventListener("gossipsub:heartbeat", () => {
+    for (const peer of libp2p.getPeers()) {
+      const id = peer.toString();
+      const score = scores.getScore(id);
+      if (score >= scoreThresholds.graylistThreshold || coolingOff.has(id)) continue;
+      coolingOff.set(id, true);
+      metrics?.graylistDisconnects.inc();
+      log.warn(
+        { peer: id, score, cooldownMs: opts.graylistCooldownMs },
+        "disconnecting a graylisted gossip peer",
+      );
+      void libp2p.hangUp(peer).catch((err: unknown) => log.debug({ err, peer: id }, "hang-up failed"));
+      const timer = setTimeout(() => {
+        redials.delete(timer);
+        coolingOff.delete(id);
+        if (!stopped && allowList.has(id))
+          libp2p
+            .dial(peer)
+            .catch((err: unknown) => log.debug({ err, peer: id }, "redial after cool-off failed"));
+      }, opts.graylistCooldownMs);
+      timer.unref();
+      redials.add(timer);
+    }
+  });
+
   allowList.onChange((removed) => {
     for (const id of removed) {
+      // Logged again if it ever comes back unregistered.
+      refusedLogged.delete(id);
       void libp2p.peerStore
         .merge(peerIdFromString(id), { tags: { [KEEP_ALIVE]: undefined } })
         .catch(() => {});
@@ -289,11 +353,10 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
     },
 
     peers(): PeerInfo[] {
-      const scored = pubsub as unknown as { getScore(id: string): number };
       return libp2p.getPeers().map((p) => ({
         peerId: p.toString(),
         addrs: libp2p.getConnections(p).map((c) => c.remoteAddr.toString()),
-        score: scored.getScore(p.toString()),
+        score: scores.getScore(p.toString()),
       }));
     },
 
@@ -306,6 +369,8 @@ export async function createP2P(options: Partial<P2POptions>, modules: P2PModule
     async stop() {
       if (stopped) return;
       stopped = true;
+      for (const timer of redials) clearTimeout(timer);
+      redials.clear();
       handlers.clear();
       accepted.clear();
       await libp2p.stop();

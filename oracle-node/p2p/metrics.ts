@@ -4,6 +4,8 @@ export interface P2PMetrics {
   gossipValidated: Counter<"topic" | "result">;
   gossipPublished: Counter<"topic">;
   validationSeconds: Histogram<"topic">;
+  refusedConnections: Counter<"reason">;
+  graylistDisconnects: Counter;
 }
 
 /** Vigil's own gossip metrics (libp2p's come through @libp2p/prometheus-metrics into the same registry). */
@@ -26,6 +28,17 @@ export function createP2PMetrics(registry: Registry): P2PMetrics {
       help: "Time to validate one gossip message",
       labelNames: ["topic"],
       buckets: [0.0001, 0.001, 0.01, 0.1, 1],
+      registers: [registry],
+    }),
+    refusedConnections: new Counter({
+      name: "vigil_p2p_refused_connections_total",
+      help: "Connections and dials the gater refused: unregistered peers, graylisted peers cooling off",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    graylistDisconnects: new Counter({
+      name: "vigil_p2p_graylist_disconnects_total",
+      help: "Peers disconnected because gossipsub graylisted them (score below the graylist threshold)",
       registers: [registry],
     }),
   };

@@ -1,5 +1,14 @@
+import type { PrivateKey } from "@libp2p/interface";
+
 /** Message classes with their own topic. Other modules may add generic ones via `extraTopics`. */
-export const TOPIC_KINDS = ["attestations", "challenges", "observations", "agreement", "evidence"] as const;
+export const TOPIC_KINDS = [
+  "attestations",
+  "challenges",
+  "observations",
+  "agreement",
+  "evidence",
+  "gateways",
+] as const;
 export type TopicKind = (typeof TOPIC_KINDS)[number];
 
 export interface TopicLimits {
@@ -42,8 +51,16 @@ export interface P2POptions {
    * loopback network, and 3.3 times with 3: IDONTWANT rarely wins the race against the forwards.
    */
   meshDegree: number;
+  /**
+   * How long a peer that gossipsub graylisted (score below the graylist threshold, from rejected
+   * gossip) stays disconnected: neither dialled nor accepted. At the invalid-message decay below
+   * (1 % a second), a peer three rejects below the threshold needs ~6 s to climb back, ten ~2 min.
+   */
+  graylistCooldownMs: number;
   /** Path of the persistent Ed25519 peer key (protobuf, created on first start). Unset: ephemeral key. */
   peerKeyFile?: string;
+  /** The peer key itself, already loaded (the node decrypts its keystore); wins over `peerKeyFile`. */
+  privateKey?: PrivateKey;
 }
 
 // Sizes: an observation is ~43 bytes per device; 100k devices observed by one node is ~4.3 MB.
@@ -53,6 +70,8 @@ export const DEFAULT_TOPIC_LIMITS: Record<TopicKind, TopicLimits> = {
   observations: { maxBytes: 8 * 1024 * 1024 },
   agreement: { maxBytes: 1024 * 1024 },
   evidence: { maxBytes: 1024 * 1024 },
+  // A signed gateway record is at most ~1.2 KiB (attestation/gatewayRecord.ts, MAX_GATEWAY_RECORD_BYTES).
+  gateways: { maxBytes: 2 * 1024 },
 };
 
 export const defaultP2POptions: P2POptions = {
@@ -66,4 +85,5 @@ export const defaultP2POptions: P2POptions = {
   heartbeatIntervalMs: 700,
   inboundConnectionsPerHostPerSecond: 64,
   meshDegree: 3,
+  graylistCooldownMs: 60_000,
 };

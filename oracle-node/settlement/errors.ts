@@ -1,10 +1,8 @@
 export type SettlementErrorCode =
-  /** The forwarder has no `ConfigSet` for the configured DON id and config version. */
+  /** The forwarder has no (uncleared) `ConfigSet` for the DON id (and the pinned config version). */
   | "DON_NOT_CONFIGURED"
-  /** This node's Ethereum signer is not one of the forwarder's signers. */
+  /** This node cannot take part in the DON now: not a forwarder signer, not an active operator, or below quorum. */
   | "NOT_A_DON_MEMBER"
-  /** A forwarder signer is not a registered operator with a peer id, so it cannot be reached. */
-  | "MEMBER_NOT_REGISTERED"
   /** The settlement contract accepts no workflow this node runs for a report kind. */
   | "WORKFLOW_NOT_ACCEPTED"
   /** The configured registry is not the one the settlement contract slashes through. */

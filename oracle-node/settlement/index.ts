@@ -1,3 +1,5 @@
+export { configSetEvent } from "./configSetEvent";
+export { donCommand } from "./donCommand";
 export {
   createEquivocationReporter,
   type EquivocationReporter,
@@ -5,7 +7,13 @@ export {
   type ReportOutcome,
 } from "./equivocationReporter";
 export { SettlementError, type SettlementErrorCode } from "./errors";
-export { type DonMembership, readDon } from "./readDon";
+export {
+  createDonFollower,
+  type DonFollower,
+  type DonFollowerOptions,
+} from "./followDon";
+export { type DonConfigEntry, type DonMembership, resolveDon, sameDon } from "./resolveDon";
+export { readDonConfigs, type SetDonConfigResult, setDonConfig } from "./setDonConfig";
 export {
   createSettlementMonitor,
   type SettlementMonitor,

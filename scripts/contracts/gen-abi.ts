@@ -16,6 +16,8 @@ const CONTRACTS = [
   ["vigilFeedAbi", "IVigilFeed.sol", "IVigilFeed"],
   ["exampleDePINConsumerAbi", "ExampleDePINConsumer.sol", "ExampleDePINConsumer"],
   ["keystoneForwarderAbi", "KeystoneForwarder.sol", "KeystoneForwarder"],
+  ["vigilGovernorAbi", "VigilGovernor.sol", "VigilGovernor"],
+  ["timelockControllerAbi", "TimelockController.sol", "TimelockController"],
 ] as const;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

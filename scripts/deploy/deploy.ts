@@ -4,13 +4,15 @@
  * contract (allowed workflows per report kind) and the example feed consumer. Prints the addresses as
  * JSON (docs/interfaces.md, "Deployment output") and optionally writes them to a file.
  *
- *   npx tsx scripts/deploy/deploy.ts --rpc http://127.0.0.1:8545 --private-key 0x… \
+ *   VIGIL_PRIVATE_KEY=0x… npx vigil deploy --rpc-url http://127.0.0.1:8545 \
  *     --signers 0xA,0xB,0xC,0xD --f 1 --workflow 1:0xOwner:epoch-settlement --out deployment.json
+ *
+ * (`npx tsx scripts/deploy/deploy.ts …` takes the same flags.)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Command } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import {
   type Abi,
   type Address,
@@ -29,6 +31,19 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 import { type Deployment, deploymentSchema, loadArtifact } from "../../contracts/index";
+import { loadPrivateKey } from "../lifecycle/chainContext";
+import { type CliIo, guarded, processIo } from "../lifecycle/io";
+import {
+  type GenesisTime,
+  parseAddress,
+  parseGenesisTime,
+  parsePositive,
+  parseTokenAmount,
+  parseUint8,
+  parseUint32,
+  parseUint64,
+} from "../lifecycle/parsers";
+import { deployGovernance, governanceOptionsSchema } from "./governance";
 
 /** Errors of this script carry a code so callers (devnet, CLI) can tell bad input from a failed chain call. */
 export class DeployError extends Error {
@@ -108,6 +123,8 @@ export const deployOptionsSchema = z
     network: networkParamsSchema.optional(),
     /** Reward tokens minted right after deployment (the deployer keeps the mint role only for this). */
     mint: z.array(z.object({ to: address, amount: z.bigint().positive() })).default([]),
+    /** Hands registry, settlement and forwarder to a new timelock + governor (scripts/deploy/governance.ts). */
+    governance: governanceOptionsSchema.optional(),
     /** Where to write the deployment JSON. */
     out: z.string().optional(),
   })
@@ -205,7 +222,16 @@ export async function deployVigil(options: DeployOptions): Promise<Deployment> {
     await send(token, tokenAbi, "revokeRole", [minterRole, admin]);
   }
 
+  const governance = o.governance
+    ? await deployGovernance(
+        { publicClient, walletClient: wallet },
+        { token, registry, settlement, forwarder },
+        o.governance,
+      )
+    : undefined;
+
   const deployment = deploymentSchema.parse({
+    ...governance,
     chainId,
     token,
     forwarder,
@@ -235,13 +261,65 @@ function parseWorkflow(value: string, previous: { kind: number; owner: string; n
   return [...previous, { kind: Number(kind), owner, name: bytes }];
 }
 
-export async function main(argv: string[]): Promise<Deployment> {
-  const program = new Command()
-    .name("deploy")
-    .description("Deploy Vigil's contracts and print their addresses as JSON")
-    .requiredOption("--rpc <url>", "JSON-RPC endpoint")
-    .requiredOption("--private-key <hex>", "deployer key (becomes admin of every contract)")
-    .requiredOption("--signers <addresses>", "comma-separated forwarder signers")
+/** Parses `address:tokens` (tokens as `vigil network fund` takes them). */
+function parseMint(value: string, previous: { to: string; amount: bigint }[] = []) {
+  const [to, amount, ...rest] = value.split(":");
+  if (!to || !amount || rest.length > 0)
+    throw new InvalidArgumentError(`--mint wants address:tokens, got "${value}"`);
+  return [...previous, { to: parseAddress(to), amount: parseTokenAmount(amount) }];
+}
+
+interface DeployFlags {
+  rpcUrl?: string;
+  rpc?: string;
+  privateKeyFile?: string;
+  privateKey?: string;
+  signers: string;
+  f: string;
+  donId: string;
+  configVersion: string;
+  workflow: { kind: 1 | 2; owner: string; name: string }[];
+  reporterRewardBps: string;
+  unbondingDelay: bigint;
+  minOperatorStake: bigint;
+  mint: { to: string; amount: bigint }[];
+  networkRewardBudget?: bigint;
+  networkStakePerDevice?: bigint;
+  networkEpochLength?: number;
+  networkGenesisTime: GenesisTime;
+  networkPolicy: number;
+  networkK?: number;
+  governance?: boolean;
+  votingDelay: number;
+  votingPeriod: number;
+  timelockDelay: bigint;
+  quorumPercent: number;
+  guardian?: string;
+  out?: string;
+}
+
+/**
+ * The deploy command's flags (docs/contracts.md, "Deployment"); `run` gets them parsed. The key
+ * comes from --private-key-file or VIGIL_PRIVATE_KEY, as for every `vigil` chain command.
+ */
+function deployProgram(
+  io: CliIo,
+  run: (deployment: Deployment) => void,
+  wrap: (action: (flags: DeployFlags) => Promise<void>) => (flags: DeployFlags) => Promise<void>,
+): Command {
+  // Bigint defaults go through Option.default(value, description): help JSON-encodes a bare default.
+  return new Command("deploy")
+    .description(
+      "deploy Vigil's contracts, optionally mint tokens and register a first network; prints the deployment JSON",
+    )
+    .option("--rpc-url <url>", "JSON-RPC endpoint")
+    .addOption(new Option("--rpc <url>", "same as --rpc-url").hideHelp())
+    .option(
+      "--private-key-file <file>",
+      "deployer key file (or VIGIL_PRIVATE_KEY); the deployer administers every contract",
+    )
+    .addOption(new Option("--private-key <hex>", "the key itself (insecure: shell history, ps)").hideHelp())
+    .requiredOption("--signers <addresses>", "comma-separated forwarder signers (the nodes' signers)")
     .requiredOption("--f <n>", "faulty signers tolerated (exactly f+1 signatures per report)")
     .option("--don-id <n>", "DON id of the forwarder config", "1")
     .option("--config-version <n>", "forwarder config version", "1")
@@ -252,31 +330,128 @@ export async function main(argv: string[]): Promise<Deployment> {
       [],
     )
     .option("--reporter-reward-bps <n>", "share of a slashed oracle stake for the reporter", "5000")
+    .addOption(
+      new Option("--unbonding-delay <seconds>", "delay between an exit request and the withdrawal")
+        .argParser(parseUint64)
+        .default(7n * 24n * 3600n, "604800 (7 days)"),
+    )
+    .addOption(
+      new Option("--min-operator-stake <tokens>", "least stake an operator registers with")
+        .argParser(parseTokenAmount)
+        .default(100n * 10n ** 18n, "100"),
+    )
+    .option("--mint <address:tokens>", "mint reward tokens after deployment (repeatable)", parseMint, [])
+    .option(
+      "--network-reward-budget <tokens>",
+      "register a first network: reward tokens per epoch",
+      parseTokenAmount,
+    )
+    .option("--network-stake-per-device <tokens>", "first network: stake per device", parseTokenAmount)
+    .option("--network-epoch-length <seconds>", "first network: seconds per epoch", parsePositive)
+    .addOption(
+      new Option(
+        "--network-genesis-time <when>",
+        "first network: unix s, +SECONDS after the latest block, or 0",
+      )
+        .argParser(parseGenesisTime)
+        .default({ absolute: 0n }, "0"),
+    )
+    .option("--network-policy <id>", "first network: challenge policy id", parseUint32, 0)
+    .option("--network-k <n>", "first network: oracle nodes per device", parseUint8)
+    .option("--governance", "hand registry, settlement and forwarder to a new timelock and governor")
+    .option("--voting-delay <blocks>", "governance: blocks before a vote starts", parseUint32, 7_200)
+    .option("--voting-period <blocks>", "governance: blocks a vote stays open", parseUint32, 50_400)
+    .addOption(
+      new Option("--timelock-delay <seconds>", "governance: delay before a passed proposal runs")
+        .argParser(parseUint64)
+        .default(172_800n, "172800 (2 days)"),
+    )
+    .option("--quorum-percent <n>", "governance: share of the supply that must vote", parseUint8, 4)
+    .option("--guardian <address>", "governance: the key that may pause (and nothing else)", parseAddress)
     .option("--out <file>", "write the deployment JSON here")
-    .exitOverride();
-  program.parse(argv, { from: "user" });
-  const flags = program.opts<{
-    rpc: string;
-    privateKey: string;
-    signers: string;
-    f: string;
-    donId: string;
-    configVersion: string;
-    workflow: { kind: 1 | 2; owner: string; name: string }[];
-    reporterRewardBps: string;
-    out?: string;
-  }>();
-  return deployVigil({
-    rpcUrl: flags.rpc,
-    privateKey: flags.privateKey,
-    signers: flags.signers.split(",").map((s) => s.trim()),
-    f: Number(flags.f),
-    donId: Number(flags.donId),
-    configVersion: Number(flags.configVersion),
-    workflows: flags.workflow,
-    reporterRewardBps: Number(flags.reporterRewardBps),
-    out: flags.out,
-  });
+    .action(
+      wrap(async (flags: DeployFlags) => {
+        const rpcUrl = flags.rpcUrl ?? flags.rpc;
+        if (!rpcUrl) throw new DeployError("INVALID_OPTIONS", "pass --rpc-url");
+        const privateKey = loadPrivateKey({ ...flags, rpcUrl, deployment: "" }, io);
+        const networkFlags = [
+          flags.networkRewardBudget,
+          flags.networkStakePerDevice,
+          flags.networkEpochLength,
+          flags.networkK,
+        ];
+        if (networkFlags.some((f) => f !== undefined) && networkFlags.some((f) => f === undefined))
+          throw new DeployError(
+            "INVALID_OPTIONS",
+            "a first network needs all of --network-reward-budget, --network-stake-per-device, --network-epoch-length and --network-k",
+          );
+        let genesisTime = "absolute" in flags.networkGenesisTime ? flags.networkGenesisTime.absolute : 0n;
+        if ("afterLatestBlock" in flags.networkGenesisTime) {
+          const block = await createPublicClient({ transport: http(rpcUrl) }).getBlock();
+          genesisTime = block.timestamp + flags.networkGenesisTime.afterLatestBlock;
+        }
+        run(
+          await deployVigil({
+            rpcUrl,
+            privateKey,
+            signers: flags.signers.split(",").map((s) => s.trim()),
+            f: Number(flags.f),
+            donId: Number(flags.donId),
+            configVersion: Number(flags.configVersion),
+            workflows: flags.workflow,
+            reporterRewardBps: Number(flags.reporterRewardBps),
+            unbondingDelay: flags.unbondingDelay,
+            minOperatorStake: flags.minOperatorStake,
+            mint: flags.mint,
+            network:
+              flags.networkEpochLength === undefined
+                ? undefined
+                : {
+                    rewardBudgetPerEpoch: flags.networkRewardBudget ?? 0n,
+                    stakePerDevice: flags.networkStakePerDevice ?? 0n,
+                    epochLength: flags.networkEpochLength,
+                    genesisTime,
+                    challengePolicyId: flags.networkPolicy,
+                    k: flags.networkK ?? 0,
+                  },
+            governance: flags.governance
+              ? {
+                  votingDelay: flags.votingDelay,
+                  votingPeriod: flags.votingPeriod,
+                  timelockDelay: flags.timelockDelay,
+                  quorumPercent: flags.quorumPercent,
+                  guardian: flags.guardian,
+                }
+              : undefined,
+            out: flags.out,
+          }),
+        );
+      }),
+    );
+}
+
+/** `vigil deploy`: failures print one line and exit 1. */
+export function deployCommand(io: CliIo = processIo): Command {
+  return deployProgram(
+    io,
+    (d) => io.out(JSON.stringify(d, null, 2)),
+    (action) => guarded(io, action),
+  );
+}
+
+/** The script's own CLI (`npx tsx scripts/deploy/deploy.ts …`): resolves with the deployment, rejects on any failure. */
+export async function main(argv: string[]): Promise<Deployment> {
+  let deployment: Deployment | undefined;
+  const program = deployProgram(
+    processIo,
+    (d) => {
+      deployment = d;
+    },
+    (action) => action,
+  ).exitOverride();
+  await program.parseAsync(argv, { from: "user" });
+  if (!deployment) throw new DeployError("INVALID_OPTIONS", "nothing deployed");
+  return deployment;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

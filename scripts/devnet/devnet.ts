@@ -379,7 +379,7 @@ export async function startDevnet(
               seed: FLEET_SEED,
               replicaDir,
               owners: fleetPlan.map((d) => d.ownerHex),
-              gateways: nodes.map((n) => `${n.apiUrl}${gatewayPath}`),
+              gateways: nodes.map((n) => `${n.gatewayUrl}${gatewayPath}`),
               chain: {
                 rpcUrl: chains.home.rpcUrl,
                 registry: targets.registry,
@@ -390,7 +390,7 @@ export async function startDevnet(
               framer: {
                 peerKeyFile: join(keys[0]!.dataDir, "peer.key"),
                 fraudSlash: nodes.map((n) => ({
-                  url: `${n.apiUrl}/admin/networks/${networkId}/fraud-slash`,
+                  url: `${n.adminUrl}/admin/networks/${networkId}/fraud-slash`,
                   token: n.adminToken,
                 })),
               },
@@ -458,7 +458,7 @@ export async function startDevnet(
 async function servesGateway(nodes: readonly DevnetNode[], path: string): Promise<boolean> {
   for (const n of nodes) {
     try {
-      const res = await fetch(`${n.apiUrl}${path}/v1/info`, { signal: AbortSignal.timeout(5_000) });
+      const res = await fetch(`${n.gatewayUrl}${path}/v1/info`, { signal: AbortSignal.timeout(5_000) });
       if (res.ok) return true;
     } catch {
       // Down or too busy: ask the next node.

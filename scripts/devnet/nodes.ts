@@ -18,7 +18,12 @@ export interface DevnetNode {
   index: number;
   keys: NodeKeys;
   configPath: string;
+  /** The public feed API (`/v1/...`, `/assignment`, probes). */
   apiUrl: string;
+  /** The device gateway's own listener; devices' gateway URLs are `${gatewayUrl}/device`. */
+  gatewayUrl: string;
+  /** Metrics and /admin. */
+  adminUrl: string;
   adminToken: string;
   p2pAddr: string;
   /** Loopback only: the devnet never listens beyond this machine. */
@@ -38,7 +43,12 @@ export async function configureNodes(opts: {
   networkId: bigint;
 }): Promise<DevnetNode[]> {
   const ports = await Promise.all(
-    opts.keys.map(async () => ({ api: await freePort(), p2p: await freePort() })),
+    opts.keys.map(async () => ({
+      api: await freePort(),
+      gateway: await freePort(),
+      admin: await freePort(),
+      p2p: await freePort(),
+    })),
   );
   const addr = (i: number) => `/ip4/127.0.0.1/tcp/${ports[i]!.p2p}/p2p/${opts.keys[i]!.peerId}`;
   const nodes: DevnetNode[] = [];
@@ -50,6 +60,8 @@ export async function configureNodes(opts: {
       networks: [opts.networkId],
       apiPort: ports[i]!.api,
       apiHost: "127.0.0.1",
+      gatewayPort: ports[i]!.gateway,
+      adminPort: ports[i]!.admin,
       p2pPort: ports[i]!.p2p,
       // Everyone dials everyone: a 4-node devnet needs a full mesh for gossip from the first epoch.
       bootstrap: opts.keys.flatMap((_, j) => (j === i ? [] : [addr(j)])),
@@ -64,6 +76,8 @@ export async function configureNodes(opts: {
       keys,
       configPath: result.configPath,
       apiUrl: `http://127.0.0.1:${ports[i]!.api}`,
+      gatewayUrl: `http://127.0.0.1:${ports[i]!.gateway}`,
+      adminUrl: `http://127.0.0.1:${ports[i]!.admin}`,
       adminToken: config.api.adminToken,
       p2pAddr: addr(i),
       p2pListen: `/ip4/127.0.0.1/tcp/${ports[i]!.p2p}`,
@@ -105,7 +119,7 @@ interface PeerJson {
 /** Reads a node's peers from its admin API (undefined while it is not answering). */
 async function readPeers(n: DevnetNode): Promise<string[] | undefined> {
   try {
-    const res = await fetch(`${n.apiUrl}/admin/peers`, {
+    const res = await fetch(`${n.adminUrl}/admin/peers`, {
       headers: { authorization: `Bearer ${n.adminToken}` },
       signal: AbortSignal.timeout(2_000),
     });

@@ -2,17 +2,20 @@ import {
   type Account,
   type Address,
   type Chain,
-  type Hash,
   type Hex,
   keccak256,
   maxUint256,
   type PublicClient,
-  parseEventLogs,
   type Transport,
   type WalletClient,
 } from "viem";
-import { vigilRegistryAbi, vigilSettlementAbi, vigilTokenAbi } from "../../contracts";
+import { vigilRegistryAbi, vigilTokenAbi } from "../../contracts";
+import { depositBudget } from "../lifecycle/depositBudget";
+import { registerNetwork } from "../lifecycle/registerNetwork";
+import { sendAll as send } from "../lifecycle/send";
 
+// Registration primitives (send, registerNetwork, depositBudget) live in scripts/lifecycle/, shared
+// with the `vigil network|operator|device` commands; this file keeps the devnet's batches and minting.
 export type DevnetWallet = WalletClient<Transport, Chain, Account>;
 
 export interface SampleNetworkParams {
@@ -30,20 +33,6 @@ export interface RegistrationTargets {
   token: Address;
   registry: Address;
   settlement: Address;
-}
-
-/**
- * Sends transactions one after the other (each send awaited, so nonces go out in order and a failed
- * send leaves no gap that would stall the rest), then waits for all receipts together.
- */
-async function send(client: PublicClient, txs: (() => Promise<Hash>)[]): Promise<void> {
-  const hashes: Hash[] = [];
-  for (const tx of txs) hashes.push(await tx());
-  const receipts = await Promise.all(
-    hashes.map((hash) => client.waitForTransactionReceipt({ hash, pollingInterval: 50 })),
-  );
-  const failed = receipts.find((r) => r.status !== "success");
-  if (failed) throw new Error(`transaction ${failed.transactionHash} reverted`);
 }
 
 /** Mints reward tokens to the deployer when it holds the token's admin role and too few tokens. */
@@ -137,49 +126,17 @@ export async function registerSampleNetwork(
   t: RegistrationTargets,
   p: SampleNetworkParams,
 ): Promise<bigint> {
-  const hash = await wallet.writeContract({
-    address: t.registry,
-    abi: vigilRegistryAbi,
-    functionName: "registerNetwork",
-    args: [
-      {
-        rewardBudgetPerEpoch: p.rewardBudgetPerEpoch,
-        stakePerDevice: p.stakePerDevice,
-        epochLength: p.epochLength,
-        genesisTime: p.genesisTime,
-        challengePolicyId: p.challengePolicyId,
-        k: p.k,
-      },
-    ],
+  const networkId = await registerNetwork(client, wallet, t.registry, {
+    rewardBudgetPerEpoch: p.rewardBudgetPerEpoch,
+    stakePerDevice: p.stakePerDevice,
+    epochLength: p.epochLength,
+    genesisTime: p.genesisTime,
+    challengePolicyId: p.challengePolicyId,
+    k: p.k,
   });
-  const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-  const [event] = parseEventLogs({
-    abi: vigilRegistryAbi,
-    eventName: "NetworkRegistered",
-    logs: receipt.logs,
-  });
-  if (!event) throw new Error("registerNetwork emitted no NetworkRegistered");
-  const networkId = event.args.networkId;
   const budget = p.rewardBudgetPerEpoch * BigInt(p.fundedEpochs);
   await ensureTokens(client, wallet, t.token, budget);
-  await send(client, [
-    () =>
-      wallet.writeContract({
-        address: t.token,
-        abi: vigilTokenAbi,
-        functionName: "approve",
-        args: [t.settlement, maxUint256],
-      }),
-  ]);
-  await send(client, [
-    () =>
-      wallet.writeContract({
-        address: t.settlement,
-        abi: vigilSettlementAbi,
-        functionName: "depositBudget",
-        args: [networkId, budget],
-      }),
-  ]);
+  if (budget > 0n) await depositBudget(client, wallet, t, networkId, budget);
   return networkId;
 }
 

@@ -46,6 +46,8 @@ export interface OracleConfig {
   index: number;
   configPath: string;
   apiUrl: string;
+  /** Metrics and /admin (the admin listener). */
+  adminUrl: string;
   adminToken: string;
   /** Loopback only: nothing here listens beyond this machine. */
   p2pListen: string;
@@ -203,7 +205,7 @@ export async function startOracleCluster(o: ClusterOptions): Promise<OracleClust
     const get = async (i: number, path: string, admin = false) => {
       const n = nodes[i]!.node;
       try {
-        return await fetch(`${n.apiUrl}${path}`, {
+        return await fetch(`${admin ? n.adminUrl : n.apiUrl}${path}`, {
           headers: admin ? { authorization: `Bearer ${n.adminToken}` } : {},
           signal: AbortSignal.timeout(2_000),
         });
@@ -251,7 +253,7 @@ export async function startOracleCluster(o: ClusterOptions): Promise<OracleClust
         return res?.ok ? ((await res.json()) as FeedResult) : undefined;
       },
       equivocations: async (i) => {
-        const res = await get(i, "/metrics");
+        const res = await get(i, "/metrics", true);
         if (!res?.ok) return undefined;
         return (await res.text())
           .split("\n")
@@ -276,8 +278,9 @@ async function configureOracles(
   keys: readonly NodeKeys[],
   o: { dir: string; rpcUrl: string; chainId: number; deploymentFile: string; networkId: bigint },
 ): Promise<OracleConfig[]> {
-  const ports: { api: number; p2p: number }[] = [];
-  for (const _ of keys) ports.push({ api: await quietPort(), p2p: await quietPort() });
+  const ports: { api: number; admin: number; p2p: number }[] = [];
+  for (const _ of keys)
+    ports.push({ api: await quietPort(), admin: await quietPort(), p2p: await quietPort() });
   const addr = (i: number) => `/ip4/127.0.0.1/tcp/${ports[i]!.p2p}/p2p/${keys[i]!.peerId}`;
   const out: OracleConfig[] = [];
   for (const [i, k] of keys.entries()) {
@@ -287,6 +290,7 @@ async function configureOracles(
       networks: [o.networkId],
       apiPort: ports[i]!.api,
       apiHost: "127.0.0.1",
+      adminPort: ports[i]!.admin,
       p2pPort: ports[i]!.p2p,
       bootstrap: keys.flatMap((_, j) => (j === i ? [] : [addr(j)])),
       rpcUrls: [o.rpcUrl],
@@ -298,6 +302,7 @@ async function configureOracles(
       index: i,
       configPath: result.configPath,
       apiUrl: `http://127.0.0.1:${ports[i]!.api}`,
+      adminUrl: `http://127.0.0.1:${ports[i]!.admin}`,
       adminToken: loadConfig({ path: result.configPath, env: {} }).api.adminToken,
       p2pListen: `/ip4/127.0.0.1/tcp/${ports[i]!.p2p}`,
     });

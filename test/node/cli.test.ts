@@ -1,6 +1,6 @@
 // The `vigil node` CLI as an operator runs it: separate processes, real files, real signals.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,6 +47,8 @@ afterAll(async () => {
 
 describe("vigil node", () => {
   it("init writes keys (0600) and a config; start refuses a bad config naming the key", async () => {
+    // Encrypted keystores (the default), with the password in a file node.toml names; a small scrypt cost.
+    writeFileSync(join(dir, "keystore-password"), "cli test password\n", { mode: 0o600 });
     const init = vigil([
       "node",
       "init",
@@ -60,8 +62,13 @@ describe("vigil node", () => {
       "0",
       "--rpc-url",
       anvil.rpcUrl,
+      "--password-file",
+      join(dir, "keystore-password"),
+      "--scrypt-n",
+      "1024",
     ]);
     expect(await exit(init)).toBe(0);
+    expect(init.output()).toContain("keys:     encrypted keystores");
     expect(init.output()).toMatch(/peer id: {2}12D3KooW\w+/);
     expect(init.output()).toMatch(/signer: {3}0x[0-9a-fA-F]{40}/);
     for (const f of ["data/peer.key", "data/eth.key", "node.toml"])
@@ -78,6 +85,21 @@ describe("vigil node", () => {
     expect(bad.output()).not.toMatch(/\n\s+at /); // an operator error, not a stack trace
   });
 
+  it("start with a wrong keystore password exits naming the key file and the password's source", async () => {
+    const wrong = vigil(["node", "start", "-c", join(dir, "node.toml")], {
+      VIGIL_CHAIN_SETTLEMENT: chain.settlement,
+      VIGIL_CHAIN_REGISTRY: chain.registry,
+      VIGIL_CHAIN_FORWARDER: chain.forwarder,
+      VIGIL_CHAIN_TOKEN: chain.token,
+      VIGIL_KEYSTORE_PASSWORD: "not the password",
+    });
+    expect(await exit(wrong)).toBe(1);
+    expect(wrong.output()).toMatch(
+      /error: wrong password for .*data\/eth\.key \(password from VIGIL_KEYSTORE_PASSWORD\)/,
+    );
+    expect(wrong.output()).not.toMatch(/\n\s+at /);
+  });
+
   it("start serves the API, status reads it, SIGTERM shuts down cleanly", async () => {
     const env = {
       VIGIL_CHAIN_SETTLEMENT: chain.settlement,
@@ -86,6 +108,8 @@ describe("vigil node", () => {
       VIGIL_CHAIN_TOKEN: chain.token,
       VIGIL_P2P_LISTEN: "/ip4/127.0.0.1/tcp/0",
       VIGIL_API_PORT: "0",
+      VIGIL_GATEWAY_PORT: "0",
+      VIGIL_ADMIN_PORT: "0",
     };
     const node = vigil(["node", "start", "-c", join(dir, "node.toml")], env);
     try {
@@ -94,10 +118,15 @@ describe("vigil node", () => {
       while (!url) {
         if (Date.now() > deadline || node.exitCode !== null)
           throw new Error(`node did not start:\n${node.output()}`);
-        url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(node.output())?.[1];
+        // `vigil node status` talks to the admin listener (metrics, /admin, and the probes).
+        url = /"url":"(http:\/\/127\.0\.0\.1:\d+)","msg":"admin listening"/.exec(node.output())?.[1];
         await new Promise((r) => setTimeout(r, 100));
       }
       expect((await fetch(`${url}/health`)).status).toBe(200);
+      // Written by `node init`: the gateway and admin listeners each on their own port.
+      expect(readFileSync(join(dir, "node.toml"), "utf8")).toMatch(
+        /^\[gateway\]\n(#.*\n)*host = "127\.0\.0\.1"\nport = 8081$/m,
+      );
       // The token comes from the config file (which needs the same environment to validate).
       const status = vigil(["node", "status", "-c", join(dir, "node.toml"), "--url", url], env);
       expect(await exit(status), status.output()).toBe(0);

@@ -57,7 +57,7 @@ describe("epoch clock", () => {
     expect(result.deviceCount).toBe(3);
     expect(result.lines.every((l) => l.uptimeBps === 0 && l.reward === 0n)).toBe(true);
     for (const n of nodes) {
-      const text = await (await fetch(`${n.api.url}/metrics`)).text();
+      const text = await (await fetch(`${n.admin.url}/metrics`)).text();
       expect(text).toMatch(/vigil_epoch_closes_total\{network="\d+"\} [1-9]/);
     }
   });

@@ -92,7 +92,17 @@ describe("npx vigil", () => {
     "%s node start: JSON logs from the first line, private files, and SIGTERM to npm stops the node",
     async (runner) => {
       const dir = mkdtempSync(join(tmpdir(), "vigil-npx-"));
-      const init = npxVigil(["node", "init", "--dir", dir, "--networks", "1", "--rpc-url", anvil.rpcUrl]);
+      const init = npxVigil([
+        "node",
+        "init",
+        "--dir",
+        dir,
+        "--networks",
+        "1",
+        "--rpc-url",
+        anvil.rpcUrl,
+        "--insecure-plaintext-keys",
+      ]);
       expect(await init.exit, init.stderr()).toBe(0);
 
       const node = vigil(runner, ["node", "start", "-c", join(dir, "node.toml")], {

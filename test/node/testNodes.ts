@@ -24,6 +24,8 @@ export async function startTestNodes(o: {
       dir,
       networks: [o.networkId],
       apiPort: 0,
+      gatewayPort: 0,
+      adminPort: 0,
       p2pPort: 0,
       rpcUrls: [o.anvil.rpcUrl],
       chainId: o.anvil.chainId,

@@ -128,7 +128,7 @@ async function evidenceBy(node: VigilNode, device: Signer, at: { epoch: bigint; 
 }
 
 const postFraudSlash = (n: VigilNode, body: unknown, token = n.config.api.adminToken) =>
-  fetch(`${n.api.url}/admin/networks/${networkId}/fraud-slash`, {
+  fetch(`${n.admin.url}/admin/networks/${networkId}/fraud-slash`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: JSON.stringify(body),
@@ -185,6 +185,7 @@ beforeAll(async () => {
         dir,
         networks: [1n],
         apiPort: 0,
+        adminPort: 0,
         p2pPort: 0,
         rpcUrls: [anvil.rpcUrl],
         chainId: anvil.chainId,
@@ -310,17 +311,17 @@ afterAll(async () => {
 describe("oracle nodes settle on chain through their CRE host", () => {
   it("derives the DON from the forwarder and the workflows from the settlement contract", async () => {
     for (const [i, n] of nodes.entries()) {
-      expect(n.cre).toBeDefined();
-      expect(n.cre!.don.f).toBe(1);
-      expect(n.cre!.don.members[i]).toBe(n.signer);
-      expect(n.cre!.don.peerIds[i]).toBe(n.peerId);
+      expect(n.cre?.member).toBe(true);
+      expect(n.cre!.don!.f).toBe(1);
+      expect(n.cre!.don!.members[i]).toBe(n.signer);
+      expect(n.cre!.don!.peerIds[i]).toBe(n.peerId);
       expect(n.cre!.workflows).toEqual({
         epochSettlement: "vigil-epoch-settlement",
         fraudSlashing: "vigil-fraud-slashing",
       });
     }
     const status = (await (
-      await fetch(`${nodes[1]!.api.url}/admin/status`, {
+      await fetch(`${nodes[1]!.admin.url}/admin/status`, {
         headers: { authorization: `Bearer ${nodes[1]!.config.api.adminToken}` },
       })
     ).json()) as { cre: unknown };
@@ -335,7 +336,7 @@ describe("oracle nodes settle on chain through their CRE host", () => {
 
   it("devices attest; every node's epoch clock closes epochs 0 and 1 and their workflow settles each", async () => {
     const client = publicClient();
-    const urlOf = new Map(nodes.map((n) => [n.signer, n.api.url]));
+    const urlOf = new Map(nodes.map((n) => [n.signer, n.gateway.url]));
     const view = (await (await fetch(`${nodes[0]!.api.url}/assignment/${networkId}?epoch=0`)).json()) as {
       devices: { deviceId: Hex; nodes: Address[] }[];
     };
@@ -411,7 +412,7 @@ describe("oracle nodes settle on chain through their CRE host", () => {
     // Bad input: typed errors, nothing fired.
     expect((await post(nodes[0]!, { evidence: "0x1" })).status).toBe(400);
     expect((await post(nodes[0]!, { evidence }, "x".repeat(32))).status).toBe(401);
-    const unserved = await fetch(`${nodes[0]!.api.url}/admin/networks/9/fraud-slash`, {
+    const unserved = await fetch(`${nodes[0]!.admin.url}/admin/networks/9/fraud-slash`, {
       method: "POST",
       headers: { authorization: `Bearer ${nodes[0]!.config.api.adminToken}` },
       body: JSON.stringify({ evidence }),
@@ -436,7 +437,7 @@ describe("oracle nodes settle on chain through their CRE host", () => {
           "--evidence",
           evidence,
           "--url",
-          n3.api.url,
+          n3.admin.url,
           "--token",
           n3.config.api.adminToken,
         ],
@@ -573,16 +574,17 @@ describe("oracle nodes settle on chain through their CRE host", () => {
         { timeout: 60_000, interval: 500 },
       );
     }
-    const metricsText = await (await fetch(`${restarted.api.url}/metrics`)).text();
+    const metricsText = await (await fetch(`${restarted.admin.url}/metrics`)).text();
     expect(metricsText).toMatch(/vigil_backfill_epochs_total\{outcome="filled"\} [1-9]/);
   }, 120_000);
 
-  it("a node outside the DON fails to start with cre.enabled, and runs without CRE otherwise", async () => {
+  it("a node outside the DON fails to start with cre.enabled, and otherwise runs and waits to be added", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vigil-settle-outsider-"));
     await initNode({
       dir,
       networks: [1n],
       apiPort: 0,
+      adminPort: 0,
       p2pPort: 0,
       rpcUrls: [anvil.rpcUrl],
       chainId: anvil.chainId,
@@ -603,10 +605,12 @@ describe("oracle nodes settle on chain through their CRE host", () => {
     expect(error).toMatchObject({ code: "NOT_A_DON_MEMBER" });
     const node = await startNode(load(), options);
     try {
-      expect(node.cre).toBeUndefined();
+      // It follows the DON and would start its CRE host on a ConfigSet that adds it (see donJoin.test.ts).
+      expect(node.cre?.member).toBe(false);
+      expect(node.cre?.don?.members).toEqual(nodes.map((n) => n.signer));
       const bundle = computeEvidence({ networkId, epoch: 0n, label: "node-settlement-outsider" }).verdict;
       const evidence = bundle.status === "fraud" ? bytesToHex(bundle.evidence) : undefined;
-      const res = await fetch(`${node.api.url}/admin/networks/${networkId}/fraud-slash`, {
+      const res = await fetch(`${node.admin.url}/admin/networks/${networkId}/fraud-slash`, {
         method: "POST",
         headers: { authorization: `Bearer ${node.config.api.adminToken}` },
         body: JSON.stringify({ evidence }),

@@ -10,7 +10,7 @@ import {
   zeroHash,
 } from "viem";
 import { describe, expect } from "vitest";
-import { encodeEpochSettlementReport } from "../../contracts/reports";
+import { encodeEpochSettlementReport } from "../../contracts/portable";
 import type { Config } from "./config";
 import { onTick } from "./main";
 

@@ -22,7 +22,7 @@ import {
   TxStatus,
 } from "@chainlink/cre-sdk";
 import { decodeFunctionResult, encodeFunctionData, type Hex, parseAbi, zeroAddress, zeroHash } from "viem";
-import { encodeEpochSettlementReport } from "../../contracts/reports";
+import { encodeEpochSettlementReport } from "../../contracts/portable";
 import { type Config, configSchema } from "./config";
 
 const settlementAbi = parseAbi([

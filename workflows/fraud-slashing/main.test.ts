@@ -14,8 +14,12 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { assignedOracles } from "../../attestation/portable";
-import { vigilRegistryAbi, vigilSettlementAbi } from "../../contracts/abi";
-import { encodeFraudSlashReport, genesisBeacon } from "../../contracts/reports";
+import {
+  encodeFraudSlashReport,
+  genesisBeacon,
+  vigilRegistryAbi,
+  vigilSettlementAbi,
+} from "../../contracts/portable";
 import type { Config } from "./config";
 import { onEvidence, REJECTED } from "./main";
 import { lastBlockBefore } from "./readJudges";

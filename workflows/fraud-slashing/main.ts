@@ -19,7 +19,7 @@ import {
 } from "@chainlink/cre-sdk";
 import { hexToBytes } from "viem";
 import { hex, type JudgesOf, verifyEvidencePortable } from "../../attestation/portable";
-import { encodeFraudSlashReport } from "../../contracts/reports";
+import { encodeFraudSlashReport } from "../../contracts/portable";
 import { type Config, configSchema, requestSchema } from "./config";
 import { type ChainJudges, readJudges } from "./readJudges";
 

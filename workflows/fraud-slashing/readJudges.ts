@@ -16,8 +16,7 @@ import {
   zeroAddress,
 } from "viem";
 import { assignedOracles, challengerKeyOfPeerId, decodeMessage } from "../../attestation/portable";
-import { vigilRegistryAbi, vigilSettlementAbi } from "../../contracts/abi";
-import { genesisBeacon } from "../../contracts/reports";
+import { genesisBeacon, vigilRegistryAbi, vigilSettlementAbi } from "../../contracts/portable";
 import type { Config } from "./config";
 
 type EvmClient = InstanceType<typeof cre.capabilities.EVMClient>;

@@ -91,7 +91,7 @@ describe("feed client", () => {
   });
 
   it("rejects a tampered line whose leaf was recomputed with InvalidProofError", async () => {
-    const { lineLeaf } = await import("../../../contracts/lines");
+    const { lineLeaf } = await import("../../../contracts/portable");
     const node = await serveLie({
       line: (p) => {
         const line = { ...p.line, uptimeBps: 10_000 };
@@ -231,6 +231,29 @@ describe("feed client", () => {
       "TAMPERED_LINE",
       "NODE_UNREACHABLE",
     ]);
+  });
+
+  it("retries a node's 503 before verifying, and never retries an answer that fails a check", async () => {
+    const liar = await serveLie({ line: (p) => ({ ...p, line: { ...p.line, reward: p.line.reward + 1n } }) });
+    const requests: string[] = [];
+    let unavailable = 1;
+    const fetch = ((input: string, init?: RequestInit) => {
+      requests.push(new URL(input).origin);
+      if (unavailable-- > 0) return Promise.resolve(new Response("{}", { status: 503 }));
+      return globalThis.fetch(input, init);
+    }) as typeof globalThis.fetch;
+    const c = createFeedClient({
+      nodes: [liar, honest],
+      chainId: fx.ctx.chainId,
+      settlement: fx.ctx.settlement,
+      signers: fx.signers,
+      backoffMs: 1,
+      fetch,
+    });
+    const got = await c.getDeviceLine(1n, 1n, deviceId(7));
+    expect(got.result.node).toBe(honest);
+    // The liar: once 503, once a tampered line (not asked again); then the honest node.
+    expect(requests).toEqual([liar, liar, honest].map((u) => new URL(u).origin));
   });
 
   it("lists epochs and history across pages", async () => {

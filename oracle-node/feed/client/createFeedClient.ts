@@ -1,6 +1,11 @@
 import type { Address, Hex, PublicClient } from "viem";
-import type { DeviceLine } from "../../../contracts/lines";
-import { DeviceHistoryPageJson, DeviceLineProofJson, EpochPageJson, EpochResultJson } from "../schemas";
+import type { DeviceLine } from "../../../contracts/portable";
+import {
+  DeviceHistoryPageJson,
+  DeviceLineProofJson,
+  EpochPageJson,
+  EpochResultJson,
+} from "../responseSchemas";
 import type { DeviceSlash, EpochResult, ResultVoteSignature } from "../source";
 import {
   AllNodesFailedError,
@@ -46,7 +51,16 @@ export interface FeedClientOptions {
    * an epoch's settlement transaction (slashes) and timed-out epochs (epoch lists). Default 0.
    */
   fromBlock?: bigint;
+  /** Per HTTP attempt, in ms; default 10 000. */
   timeoutMs?: number;
+  /**
+   * Further attempts of a GET on the same node after a network error, a timeout, a 5xx or a 429
+   * (after the node's `Retry-After`, up to 30 s), before moving on to the next node; default 2.
+   * An answer that fails a check is never retried.
+   */
+  retries?: number;
+  /** Delay before the first retry, in ms, doubling with each further one; default 250. */
+  backoffMs?: number;
   fetch?: typeof fetch;
 }
 
@@ -251,6 +265,8 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
   if (options.nodes.length === 0) throw new TypeError("createFeedClient: at least one node URL is needed");
   const fetchOptions = (signal?: AbortSignal) => ({
     timeoutMs: options.timeoutMs ?? 10_000,
+    retries: options.retries ?? 2,
+    backoffMs: options.backoffMs ?? 250,
     fetch: options.fetch ?? fetch,
     ...(signal ? { signal } : {}),
   });

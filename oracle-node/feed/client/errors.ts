@@ -45,7 +45,10 @@ export class NodeUnreachableError extends FeedClientError {
   }
 }
 
-/** The node answered with an HTTP error; `apiCode` is its JSON error code (e.g. `EPOCH_NOT_FOUND`). */
+/**
+ * The node answered with an HTTP error; `apiCode` is its JSON error code (e.g. `EPOCH_NOT_FOUND`),
+ * `retryAfterMs` its `Retry-After` (429 `RATE_LIMITED`, 503), if it sent one.
+ */
 export class NodeResponseError extends FeedClientError {
   override name = "NodeResponseError";
   constructor(
@@ -53,11 +56,12 @@ export class NodeResponseError extends FeedClientError {
     readonly status: number,
     readonly apiCode: string | undefined,
     message: string,
+    readonly retryAfterMs?: number,
   ) {
     super(
       "NODE_ERROR",
       `feed node answered ${status}${apiCode ? ` ${apiCode}` : ""}: ${message}`,
-      { status, apiCode },
+      { status, apiCode, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
       { node },
     );
   }

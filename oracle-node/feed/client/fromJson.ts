@@ -1,6 +1,6 @@
 import type { Address, Hex } from "viem";
-import type { DeviceLine } from "../../../contracts/lines";
-import type { DeviceLineJson, EpochResultJson } from "../schemas";
+import type { DeviceLine } from "../../../contracts/portable";
+import type { DeviceLineJson, EpochResultJson } from "../responseSchemas";
 import type { EpochResult } from "../source";
 
 export function deviceLineFromJson(l: DeviceLineJson): DeviceLine {

@@ -1,6 +1,6 @@
 // The feed client: fetch verified results from Vigil nodes and check them without trusting any node.
 
-export type { DeviceLine } from "../../../contracts/lines";
+export type { DeviceLine } from "../../../contracts/portable";
 export {
   type CheckedEpochSummary,
   type CheckedHistoryItem,

@@ -1,6 +1,10 @@
 import type { Address, Hex, PublicClient } from "viem";
-import { vigilFeedAbi, vigilRegistryAbi, vigilSettlementAbi } from "../../../contracts/abi";
-import type { DeviceLine } from "../../../contracts/lines";
+import {
+  type DeviceLine,
+  vigilFeedAbi,
+  vigilRegistryAbi,
+  vigilSettlementAbi,
+} from "../../../contracts/portable";
 import {
   LineRejectedOnChainError,
   NotSettledOnChainError,

@@ -1,5 +1,5 @@
 import type { Address, PublicClient } from "viem";
-import { vigilSettlementAbi } from "../../../contracts/abi";
+import { vigilSettlementAbi } from "../../../contracts/portable";
 import type { CheckedEpochSummary, UnverifiedEpochSummary } from "./createFeedClient";
 import { MalformedResponseError, MissingEpochsError, SettledMismatchError } from "./errors";
 import { readNextEpoch, verifyRootOnChain } from "./onChain";

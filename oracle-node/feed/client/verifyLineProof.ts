@@ -1,6 +1,6 @@
 import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import type { Hex } from "viem";
-import { type DeviceLine, lineLeaf } from "../../../contracts/lines";
+import { type DeviceLine, lineLeaf } from "../../../contracts/portable";
 import { InvalidProofError, TamperedLineError } from "./errors";
 
 export interface LineProof {

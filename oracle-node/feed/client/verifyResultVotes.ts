@@ -1,5 +1,5 @@
 import { type Address, type Hex, isAddressEqual, recoverTypedDataAddress } from "viem";
-import { resultVoteDomain, resultVoteTypes } from "../../../contracts/votes";
+import { resultVoteDomain, resultVoteTypes } from "../../../contracts/portable";
 import { ForeignSignerError, InvalidSignatureError, TooFewSignaturesError } from "./errors";
 
 export interface VotedResult {

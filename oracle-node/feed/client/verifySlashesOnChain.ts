@@ -1,5 +1,5 @@
 import type { Address, Hex, PublicClient } from "viem";
-import { vigilSettlementAbi } from "../../../contracts/abi";
+import { vigilSettlementAbi } from "../../../contracts/portable";
 import type { DeviceSlash } from "../source";
 import { NotSettledOnChainError, SlashMismatchError } from "./errors";
 

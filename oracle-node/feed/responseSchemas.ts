@@ -1,0 +1,115 @@
+// The JSON bodies the feed API answers with, in plain zod: the feed client parses them (and runs in
+// browsers, so it must not load the OpenAPI extension), the API declares its routes with them
+// (schemas.ts). `.meta({ id })` names each OpenAPI component: zod-to-openapi reads zod's registry.
+import { z } from "zod";
+
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** A uint64 in decimal, as it appears in paths, queries and bodies. */
+export const Uint64String = z
+  .string()
+  .regex(/^(0|[1-9]\d{0,19})$/, "must be a decimal unsigned integer without leading zeros")
+  // zod 4 runs refinements even after the regex failed: only compare well-formed numbers.
+  .refine((s) => !/^\d+$/.test(s) || BigInt(s) <= UINT64_MAX, "must fit in uint64");
+export const UintString = z.string().regex(/^(0|[1-9]\d*)$/);
+export const Bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
+const AddressString = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
+const HexString = z.string().regex(/^0x([0-9a-fA-F]{2})*$/);
+
+export const DeviceLineJson = z
+  .object({
+    networkId: Uint64String,
+    epoch: Uint64String,
+    deviceId: Bytes32,
+    owner: AddressString,
+    uptimeBps: z.number().int().min(0).max(10_000),
+    work: UintString,
+    reward: UintString,
+    slash: UintString,
+  })
+  .meta({ id: "DeviceLine" });
+
+export const VoteJson = z
+  .object({ signer: AddressString, signature: HexString })
+  .meta({ id: "ResultVote", description: "EIP-712 ResultVote signature of one oracle signer" });
+
+export const SlashJson = z
+  .object({ deviceId: Bytes32, amount: UintString, reason: z.number().int(), evidenceHash: Bytes32 })
+  .meta({ id: "DeviceSlash" });
+
+const ResultHeader = {
+  networkId: Uint64String,
+  epoch: Uint64String,
+  resultRoot: Bytes32,
+  deviceCount: z.number().int(),
+  totalReward: UintString,
+  totalSlash: UintString,
+  settled: z.boolean(),
+};
+
+export const EpochSummaryJson = z.object(ResultHeader).meta({ id: "EpochSummary" });
+
+export const EpochResultJson = z
+  .object({
+    ...ResultHeader,
+    observationsCommitment: Bytes32,
+    slashes: z.array(SlashJson),
+    votes: z.array(VoteJson),
+  })
+  .meta({ id: "EpochResult" });
+
+export const DeviceLineProofJson = z
+  .object({
+    line: DeviceLineJson,
+    leaf: Bytes32,
+    proof: z.array(Bytes32),
+    result: z.object({ ...ResultHeader, observationsCommitment: Bytes32, votes: z.array(VoteJson) }),
+  })
+  .meta({ id: "DeviceLineProof" });
+
+export const EpochPageJson = z
+  .object({
+    items: z.array(EpochSummaryJson),
+    nextCursor: Uint64String.nullable(),
+    prunedBefore: Uint64String.nullable().meta({
+      description:
+        "epochs below this one were deleted by the node's store retention, so the last page ends there; null when nothing was pruned",
+    }),
+  })
+  .meta({ id: "EpochPage" });
+
+export const DeviceHistoryPageJson = z
+  .object({
+    items: z.array(
+      z.object({
+        line: DeviceLineJson,
+        leaf: Bytes32,
+        proof: z.array(Bytes32),
+        resultRoot: Bytes32,
+        settled: z.boolean(),
+      }),
+    ),
+    nextCursor: Uint64String.nullable(),
+  })
+  .meta({ id: "DeviceHistoryPage" });
+
+export const NetworksJson = z
+  .object({ items: z.array(z.object({ networkId: Uint64String })) })
+  .meta({ id: "Networks" });
+
+export const ErrorJson = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .meta({ id: "Error" });
+
+export type DeviceLineJson = z.infer<typeof DeviceLineJson>;
+export type EpochResultJson = z.infer<typeof EpochResultJson>;
+export type DeviceLineProofJson = z.infer<typeof DeviceLineProofJson>;
+export type EpochPageJson = z.infer<typeof EpochPageJson>;
+export type NetworksJson = z.infer<typeof NetworksJson>;
+export type DeviceHistoryPageJson = z.infer<typeof DeviceHistoryPageJson>;

@@ -1,0 +1,8 @@
+export {
+  createGatewayAnnouncer,
+  type GatewayAnnouncer,
+  type GatewayAnnouncerModules,
+  type GatewayAnnouncerOptions,
+} from "./createGatewayAnnouncer";
+export { GatewayBook } from "./gatewayBook";
+export { gatewayPublicUrls } from "./gatewayPublicUrls";
