@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ServerType, serve } from "@hono/node-server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { bytesToHex, equalBytes } from "../bytes";
 import { nodeSigner } from "../crypto/node";
 import { writeReplicaFile } from "../storage/replicaFile";
@@ -134,5 +134,67 @@ describe("device config: [chain]", () => {
       ),
     ).toThrow(/chain.registry: expected a 20-byte 0x address/);
     expect(() => loadDeviceConfig(write(base))).toThrow(/chain.network_id/);
+  });
+});
+
+describe("vigil device init", () => {
+  const run = async (args: string[]) => {
+    const err: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((t: string) => void err.push(t));
+    const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    process.exitCode = undefined;
+    try {
+      await deviceCommand().parseAsync(["init", ...args], { from: "user" });
+    } finally {
+      spy.mockRestore();
+      log.mockRestore();
+    }
+    const failed = process.exitCode === 1;
+    process.exitCode = undefined;
+    return { failed, err: err.join("\n") };
+  };
+  const owner = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+  const deployment = (dir: string) => {
+    const file = join(dir, "deployment.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+        settlement: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+      }),
+    );
+    return file;
+  };
+
+  it("writes a private key and a config that `run` accepts, and never replaces the key", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-device-init-"));
+    const args = ["--dir", join(dir, "d1"), "--owner", owner, "--nodes", "http://127.0.0.1:8111/device"];
+    const chain = ["--network", "1", "--rpc-url", "http://127.0.0.1:8545", "--deployment", deployment(dir)];
+    expect((await run([...args, ...chain, "--compute-class", "2"])).failed).toBe(false);
+    const config = loadDeviceConfig(join(dir, "d1", "device.toml"));
+    expect(`0x${bytesToHex(config.owner)}`).toBe(owner.toLowerCase());
+    expect(config.chain).toMatchObject({ networkId: 1n, discover: true, rpcUrl: "http://127.0.0.1:8545" });
+    expect(config.capabilities.computeClass).toBe(2);
+    expect(statSync(join(dir, "d1", "device.key")).mode & 0o777).toBe(0o600);
+    const key = readFileSync(join(dir, "d1", "device.key"), "utf8");
+
+    const again = await run([...args, ...chain]);
+    expect(again.failed).toBe(true);
+    expect(again.err).toMatch(/device\.toml exists; pass --force/);
+    expect((await run([...args, "--force"])).failed).toBe(false);
+    expect(readFileSync(join(dir, "d1", "device.key"), "utf8")).toBe(key);
+    expect(loadDeviceConfig(join(dir, "d1", "device.toml")).chain).toBeUndefined();
+  });
+
+  it("refuses a bad owner, URL or a partial [chain] with the reason", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-device-init-"));
+    const base = ["--dir", join(dir, "d"), "--nodes", "http://127.0.0.1:8111/device"];
+    expect((await run([...base, "--owner", "0x1234"])).err).toMatch(/owner: expected 20 bytes of hex/);
+    expect((await run(["--dir", join(dir, "e"), "--owner", owner, "--nodes", "not a url"])).err).toMatch(
+      /nodes/,
+    );
+    expect((await run([...base, "--owner", owner, "--network", "1"])).err).toMatch(
+      /pass all of --network, --rpc-url and --deployment, or none/,
+    );
   });
 });

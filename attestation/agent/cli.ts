@@ -5,9 +5,10 @@ import { generateKey, nodeSigner } from "../crypto/node";
 import { signMessage } from "../messages/sign";
 import { createChainAssignment } from "./chainAssignment";
 import { httpGateway } from "./client";
-import { loadDeviceConfig } from "./config";
+import { DeviceConfigError, loadDeviceConfig } from "./config";
 import { startDeviceAgent } from "./deviceAgent";
 import { createGatewayDirectory, discoveredGateways } from "./gatewayDirectory";
+import { deploymentAddresses, initDevice } from "./initDevice";
 import { caFetch } from "./tlsFetch";
 
 /** `vigil device ...`: run a device agent, or make a device key. */
@@ -122,6 +123,65 @@ export function deviceCommand(): Command {
         }),
       );
     });
+
+  device
+    .command("init")
+    .description("write a device key (device.key) and a device.toml for `vigil device run`")
+    .requiredOption("--dir <path>", "directory for device.key and device.toml")
+    .requiredOption("--owner <address>", "the address that registers the device and receives its rewards")
+    .requiredOption(
+      "--nodes <urls>",
+      "comma-separated node device-gateway URLs (bootstraps with --network)",
+      (v) => v.split(",").filter(Boolean),
+    )
+    .option(
+      "--network <id>",
+      "network id: with --rpc-url and --deployment, adds [chain] (verified assignment)",
+      (v: string) => {
+        if (!/^[0-9]+$/.test(v) || BigInt(v) >= 2n ** 64n)
+          throw new InvalidArgumentError(`expected a network id, got "${v}"`);
+        return BigInt(v);
+      },
+    )
+    .option("--rpc-url <url>", "chain RPC the agent reads its assignment from")
+    .option(
+      "--deployment <file>",
+      "deployment JSON (`vigil deploy --out`): registry and settlement addresses",
+    )
+    .option("--compute-class <n>", "declared compute class (capabilities.compute_class)", (v: string) => {
+      if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`expected a non-negative integer, got "${v}"`);
+      return Number(v);
+    })
+    .option("--force", "replace an existing device.toml (the key is never replaced)", false)
+    .action(
+      (o: {
+        dir: string;
+        owner: string;
+        nodes: string[];
+        network?: bigint;
+        rpcUrl?: string;
+        deployment?: string;
+        computeClass?: number;
+        force: boolean;
+      }) => {
+        try {
+          const chainFlags = [o.network, o.rpcUrl, o.deployment].filter((v) => v !== undefined).length;
+          if (chainFlags !== 0 && chainFlags !== 3)
+            throw new DeviceConfigError("pass all of --network, --rpc-url and --deployment, or none");
+          const chain =
+            o.network !== undefined && o.rpcUrl && o.deployment
+              ? { rpcUrl: o.rpcUrl, networkId: o.network, ...deploymentAddresses(o.deployment) }
+              : undefined;
+          const r = initDevice({ ...o, chain });
+          console.log(`config:    ${r.configPath}`);
+          console.log(`key:       ${r.keyPath}${r.reusedKey ? " (existing key kept)" : ""}`);
+          console.log(`device id: ${r.deviceId}`);
+        } catch (error) {
+          console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+          process.exitCode = 1;
+        }
+      },
+    );
 
   device
     .command("keygen")

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parse } from "smol-toml";
+import { getAddress, isAddress } from "viem";
 import { ConfigError, loadConfig } from "../config/index";
 import {
   createPendingPeerKey,
@@ -132,11 +133,30 @@ export function keysCommand(): Command {
   withCommon(keys.command("show"))
     .description("peer id, signer address and format of each key file (no password needed)")
     .option("--check", "also decrypt both keys with the password, to test it before a restart", false)
+    .addOption(
+      new Option("--get <field>", "print only this value (for scripts)").choices(["peer-id", "signer"]),
+    )
     .action(
-      handled(async (o: CommonFlags & { check: boolean }) => {
+      handled(async (o: CommonFlags & { check: boolean; get?: "peer-id" | "signer" }) => {
         const paths = keyPaths(o);
         const peer = describeKeyFile(paths.peerKeyFile);
-        const signer = describeKeyFile(paths.signerKeyFile);
+        const described = describeKeyFile(paths.signerKeyFile);
+        const signer = {
+          ...described,
+          address:
+            described.address && isAddress(described.address, { strict: false })
+              ? getAddress(described.address)
+              : undefined,
+        };
+        if (o.get) {
+          const value = o.get === "peer-id" ? peer.peerId : signer.address;
+          if (!value)
+            throw new Error(
+              `${o.get === "peer-id" ? paths.peerKeyFile : paths.signerKeyFile} records no ${o.get}`,
+            );
+          console.log(value);
+          return;
+        }
         console.log(`peer key:   ${paths.peerKeyFile} (${peer.format})`);
         console.log(`peer id:    ${peer.peerId ?? "(not recorded in the file; run with --check)"}`);
         console.log(`signer key: ${paths.signerKeyFile} (${signer.format})`);

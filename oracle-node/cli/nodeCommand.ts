@@ -217,7 +217,9 @@ export function nodeCommand(): Command {
         console.log(
           `keys:     ${result.keyFormats.signer === "keystore" ? "encrypted keystores" : "PLAINTEXT"}`,
         );
-        console.log("Register the signer and peer id on the registry (registerOperator) before starting.");
+        console.log(
+          `Next: register the operator (\`vigil operator register --node-config ${result.configPath}\`), fund the signer with ETH (it pays for reports), then \`vigil node start -c ${result.configPath}\` (docs/operator.md).`,
+        );
       }),
     );
 

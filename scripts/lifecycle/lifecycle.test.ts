@@ -28,12 +28,14 @@ import {
   vigilRegistryAbi,
   vigilTokenAbi,
 } from "../../contracts/index";
+import { writePeerKey, writeSignerKey } from "../../oracle-node/keys/index";
 import { rawReport, signReport } from "../contracts/forwarderReport";
 import { deployCommand, deployVigil, workflowNameBytes10 } from "../deploy/deploy";
 import { type Anvil, startAnvil } from "../devnet/anvil";
 import { deviceRegisterCommand } from "./deviceRegisterCommand";
 import { type CliIo, routeOutput } from "./io";
 import { networkCommand } from "./networkCommand";
+import { readNodeIdentity } from "./nodeIdentity";
 import { operatorCommand } from "./operatorCommand";
 
 // anvil's first default account (protocol and operator owner), and a second payer it funds.
@@ -384,7 +386,7 @@ describe("vigil operator", () => {
     expect(human.out).toContain("reports sent    1, gas spent");
   });
 
-  it("reads signer and peer id from a node's plain key files, and says so when it cannot", async () => {
+  it("reads signer and peer id from a node's key files, plain or encrypted, and says so when it cannot", async () => {
     const nodeDir = mkdtempSync(join(tmpdir(), "vigil-node-"));
     const peerKey = await generateKeyPair("Ed25519");
     const ethKey = generatePrivateKey();
@@ -406,8 +408,20 @@ describe("vigil operator", () => {
     expect(r.signer).toBe(privateKeyToAccount(ethKey).address);
     expect(r.peerId).toBe(peerIdFromPrivateKey(peerKey).toString());
 
-    writeFileSync(join(nodeDir, "data", "eth.key"), '{"crypto":{"cipher":"aes-128-ctr"}}');
-    const sealed = await run(operatorCommand, [
+    // An encrypted keystore (what `vigil node init` writes) names both in the clear: no password needed.
+    const sealedDir = mkdtempSync(join(tmpdir(), "vigil-node-"));
+    writeFileSync(join(sealedDir, "node.toml"), 'data_dir = "data"\n');
+    const sealedEth = generatePrivateKey();
+    const sealedPeer = await generateKeyPair("Ed25519");
+    await writeSignerKey(join(sealedDir, "data", "eth.key"), sealedEth, { password: "pw", scryptN: 2 ** 4 });
+    await writePeerKey(join(sealedDir, "data", "peer.key"), sealedPeer, { password: "pw", scryptN: 2 ** 4 });
+    expect(readNodeIdentity(join(sealedDir, "node.toml"))).toEqual({
+      signer: privateKeyToAccount(sealedEth).address,
+      peerId: peerIdFromPrivateKey(sealedPeer).toString(),
+    });
+
+    writeFileSync(join(nodeDir, "data", "eth.key"), "not a key\n");
+    const broken = await run(operatorCommand, [
       "register",
       ...common,
       "--private-key-file",
@@ -415,7 +429,8 @@ describe("vigil operator", () => {
       "--node-config",
       join(nodeDir, "node.toml"),
     ]);
-    expect(sealed.err).toContain("as a plain key (an encrypted keystore?): pass --signer and --peer-id");
+    expect(broken.err).toContain("cannot read the node's eth.key");
+    expect(broken.err).toContain("pass --signer and --peer-id");
   });
 
   it("refuses a malformed address or peer id before sending anything", async () => {

@@ -1,17 +1,17 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { privateKeyFromProtobuf } from "@libp2p/crypto/keys";
-import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { parse as parseToml } from "smol-toml";
-import type { Address } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { type Address, getAddress, isAddress } from "viem";
+import { describeKeyFile } from "../../oracle-node/keys/index";
 import { LifecycleError } from "./errors";
 
 /**
  * The signer address and peer id of a node made by `vigil node init`, read from its config's data
- * dir (`eth.key`: hex private key, `peer.key`: libp2p protobuf key). Only plain key files are
- * read; anything else (an encrypted keystore) fails with UNREADABLE_NODE_KEYS, and the operator
- * passes --signer and --peer-id, which `vigil node init` prints.
+ * dir (`eth.key`, `peer.key`), plain or encrypted: a keystore names its address and peer id in the
+ * clear, so no password is needed. Those names are the operator's own files' word, not checked
+ * against the encrypted key here; a wrong one registers an operator the node cannot sign for, and the
+ * node then refuses to start its settlement (`NOT_A_DON_MEMBER`, or the peer key the registry holds
+ * is not among its keys).
  */
 export function readNodeIdentity(configPath: string): { signer: Address; peerId: string } {
   let dataDir: string;
@@ -27,24 +27,27 @@ export function readNodeIdentity(configPath: string): { signer: Address; peerId:
       { cause },
     );
   }
-  const unreadable = (what: string, cause?: unknown) =>
-    new LifecycleError(
-      "UNREADABLE_NODE_KEYS",
-      `cannot read the node's ${what} in ${dataDir} as a plain key (an encrypted keystore?): pass --signer and --peer-id, which \`vigil node init\` printed`,
-      { dataDir },
-      { cause },
-    );
-  const ethKey = join(dataDir, "eth.key");
-  const peerKey = join(dataDir, "peer.key");
-  if (!existsSync(ethKey)) throw unreadable("eth.key");
-  if (!existsSync(peerKey)) throw unreadable("peer.key");
-  const hex = readFileSync(ethKey, "utf8").trim();
-  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) throw unreadable("eth.key");
-  let peerId: string;
-  try {
-    peerId = peerIdFromPrivateKey(privateKeyFromProtobuf(readFileSync(peerKey))).toString();
-  } catch (cause) {
-    throw unreadable("peer.key", cause);
-  }
-  return { signer: privateKeyToAccount(hex as `0x${string}`).address, peerId };
+  const read = (file: string) => {
+    try {
+      return describeKeyFile(join(dataDir, file));
+    } catch (cause) {
+      throw new LifecycleError(
+        "UNREADABLE_NODE_KEYS",
+        `cannot read the node's ${file} in ${dataDir}: ${cause instanceof Error ? cause.message : cause}; pass --signer and --peer-id, which \`vigil node init\` printed`,
+        { dataDir },
+        { cause },
+      );
+    }
+  };
+  const { address } = read("eth.key");
+  const { peerId } = read("peer.key");
+  if (!address || !isAddress(address, { strict: false }))
+    throw new LifecycleError("UNREADABLE_NODE_KEYS", `${join(dataDir, "eth.key")} names no signer address`, {
+      dataDir,
+    });
+  if (!peerId)
+    throw new LifecycleError("UNREADABLE_NODE_KEYS", `${join(dataDir, "peer.key")} names no peer id`, {
+      dataDir,
+    });
+  return { signer: getAddress(address), peerId };
 }

@@ -32,7 +32,7 @@ export function operatorCommand(io: CliIo = processIo): Command {
       .option("--peer-id <id>", "the node's libp2p peer id, 12D3KooW… (printed by `vigil node init`)")
       .option(
         "--node-config <file>",
-        "read signer and peer id from this node.toml's data dir instead (plain keys only)",
+        "read signer and peer id from this node.toml's data dir instead (plain or encrypted keys)",
       )
       .option("--stake <tokens>", "stake to lock (default: the registry's minimum)", parseTokenAmount),
     { signs: true },

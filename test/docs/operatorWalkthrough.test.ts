@@ -32,7 +32,9 @@ describe("extractWalkthrough", () => {
   });
 
   it("refuses an unterminated block", () => {
-    expect(() => extractWalkthrough("```sh walkthrough\necho x\n")).toThrow(/unterminated code block at line 1/);
+    expect(() => extractWalkthrough("```sh walkthrough\necho x\n")).toThrow(
+      /unterminated code block at line 1/,
+    );
   });
 });
 
@@ -43,7 +45,9 @@ describe("docs/operator.md walkthrough", () => {
     // In a network namespace of its own (root only) the page's fixed ports are free whatever else runs.
     const isolate = process.getuid?.() === 0;
     const run = await runWalkthrough(blocks, { cwd: ROOT, isolate, timeoutMs: 12 * 60_000 });
-    console.log(`operator walkthrough: exit ${run.code ?? run.signal} after ${(run.wallMs / 1000).toFixed(0)} s`);
+    console.log(
+      `operator walkthrough: exit ${run.code ?? run.signal} after ${(run.wallMs / 1000).toFixed(0)} s`,
+    );
     if (run.code !== 0) console.log(run.output.slice(-20_000));
     expect(run.code).toBe(0);
     expect(run.output).toMatch(/settled epoch \d+/);

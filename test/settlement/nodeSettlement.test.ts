@@ -275,7 +275,9 @@ beforeAll(async () => {
         VIGIL_CHAIN_DEPLOYMENT_FILE: deploymentFile,
       },
     });
-    expect(config.cre).toMatchObject({ donId: 1, configVersion: 1, settleSchedule: "* * * * * *" });
+    // No pinned config version: the node follows the forwarder's latest.
+    expect(config.cre).toMatchObject({ donId: 1, settleSchedule: "* * * * * *" });
+    expect(config.cre?.configVersion).toBeUndefined();
     nodes.push(
       await startNode(config, {
         defaultMetrics: false,
