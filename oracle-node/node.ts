@@ -1,6 +1,6 @@
 // The composition root: builds every module of an oracle node from its config, in dependency order,
 // and closes them in reverse. Modules get `(options, modules)`; nothing else wires them together.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import type { Hono } from "hono";
 import type { DestinationStream } from "pino";
 import { type Address, bytesToHex, type Hex, hexToBytes } from "viem";
@@ -40,9 +40,16 @@ import {
   withRetry,
 } from "./chain/index";
 import { createChainView } from "./chain-view/index";
-import { loadTlsCredentials, type NodeConfig, type TlsCredentials } from "./config/index";
+import { ConfigError, loadTlsCredentials, type NodeConfig, type TlsCredentials } from "./config/index";
 import { CRE_TOPIC_KIND, CRE_TOPIC_LIMITS, type ExecutionOutcome } from "./cre-host/index";
-import { createFeedApp, createStoreFeedSource, createVerdictHub } from "./feed/index";
+import {
+  createFeedApp,
+  createStoreFeedSource,
+  createVerdictHub,
+  createVerdictJournal,
+  createWebhookSender,
+  storeRing,
+} from "./feed/index";
 import { createGatewayAnnouncer, gatewayPublicUrls } from "./gateways/index";
 import {
   challengePolicy,
@@ -220,6 +227,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           epoch: e.epoch,
           resultRoot: e.resultRoot,
         });
+        journal.settled(e.networkId, e.epoch, e.resultRoot);
         // The beacon moved on: read it now rather than when the chain view's poll reaches the block.
         chainView
           .refreshSettlement(e.networkId)
@@ -234,6 +242,33 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     const store = Store.open({ dataDir: config.dataDir }, { metrics: metrics.registry });
     closers.push({ name: "store", close: () => store.close() });
     const retention = createRetention(store, config.store, { logger });
+    // The live verdict stream: signed provisional verdicts and `settled`, numbered in the store so ids
+    // survive reconnects and restarts (docs/consumers.md, "Live verdicts").
+    const journal = createVerdictJournal(
+      {
+        chainId: config.chain.chainId,
+        settlement,
+        maxVerdictsPerDevice: config.feed.maxVerdictsPerDevice,
+        resumeEvents: config.feed.resumeEvents,
+      },
+      { ring: storeRing(store), account, logger: log, metrics: metrics.registry },
+    );
+    closers.push({ name: "verdict stream", close: () => journal.idle() });
+    const hooks = config.feed.webhooks;
+    if (hooks.urls.length > 0 && hooks.secretFile) {
+      const secret = readFileSync(hooks.secretFile, "utf8").trim();
+      if (Buffer.byteLength(secret) < 16)
+        throw new ConfigError(
+          "CONFIG_INVALID",
+          `feed.webhooks.secret_file ${hooks.secretFile} holds ${Buffer.byteLength(secret)} bytes; the HMAC secret needs at least 16`,
+        );
+      const webhooks = createWebhookSender(
+        { urls: hooks.urls, secret, maxQueue: hooks.queue, retries: hooks.retries },
+        { stream: journal, networks: config.networks, logger: log, metrics: metrics.registry },
+      );
+      closers.push({ name: "webhooks", close: () => webhooks.stop() });
+      log.info({ receivers: hooks.urls.length }, "verdict stream webhooks on");
+    }
 
     // The same Ed25519 key is the libp2p identity and the challenger key that signs challenges and evidence.
     // A rotated key (`vigil node keys rotate-peer`) takes over once the registry holds its peer id.
@@ -471,7 +506,19 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         signer: signerFromPeerKey(peerKey),
         observer: account.address,
       },
-      { logger, metrics, p2p: config.cre ? tapFraudEvidence(p2p, onFraudEvidence) : p2p },
+      {
+        logger,
+        metrics,
+        p2p: config.cre ? tapFraudEvidence(p2p, onFraudEvidence) : p2p,
+        onVerdict: (networkId, epoch, v) =>
+          journal.verdict(networkId, epoch, {
+            deviceId: bytesToHex(v.deviceId),
+            kind: v.type,
+            outcome: v.status,
+            challengeId: bytesToHex(v.challengeId),
+            ...(v.status === "fraud" ? { evidenceHash: bytesToHex(v.evidenceHash) } : {}),
+          }),
+      },
     );
     closers.push({ name: "intake", close: () => intake.stop() });
 
@@ -713,7 +760,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     const feed = createFeedApp(
       createStoreFeedSource(store, {
         isSettled: (n, e) => settled.has(`${n}:${e}`),
-        verdicts,
+        verdicts: journal,
         networks: config.networks,
       }),
     );

@@ -246,6 +246,36 @@ describe("loadConfig", () => {
     );
   });
 
+  it("reads [feed]: stream caps and webhooks, which need a secret file and http(s) URLs", () => {
+    const file = valid();
+    Object.assign(file.chain as Record<string, unknown>, A);
+    const defaults = resolveConfig(file);
+    expect(defaults.feed).toEqual({
+      maxVerdictsPerDevice: 16,
+      resumeEvents: 4096,
+      webhooks: { urls: [], queue: 1024, retries: 5 },
+    });
+    const hooked = resolveConfig({
+      ...file,
+      feed: { webhooks: { urls: ["https://protocol.example/hook"], secret_file: "hook.secret" } },
+    });
+    expect(hooked.feed.webhooks.urls).toEqual(["https://protocol.example/hook"]);
+    expect(hooked.feed.webhooks.secretFile).toMatch(/hook\.secret$/);
+    const noSecret = configError(() =>
+      resolveConfig({ ...file, feed: { webhooks: { urls: ["https://protocol.example/hook"] } } }),
+    );
+    expect(noSecret.issues).toEqual([
+      {
+        key: "feed.webhooks.secret_file",
+        message: expect.stringContaining("needs feed.webhooks.secret_file"),
+      },
+    ]);
+    const ftp = configError(() =>
+      resolveConfig({ ...file, feed: { webhooks: { urls: ["ftp://x.example/"], secret_file: "s" } } }),
+    );
+    expect(ftp.issues[0]).toMatchObject({ key: "feed.webhooks.urls[0]", message: "expected an http(s) URL" });
+  });
+
   it("rejects a deployment file for another chain or with a bad address", () => {
     const d = dir();
     const file = valid();

@@ -144,6 +144,16 @@ export function resolveConfig(
       closeGraceMs: c.epoch.close_grace_ms,
     },
     store: { retentionEpochs: c.store.retention_epochs },
+    feed: {
+      maxVerdictsPerDevice: c.feed.max_verdicts_per_device,
+      resumeEvents: c.feed.resume_events,
+      webhooks: {
+        urls: c.feed.webhooks.urls,
+        ...(c.feed.webhooks.secret_file !== undefined && { secretFile: inBase(c.feed.webhooks.secret_file) }),
+        queue: c.feed.webhooks.queue,
+        retries: c.feed.webhooks.retries,
+      },
+    },
     cre: resolveCre(c.cre, deployment, base),
   };
 }

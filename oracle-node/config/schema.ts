@@ -155,6 +155,33 @@ export const nodeConfigSchema = z.strictObject({
         .default(defaultRetentionOptions.retentionEpochs),
     })
     .prefault({}),
+  /** The live verdict stream (docs/consumers.md, "Live verdicts"). */
+  feed: z
+    .strictObject({
+      /** Provisional verdicts published per device per epoch at most (fraud is always published). */
+      max_verdicts_per_device: z.number().int().min(0).max(1_000).default(16),
+      /** Stream events kept for `Last-Event-ID` resume (all networks together). */
+      resume_events: z.number().int().min(1).max(1_000_000).default(4096),
+      /** Push every stream event to these receivers (POST, HMAC-signed body; docs/consumers.md). */
+      webhooks: z
+        .strictObject({
+          urls: z
+            .array(z.url({ protocol: /^https?$/, message: "expected an http(s) URL" }))
+            .max(16)
+            .default([]),
+          /** File holding the shared HMAC secret (at least 16 bytes; surrounding whitespace ignored). */
+          secret_file: z.string().min(1).optional(),
+          /** Events queued per receiver while it is down; the oldest is dropped past it. */
+          queue: z.number().int().min(1).max(100_000).default(1024),
+          retries: z.number().int().min(0).max(20).default(5),
+        })
+        .refine((w) => w.urls.length === 0 || w.secret_file !== undefined, {
+          message: "feed.webhooks.urls needs feed.webhooks.secret_file (the receivers check the HMAC)",
+          path: ["secret_file"],
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   /**
    * The CRE host that settles agreed epochs and slashes proven fraud on chain (docs/cre.md). Everything
    * is derived from the deployment and the chain by default: the DON (signers, f) from the forwarder's
@@ -253,6 +280,11 @@ export interface NodeConfig {
   epoch: { lengthSeconds?: number; genesisTime?: number; closeGraceMs: number };
   /** `[store]`: how much history the SQLite store keeps. */
   store: { retentionEpochs: number };
+  feed: {
+    maxVerdictsPerDevice: number;
+    resumeEvents: number;
+    webhooks: { urls: string[]; secretFile?: string; queue: number; retries: number };
+  };
   /** The CRE host's settings; `undefined` when it is off. */
   cre: CreConfig | undefined;
 }

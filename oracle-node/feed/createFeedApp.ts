@@ -1,10 +1,15 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context, Hono } from "hono";
+import { compress } from "hono/compress";
 import { streamSSE } from "hono/streaming";
 import type { Hex } from "viem";
-import type { ZodError } from "zod";
+import { toJSONSchema, type ZodError } from "zod";
+import { LINE_LEAF_TYPES } from "../../contracts/portable";
 import { FeedApiError, FeedErrorCode } from "./errors";
 import { defaultFeedAppOptions, type FeedAppOptions } from "./options";
 import { TokenBuckets } from "./rateLimit";
@@ -12,27 +17,48 @@ import {
   DeviceHistoryPageJson,
   DeviceLineParams,
   DeviceLineProofJson,
+  DevicePageJson,
   DeviceParams,
+  devicesQuery,
   EpochPageJson,
   EpochParams,
   EpochResultJson,
   ErrorJson,
+  EXPORT_FORMAT,
+  ExportHeaderJson,
+  ExportRowJson,
   NetworkParams,
   NetworksJson,
   pageQuery,
   StreamQuery,
 } from "./schemas";
-import type { FeedSource, VerdictEvent } from "./source";
+import type { FeedSource } from "./source";
 import {
   deviceLineProofToJson,
   epochResultToJson,
   epochSummaryToJson,
+  exportRowToJson,
   historyItemToJson,
-  verdictEventToJson,
 } from "./toJson";
+import type { StreamRecord } from "./verdictJournal";
 
 export const OPENAPI_PATH = "/v1/openapi.json";
 export const DOCS_PATH = "/v1/docs";
+/** The API reference page's script (Scalar's standalone bundle, from node_modules). */
+export const DOCS_SCRIPT_PATH = "/v1/docs/assets/standalone.js";
+
+let standalone: Buffer | undefined;
+/** Scalar's standalone bundle (~5 MB), read on first use; its package exports no path to it, so it is found beside the package's entry. */
+function docsScript(): Buffer {
+  standalone ??= readFileSync(
+    join(
+      dirname(createRequire(import.meta.url).resolve("@scalar/api-reference")),
+      "browser",
+      "standalone.js",
+    ),
+  );
+  return standalone;
+}
 
 const errorResponses = {
   400: { description: "malformed parameter", content: { "application/json": { schema: ErrorJson } } },
@@ -67,6 +93,21 @@ function defaultClientKey(c: Context): string {
     // Not served by @hono/node-server (e.g. `app.request` in tests): all such callers share a bucket.
     return "local";
   }
+}
+
+/**
+ * `Last-Event-ID` as this node sends it (`<epoch>:<seq>`): the sequence to resume after. A header that
+ * is not one (too long, malformed) is refused with a 400 rather than silently restarting the stream.
+ */
+function parseLastEventId(header: string | undefined): bigint | undefined {
+  if (header === undefined || header === "") return undefined;
+  const m = header.length <= 41 ? /^(\d{1,20}):(\d{1,19})$/.exec(header) : null;
+  if (!m)
+    throw new FeedApiError(
+      FeedErrorCode.InvalidParameter,
+      "Last-Event-ID: expected `<epoch>:<seq>` as this node sent it (decimal, at most 20 and 19 digits)",
+    );
+  return BigInt(m[2]!);
 }
 
 /**
@@ -113,6 +154,12 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
   }
 
   const PageQuery = pageQuery(opts.maxPageSize, opts.defaultPageSize);
+  const DevicesQuery = devicesQuery(opts.maxDevicePageSize, opts.defaultDevicePageSize);
+  // Exports are NDJSON, which hono's default filter does not list; gzip roughly halves them (hex).
+  app.use(
+    "/v1/networks/:networkId/epochs/:epoch/export",
+    compress({ contentTypeFilter: /^application\/x-ndjson/ }),
+  );
 
   /** Throws 410 when the source pruned the epoch, so a caller knows not to retry this node for it. */
   const refusePruned = async (networkId: bigint, epoch: bigint) => {
@@ -297,9 +344,9 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
     createRoute({
       method: "get",
       path: "/v1/networks/{networkId}/verdicts/stream",
-      summary: "Server-sent events: per-device verdicts as the node reaches them, provisional until settled",
+      summary: "Server-sent events: signed provisional verdicts during the epoch, then `settled`",
       description:
-        "Events `verdict` (a device's uptime, work and slash, with `provisional: true` until the epoch settles) and `settled` (the epoch's root is on chain; fetch lines with proofs). A reader that falls more than the buffer behind is disconnected and should reconnect.",
+        "Events `verdict` (one node's signed verdict on one challenge, `provisional: true`: not a settlement, never pay on it) and `settled` (the node saw the epoch's root on chain; fetch lines with proofs and check them), each signed by the node's registered Ethereum signer (EIP-712 `ProvisionalVerdict` / `SettledNotice`, domain `Vigil`/`1`). Ids are `<epoch>:<seq>`, `seq` monotonic per node across restarts: reconnect with `Last-Event-ID` to resume after it, within the node's last events held; older (or another node's) ids get a `reset` event, then the stream goes on from the oldest event held. A reader that falls more than the buffer behind gets `overflow` and is disconnected.",
       request: { params: NetworkParams, query: StreamQuery },
       responses: {
         200: {
@@ -321,28 +368,70 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
           `the node serves at most ${opts.maxStreams} streams`,
         );
       openStreams++;
-      const wanted = deviceId?.toLowerCase();
+      const wanted = deviceId?.toLowerCase() as Hex | undefined;
+      const resumeAfter = parseLastEventId(c.req.header("last-event-id"));
+      const verdicts = source.verdicts;
       return streamSSE(c, async (stream) => {
-        const queue: VerdictEvent[] = [];
+        const queue: StreamRecord[] = [];
         let overflow = false;
         let wake: (() => void) | undefined;
-        const unsubscribe = source.subscribeVerdicts(BigInt(networkId), (event) => {
-          if (event.type === "verdict" && wanted && event.deviceId.toLowerCase() !== wanted) return;
-          if (queue.length >= opts.streamBuffer) overflow = true;
-          else queue.push(event);
-          wake?.();
-        });
+        // Subscribed before the replay is read, so nothing published in between is missed (the
+        // replay and the queue overlap; `lastSent` drops the repeats).
+        const unsubscribe =
+          verdicts?.subscribe(BigInt(networkId), (record) => {
+            if (wanted && record.deviceId && record.deviceId !== wanted) return;
+            if (queue.length >= opts.streamBuffer) overflow = true;
+            else queue.push(record);
+            wake?.();
+          }) ?? (() => {});
         stream.onAbort(() => wake?.());
-        let id = 0;
+        const send = (r: StreamRecord) =>
+          stream.writeSSE({ event: r.type, id: `${r.epoch}:${r.seq}`, data: r.body });
         try {
           await stream.write(": connected\n\n");
-          while (!stream.aborted && !stream.closed && !overflow) {
-            for (let event = queue.shift(); event; event = queue.shift())
-              await stream.writeSSE({
-                event: event.type,
-                id: String(id++),
-                data: JSON.stringify(verdictEventToJson(event)),
+          let lastSent = verdicts?.bounds().latest ?? 0n;
+          if (verdicts && resumeAfter !== undefined) {
+            const { oldest, latest } = verdicts.bounds();
+            const reset = (reason: "too-old" | "unknown-id", message: string) =>
+              stream.writeSSE({
+                event: "reset",
+                data: JSON.stringify({
+                  reason,
+                  oldestSeq: ((oldest ?? latest + 1n) - 1n).toString(),
+                  latestSeq: latest.toString(),
+                  message,
+                }),
               });
+            lastSent = resumeAfter;
+            if (resumeAfter > latest) {
+              await reset(
+                "unknown-id",
+                `event ${resumeAfter} was never sent by this node (its newest is ${latest}); ids are per node: re-read the feed`,
+              );
+              lastSent = latest;
+            } else if (resumeAfter + 1n < (oldest ?? latest + 1n)) {
+              await reset(
+                "too-old",
+                `events after ${resumeAfter} are no longer held (this node keeps the last ${verdicts.resumeEvents}); re-read the feed, then follow from here`,
+              );
+              lastSent = (oldest ?? latest + 1n) - 1n;
+            }
+            // Paged, so a resume reads at most the ring, a page at a time.
+            for (;;) {
+              const page = verdicts.after(BigInt(networkId), lastSent, 256, wanted);
+              for (const r of page) {
+                await send(r);
+                lastSent = r.seq;
+              }
+              if (page.length < 256 || stream.aborted) break;
+            }
+          }
+          while (!stream.aborted && !stream.closed && !overflow) {
+            for (let r = queue.shift(); r; r = queue.shift()) {
+              if (r.seq <= lastSent) continue;
+              await send(r);
+              lastSent = r.seq;
+            }
             const timedOut = await new Promise<boolean>((resolve) => {
               const timer = setTimeout(() => resolve(true), opts.streamKeepAliveSeconds * 1000);
               wake = () => {
@@ -363,6 +452,177 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
     },
   );
 
+  // The NDJSON lines' schemas, as components (`register` wants schemas built with `.openapi()`).
+  for (const [id, schema] of [
+    ["ExportHeader", ExportHeaderJson],
+    ["ExportRow", ExportRowJson],
+  ] as const) {
+    const { $schema: _, id: _id, ...json } = toJSONSchema(schema, { target: "draft-2020-12" });
+    app2.openAPIRegistry.registerComponent("schemas", id, json as never);
+  }
+  const exportBuckets = opts.exportRateLimit ? new TokenBuckets(opts.exportRateLimit) : undefined;
+  const exportKeyOf = opts.clientKey ?? defaultClientKey;
+  let openExports = 0;
+  app2.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/networks/{networkId}/epochs/{epoch}/export",
+      summary: "An epoch's whole lines file, streamed as NDJSON, to rebuild and check the root",
+      description: `Format \`${EXPORT_FORMAT}\` (docs/consumers.md): the first line is an \`ExportHeader\` (the result with its votes, \`leafCount\`, the leaf encoding), then one \`ExportRow\` per device by deviceId ascending, each with its leaf's \`treeIndex\` (StandardMerkleTree dump layout). Hash each row to its leaf, place it at \`treeIndex\` and hash up to the root, or \`StandardMerkleTree.of(rows, leafEncoding).root\`; compare with the signed or on-chain root. Gzip with \`Accept-Encoding: gzip\`. Besides the per-client request limit, exports have their own tighter limit (429) and a node serves a few at once (503 \`TOO_MANY_EXPORTS\`).`,
+      request: { params: EpochParams },
+      responses: {
+        200: {
+          description: "the header line, then one row per device",
+          // NDJSON has no OpenAPI schema of its own: the lines' schemas are the ExportHeader and ExportRow components.
+          content: {
+            "application/x-ndjson": {
+              schema: {
+                type: "string",
+                description: "NDJSON: one `ExportHeader` line, then `leafCount` `ExportRow` lines",
+              },
+            },
+          },
+        },
+        404: notFound,
+        410: gone,
+        503: {
+          description: "`TOO_MANY_EXPORTS`: the node serves its maximum of exports at once",
+          content: { "application/json": { schema: ErrorJson } },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { networkId, epoch } = c.req.valid("param");
+      const [n, e] = [BigInt(networkId), BigInt(epoch)];
+      await requireNetwork(n);
+      const exportLines = source.exportLines?.bind(source);
+      if (!exportLines)
+        throw new FeedApiError(FeedErrorCode.RouteNotFound, "this node does not export epochs");
+      const result = await source.getEpochResult(n, e);
+      if (!result) {
+        await refusePruned(n, e);
+        throw new FeedApiError(
+          FeedErrorCode.EpochNotFound,
+          `no result for epoch ${epoch} of network ${networkId}`,
+        );
+      }
+      const decision = exportBuckets?.take(exportKeyOf(c));
+      if (decision && !decision.ok && opts.exportRateLimit) {
+        const { burst, perSecond } = opts.exportRateLimit;
+        c.header("Retry-After", String(decision.retryAfterSeconds));
+        throw new FeedApiError(
+          FeedErrorCode.RateLimited,
+          `export rate limit exceeded (${burst} at once, then one every ${Math.round(1 / perSecond)}s); retry in ${decision.retryAfterSeconds}s`,
+          { retryAfterSeconds: decision.retryAfterSeconds },
+        );
+      }
+      if (openExports >= opts.maxExports)
+        throw new FeedApiError(
+          FeedErrorCode.TooManyExports,
+          `the node serves at most ${opts.maxExports} exports at once; retry later`,
+        );
+      openExports++;
+      let open = true;
+      const close = () => {
+        if (open) openExports--;
+        open = false;
+      };
+      const rows = exportLines(n, e, result.resultRoot)[Symbol.asyncIterator]();
+      const encoder = new TextEncoder();
+      const header = {
+        format: EXPORT_FORMAT,
+        leafEncoding: [...LINE_LEAF_TYPES],
+        leafCount: result.deviceCount,
+        result: epochResultToJson(result),
+      };
+      // Pull-based: the next chunk is read from the source only when the socket took the last one.
+      const body = new ReadableStream<Uint8Array>(
+        {
+          start(controller) {
+            controller.enqueue(encoder.encode(`${JSON.stringify(header)}\n`));
+          },
+          async pull(controller) {
+            try {
+              const next = await rows.next();
+              if (next.done) {
+                close();
+                controller.close();
+                return;
+              }
+              let text = "";
+              for (const row of next.value) text += `${JSON.stringify(exportRowToJson(row))}\n`;
+              controller.enqueue(encoder.encode(text));
+            } catch (err) {
+              close();
+              // The status is sent: cut the stream, so the client sees a short export, not a complete one.
+              if (opts.logger) opts.logger.error({ err, networkId, epoch }, "feed: export failed");
+              else console.error("feed: export failed", err);
+              controller.error(err);
+            }
+          },
+          async cancel() {
+            close();
+            await rows.return?.();
+          },
+        },
+        { highWaterMark: 1 },
+      );
+      const response = new Response(body, {
+        status: 200,
+        headers: { "content-type": "application/x-ndjson; charset=utf-8" },
+      });
+      // @hono/zod-openapi types any `application/*json*` content it cannot parse as JSON (`x-ndjson`)
+      // as `never`; the body is a plain stream.
+      return response as never;
+    },
+  );
+  app2.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/networks/{networkId}/devices",
+      summary: "The devices with a line in an epoch's result (by default the newest), by deviceId",
+      request: { params: NetworkParams, query: DevicesQuery },
+      responses: {
+        200: {
+          description: "a page of devices",
+          content: { "application/json": { schema: DevicePageJson } },
+        },
+        404: notFound,
+        410: gone,
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { networkId } = c.req.valid("param");
+      const { epoch, limit, cursor } = c.req.valid("query");
+      const n = BigInt(networkId);
+      await requireNetwork(n);
+      const listDevices = source.listDevices?.bind(source);
+      if (!listDevices)
+        throw new FeedApiError(FeedErrorCode.RouteNotFound, "this node does not list devices");
+      const e =
+        epoch === undefined ? (await source.listEpochs(n, { limit: 1 })).items[0]?.epoch : BigInt(epoch);
+      if (e === undefined)
+        throw new FeedApiError(
+          FeedErrorCode.EpochNotFound,
+          `network ${networkId} has no epoch with a result yet`,
+        );
+      if (!(await source.getEpochResult(n, e))) {
+        await refusePruned(n, e);
+        throw new FeedApiError(
+          FeedErrorCode.EpochNotFound,
+          `no result for epoch ${e} of network ${networkId}`,
+        );
+      }
+      const page = await listDevices(n, e, {
+        limit,
+        ...(cursor === undefined ? {} : { after: cursor as Hex }),
+      });
+      return c.json({ epoch: e.toString(), items: page.items, nextCursor: page.next }, 200);
+    },
+  );
+
   app2.doc31(OPENAPI_PATH, {
     openapi: "3.1.0",
     info: {
@@ -372,7 +632,18 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
         "Verified epoch results of DePIN networks. Every node serves the same data; verify it with the oracle votes and Merkle proofs (see docs/consumers.md) instead of trusting the node.",
     },
   });
-  app2.get(DOCS_PATH, Scalar({ url: OPENAPI_PATH, pageTitle: opts.title }));
+  // The reference page's script comes from this node, not a CDN: the page works offline and a
+  // reader's browser fetches nothing from a third party. No default fonts (they come from a CDN too).
+  app2.get(DOCS_SCRIPT_PATH, (c) =>
+    c.body(new Uint8Array(docsScript()), 200, {
+      "content-type": "text/javascript; charset=utf-8",
+      "cache-control": "public, max-age=86400",
+    }),
+  );
+  app2.get(
+    DOCS_PATH,
+    Scalar({ url: OPENAPI_PATH, pageTitle: opts.title, cdn: DOCS_SCRIPT_PATH, withDefaultFonts: false }),
+  );
   // A plain Hono type so the node mounts it like any sub-app (`app.route("/", feed)`).
   return app2 as unknown as Hono;
 }

@@ -10,6 +10,8 @@ export const FeedErrorCode = {
   RouteNotFound: "ROUTE_NOT_FOUND",
   RateLimited: "RATE_LIMITED",
   TooManyStreams: "TOO_MANY_STREAMS",
+  /** The node is serving its maximum of concurrent exports (`maxExports`); retry later. */
+  TooManyExports: "TOO_MANY_EXPORTS",
   Internal: "INTERNAL",
 } as const;
 export type FeedErrorCode = (typeof FeedErrorCode)[keyof typeof FeedErrorCode];
@@ -25,6 +27,7 @@ const STATUS: Record<FeedErrorCode, FeedErrorStatus> = {
   ROUTE_NOT_FOUND: 404,
   RATE_LIMITED: 429,
   TOO_MANY_STREAMS: 503,
+  TOO_MANY_EXPORTS: 503,
   INTERNAL: 500,
 };
 

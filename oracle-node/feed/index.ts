@@ -11,3 +11,21 @@ export { defaultFeedAppOptions, type FeedAppOptions, type RateLimitOptions } fro
 export type * from "./source";
 export { createStoreFeedSource, type StoreFeedSource, type StoreFeedSourceOptions } from "./storeSource";
 export { createVerdictHub, type VerdictHub } from "./verdictHub";
+export {
+  createMemoryRing,
+  createVerdictJournal,
+  defaultVerdictJournalOptions,
+  type StreamRecord,
+  type StreamRing,
+  storeRing,
+  type VerdictJournal,
+  type VerdictJournalOptions,
+  type VerdictStream,
+} from "./verdictJournal";
+export {
+  createWebhookSender,
+  defaultWebhookOptions,
+  type WebhookOptions,
+  type WebhookSender,
+  webhookSignature,
+} from "./webhooks";

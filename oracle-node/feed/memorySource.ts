@@ -9,9 +9,8 @@ import type {
   EpochResult,
   FeedSource,
   ResultVoteSignature,
-  VerdictEvent,
 } from "./source";
-import { createVerdictHub } from "./verdictHub";
+import type { VerdictJournal } from "./verdictJournal";
 
 export interface PublishedEpoch {
   networkId: bigint;
@@ -44,7 +43,6 @@ export interface MemoryFeedSource extends FeedSource {
   addVotes(networkId: bigint, epoch: bigint, votes: ResultVoteSignature[]): void;
   /** Marks the epoch settled and tells stream subscribers. */
   markSettled(networkId: bigint, epoch: bigint): void;
-  emitVerdict(event: VerdictEvent): void;
 }
 
 /** Sibling hashes from a leaf up to the root in OpenZeppelin's array layout (children of i: 2i+1, 2i+2). */
@@ -61,16 +59,15 @@ export function buildTree(lines: readonly DeviceLine[]): { nodes: Hex[]; treeInd
   return { nodes, treeIndex: tree.treeIndex };
 }
 
-export function createMemoryFeedSource(): MemoryFeedSource {
+/** `verdicts`: the journal the stream serves (and `markSettled` publishes to); without it the stream is silent. */
+export function createMemoryFeedSource(options: { verdicts?: VerdictJournal } = {}): MemoryFeedSource {
   const networks = new Map<bigint, Map<bigint, StoredEpoch>>();
-  const hub = createVerdictHub();
 
   const epochsOf = (networkId: bigint) => networks.get(networkId) ?? new Map<bigint, StoredEpoch>();
   const sortedEpochs = (networkId: bigint, before?: bigint) =>
     [...epochsOf(networkId).keys()]
       .filter((e) => before === undefined || e < before)
       .sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
-  const emit = (event: VerdictEvent) => hub.publish(event);
   const page = <T>(keys: bigint[], limit: number, map: (k: bigint) => T) => ({
     items: keys.slice(0, limit).map(map),
     next: keys.length > limit ? keys[limit - 1]! : null,
@@ -110,9 +107,8 @@ export function createMemoryFeedSource(): MemoryFeedSource {
       const stored = epochsOf(networkId).get(epoch);
       if (!stored) throw new Error(`no epoch ${epoch} of network ${networkId}`);
       stored.result.settled = true;
-      emit({ type: "settled", networkId, epoch, resultRoot: stored.result.resultRoot });
+      options.verdicts?.settled(networkId, epoch, stored.result.resultRoot);
     },
-    emitVerdict: emit,
 
     async listEpochs(networkId, { before, limit }: EpochPageQuery) {
       return page(sortedEpochs(networkId, before), limit, (e) => {
@@ -155,7 +151,26 @@ export function createMemoryFeedSource(): MemoryFeedSource {
         };
       });
     },
-    subscribeVerdicts: (networkId, listener) => hub.subscribe(networkId, listener),
+    async *exportLines(networkId, epoch) {
+      const stored = epochsOf(networkId).get(epoch);
+      if (!stored) return;
+      const rows = stored.lines
+        .map((line) => ({ line, treeIndex: stored.index.get(line.deviceId.toLowerCase())!.node }))
+        .sort((a, b) => (a.line.deviceId.toLowerCase() < b.line.deviceId.toLowerCase() ? -1 : 1));
+      for (let i = 0; i < rows.length; i += 1000) yield rows.slice(i, i + 1000);
+    },
+    async listDevices(networkId, epoch, { after, limit }) {
+      const stored = epochsOf(networkId).get(epoch);
+      const ids = [...(stored?.index.keys() ?? [])]
+        .filter((id) => after === undefined || id > after.toLowerCase())
+        .sort();
+      const items = ids.slice(0, limit).map((id) => ({
+        deviceId: id as Hex,
+        owner: stored!.lines[stored!.index.get(id)!.line]!.owner,
+      }));
+      return { items, next: ids.length > limit ? (ids[limit - 1] as Hex) : null };
+    },
+    ...(options.verdicts ? { verdicts: options.verdicts } : {}),
     async listNetworks() {
       return [...networks.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     },

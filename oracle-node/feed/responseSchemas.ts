@@ -97,6 +97,48 @@ export const NetworksJson = z
   .object({ items: z.array(z.object({ networkId: Uint64String })) })
   .meta({ id: "Networks" });
 
+/** Name of the bulk export format (`GET .../epochs/{epoch}/export`), in its header line. */
+export const EXPORT_FORMAT = "vigil-lines-ndjson/1";
+
+export const ExportHeaderJson = z
+  .object({
+    format: z.literal(EXPORT_FORMAT),
+    /** ABI types of a line's leaf, as `StandardMerkleTree.dump().leafEncoding`. */
+    leafEncoding: z.array(z.string()),
+    /** Rows that follow the header: one per device, equal to `result.deviceCount`. */
+    leafCount: z.number().int().min(0),
+    result: EpochResultJson,
+  })
+  .meta({
+    id: "ExportHeader",
+    description:
+      "first line of an export; then `leafCount` lines, each an `ExportRow`, by deviceId ascending",
+  });
+
+export const ExportRowJson = z
+  .object({
+    /** The leaf's index in the tree's node array, as in `StandardMerkleTree.dump().values[i].treeIndex`. */
+    treeIndex: z.number().int().min(0),
+    deviceId: Bytes32,
+    owner: AddressString,
+    uptimeBps: z.number().int().min(0).max(10_000),
+    work: UintString,
+    reward: UintString,
+    slash: UintString,
+  })
+  .meta({
+    id: "ExportRow",
+    description: "one device's line of the exported epoch (networkId and epoch are the header's)",
+  });
+
+export const DevicePageJson = z
+  .object({
+    epoch: Uint64String,
+    items: z.array(z.object({ deviceId: Bytes32, owner: AddressString })),
+    nextCursor: Bytes32.nullable(),
+  })
+  .meta({ id: "DevicePage" });
+
 export const ErrorJson = z
   .object({
     error: z.object({
@@ -113,3 +155,6 @@ export type DeviceLineProofJson = z.infer<typeof DeviceLineProofJson>;
 export type EpochPageJson = z.infer<typeof EpochPageJson>;
 export type NetworksJson = z.infer<typeof NetworksJson>;
 export type DeviceHistoryPageJson = z.infer<typeof DeviceHistoryPageJson>;
+export type ExportHeaderJson = z.infer<typeof ExportHeaderJson>;
+export type ExportRowJson = z.infer<typeof ExportRowJson>;
+export type DevicePageJson = z.infer<typeof DevicePageJson>;

@@ -37,6 +37,26 @@ export function pageQuery(maxPageSize: number, defaultPageSize: number) {
   });
 }
 
+export function devicesQuery(maxPageSize: number, defaultPageSize: number) {
+  return z.object({
+    epoch: Uint64String.optional().meta({
+      param: { name: "epoch", in: "query" },
+      description: "the epoch whose result lists the devices; default the newest epoch with a result",
+    }),
+    limit: z.coerce
+      .number()
+      .int("limit must be an integer")
+      .min(1)
+      .max(maxPageSize)
+      .default(defaultPageSize)
+      .openapi({ param: { name: "limit", in: "query" }, example: defaultPageSize }),
+    cursor: Bytes32.optional().meta({
+      param: { name: "cursor", in: "query" },
+      description: "`nextCursor` of the previous page: only devices after it are listed",
+    }),
+  });
+}
+
 export const StreamQuery = z.object({
   deviceId: Bytes32.optional().meta({
     param: { name: "deviceId", in: "query" },

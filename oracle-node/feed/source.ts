@@ -1,6 +1,7 @@
 import type { Address, Hex } from "viem";
 import type { DeviceLine } from "../../contracts/portable";
 import type { EpochResult as AgreedEpochResult, DeviceSlash } from "../agreement/types";
+import type { VerdictStream } from "./verdictJournal";
 
 export type { DeviceLine, DeviceSlash };
 
@@ -18,19 +19,57 @@ export interface FeedSource {
   getDeviceLine(networkId: bigint, epoch: bigint, deviceId: Hex): Promise<DeviceLineProof | undefined>;
   /** A device's lines across epochs, newest first; `before` is exclusive. */
   getDeviceHistory(networkId: bigint, deviceId: Hex, page: EpochPageQuery): Promise<DeviceHistoryPage>;
-  /** Per-device verdicts as the node reaches them; returns the unsubscribe function. */
-  subscribeVerdicts(networkId: bigint, listener: (event: VerdictEvent) => void): () => void;
+  /** The node's signed verdict stream (live, and replay for `Last-Event-ID`); absent: the stream stays silent. */
+  verdicts?: VerdictStream;
   /**
    * The networks this source serves (`GET /v1/networks`), ascending. When present, the API answers
    * 404 `NETWORK_NOT_FOUND` for any other network instead of empty pages.
    */
   listNetworks?(): Promise<bigint[]>;
   /**
+   * An epoch's lines with each leaf's position in the tree (`StandardMerkleTree.dump()`'s
+   * `values[i].treeIndex`), by device id ascending, read a chunk at a time so a 100k-line epoch is
+   * never held whole (`GET .../export`). Throws `ExportSourceChangedError` if the stored result stops
+   * being the one with `resultRoot` while it reads (a recomputed epoch), so no mixed file is served.
+   */
+  exportLines?(networkId: bigint, epoch: bigint, resultRoot: Hex): AsyncIterable<ExportedLine[]>;
+  /** A page of the devices with a line in an epoch's result, by device id ascending (`after` exclusive). */
+  listDevices?(networkId: bigint, epoch: bigint, page: DevicePageQuery): Promise<DevicePage>;
+  /**
    * Where the network's history starts when the source deletes old epochs (the node's store
    * retention), so the API can tell a pruned epoch (410) from one that never had a result (404).
    * Absent or undefined: nothing was pruned.
    */
   retention?(networkId: bigint): Promise<FeedRetention | undefined>;
+}
+
+export interface ExportedLine {
+  line: DeviceLine;
+  /** Index of the line's leaf in the tree's node array (root at 0, children of i at 2i+1 and 2i+2). */
+  treeIndex: number;
+}
+
+export interface DevicePageQuery {
+  after?: Hex;
+  limit: number;
+}
+
+export interface DevicePage {
+  items: { deviceId: Hex; owner: Address }[];
+  /** Cursor of the next page (pass as `after`), or null on the last page. */
+  next: Hex | null;
+}
+
+/** The stored result changed (the epoch was recomputed) while its lines were being exported. */
+export class ExportSourceChangedError extends Error {
+  override name = "ExportSourceChangedError";
+  constructor(
+    readonly networkId: bigint,
+    readonly epoch: bigint,
+    readonly resultRoot: Hex,
+  ) {
+    super(`the result of epoch ${epoch} of network ${networkId} changed from ${resultRoot} during export`);
+  }
 }
 
 export interface FeedRetention {

@@ -16,7 +16,6 @@ import { deviceId, generateLines, oracleAccounts, signResultVote } from "./fixtu
 import { buildTree } from "./memorySource";
 import type { DeviceLineJson } from "./schemas";
 import { createStoreFeedSource } from "./storeSource";
-import { createVerdictHub } from "./verdictHub";
 
 const ctx = { chainId: 31337, settlement: "0x00000000000000000000000000000000000000aa" } as const;
 const oracles = oracleAccounts(4);
@@ -52,7 +51,6 @@ beforeAll(async () => {
   }
   const source = createStoreFeedSource(store, {
     isSettled: (_n, e) => e <= 2n,
-    verdicts: createVerdictHub(),
     networks: [7n],
   });
   server = await serveApi(createFeedApp(source, { rateLimit: false }), { host: "127.0.0.1", port: 0 });

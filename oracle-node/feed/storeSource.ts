@@ -2,8 +2,14 @@ import type { Hex } from "viem";
 import { lineLeaf } from "../../contracts/lines";
 import type { Store } from "../store/index";
 import { proofOf } from "./memorySource";
-import type { DeviceHistoryItem, DeviceLine, EpochResult, FeedSource } from "./source";
-import type { VerdictHub } from "./verdictHub";
+import {
+  type DeviceHistoryItem,
+  type DeviceLine,
+  type EpochResult,
+  ExportSourceChangedError,
+  type FeedSource,
+} from "./source";
+import type { VerdictStream } from "./verdictJournal";
 
 export interface StoreFeedSourceOptions {
   /**
@@ -11,13 +17,18 @@ export interface StoreFeedSourceOptions {
    * Without it every epoch is reported unsettled: the store only knows whether votes certified it.
    */
   isSettled?: (networkId: bigint, epoch: bigint) => boolean;
-  /** Where the node publishes verdicts and settlements; without it the stream stays silent. */
-  verdicts?: VerdictHub;
+  /** The node's signed verdict stream (its journal); without it the stream stays silent. */
+  verdicts?: VerdictStream;
   /**
    * Rows read at most to page a device's history (the store has no `before` for history yet), so a
    * history page costs bounded work whatever the cursor.
    */
   maxHistoryScan?: number;
+  /**
+   * Lines an export reads from the store per query: each query is short (the writer is never held
+   * up behind a reader) and the response stream pulls the next chunk only when the socket drained.
+   */
+  exportChunk?: number;
   /** Epoch trees `rememberTree` keeps in memory at most (about 50 MB each for 100k lines). */
   cachedTrees?: number;
   /**
@@ -54,6 +65,9 @@ export function createStoreFeedSource(store: Store, options: StoreFeedSourceOpti
   const settled = options.isSettled ?? (() => false);
   const maxHistoryScan = options.maxHistoryScan ?? 1000;
   const cachedTrees = options.cachedTrees ?? 2;
+  // 1000 rows ≈ 270 kB of NDJSON: big enough that per-query overhead vanishes, small enough to stay
+  // well under the socket's buffer and the event loop's patience (a few ms per query).
+  const exportChunk = options.exportChunk ?? 1000;
   const trees = new Map<string, CachedTree>();
 
   const resultOf = (networkId: bigint, epoch: bigint): EpochResult | undefined => {
@@ -158,9 +172,29 @@ export function createStoreFeedSource(store: Store, options: StoreFeedSourceOpti
       }
       return { items, next: rows.length > limit ? rows[limit - 1]!.epoch : null };
     },
-    subscribeVerdicts(networkId, listener) {
-      return options.verdicts?.subscribe(networkId, listener) ?? (() => {});
+    async *exportLines(networkId, epoch, resultRoot) {
+      let after: Hex | undefined;
+      for (;;) {
+        // Each chunk is its own query: re-check that the stored result is still this one.
+        if (store.getEpochResult(networkId, epoch)?.resultRoot.toLowerCase() !== resultRoot.toLowerCase())
+          throw new ExportSourceChangedError(networkId, epoch, resultRoot);
+        const rows = store.getLinesPage(networkId, epoch, {
+          limit: exportChunk,
+          ...(after === undefined ? {} : { after }),
+        });
+        if (rows.length > 0) yield rows;
+        if (rows.length < exportChunk) return;
+        after = rows.at(-1)!.line.deviceId;
+      }
     },
+    async listDevices(networkId, epoch, { after, limit }) {
+      const rows = store.getLinesPage(networkId, epoch, { limit: limit + 1, ...(after ? { after } : {}) });
+      return {
+        items: rows.slice(0, limit).map((r) => ({ deviceId: r.line.deviceId, owner: r.line.owner })),
+        next: rows.length > limit ? rows[limit - 1]!.line.deviceId : null,
+      };
+    },
+    ...(options.verdicts ? { verdicts: options.verdicts } : {}),
     async retention(networkId) {
       const h = store.horizon(networkId);
       return h && { prunedBefore: h.prunedBefore, retentionEpochs: h.retentionEpochs };

@@ -4,8 +4,8 @@ import type {
   DeviceLineProof,
   EpochResult,
   EpochSummary,
+  ExportedLine,
   ResultVoteSignature,
-  VerdictEvent,
 } from "./source";
 
 // Bigints travel as decimal strings: JSON numbers lose precision past 2^53.
@@ -14,6 +14,19 @@ export function deviceLineToJson(line: DeviceLine) {
   return {
     networkId: line.networkId.toString(),
     epoch: line.epoch.toString(),
+    deviceId: line.deviceId,
+    owner: line.owner,
+    uptimeBps: line.uptimeBps,
+    work: line.work.toString(),
+    reward: line.reward.toString(),
+    slash: line.slash.toString(),
+  };
+}
+
+/** A row of an export: the line without networkId and epoch (the header's), with its leaf position. */
+export function exportRowToJson({ line, treeIndex }: ExportedLine) {
+  return {
+    treeIndex,
     deviceId: line.deviceId,
     owner: line.owner,
     uptimeBps: line.uptimeBps,
@@ -72,25 +85,5 @@ export function historyItemToJson(item: DeviceHistoryItem) {
     proof: item.proof,
     resultRoot: item.resultRoot,
     settled: item.settled,
-  };
-}
-
-export function verdictEventToJson(e: VerdictEvent) {
-  if (e.type === "settled")
-    return {
-      type: e.type,
-      networkId: e.networkId.toString(),
-      epoch: e.epoch.toString(),
-      resultRoot: e.resultRoot,
-    };
-  return {
-    type: e.type,
-    networkId: e.networkId.toString(),
-    epoch: e.epoch.toString(),
-    deviceId: e.deviceId,
-    uptimeBps: e.uptimeBps,
-    work: e.work.toString(),
-    slash: e.slash.toString(),
-    provisional: e.provisional,
   };
 }

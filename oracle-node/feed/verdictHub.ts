@@ -1,9 +1,9 @@
 import type { VerdictEvent } from "./source";
 
 /**
- * Fan-out of verdict events to stream subscribers, per network. The node publishes a verdict when
- * its observation of a device is reached and a `settled` event when the settlement watcher sees the
- * root on chain; each feed stream subscribes. Listeners must not throw (the stream buffers itself).
+ * In-process fan-out of unsigned events, per network: the node publishes `settled` when its settlement
+ * watcher sees a root on chain, and its own modules (backfill) subscribe. The public verdict stream
+ * is the signed, numbered journal (verdictJournal.ts), not this hub. Listeners must not throw.
  */
 export interface VerdictHub {
   publish(event: VerdictEvent): void;

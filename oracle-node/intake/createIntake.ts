@@ -92,6 +92,11 @@ export interface IntakeModules {
   metrics: NodeMetrics;
   /** Gossip; omitted in single-node use (tests, benchmarks). */
   p2p?: Pick<P2P, "topic" | "publish" | "subscribe">;
+  /**
+   * Told each attributable verdict (not `rejected`) with the epoch its challenge was issued in: the
+   * node's live verdict stream. Called synchronously; it must not throw or wait.
+   */
+  onVerdict?: (networkId: bigint, epoch: bigint, verdict: Exclude<Verdict, { status: "rejected" }>) => void;
 }
 
 export interface Intake {
@@ -303,6 +308,10 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
       log.warn({ networkId, deviceId, reason: v.reason, detail: v.detail }, "fraud proven");
       publish("challenges", encodeChallengeGossip("evidence", v.evidence));
     }
+    const epoch =
+      issuedIn?.options.epoch ?? (v.status === "fraud" ? epochOf(networks.get(networkId)!) : undefined);
+    // A verdict on a challenge whose epoch closed already is left out: its line is being agreed.
+    if (epoch !== undefined) modules.onVerdict?.(networkId, epoch, v);
   }
 
   /**

@@ -93,4 +93,18 @@ export const MIGRATIONS: readonly string[] = [
     pruned_at INTEGER NOT NULL
   ) STRICT;
   `,
+  // 3: the verdict stream's events (issue 18), signed and numbered once: the newest few thousand are
+  // kept so a reader resumes with `Last-Event-ID` across reconnects and node restarts, and the
+  // sequence stays monotonic. `Store.appendFeedEvent` trims it to the configured ring size.
+  `
+  CREATE TABLE feed_events (
+    seq INTEGER PRIMARY KEY,
+    network_id INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    device_id TEXT,               -- NULL for epoch-wide events (settled)
+    type TEXT NOT NULL,
+    body TEXT NOT NULL            -- the signed event's JSON, exactly as served
+  ) STRICT;
+  CREATE INDEX feed_events_by_network ON feed_events (network_id, seq);
+  `,
 ];

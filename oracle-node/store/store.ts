@@ -387,6 +387,64 @@ export class Store {
     return Number(res.changes) > 0;
   }
 
+  // --- verdict stream events -----------------------------------------------------------------------
+
+  /** The newest stream event's sequence number, or 0n when none was ever written (numbering starts at 1). */
+  lastFeedSeq(): bigint {
+    const row = this.stmt("SELECT MAX(seq) AS seq FROM feed_events").get() as { seq: bigint | null };
+    return row.seq ?? 0n;
+  }
+
+  /** The oldest stream event still held, or undefined when none is. */
+  oldestFeedSeq(): bigint | undefined {
+    const row = this.stmt("SELECT MIN(seq) AS seq FROM feed_events").get() as { seq: bigint | null };
+    return row.seq ?? undefined;
+  }
+
+  /**
+   * Appends a stream event and drops the ones more than `keep` behind it (the resume ring). Not in
+   * the durable path: losing the last events in a crash costs a reader a `reset`, never a decision.
+   */
+  appendFeedEvent(
+    e: { seq: bigint; networkId: bigint; epoch: bigint; deviceId?: Hex; type: string; body: string },
+    keep: number,
+  ): void {
+    if (!(keep >= 1)) throw new RangeError(`feed event ring must keep at least 1 event, got ${keep}`);
+    this.stmt(
+      "INSERT INTO feed_events (seq, network_id, epoch, device_id, type, body) VALUES (?, ?, ?, ?, ?, ?)",
+    ).run(
+      int(e.seq, "seq"),
+      int(e.networkId, "networkId"),
+      int(e.epoch, "epoch"),
+      e.deviceId?.toLowerCase() ?? null,
+      e.type,
+      e.body,
+    );
+    // `keep` >= 1: the newest row always stays, so the sequence never restarts.
+    if (e.seq > BigInt(keep))
+      this.stmt("DELETE FROM feed_events WHERE seq <= ?").run(int(e.seq - BigInt(keep), "seq"));
+  }
+
+  /** Stream events of a network after `afterSeq`, oldest first, at most `limit`; optionally one device's and epoch-wide ones. */
+  feedEventsAfter(
+    networkId: bigint,
+    afterSeq: bigint,
+    limit: number,
+    deviceId?: Hex,
+  ): { seq: bigint; epoch: bigint; type: string; body: string }[] {
+    const rows = (
+      deviceId
+        ? this.stmt(
+            `SELECT seq, epoch, type, body FROM feed_events WHERE network_id = ? AND seq > ?
+             AND (device_id IS NULL OR device_id = ?) ORDER BY seq LIMIT ?`,
+          ).all(int(networkId, "networkId"), int(afterSeq, "seq"), deviceId.toLowerCase(), limit)
+        : this.stmt(
+            "SELECT seq, epoch, type, body FROM feed_events WHERE network_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+          ).all(int(networkId, "networkId"), int(afterSeq, "seq"), limit)
+    ) as { seq: bigint; epoch: bigint; type: string; body: string }[];
+    return rows;
+  }
+
   // --- retention ---------------------------------------------------------------------------------
 
   /**
@@ -567,6 +625,27 @@ export class Store {
       int(epoch, "epoch"),
     ) as Row[];
     return rows.map(line);
+  }
+
+  /**
+   * One page of an epoch's lines by device id (ascending, `after` exclusive) with each line's leaf
+   * position in the tree: the primary key serves it, so paging through 100k lines stays linear.
+   */
+  getLinesPage(
+    networkId: bigint,
+    epoch: bigint,
+    opts: { after?: Hex; limit: number },
+  ): { line: DeviceLine; treeIndex: number }[] {
+    const rows = this.stmt(
+      `SELECT * FROM lines WHERE network_id = ? AND epoch = ? AND (?3 IS NULL OR device_id > ?3)
+       ORDER BY device_id LIMIT ?`,
+    ).all(
+      int(networkId, "networkId"),
+      int(epoch, "epoch"),
+      opts.after?.toLowerCase() ?? null,
+      opts.limit,
+    ) as Row[];
+    return rows.map((r) => ({ line: line(r), treeIndex: Number(r.tree_index) }));
   }
 
   /** A device's lines across epochs of a network, newest first. */

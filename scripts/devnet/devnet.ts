@@ -43,6 +43,7 @@ import {
 } from "./register";
 import { runEpochs } from "./runEpochs";
 import { type DevnetSummary, summarize } from "./summary";
+import { watchVerdicts } from "./verdicts";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -365,6 +366,18 @@ export async function startDevnet(
     evidenceLookup = nodeEvidenceLookup(nodes, networkId);
     closers.push(async () => unwatchNodes());
     const unwatchNodes = watchNodes(nodes, log);
+    // Provisional verdicts as node 0 publishes them, for the dashboard (signatures checked).
+    const unwatchVerdicts = watchVerdicts(
+      {
+        node: nodes[0]!,
+        networkId,
+        chainId: chains.home.chainId,
+        settlement: deployment.settlement,
+        signers: nodes.map((n) => n.keys.signer),
+      },
+      log,
+    );
+    closers.push(async () => unwatchVerdicts());
 
     const gatewayPath = "/device";
     const gatewayServed = await servesGateway(nodes, gatewayPath);

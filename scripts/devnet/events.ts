@@ -58,6 +58,15 @@ export type DevnetEventBody =
       /** Applied by the settlement contract (false: agreed by the nodes, not settled yet). */
       onChain: boolean;
     }
+  | {
+      /** One node's signed provisional verdicts of an epoch so far (its live stream), a second at a time. */
+      type: "verdicts";
+      epoch: number;
+      node: number;
+      total: number;
+      outcomes: Record<string, number>;
+      latest: { deviceId: string; kind: string; outcome: string; seq: string }[];
+    }
   | { type: "reward"; epoch: number; deviceId: string; amount: string; claimTx?: string }
   | {
       type: "bridge";

@@ -60,6 +60,17 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
         timeout: 30_000,
       })
       .toBe(4);
+    // Provisional verdicts arrive while an epoch runs: the page counts them for an epoch the devnet
+    // has not settled (nor even agreed) yet.
+    await expect
+      .poll(async () => Number(await page.textContent("[data-testid=provisional-count]")), {
+        timeout: 120_000,
+        interval: 250,
+      })
+      .toBeGreaterThan(0);
+    const liveEpoch = Number(await page.textContent("[data-testid=provisional-epoch]"));
+    const finalOf = (epoch: number) => devnet.log.all().find((e) => e.type === "epoch" && e.epoch === epoch);
+    expect(finalOf(liveEpoch)).toBeUndefined();
     // The first epoch result the nodes agree on (settled on chain too once CRE settlement is wired).
     await expect
       .poll(() => devnet.log.all().filter((e) => e.type === "epoch").length, {
@@ -67,6 +78,12 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
         interval: 500,
       })
       .toBeGreaterThan(0);
+    // For every epoch with a result, its provisional verdicts were logged before the result.
+    for (const result of devnet.log.all().filter((e) => e.type === "epoch")) {
+      const firstVerdicts = devnet.log.all().find((e) => e.type === "verdicts" && e.epoch === result.epoch);
+      if (firstVerdicts) expect(firstVerdicts.seq).toBeLessThan(result.seq);
+    }
+    expect(devnet.log.all().some((e) => e.type === "verdicts" && e.epoch === liveEpoch)).toBe(true);
 
     // Wait until the page has folded in every event the devnet has logged so far.
     const lastSeq = devnet.log.all().length - 1;
@@ -96,6 +113,9 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
     const uptimeEpochs = new Set(events.flatMap((e) => (e.type === "uptime" ? [e.epoch] : [])));
     expect(await page.locator("[data-testid=heatmap] i").count()).toBe(uptimeEpochs.size * devices.size);
     expect(await page.locator("[data-testid=stages] li").count()).toBe(stages.size);
+    expect(await page.locator(`[data-testid=provisional] tbody tr[data-epoch="${liveEpoch}"]`).count()).toBe(
+      1,
+    );
     expect(await page.textContent("#chains")).toContain(devnet.chains.home.rpcUrl);
     // chart.js loaded from node_modules (no CDN) and drew its canvases.
     expect(await page.evaluate(() => typeof (globalThis as { Chart?: unknown }).Chart)).toBe("function");

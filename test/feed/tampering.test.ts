@@ -34,6 +34,7 @@ import { LINE_LEAF_TYPES, lineLeaf } from "../../contracts/lines";
 import { type ApiServer, serveApi } from "../../oracle-node/api/index";
 import {
   createFeedClient,
+  ExportMismatchError,
   FeedClientError,
   ForeignSignerError,
   InvalidProofError,
@@ -53,7 +54,7 @@ import {
 } from "../../oracle-node/feed/fixture";
 import { DEVICE_LINE_SOURCE } from "../../oracle-node/feed/functions/deviceLineSource";
 import { createFeedApp, createMemoryFeedSource } from "../../oracle-node/feed/index";
-import type { DeviceSlash } from "../../oracle-node/feed/source";
+import type { DeviceSlash, ExportedLine } from "../../oracle-node/feed/source";
 import { rawReport, signReport } from "../../scripts/contracts/forwarderReport";
 import { deployVigil, workflowNameBytes10 } from "../../scripts/deploy/deploy";
 import { type Anvil, startAnvil } from "../../scripts/devnet/anvil";
@@ -354,6 +355,57 @@ describe("a hostile feed node against the chain", () => {
 // The toolkit spawns `deno` from the PATH; the npm `deno` package ships the binary in its folder.
 const denoDir = dirname(createRequire(import.meta.url).resolve("deno/package.json"));
 process.env.PATH = `${denoDir}:${process.env.PATH}`;
+
+describe("a hostile node's epoch export against the chain", () => {
+  /** A node serving the honest export with `edit` applied to its rows. */
+  async function serveExport(edit: (rows: ExportedLine[]) => ExportedLine[]): Promise<string> {
+    const server = await serveApi(
+      createFeedApp(
+        {
+          ...source,
+          async *exportLines(n, e, root) {
+            for await (const rows of source.exportLines!(n, e, root)) yield edit(structuredClone(rows));
+          },
+        },
+        { rateLimit: false },
+      ),
+      { host: "127.0.0.1", port: 0 },
+    );
+    servers.push(server);
+    return server.url;
+  }
+
+  it("exports a settled epoch whose rows rebuild the on-chain root, with its slashes checked", async () => {
+    const exported = await client([honest]).exportEpoch(1n, 0n, { onChain: true });
+    expect(exported.result.checkedOnChain).toBe(true);
+    expect(exported.result.slashes).toEqual([slashOf(0n)]);
+    expect(exported.lines).toEqual(
+      [...generateLines(1n, 0n, DEVICES, parseEther("500"))].sort((a, b) =>
+        a.deviceId < b.deviceId ? -1 : 1,
+      ),
+    );
+  });
+
+  it("rejects an export with one row's reward raised, or a row left out", async () => {
+    const raised = await serveExport((rows) =>
+      rows.map((r, i) => (i === 2 ? { ...r, line: { ...r.line, reward: r.line.reward + 1n } } : r)),
+    );
+    const error = await rejection(client([raised]).exportEpoch(1n, 0n, { onChain: true }));
+    expect(error).toBeInstanceOf(ExportMismatchError);
+    expect(error.message).toMatch(/rows rebuild root 0x[0-9a-f]{64}, the verified result root is 0x/);
+    const short = await serveExport((rows) => rows.slice(0, -1));
+    expect((await rejection(client([short]).exportEpoch(1n, 0n, { onChain: true }))).message).toContain(
+      `stream ended after ${DEVICES - 1} of ${DEVICES} rows`,
+    );
+  });
+
+  it("rejects an export whose header drops the slashes, before reading rows", async () => {
+    const node = await serveLie({ result: (r) => ({ ...r, slashes: [] }) });
+    expect(await rejection(client([node]).exportEpoch(1n, 0n, { onChain: true }))).toBeInstanceOf(
+      SlashMismatchError,
+    );
+  });
+});
 
 describe("the Chainlink Functions source against the chain", () => {
   const simulate = (epoch: bigint, node: string) =>

@@ -1,14 +1,18 @@
 import type { Address, Hex, PublicClient } from "viem";
+import type { z } from "zod";
 import type { DeviceLine } from "../../../contracts/portable";
 import {
   DeviceHistoryPageJson,
   DeviceLineProofJson,
   EpochPageJson,
   EpochResultJson,
+  ExportHeaderJson,
+  ExportRowJson,
 } from "../responseSchemas";
 import type { DeviceSlash, EpochResult, ResultVoteSignature } from "../source";
 import {
   AllNodesFailedError,
+  ExportMismatchError,
   FeedClientError,
   LineMismatchError,
   MalformedResponseError,
@@ -17,6 +21,7 @@ import {
 } from "./errors";
 import { fetchFeed } from "./fetchFeed";
 import { deviceLineFromJson, epochResultFromJson } from "./fromJson";
+import { ndjsonLines } from "./ndjsonLines";
 import {
   readEpochResult,
   readNextEpoch,
@@ -24,6 +29,9 @@ import {
   verifyLineOnChain,
   verifyRootOnChain,
 } from "./onChain";
+import { openFeedStream } from "./openFeedStream";
+import { LinesRootBuilder, TreeShapeError } from "./rebuildLinesRoot";
+import { type StreamedVerdict, type StreamVerdictsOptions, streamVerdicts } from "./streamVerdicts";
 import { verifyEpochListOnChain } from "./verifyEpochListOnChain";
 import { verifyLineProof } from "./verifyLineProof";
 import { checkResultVotes } from "./verifyResultVotes";
@@ -187,7 +195,40 @@ export type CheckedHistoryItem =
   | { epoch: bigint; settledOnChain: true; line: DeviceLine; leaf: Hex; proof: Hex[]; resultRoot: Hex }
   | (UnverifiedHistoryItem & { settledOnChain: false });
 
+export interface ExportOptions extends VerifyOptions {
+  /**
+   * Receives each line as it is read, before the root can be checked: stage the lines and act on
+   * them only once `exportEpoch` resolves (it rejects if the rows do not rebuild the verified root).
+   * Once a line was delivered, a failure is thrown at once instead of trying the next node. Without
+   * it the lines are collected and returned.
+   */
+  onLine?: (line: DeviceLine) => void | Promise<void>;
+}
+
+/** An epoch's whole lines file whose rows rebuilt the verified root (signed, and `onChain` the chain's). */
+export interface EpochExport<R extends VerifiedEpochResult = VerifiedEpochResult> {
+  result: R;
+  /** Every line, by deviceId; undefined when they went to `onLine`. */
+  lines: DeviceLine[] | undefined;
+  leafCount: number;
+}
+
 export interface FeedClient {
+  /**
+   * An epoch's whole lines file in one streamed request (`GET .../export`): the result is checked
+   * like `getEpochResult`, and the rows must rebuild its root (`ExportMismatchError` otherwise).
+   */
+  exportEpoch(
+    networkId: bigint,
+    epoch: bigint,
+    options: ExportOptions & OnChain,
+  ): Promise<EpochExport<OnChainEpochResult>>;
+  exportEpoch(
+    networkId: bigint,
+    epoch: bigint,
+    options?: ExportOptions & Offline,
+  ): Promise<EpochExport<OfflineEpochResult>>;
+  exportEpoch(networkId: bigint, epoch: bigint, options?: ExportOptions): Promise<EpochExport>;
   /** An epoch's result whose votes verified against the registered signers (and, `onChain`, the chain). */
   getEpochResult(
     networkId: bigint,
@@ -254,6 +295,15 @@ export interface FeedClient {
     deviceId: Hex,
     page?: PageOptions & VerifyOptions,
   ): Promise<Page<UnverifiedHistoryItem | CheckedHistoryItem>>;
+  /**
+   * The first node's live verdict stream: every `verdict` and `settled` must be signed (EIP-712) by
+   * one of the registered signers (`signers`, read once per call), or `InvalidStreamEventError` is
+   * thrown. Provisional verdicts are one node's word: never pay on them.
+   */
+  streamVerdicts(
+    networkId: bigint,
+    options?: Omit<StreamVerdictsOptions, "verify" | "fetch">,
+  ): AsyncGenerator<StreamedVerdict>;
 }
 
 /**
@@ -511,11 +561,129 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
     });
   }
 
+  async function exportEpoch(
+    networkId: bigint,
+    epoch: bigint,
+    verify: ExportOptions = {},
+  ): Promise<EpochExport> {
+    let delivered = false;
+    const attempt = async (node: string): Promise<EpochExport> => {
+      const response = await openFeedStream(
+        node,
+        `v1/networks/${networkId}/epochs/${epoch}/export`,
+        fetchOptions(verify.signal),
+      );
+      if (!response.body) throw new MalformedResponseError(node, "export has no body");
+      const rows = ndjsonLines(response.body, node);
+      try {
+        const first = await rows.next();
+        if (first.done) throw new MalformedResponseError(node, "export is empty: no header line");
+        const header = parseLine(node, first.value, ExportHeaderJson, "export header");
+        const { slashes, ...served } = epochResultFromJson(header.result);
+        const verified = await verifyResult(node, served, networkId, epoch, verify);
+        let result: VerifiedEpochResult;
+        if (verified.checkedOnChain) {
+          await verifySlashesOnChain(chainClient(), options.settlement, {
+            networkId,
+            epoch,
+            slashes,
+            totalSlash: verified.totalSlash,
+            fromBlock,
+            node,
+          });
+          result = { ...verified, slashes };
+        } else result = { ...verified, unverified: { ...verified.unverified, slashes } };
+        if (header.leafCount !== served.deviceCount)
+          throw new ExportMismatchError(
+            node,
+            `leafCount ${header.leafCount} differs from deviceCount ${served.deviceCount}`,
+            {
+              leafCount: header.leafCount,
+              deviceCount: served.deviceCount,
+            },
+          );
+        const tree = shape(node, () => new LinesRootBuilder(header.leafCount));
+        const lines: DeviceLine[] | undefined = verify.onLine ? undefined : [];
+        let totalReward = 0n;
+        for await (const text of rows) {
+          const row = parseLine(node, text, ExportRowJson, `export row ${tree.added + 1}`);
+          if (tree.added === header.leafCount)
+            throw new ExportMismatchError(node, `more rows than leafCount ${header.leafCount}`, {
+              leafCount: header.leafCount,
+            });
+          const line: DeviceLine = {
+            networkId,
+            epoch,
+            deviceId: row.deviceId as Hex,
+            owner: row.owner as Address,
+            uptimeBps: row.uptimeBps,
+            work: BigInt(row.work),
+            reward: BigInt(row.reward),
+            slash: BigInt(row.slash),
+          };
+          shape(node, () => tree.add(line, row.treeIndex));
+          totalReward += line.reward;
+          if (!verify.onLine) lines!.push(line);
+          else {
+            delivered = true;
+            await verify.onLine(line);
+          }
+        }
+        if (tree.added < header.leafCount)
+          throw new ExportMismatchError(
+            node,
+            `stream ended after ${tree.added} of ${header.leafCount} rows`,
+            {
+              rows: tree.added,
+              leafCount: header.leafCount,
+            },
+          );
+        const rebuiltRoot = tree.root();
+        if (rebuiltRoot !== verified.resultRoot.toLowerCase())
+          throw new ExportMismatchError(
+            node,
+            `rows rebuild root ${rebuiltRoot}, the verified result root is ${verified.resultRoot}`,
+            { rebuiltRoot, resultRoot: verified.resultRoot },
+          );
+        // The votes sign the root only: with the rows proven, the total they sum to is checked too.
+        if (totalReward !== served.totalReward)
+          throw new ExportMismatchError(
+            node,
+            `rows' rewards sum to ${totalReward}, the result says totalReward ${served.totalReward}`,
+            { rows: totalReward, totalReward: served.totalReward },
+          );
+        return { result, lines, leafCount: header.leafCount };
+      } finally {
+        await rows.return(undefined);
+      }
+    };
+    const errors: FeedClientError[] = [];
+    for (const node of options.nodes) {
+      try {
+        return await attempt(node);
+      } catch (error) {
+        // Lines already went to `onLine`: the caller must drop them, not receive another node's too.
+        if (!(error instanceof FeedClientError) || delivered) throw error;
+        errors.push(error);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    throw new AllNodesFailedError(errors);
+  }
+
   return {
+    exportEpoch: exportEpoch as FeedClient["exportEpoch"],
     getEpochResult: getEpochResult as FeedClient["getEpochResult"],
     getDeviceLine: getDeviceLine as FeedClient["getDeviceLine"],
     listEpochs: listEpochs as FeedClient["listEpochs"],
     getDeviceHistory: getDeviceHistory as FeedClient["getDeviceHistory"],
+    async *streamVerdicts(networkId, streamOptions = {}) {
+      yield* streamVerdicts(options.nodes[0]!, networkId, {
+        ...streamOptions,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        verify: { chainId: options.chainId, settlement: options.settlement, signers: await signers() },
+      });
+    },
   };
 }
 
@@ -525,4 +693,30 @@ function checkLineIdentity(node: string, line: DeviceLine, networkId: bigint, de
     throw new LineMismatchError(node, "epoch", epoch, line.epoch);
   if (line.deviceId.toLowerCase() !== deviceId.toLowerCase())
     throw new LineMismatchError(node, "deviceId", deviceId, line.deviceId);
+}
+
+function parseLine<S extends z.ZodType>(node: string, text: string, schema: S, what: string): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new MalformedResponseError(node, `${what} is not JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success)
+    throw new MalformedResponseError(
+      node,
+      `${what}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  return parsed.data;
+}
+
+/** Runs a tree step, turning a row that cannot sit in the tree into the client's typed error. */
+function shape<T>(node: string, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof TreeShapeError) throw new ExportMismatchError(node, error.message);
+    throw error;
+  }
 }

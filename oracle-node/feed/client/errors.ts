@@ -17,6 +17,8 @@ export type FeedClientErrorCode =
   | "SLASH_MISMATCH"
   | "MISSING_EPOCHS"
   | "LINE_REJECTED_ON_CHAIN"
+  | "EXPORT_MISMATCH"
+  | "INVALID_EVENT"
   | "ALL_NODES_FAILED";
 
 /**
@@ -72,6 +74,17 @@ export class MalformedResponseError extends FeedClientError {
   override name = "MalformedResponseError";
   constructor(node: string, issues: string) {
     super("MALFORMED_RESPONSE", `malformed feed response: ${issues}`, { issues }, { node });
+  }
+}
+
+/**
+ * A verdict stream event whose signature does not recover to its claimed signer, whose signer is not
+ * an active registered oracle, or that belongs to another network or device than asked for.
+ */
+export class InvalidStreamEventError extends FeedClientError {
+  override name = "InvalidStreamEventError";
+  constructor(node: string, id: string | undefined, problem: string) {
+    super("INVALID_EVENT", `verdict stream event ${id ?? "(no id)"}: ${problem}`, { id, problem }, { node });
   }
 }
 
@@ -264,6 +277,23 @@ export class LineRejectedOnChainError extends FeedClientError {
       { deviceId },
       { node },
     );
+  }
+}
+
+/**
+ * An epoch export does not rebuild the verified result: its rows hash to another root, there are
+ * more or fewer rows than the header's `leafCount` (a truncated stream too), a row sits outside the
+ * tree or on another row's leaf, or the header's counts and totals disagree with the rows.
+ * `problem` says which, in words; `details` the values compared.
+ */
+export class ExportMismatchError extends FeedClientError {
+  override name = "ExportMismatchError";
+  constructor(
+    node: string | undefined,
+    readonly problem: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super("EXPORT_MISMATCH", `epoch export does not match its result: ${problem}`, details, { node });
   }
 }
 

@@ -5,7 +5,9 @@ export {
   type CheckedEpochSummary,
   type CheckedHistoryItem,
   createFeedClient,
+  type EpochExport,
   type EpochListPage,
+  type ExportOptions,
   type FeedClient,
   type FeedClientOptions,
   type OfflineDeviceLine,
@@ -32,7 +34,20 @@ export {
   verifyLineOnChain,
   verifyRootOnChain,
 } from "./onChain";
-export { type StreamedVerdict, streamVerdicts } from "./streamVerdicts";
+export { LinesRootBuilder, lineLeafBytes, TreeShapeError } from "./rebuildLinesRoot";
+export {
+  ProvisionalVerdictJson,
+  provisionalVerdictTypes,
+  ResetEventJson,
+  SettledEventJson,
+  SignedStreamEventJson,
+  settledNoticeTypes,
+  streamEventProblem,
+  streamEventTypedData,
+  type UnsignedStreamEvent,
+  type VerifyStreamEventParameters,
+} from "./streamEvents";
+export { type StreamedVerdict, type StreamVerdictsOptions, streamVerdicts } from "./streamVerdicts";
 export { type VerifyEpochListOnChainParameters, verifyEpochListOnChain } from "./verifyEpochListOnChain";
 export { type LineProof, verifyLineProof } from "./verifyLineProof";
 export {

@@ -14,6 +14,7 @@ const state = {
   rewards: new Map(), // deviceId -> bigint claimed
   earned: new Map(), // deviceId -> bigint in agreed lines
   log: [],
+  verdicts: new Map(), // epoch -> latest `verdicts` event (one node's provisional verdicts so far)
   lastSeq: -1,
 };
 
@@ -69,6 +70,9 @@ function apply(e) {
     }
     case "bridge":
       state.bridges.set(`${e.epoch}:${e.deviceId}`, e);
+      break;
+    case "verdicts":
+      state.verdicts.set(e.epoch, e);
       break;
     case "log":
       state.log.push(`${new Date(e.time).toLocaleTimeString()} ${e.level} ${e.message}`);
@@ -132,6 +136,25 @@ function render() {
   document.getElementById("chains").textContent = Object.values(state.chains)
     .map((c) => `${c.name}: chain ${c.chainId} @ ${c.rpcUrl}`)
     .join("   ");
+  const verdictEpochs = [...state.verdicts.values()].sort((a, b) => b.epoch - a.epoch);
+  const running = verdictEpochs[0];
+  document.getElementById("c-provisional-epoch").textContent = running ? running.epoch : "–";
+  document.getElementById("c-provisional").textContent = running ? running.total : 0;
+  document.querySelector("#provisional tbody").innerHTML = verdictEpochs
+    .slice(0, 6)
+    .map((v) => {
+      const final = state.epochs.get(v.epoch);
+      const status = final?.settlementTx ? "settled" : final?.resultRoot ? "agreed" : "provisional";
+      const outcomes = Object.entries(v.outcomes)
+        .map(([k, n]) => `${esc(k)} ${n}`)
+        .join(", ");
+      const newest = v.latest
+        .slice(0, 3)
+        .map((l) => `${esc(l.kind)} ${esc(l.outcome)} <span class="mono">${esc(short(l.deviceId, 4))}</span>`)
+        .join("; ");
+      return `<tr class="${status}" data-epoch="${v.epoch}"><td>${v.epoch}</td><td>${v.node}</td><td>${v.total}</td><td>${outcomes}</td><td>${newest}</td><td class="${status === "provisional" ? "muted" : "ok"}">${status}</td></tr>`;
+    })
+    .join("");
   document.getElementById("c-epochs").textContent = settled.length;
   document.getElementById("c-agreed").textContent = epochs.filter((e) => e.resultRoot).length;
   document.getElementById("c-nodes").textContent =
