@@ -17,11 +17,14 @@ const AREAS: Record<string, () => Promise<Command>> = {
   // The agent's commands plus `register`, the on-chain registration (kept out of attestation/, which
   // does no chain I/O).
   device: async () => {
-    const [{ deviceCommand }, { deviceRegisterCommand }] = await Promise.all([
+    const [{ deviceCommand }, { deviceRegisterCommand }, { deviceLifecycleCommands }] = await Promise.all([
       import("../attestation/agent/cli"),
       import("./lifecycle/deviceRegisterCommand"),
+      import("./lifecycle/deviceLifecycleCommands"),
     ]);
-    return deviceCommand().addCommand(deviceRegisterCommand());
+    const device = deviceCommand().addCommand(deviceRegisterCommand());
+    for (const c of deviceLifecycleCommands()) device.addCommand(c);
+    return device;
   },
   network: async () => (await import("./lifecycle/networkCommand")).networkCommand(),
   operator: async () => (await import("./lifecycle/operatorCommand")).operatorCommand(),

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
-import { type Command, CommanderError } from "commander";
+import { Command, CommanderError } from "commander";
 import {
   createPublicClient,
   createWalletClient,
@@ -32,6 +32,7 @@ import { writePeerKey, writeSignerKey } from "../../oracle-node/keys/index";
 import { rawReport, signReport } from "../contracts/forwarderReport";
 import { deployCommand, deployVigil, workflowNameBytes10 } from "../deploy/deploy";
 import { type Anvil, startAnvil } from "../devnet/anvil";
+import { deviceLifecycleCommands } from "./deviceLifecycleCommands";
 import { deviceRegisterCommand } from "./deviceRegisterCommand";
 import { type CliIo, routeOutput } from "./io";
 import { networkCommand } from "./networkCommand";
@@ -595,6 +596,44 @@ describe("vigil device register", () => {
     expect(again.err).toContain("is already registered (network 1");
     const status = json(await run(networkCommand, ["status", ...common, "--network", "1", "--json"]));
     expect(status.deviceCount).toBe(1);
+  });
+
+  it("shows, exits and withdraws a device's stake, only for its owner", async () => {
+    const deviceArea = (io: CliIo) => {
+      const c = new Command("device");
+      for (const sub of deviceLifecycleCommands(io)) c.addCommand(sub);
+      return c;
+    };
+    const as = (keyFile: string) => ["--private-key-file", join(dir, keyFile)];
+    const active = json(await run(deviceArea, ["status", ...common, "--device", deviceId, "--json"]));
+    expect(active).toMatchObject({ status: "active", owner: other, stake: parseEther("10").toString() });
+
+    const stranger = await run(deviceArea, ["exit", ...common, ...as("key"), "--device", deviceId]);
+    expect(stranger.err).toContain(`NotDeviceOwner(deviceId=${deviceId}, caller=${me})`);
+    const early = await run(deviceArea, ["withdraw", ...common, ...as("other.key"), "--device", deviceId]);
+    expect(early.err).toContain("DeviceNotExiting");
+
+    const exited = await run(deviceArea, ["exit", ...common, ...as("other.key"), "--device", deviceId]);
+    expect(exited.out).toMatch(new RegExp(`device ${deviceId} is exiting: withdraw after \\d{4}-`));
+    const before = await balanceOf(other);
+    const withdrawn = await run(deviceArea, [
+      "withdraw",
+      ...common,
+      ...as("other.key"),
+      "--device",
+      deviceId,
+    ]);
+    expect(withdrawn.out).toBe(`withdrew 10 VGL of device ${deviceId}'s stake to ${other}\n`);
+    expect(await balanceOf(other)).toBe(before + parseEther("10"));
+    expect((await run(deviceArea, ["status", ...common, "--device", deviceId])).out).toContain(
+      `device ${deviceId}: exited`,
+    );
+
+    const malformed = await run(deviceArea, ["status", ...common, "--device", "0x1234"]);
+    expect(malformed.failed).toBe(true);
+    expect(malformed.err).toContain('expected a 0x-prefixed 32-byte device id, got "0x1234"');
+    const unknown = await run(deviceArea, ["status", ...common, "--device", `0x${"ab".repeat(32)}`]);
+    expect(unknown.err).toBe(`error: device 0x${"ab".repeat(32)} is not registered\n`);
   });
 });
 
