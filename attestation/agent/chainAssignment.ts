@@ -296,29 +296,45 @@ export function createChainAssignment(opts: ChainAssignmentOptions): ChainAssign
     return entry;
   }
 
+  /**
+   * A chain read the agent can do without: on failure it is logged and the answer is "unknown"
+   * (undefined), which the agent treats as during an outage (answer unchecked, keep the gateways it
+   * runs; docs/attestation.md). Never a silent default: the warning says what could not be read.
+   */
+  const orUnknown = <T>(what: string, read: Promise<T>): Promise<T | undefined> =>
+    read.catch((err: unknown) => {
+      log?.warn(
+        { networkId, err: err instanceof Error ? err.message : String(err) },
+        `cannot read ${what} from the chain`,
+      );
+      return undefined;
+    });
+
   let chainId: Promise<bigint> | undefined;
   return {
     networkId,
     registry,
     epochView: (epoch) => entryOf(epoch).view,
     async epochAt(nowMs) {
-      const t = await epochTiming().catch(() => undefined);
+      const t = await orUnknown("the epoch timing", epochTiming());
       if (!t) return undefined;
       const now = BigInt(Math.floor(nowMs / 1000));
       const epoch = now < t.genesisTime ? 0n : (now - t.genesisTime) / t.epochLength;
       return { epoch, startMs: Number((t.genesisTime + epoch * t.epochLength) * 1000n) };
     },
     async chainId() {
+      // Read once per process; a failed read is forgotten so the next call tries again.
       chainId ??= client.getChainId().then(BigInt);
-      chainId.catch(() => {
-        chainId = undefined;
+      const read = chainId;
+      read.catch(() => {
+        if (chainId === read) chainId = undefined;
       });
-      return chainId.catch(() => undefined);
+      return orUnknown("the chain id", read);
     },
     async roundsOf(epoch) {
       const view = await entryOf(epoch).view;
       if (!view) return undefined;
-      const t = await epochTiming().catch(() => undefined);
+      const t = await orUnknown("the epoch timing", epochTiming());
       if (!t) return undefined;
       const policy = challengePolicy(t.policyId, Number(t.epochLength));
       const startMs = Number((t.genesisTime + epoch * t.epochLength) * 1000n);

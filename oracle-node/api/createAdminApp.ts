@@ -90,10 +90,23 @@ export function createAdminApp(modules: AdminModules) {
           .string()
           .regex(/^0x([0-9a-fA-F]{2})+$/, { message: "expected the evidence bundle as 0x-prefixed hex" }),
       })
-      .parse(await c.req.json().catch(() => undefined));
+      .parse(await jsonBody(c));
     const outcome = await modules.fraudSlash(networkId, body.evidence.toLowerCase() as Hex);
     return json(c, outcome, outcome.ok ? 200 : 503);
   });
   app.route("/admin", admin);
   return app;
+}
+
+/** The request's JSON body; a body that is not JSON is a 400 saying so (not an empty body for zod to puzzle over). */
+async function jsonBody(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch (e) {
+    throw new ApiError(
+      400,
+      "BAD_REQUEST",
+      `request body is not JSON: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
 }

@@ -123,6 +123,33 @@ describe("node API", () => {
     expect(await refused.json()).toMatchObject({ error: { code: "UNSUPPORTED" } });
   });
 
+  it("refuses a fraud-slash body that is not JSON, or not an evidence hex, saying which", async () => {
+    const posted: string[] = [];
+    const { app: a } = adminApp({
+      fraudSlash: async (_n, evidence) => {
+        posted.push(evidence);
+        return { ok: true, executionId: "0x00" };
+      },
+    });
+    const post = (body: string) =>
+      a.request("/admin/networks/1/fraud-slash", {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body,
+      });
+    const notJson = await post("{evidence: 0x12");
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({
+      error: { code: "BAD_REQUEST", message: expect.stringMatching(/^request body is not JSON: /) },
+    });
+    const notHex = await post(JSON.stringify({ evidence: "0x1" }));
+    expect(notHex.status).toBe(400);
+    expect(JSON.stringify(await notHex.json())).toContain("expected the evidence bundle as 0x-prefixed hex");
+    expect(posted).toEqual([]);
+    expect((await post(JSON.stringify({ evidence: "0xAB12" }))).status).toBe(200);
+    expect(posted).toEqual(["0xab12"]);
+  });
+
   it("answers unknown routes, oversized bodies and internal failures as JSON errors", async () => {
     const { app: a } = adminApp({
       status: async () => {
