@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import type { PublicClient } from "viem";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Store } from "../store/index";
 import { createBackfillDriver } from "./driver";
 import type { Backfill } from "./interface";
@@ -88,5 +88,42 @@ describe("backfill driver", () => {
     await driver.idle();
     expect(asked.filter((e) => e === 3n)).toHaveLength(3);
     store.close();
+  });
+
+  it("tries a failed epoch again after a delay, without waiting for the next settlement", async () => {
+    vi.useFakeTimers();
+    try {
+      const failing = new Set([3n]);
+      const { driver, asked, filled, store } = setup({ failing });
+      driver.catchUp(1n, 3n);
+      await driver.idle();
+      expect(asked.filter((e) => e === 3n)).toHaveLength(1);
+      // The peers answer now (a restarted node's connections have formed); no epoch settles.
+      failing.clear();
+      await vi.advanceTimersByTimeAsync(1_999);
+      expect(filled).not.toContain(3n);
+      await vi.advanceTimersByTimeAsync(1);
+      await driver.idle();
+      expect(filled).toContain(3n);
+      driver.stop();
+      store.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("stops its retry timers when stopped", async () => {
+    vi.useFakeTimers();
+    try {
+      const { driver, asked, store } = setup({ failing: new Set([3n]) });
+      driver.catchUp(1n, 3n);
+      await driver.idle();
+      driver.stop();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(asked.filter((e) => e === 3n)).toHaveLength(1);
+      store.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

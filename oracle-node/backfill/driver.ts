@@ -6,8 +6,14 @@ import type { Backfill, SettledRoot } from "./interface";
 
 /** Settled epochs behind the chain's last one that a (re)started node looks at. */
 export const BACKFILL_WINDOW_EPOCHS = 16n;
-/** Tries per epoch (one per settlement this node sees) before it is left to the next restart. */
+/** Tries per epoch (after a delay, or at a settlement this node sees) before it is left to the next restart. */
 const MAX_TRIES = 3;
+/**
+ * Delay before a failed epoch is tried again, doubled per try. A restarted node's first tries often
+ * fail because its peer connections are still forming; waiting for the next settlement instead
+ * leaves the hole open for a whole epoch (minutes to days on a real network).
+ */
+const RETRY_BASE_MS = 2_000;
 
 export interface BackfillDriver {
   /** The chain settled an epoch: fill it in if this node has no certified result for it. */
@@ -47,6 +53,17 @@ export function createBackfillDriver(deps: {
   const deferred = new Set<string>();
   let draining: Promise<void> = Promise.resolve();
   let stopped = false;
+  const retryTimers = new Set<NodeJS.Timeout>();
+  const retryLater = (networkId: bigint, epoch: bigint) => {
+    const tried = tries.get(`${networkId}:${epoch}`) ?? 0;
+    if (stopped || tried === 0 || tried >= MAX_TRIES) return;
+    const timer = setTimeout(() => {
+      retryTimers.delete(timer);
+      enqueue(networkId, epoch);
+    }, RETRY_BASE_MS * 2 ** (tried - 1));
+    timer.unref();
+    retryTimers.add(timer);
+  };
 
   const needs = (networkId: bigint, epoch: bigint): boolean => {
     if (deps.store.getEpochResult(networkId, epoch)?.certified) return false;
@@ -98,9 +115,10 @@ export function createBackfillDriver(deps: {
         await one(networkId, epoch);
       } catch (err) {
         log.warn(
-          { err, networkId, epoch },
-          "could not fill in a missed epoch; retried at the next settlement",
+          { err, networkId, epoch, tries: tries.get(`${networkId}:${epoch}`) ?? 0 },
+          "could not fill in a missed epoch; tried again shortly and at the next settlement",
         );
+        retryLater(networkId, epoch);
       }
     }
   };
@@ -144,6 +162,8 @@ export function createBackfillDriver(deps: {
     idle: () => draining,
     stop() {
       stopped = true;
+      for (const timer of retryTimers) clearTimeout(timer);
+      retryTimers.clear();
     },
   };
 }
