@@ -1449,6 +1449,13 @@ export const vigilSettlementAbi = [
   },
   {
     type: "function",
+    name: "commitEquivocation",
+    inputs: [{ name: "commitment", type: "bytes32", internalType: "bytes32" }],
+    outputs: [],
+    stateMutability: "nonpayable",
+  },
+  {
+    type: "function",
     name: "depositBudget",
     inputs: [
       { name: "networkId", type: "uint64", internalType: "uint64" },
@@ -1474,6 +1481,23 @@ export const vigilSettlementAbi = [
   },
   {
     type: "function",
+    name: "emissionHalving",
+    inputs: [{ name: "networkId", type: "uint64", internalType: "uint64" }],
+    outputs: [{ name: "", type: "uint32", internalType: "uint32" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
+    name: "epochEmission",
+    inputs: [
+      { name: "networkId", type: "uint64", internalType: "uint64" },
+      { name: "epoch", type: "uint64", internalType: "uint64" },
+    ],
+    outputs: [{ name: "", type: "uint256", internalType: "uint256" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
     name: "epochResult",
     inputs: [
       { name: "networkId", type: "uint64", internalType: "uint64" },
@@ -1495,6 +1519,46 @@ export const vigilSettlementAbi = [
         ],
       },
     ],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
+    name: "equivocationCommitment",
+    inputs: [
+      { name: "reporter", type: "address", internalType: "address" },
+      { name: "signatureA", type: "bytes", internalType: "bytes" },
+      { name: "signatureB", type: "bytes", internalType: "bytes" },
+      { name: "salt", type: "bytes32", internalType: "bytes32" },
+    ],
+    outputs: [{ name: "", type: "bytes32", internalType: "bytes32" }],
+    stateMutability: "pure",
+  },
+  {
+    type: "function",
+    name: "equivocationCommittedAt",
+    inputs: [{ name: "commitment", type: "bytes32", internalType: "bytes32" }],
+    outputs: [{ name: "", type: "uint256", internalType: "uint256" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
+    name: "feeBurnBps",
+    inputs: [],
+    outputs: [{ name: "", type: "uint16", internalType: "uint16" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
+    name: "feeOperatorBps",
+    inputs: [],
+    outputs: [{ name: "", type: "uint16", internalType: "uint16" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
+    name: "feePerDeviceEpoch",
+    inputs: [],
+    outputs: [{ name: "", type: "uint128", internalType: "uint128" }],
     stateMutability: "view",
   },
   {
@@ -1572,6 +1636,13 @@ export const vigilSettlementAbi = [
   },
   {
     type: "function",
+    name: "maxGasPriceWei",
+    inputs: [],
+    outputs: [{ name: "", type: "uint64", internalType: "uint64" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
     name: "nextEpoch",
     inputs: [{ name: "networkId", type: "uint64", internalType: "uint64" }],
     outputs: [{ name: "", type: "uint64", internalType: "uint64" }],
@@ -1586,6 +1657,13 @@ export const vigilSettlementAbi = [
     ],
     outputs: [],
     stateMutability: "nonpayable",
+  },
+  {
+    type: "function",
+    name: "operatorEarnings",
+    inputs: [{ name: "signer", type: "address", internalType: "address" }],
+    outputs: [{ name: "", type: "uint256", internalType: "uint256" }],
+    stateMutability: "view",
   },
   {
     type: "function",
@@ -1645,8 +1723,39 @@ export const vigilSettlementAbi = [
   },
   {
     type: "function",
+    name: "setEmissionHalving",
+    inputs: [
+      { name: "networkId", type: "uint64", internalType: "uint64" },
+      { name: "halvingEpochs", type: "uint32", internalType: "uint32" },
+    ],
+    outputs: [],
+    stateMutability: "nonpayable",
+  },
+  {
+    type: "function",
+    name: "setFees",
+    inputs: [
+      { name: "feePerDeviceEpoch_", type: "uint128", internalType: "uint128" },
+      { name: "burnBps", type: "uint16", internalType: "uint16" },
+      { name: "operatorBps", type: "uint16", internalType: "uint16" },
+    ],
+    outputs: [],
+    stateMutability: "nonpayable",
+  },
+  {
+    type: "function",
     name: "setForwarder",
     inputs: [{ name: "forwarder_", type: "address", internalType: "address" }],
+    outputs: [],
+    stateMutability: "nonpayable",
+  },
+  {
+    type: "function",
+    name: "setGasReimbursement",
+    inputs: [
+      { name: "vglPerEth_", type: "uint128", internalType: "uint128" },
+      { name: "maxGasPriceWei_", type: "uint64", internalType: "uint64" },
+    ],
     outputs: [],
     stateMutability: "nonpayable",
   },
@@ -1717,6 +1826,7 @@ export const vigilSettlementAbi = [
         ],
       },
       { name: "signatureB", type: "bytes", internalType: "bytes" },
+      { name: "salt", type: "bytes32", internalType: "bytes32" },
     ],
     outputs: [],
     stateMutability: "nonpayable",
@@ -1728,6 +1838,7 @@ export const vigilSettlementAbi = [
     outputs: [{ name: "", type: "bool", internalType: "bool" }],
     stateMutability: "pure",
   },
+  { type: "function", name: "sweepTreasury", inputs: [], outputs: [], stateMutability: "nonpayable" },
   {
     type: "function",
     name: "token",
@@ -1747,6 +1858,13 @@ export const vigilSettlementAbi = [
     name: "treasury",
     inputs: [],
     outputs: [{ name: "", type: "address", internalType: "address" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
+    name: "treasuryAccrued",
+    inputs: [],
+    outputs: [{ name: "", type: "uint256", internalType: "uint256" }],
     stateMutability: "view",
   },
   { type: "function", name: "unpause", inputs: [], outputs: [], stateMutability: "nonpayable" },
@@ -1778,12 +1896,26 @@ export const vigilSettlementAbi = [
   },
   {
     type: "function",
+    name: "vglPerEth",
+    inputs: [],
+    outputs: [{ name: "", type: "uint128", internalType: "uint128" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
     name: "withdrawBudget",
     inputs: [
       { name: "networkId", type: "uint64", internalType: "uint64" },
       { name: "amount", type: "uint256", internalType: "uint256" },
       { name: "to", type: "address", internalType: "address" },
     ],
+    outputs: [],
+    stateMutability: "nonpayable",
+  },
+  {
+    type: "function",
+    name: "withdrawOperatorEarnings",
+    inputs: [{ name: "to", type: "address", internalType: "address" }],
     outputs: [],
     stateMutability: "nonpayable",
   },
@@ -1881,6 +2013,15 @@ export const vigilSettlementAbi = [
   { type: "event", name: "EIP712DomainChanged", inputs: [], anonymous: false },
   {
     type: "event",
+    name: "EmissionHalvingSet",
+    inputs: [
+      { name: "networkId", type: "uint64", indexed: true, internalType: "uint64" },
+      { name: "halvingEpochs", type: "uint32", indexed: false, internalType: "uint32" },
+    ],
+    anonymous: false,
+  },
+  {
+    type: "event",
     name: "EpochSettled",
     inputs: [
       { name: "networkId", type: "uint64", indexed: true, internalType: "uint64" },
@@ -1905,8 +2046,51 @@ export const vigilSettlementAbi = [
   },
   {
     type: "event",
+    name: "EquivocationCommitted",
+    inputs: [
+      { name: "commitment", type: "bytes32", indexed: true, internalType: "bytes32" },
+      { name: "committer", type: "address", indexed: true, internalType: "address" },
+      { name: "blockNumber", type: "uint256", indexed: false, internalType: "uint256" },
+    ],
+    anonymous: false,
+  },
+  {
+    type: "event",
+    name: "FeeCharged",
+    inputs: [
+      { name: "networkId", type: "uint64", indexed: true, internalType: "uint64" },
+      { name: "epoch", type: "uint64", indexed: true, internalType: "uint64" },
+      { name: "fee", type: "uint256", indexed: false, internalType: "uint256" },
+      { name: "burned", type: "uint256", indexed: false, internalType: "uint256" },
+      { name: "toOperators", type: "uint256", indexed: false, internalType: "uint256" },
+      { name: "toTreasury", type: "uint256", indexed: false, internalType: "uint256" },
+      { name: "shortfall", type: "uint256", indexed: false, internalType: "uint256" },
+    ],
+    anonymous: false,
+  },
+  {
+    type: "event",
+    name: "FeesSet",
+    inputs: [
+      { name: "feePerDeviceEpoch", type: "uint128", indexed: false, internalType: "uint128" },
+      { name: "burnBps", type: "uint16", indexed: false, internalType: "uint16" },
+      { name: "operatorBps", type: "uint16", indexed: false, internalType: "uint16" },
+    ],
+    anonymous: false,
+  },
+  {
+    type: "event",
     name: "ForwarderSet",
     inputs: [{ name: "forwarder", type: "address", indexed: true, internalType: "address" }],
+    anonymous: false,
+  },
+  {
+    type: "event",
+    name: "GasReimbursementSet",
+    inputs: [
+      { name: "vglPerEth", type: "uint128", indexed: false, internalType: "uint128" },
+      { name: "maxGasPriceWei", type: "uint64", indexed: false, internalType: "uint64" },
+    ],
     anonymous: false,
   },
   {
@@ -1915,6 +2099,38 @@ export const vigilSettlementAbi = [
     inputs: [
       { name: "previousGuardian", type: "address", indexed: true, internalType: "address" },
       { name: "newGuardian", type: "address", indexed: true, internalType: "address" },
+    ],
+    anonymous: false,
+  },
+  {
+    type: "event",
+    name: "OperatorEarningsForfeited",
+    inputs: [
+      { name: "signer", type: "address", indexed: true, internalType: "address" },
+      { name: "amount", type: "uint256", indexed: false, internalType: "uint256" },
+    ],
+    anonymous: false,
+  },
+  {
+    type: "event",
+    name: "OperatorEarningsWithdrawn",
+    inputs: [
+      { name: "signer", type: "address", indexed: true, internalType: "address" },
+      { name: "to", type: "address", indexed: true, internalType: "address" },
+      { name: "amount", type: "uint256", indexed: false, internalType: "uint256" },
+    ],
+    anonymous: false,
+  },
+  {
+    type: "event",
+    name: "OperatorsPaid",
+    inputs: [
+      { name: "networkId", type: "uint64", indexed: true, internalType: "uint64" },
+      { name: "epoch", type: "uint64", indexed: true, internalType: "uint64" },
+      { name: "transmitter", type: "address", indexed: true, internalType: "address" },
+      { name: "reimbursement", type: "uint256", indexed: false, internalType: "uint256" },
+      { name: "perObserver", type: "uint256", indexed: false, internalType: "uint256" },
+      { name: "paidObservers", type: "uint256", indexed: false, internalType: "uint256" },
     ],
     anonymous: false,
   },
@@ -1969,6 +2185,15 @@ export const vigilSettlementAbi = [
   },
   {
     type: "event",
+    name: "TreasurySwept",
+    inputs: [
+      { name: "treasury", type: "address", indexed: true, internalType: "address" },
+      { name: "amount", type: "uint256", indexed: false, internalType: "uint256" },
+    ],
+    anonymous: false,
+  },
+  {
+    type: "event",
     name: "Unpaused",
     inputs: [{ name: "account", type: "address", indexed: false, internalType: "address" }],
     anonymous: false,
@@ -1994,10 +2219,24 @@ export const vigilSettlementAbi = [
   },
   {
     type: "error",
+    name: "CannotBurn",
+    inputs: [{ name: "token", type: "address", internalType: "address" }],
+  },
+  {
+    type: "error",
     name: "ClaimExceedsFunded",
     inputs: [
       { name: "claimed", type: "uint256", internalType: "uint256" },
       { name: "funded", type: "uint256", internalType: "uint256" },
+    ],
+  },
+  {
+    type: "error",
+    name: "CommitmentTooRecent",
+    inputs: [
+      { name: "commitment", type: "bytes32", internalType: "bytes32" },
+      { name: "committedAt", type: "uint256", internalType: "uint256" },
+      { name: "blockNumber", type: "uint256", internalType: "uint256" },
     ],
   },
   { type: "error", name: "ECDSAInvalidSignature", inputs: [] },
@@ -2060,6 +2299,14 @@ export const vigilSettlementAbi = [
   { type: "error", name: "InvalidBps", inputs: [{ name: "bps", type: "uint256", internalType: "uint256" }] },
   {
     type: "error",
+    name: "InvalidFeeSplit",
+    inputs: [
+      { name: "burnBps", type: "uint256", internalType: "uint256" },
+      { name: "operatorBps", type: "uint256", internalType: "uint256" },
+    ],
+  },
+  {
+    type: "error",
     name: "InvalidMetadata",
     inputs: [{ name: "length", type: "uint256", internalType: "uint256" }],
   },
@@ -2083,8 +2330,21 @@ export const vigilSettlementAbi = [
   },
   {
     type: "error",
+    name: "NoCommitment",
+    inputs: [
+      { name: "reporter", type: "address", internalType: "address" },
+      { name: "commitment", type: "bytes32", internalType: "bytes32" },
+    ],
+  },
+  {
+    type: "error",
     name: "NoEpochSettled",
     inputs: [{ name: "networkId", type: "uint64", internalType: "uint64" }],
+  },
+  {
+    type: "error",
+    name: "NoOperatorEarnings",
+    inputs: [{ name: "signer", type: "address", internalType: "address" }],
   },
   {
     type: "error",
@@ -2120,6 +2380,22 @@ export const vigilSettlementAbi = [
     type: "error",
     name: "NothingToSlash",
     inputs: [{ name: "signer", type: "address", internalType: "address" }],
+  },
+  {
+    type: "error",
+    name: "ObservationsMismatch",
+    inputs: [
+      { name: "commitment", type: "bytes32", internalType: "bytes32" },
+      { name: "computed", type: "bytes32", internalType: "bytes32" },
+    ],
+  },
+  {
+    type: "error",
+    name: "ObservationsNotAscending",
+    inputs: [
+      { name: "index", type: "uint256", internalType: "uint256" },
+      { name: "observer", type: "address", internalType: "address" },
+    ],
   },
   {
     type: "error",

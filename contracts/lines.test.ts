@@ -1,5 +1,5 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { decodeAbiParameters, type Hex, keccak256, recoverTypedDataAddress, toHex } from "viem";
+import { decodeAbiParameters, getAddress, type Hex, keccak256, recoverTypedDataAddress, toHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import {
@@ -90,7 +90,12 @@ describe("report bodies", () => {
       slashes: [
         { deviceId: keccak256(toHex("d")), amount: 5n, reason: 1, evidenceHash: keccak256(toHex("e")) },
       ],
-    };
+      // Given out of order (and in mixed case): the encoding sorts them ascending, as the contract wants.
+      observations: [
+        { observer: "0xf00000000000000000000000000000000000000f", hash: keccak256(toHex("o2")) },
+        { observer: "0x0a00000000000000000000000000000000000001", hash: keccak256(toHex("o1")) },
+      ],
+    } as const;
     const [kind, payload] = decodeAbiParameters(
       [{ type: "uint8" }, { type: "bytes" }],
       encodeEpochSettlementReport(settlement),
@@ -118,12 +123,26 @@ describe("report bodies", () => {
                 { name: "evidenceHash", type: "bytes32" },
               ],
             },
+            {
+              name: "observations",
+              type: "tuple[]",
+              components: [
+                { name: "observer", type: "address" },
+                { name: "hash", type: "bytes32" },
+              ],
+            },
           ],
         },
       ],
       payload,
     );
-    expect(decoded).toEqual(settlement);
+    expect(decoded).toEqual({
+      ...settlement,
+      observations: [
+        { observer: getAddress("0x0a00000000000000000000000000000000000001"), hash: keccak256(toHex("o1")) },
+        { observer: getAddress("0xf00000000000000000000000000000000000000f"), hash: keccak256(toHex("o2")) },
+      ],
+    });
   });
 
   it("encodes kind 2 as abi.encode(uint8, bytes(abi.encode(networkId, epoch, DeviceSlash)))", () => {

@@ -22,6 +22,7 @@ export {
   encodeFraudSlashReport,
   genesisBeacon,
   nextBeacon,
+  type ObservationRef,
   REPORT_KIND,
 } from "./reports";
-export { resultVoteDomain, resultVoteTypes } from "./votes";
+export { equivocationCommitment, resultVoteDomain, resultVoteTypes } from "./votes";

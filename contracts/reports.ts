@@ -1,4 +1,4 @@
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { encodeAbiParameters, keccak256 } from "viem";
 
 /** Report kinds of the settlement contract's `onReport` body `abi.encode(uint8 kind, bytes payload)`. */
@@ -12,6 +12,12 @@ export interface DeviceSlash {
   evidenceHash: Hex;
 }
 
+/** One observation an epoch result was computed from: its observer (an oracle signer) and its hash. */
+export interface ObservationRef {
+  observer: Address;
+  hash: Hex;
+}
+
 export interface EpochSettlement {
   networkId: bigint;
   epoch: bigint;
@@ -21,6 +27,12 @@ export interface EpochSettlement {
   totalReward: bigint;
   totalSlash: bigint;
   slashes: readonly DeviceSlash[];
+  /**
+   * The observations behind `observationsCommitment` (any order: the encoding sorts them by observer, as the
+   * contract wants them strictly ascending); the contract pays the operator share of the fee to them. Empty
+   * for a timeout.
+   */
+  observations: readonly ObservationRef[];
 }
 
 const deviceSlashComponents = [
@@ -41,6 +53,14 @@ const epochSettlementParameter = {
     { name: "totalReward", type: "uint256" },
     { name: "totalSlash", type: "uint256" },
     { name: "slashes", type: "tuple[]", components: deviceSlashComponents },
+    {
+      name: "observations",
+      type: "tuple[]",
+      components: [
+        { name: "observer", type: "address" },
+        { name: "hash", type: "bytes32" },
+      ],
+    },
   ],
 } as const;
 
@@ -48,7 +68,13 @@ const bodyParameters = [{ type: "uint8" }, { type: "bytes" }] as const;
 
 /** The report body of a kind 1 (epoch settlement) report, to follow the forwarder's 109-byte metadata. */
 export function encodeEpochSettlementReport(settlement: EpochSettlement): Hex {
-  const payload = encodeAbiParameters([epochSettlementParameter], [settlement]);
+  // Ascending by address value, which is the order of lowercase hex (what `observationsCommitment` hashes).
+  const observations = [...settlement.observations].sort((a, b) => {
+    const x = a.observer.toLowerCase();
+    const y = b.observer.toLowerCase();
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  const payload = encodeAbiParameters([epochSettlementParameter], [{ ...settlement, observations }]);
   return encodeAbiParameters(bodyParameters, [REPORT_KIND.epochSettlement, payload]);
 }
 

@@ -270,11 +270,13 @@ describe("chain assignment (real anvil)", () => {
         networkId,
         epoch: 0n,
         resultRoot,
-        observationsCommitment: keccak256(toHex("observations")),
+        // No observations: the contract checks the commitment is keccak256 of the (empty) list.
+        observationsCommitment: keccak256("0x"),
         deviceCount: 0,
         totalReward: 0n,
         totalSlash: 0n,
         slashes: [],
+        observations: [],
       }),
     ]);
     const moved = nextBeacon(genesisBeacon(networkId), resultRoot);

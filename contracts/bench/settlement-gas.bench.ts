@@ -99,11 +99,13 @@ export const scenario: BenchScenario = {
           networkId: NETWORK_ID,
           epoch,
           resultRoot: tree.root as Hex,
-          observationsCommitment: keccak256(toHex(`observations-${epoch}`)),
+          // No observations (no fee configured here): the commitment of an empty list.
+          observationsCommitment: keccak256("0x"),
           deviceCount: count,
           totalReward: BUDGET,
           totalSlash: 0n,
           slashes: [],
+          observations: [],
         });
       const metadata = (epoch: bigint) =>
         `0x${keccak256(toHex(`cid-${epoch}`)).slice(2)}${workflowName.slice(2)}${deployer.address.slice(2)}0001` as Hex;

@@ -6,7 +6,9 @@ import {IClaimHook} from "./interfaces/IClaimHook.sol";
 import {IVigilRegistry} from "./interfaces/IVigilRegistry.sol";
 import {IVigilSettlement} from "./interfaces/IVigilSettlement.sol";
 import {IReceiver} from "@chainlink/contracts/src/v0.8/keystone/interfaces/IReceiver.sol";
+import {IBurnMintERC20} from "@chainlink/contracts/src/v0.8/shared/token/ERC20/IBurnMintERC20.sol";
 import {IERC165} from "@openzeppelin/contracts@5.0.2/utils/introspection/IERC165.sol";
+import {IAccessControl} from "@openzeppelin/contracts@5.3.0/access/IAccessControl.sol";
 import {Ownable} from "@openzeppelin/contracts@5.3.0/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts@5.3.0/token/ERC20/utils/SafeERC20.sol";
@@ -19,13 +21,16 @@ import {SafeCast} from "@openzeppelin/contracts@5.3.0/utils/math/SafeCast.sol";
 /// @title VigilSettlement
 /// @notice Receives CRE reports through Chainlink's `KeystoneForwarder` and settles epochs of Vigil networks;
 /// holds the reward budgets, pays claims against the settled Merkle roots, applies device slashes and slashes
-/// equivocating oracle signers. It is also the verified feed (`IVigilFeed`) DePIN contracts read.
+/// equivocating oracle signers. It is also the verified feed (`IVigilFeed`) DePIN contracts read. Each certified
+/// settlement pays a verification fee from the network's budget (burned, operators, treasury; docs/contracts.md,
+/// "Economics"), and each network sets its own emission schedule (`epochEmission`).
 /// @dev Owned (two-step) by the governance timelock in production. A guardian `pause` stops what flows from the
 /// DON's word: `onReport` (settlements and fraud slashes; the forwarder records the failed transmission and it can
-/// be sent again after `unpause`, epochs still settle in order) and the three claim paths (a compromised DON or
-/// claim hook pays out nothing more; a line never expires, so a pause delays a claim and never takes it). It
-/// never stops budget deposits and withdrawals by network owners, or `slashEquivocation`, which rests on the
-/// offender's own signatures, not on the DON, and must land before the offender's unbonding ends.
+/// be sent again after `unpause`, epochs still settle in order), the three claim paths and
+/// `withdrawOperatorEarnings` (a compromised DON or claim hook pays out nothing more; a line never expires, so a
+/// pause delays a claim and never takes it). It never stops budget deposits and withdrawals by network owners, or
+/// `commitEquivocation` and `slashEquivocation`, which rest on the offender's own signatures, not on the DON, and
+/// must land before the offender's unbonding ends.
 contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -41,6 +46,18 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     /// enough for agreement and settlement of a healthy network (seconds after the end), short enough that one
     /// epoch nobody certified (more than f nodes down across its end) holds every later epoch only briefly.
     uint64 public constant SETTLEMENT_TIMEOUT_EPOCHS = 2;
+    /// `BurnMintERC20.BURNER_ROLE`: the role VGL's `burn(uint256)` wants.
+    bytes32 internal constant BURNER_ROLE = keccak256("BURNER_ROLE");
+    /// Gas of a settlement transaction that `gasleft()` inside `onReport` cannot see, added to what it measures
+    /// when reimbursing the transmitter: the 21,000 intrinsic gas, the calldata (~12k for a 2-device report with
+    /// 4 observations and 2 signatures), the forwarder's signature checks, ERC-165 probe and fresh transmission
+    /// record before the call and its `success` write and event after it, and this contract's own work after the
+    /// measurement (the observers' credits, the treasury's, events, the burn). 99,000 is what
+    /// `test_ReimbursementMatchesTransmitterGas` (SettlementEconomics.t.sol) measures on the real KeystoneForwarder
+    /// path for such a report in steady state (credited balances already non-zero): 208,156 paid against 109,056
+    /// seen inside. A larger report pays more calldata than this counts; the first credit of an account (a fresh
+    /// slot, ~20k) is not reimbursed; `maxGasPriceWei` and the operator share bound what any error costs.
+    uint256 internal constant TRANSMIT_GAS_OVERHEAD = 99_000;
 
     /// The part of a network's books that every settlement touches, packed into one slot.
     struct Ledger {
@@ -54,6 +71,23 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     address public forwarder;
     address public treasury;
     uint16 public reporterRewardBps;
+
+    /// @inheritdoc IVigilSettlement
+    uint128 public feePerDeviceEpoch;
+    /// @inheritdoc IVigilSettlement
+    uint16 public feeBurnBps;
+    /// @inheritdoc IVigilSettlement
+    uint16 public feeOperatorBps;
+    /// @inheritdoc IVigilSettlement
+    uint128 public vglPerEth;
+    /// @inheritdoc IVigilSettlement
+    uint64 public maxGasPriceWei;
+    /// @inheritdoc IVigilSettlement
+    uint256 public treasuryAccrued;
+    /// @inheritdoc IVigilSettlement
+    mapping(address signer => uint256) public operatorEarnings;
+    /// @inheritdoc IVigilSettlement
+    mapping(uint64 networkId => uint32) public emissionHalving;
 
     mapping(uint8 kind => Workflow) internal s_workflows;
     mapping(uint64 networkId => Ledger) internal s_ledgers;
@@ -69,6 +103,8 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     /// must not multiply the penalty.
     mapping(uint64 networkId => mapping(uint64 epoch => mapping(bytes32 deviceId => bool))) internal
         s_slashed;
+    /// Block of the first commit of each equivocation commitment (`commitEquivocation`); deleted when used.
+    mapping(bytes32 commitment => uint256 blockNumber) internal s_equivocationCommits;
 
     /// @param registry_ The registry whose stakes this contract slashes (it must name this contract its settlement).
     /// @param forwarder_ The `KeystoneForwarder` allowed to call `onReport`.
@@ -119,12 +155,35 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         emit ReporterRewardBpsSet(bps);
     }
 
+    /// @notice Sets the verification fee per verified device-epoch and its split: `burnBps` burned,
+    /// `operatorBps` to operators, the rest to the treasury. A burn share needs this contract to hold VGL's
+    /// `BURNER_ROLE`: without it every settlement would revert on the burn, so the role is checked here.
+    function setFees(uint128 feePerDeviceEpoch_, uint16 burnBps, uint16 operatorBps) external onlyOwner {
+        if (uint256(burnBps) + operatorBps > MAX_BPS) revert InvalidFeeSplit(burnBps, operatorBps);
+        if (burnBps != 0 && !IAccessControl(address(i_token)).hasRole(BURNER_ROLE, address(this))) {
+            revert CannotBurn(address(i_token));
+        }
+        feePerDeviceEpoch = feePerDeviceEpoch_;
+        feeBurnBps = burnBps;
+        feeOperatorBps = operatorBps;
+        emit FeesSet(feePerDeviceEpoch_, burnBps, operatorBps);
+    }
+
+    /// @notice Sets how the transmitter's gas is reimbursed from the operator share: at `vglPerEth` VGL per ETH,
+    /// with the gas price capped at `maxGasPriceWei`. Either zero: no reimbursement.
+    function setGasReimbursement(uint128 vglPerEth_, uint64 maxGasPriceWei_) external onlyOwner {
+        vglPerEth = vglPerEth_;
+        maxGasPriceWei = maxGasPriceWei_;
+        emit GasReimbursementSet(vglPerEth_, maxGasPriceWei_);
+    }
+
     // ================================================================
     // Reports
     // ================================================================
 
     /// @inheritdoc IReceiver
     function onReport(bytes calldata metadata, bytes calldata report) external whenNotPaused {
+        uint256 gasAtEntry = gasleft();
         if (msg.sender != forwarder) revert UnauthorizedForwarder(msg.sender);
         if (metadata.length < MIN_METADATA_LENGTH) revert InvalidMetadata(metadata.length);
         (uint8 kind, bytes memory payload) = abi.decode(report, (uint8, bytes));
@@ -138,7 +197,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         }
 
         if (kind == KIND_EPOCH_SETTLEMENT) {
-            _settle(abi.decode(payload, (EpochSettlement)));
+            _settle(abi.decode(payload, (EpochSettlement)), gasAtEntry);
         } else {
             (uint64 networkId, uint64 epoch, DeviceSlash memory slash) =
                 abi.decode(payload, (uint64, uint64, DeviceSlash));
@@ -167,39 +226,23 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         _applySlash(networkId, epoch, slash);
     }
 
-    function _settle(EpochSettlement memory s) internal {
-        (, uint64 genesisTime, uint32 epochLength, uint128 budgetPerEpoch) =
-            i_registry.epochParams(s.networkId);
-        if (epochLength == 0) revert UnknownNetwork(s.networkId);
-        Ledger memory ledger = s_ledgers[s.networkId];
-        if (s.epoch != ledger.nextEpoch) revert EpochOutOfOrder(s.networkId, s.epoch, ledger.nextEpoch);
-        uint256 endsAt = uint256(genesisTime) + (uint256(s.epoch) + 1) * epochLength;
-        // Epochs are minutes to days long; seconds of validator skew do not matter.
-        // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp < endsAt) revert EpochNotOver(s.networkId, s.epoch, endsAt);
-        // A zero root is a timeout: the DON agreed no node holds a result for the epoch. Threat: a DON quorum
-        // skipping an epoch it could certify, to drop its rewards; so only once the timeout has passed, and it
-        // can carry nothing.
-        if (s.resultRoot == bytes32(0)) {
-            uint256 timeoutAt = endsAt + uint256(SETTLEMENT_TIMEOUT_EPOCHS) * epochLength;
-            // forge-lint: disable-next-line(block-timestamp)
-            if (block.timestamp < timeoutAt) revert EpochNotTimedOut(s.networkId, s.epoch, timeoutAt);
-            if (
-                s.deviceCount != 0 || s.totalReward != 0 || s.totalSlash != 0 || s.slashes.length != 0
-                    || s.observationsCommitment != bytes32(0)
-            ) revert TimeoutNotEmpty(s.networkId, s.epoch);
-            emit EpochTimedOut(s.networkId, s.epoch);
-        }
-        if (s.totalReward > budgetPerEpoch) {
-            revert RewardExceedsBudgetPerEpoch(s.totalReward, budgetPerEpoch);
-        }
-        if (s.totalReward > ledger.budget) {
-            revert InsufficientBudget(s.networkId, s.totalReward, ledger.budget);
+    function _settle(EpochSettlement memory s, uint256 gasAtEntry) internal {
+        uint128 budget = _checkSettlement(s);
+        // The verification fee, for a certified result only (not a timeout). Capped by what the budget holds after
+        // the reward, never reverting for lack of it: a network that cannot pay its fee must not stall its own
+        // settlement, and its devices' rewards come first. The shortfall is waived.
+        uint256 budgetAfterReward = budget - s.totalReward;
+        uint256 feeDue;
+        uint256 fee;
+        if (s.resultRoot != bytes32(0)) {
+            feeDue = uint256(feePerDeviceEpoch) * s.deviceCount;
+            fee = feeDue < budgetAfterReward ? feeDue : budgetAfterReward;
         }
 
         // The reward is funded now: it leaves the budget and can only be claimed.
-        s_ledgers[s.networkId] =
-            Ledger({budget: ledger.budget - uint128(s.totalReward), nextEpoch: s.epoch + 1});
+        // fee <= budgetAfterReward <= budget, a uint128.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        s_ledgers[s.networkId] = Ledger({budget: uint128(budgetAfterReward - fee), nextEpoch: s.epoch + 1});
         s_results[s.networkId][s.epoch] = EpochResult({
             resultRoot: s.resultRoot,
             observationsCommitment: s.observationsCommitment,
@@ -225,6 +268,105 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         for (uint256 i = 0; i < s.slashes.length; ++i) {
             _applySlash(s.networkId, s.epoch, s.slashes[i]);
         }
+        if (feeDue != 0) _chargeFee(s, feeDue, fee, gasAtEntry);
+    }
+
+    /// The checks of a kind 1 report (and its timeout event); returns the network's budget before it.
+    function _checkSettlement(EpochSettlement memory s) internal returns (uint128) {
+        (, uint64 genesisTime, uint32 epochLength, uint128 budgetPerEpoch) =
+            i_registry.epochParams(s.networkId);
+        if (epochLength == 0) revert UnknownNetwork(s.networkId);
+        Ledger memory ledger = s_ledgers[s.networkId];
+        if (s.epoch != ledger.nextEpoch) revert EpochOutOfOrder(s.networkId, s.epoch, ledger.nextEpoch);
+        uint256 endsAt = uint256(genesisTime) + (uint256(s.epoch) + 1) * epochLength;
+        // Epochs are minutes to days long; seconds of validator skew do not matter.
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp < endsAt) revert EpochNotOver(s.networkId, s.epoch, endsAt);
+        // A zero root is a timeout: the DON agreed no node holds a result for the epoch. Threat: a DON quorum
+        // skipping an epoch it could certify, to drop its rewards; so only once the timeout has passed, and it
+        // can carry nothing.
+        if (s.resultRoot == bytes32(0)) {
+            uint256 timeoutAt = endsAt + uint256(SETTLEMENT_TIMEOUT_EPOCHS) * epochLength;
+            // forge-lint: disable-next-line(block-timestamp)
+            if (block.timestamp < timeoutAt) revert EpochNotTimedOut(s.networkId, s.epoch, timeoutAt);
+            if (
+                s.deviceCount != 0 || s.totalReward != 0 || s.totalSlash != 0 || s.slashes.length != 0
+                    || s.observationsCommitment != bytes32(0) || s.observations.length != 0
+            ) revert TimeoutNotEmpty(s.networkId, s.epoch);
+            emit EpochTimedOut(s.networkId, s.epoch);
+        } else {
+            // The list operators are paid from must be the one the result was computed from (and voted on).
+            bytes32 computed = _observationsHash(s.observations);
+            if (computed != s.observationsCommitment) {
+                revert ObservationsMismatch(s.observationsCommitment, computed);
+            }
+        }
+        // A ceiling, not the emission: nodes compute the reward from `epochEmission(networkId, epoch)` read at the
+        // epoch's end block, which is at most `budgetPerEpoch`. Threat: the network owner changing its halving
+        // (or the registry's budget) between an epoch's end and its settlement. Checking the emission current at
+        // settlement would then make the correct, agreed result revert forever and stall every later epoch; the
+        // nodes' pinned read is what binds the reward to the schedule, this check only bounds a wrong root.
+        if (s.totalReward > budgetPerEpoch) {
+            revert RewardExceedsBudgetPerEpoch(s.totalReward, budgetPerEpoch);
+        }
+        if (s.totalReward > ledger.budget) {
+            revert InsufficientBudget(s.networkId, s.totalReward, ledger.budget);
+        }
+        return ledger.budget;
+    }
+
+    /// Splits an epoch's fee (already out of the budget): burned, operator share, treasury; the burn last.
+    function _chargeFee(EpochSettlement memory s, uint256 feeDue, uint256 fee, uint256 gasAtEntry) internal {
+        uint256 burned = fee * feeBurnBps / MAX_BPS;
+        uint256 toOperators = fee * feeOperatorBps / MAX_BPS;
+        uint256 toTreasury = fee - burned - toOperators;
+        emit FeeCharged(s.networkId, s.epoch, fee, burned, toOperators, toTreasury, feeDue - fee);
+        if (toOperators != 0) toTreasury += _payOperators(s, toOperators, gasAtEntry);
+        if (toTreasury != 0) treasuryAccrued += toTreasury;
+        // VGL is Chainlink's BurnMintERC20: burns from this contract's balance, needs BURNER_ROLE (see `setFees`).
+        if (burned != 0) IBurnMintERC20(address(i_token)).burn(burned);
+    }
+
+    /// Credits the operator share: the transmitter's gas first, the rest equally to the listed observers that are
+    /// active signers. Returns what goes to the treasury instead (inactive observers' shares, the remainder).
+    function _payOperators(EpochSettlement memory s, uint256 toOperators, uint256 gasAtEntry)
+        internal
+        returns (uint256 toTreasury)
+    {
+        address transmitter;
+        uint256 reimbursement;
+        uint256 rate = vglPerEth;
+        uint256 maxPrice = maxGasPriceWei;
+        // tx.origin only credits: it is the account that paid this transaction's gas, which the forwarder does not
+        // pass on to `onReport`. It authorizes nothing: who may settle is `msg.sender == forwarder` and the
+        // forwarder's f + 1 signatures. An origin that is not an active signer (a relayer) is paid nothing, and
+        // the amount is measured gas at a capped price within the operator share, so a wrong credit costs the
+        // observers at most that share.
+        if (rate != 0 && maxPrice != 0 && i_registry.isActiveSigner(tx.origin)) {
+            transmitter = tx.origin;
+            uint256 price = tx.gasprice < maxPrice ? tx.gasprice : maxPrice;
+            reimbursement = (gasAtEntry - gasleft() + TRANSMIT_GAS_OVERHEAD) * price * rate / 1e18;
+            if (reimbursement > toOperators) reimbursement = toOperators;
+            operatorEarnings[transmitter] += reimbursement;
+        }
+        uint256 rest = toOperators - reimbursement;
+        ObservationRef[] memory observations = s.observations;
+        bool[] memory active = new bool[](observations.length);
+        uint256 paidObservers;
+        for (uint256 i = 0; i < observations.length; ++i) {
+            if (i_registry.isActiveSigner(observations[i].observer)) {
+                active[i] = true;
+                ++paidObservers;
+            }
+        }
+        uint256 perObserver = paidObservers == 0 ? 0 : rest / paidObservers;
+        if (perObserver != 0) {
+            for (uint256 i = 0; i < observations.length; ++i) {
+                if (active[i]) operatorEarnings[observations[i].observer] += perObserver;
+            }
+        }
+        toTreasury = rest - perObserver * paidObservers;
+        emit OperatorsPaid(s.networkId, s.epoch, transmitter, reimbursement, perObserver, paidObservers);
     }
 
     /// Applies a device slash at most once per (network, epoch, device) and once per evidence hash; what is taken
@@ -292,6 +434,49 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         s_ledgers[networkId].budget = budget;
         i_token.safeTransfer(to, amount);
         emit BudgetWithdrawn(networkId, to, amount, budget);
+    }
+
+    // ================================================================
+    // Economics
+    // ================================================================
+
+    /// @inheritdoc IVigilSettlement
+    function setEmissionHalving(uint64 networkId, uint32 halvingEpochs) external {
+        (address networkOwner,, uint32 epochLength,) = i_registry.epochParams(networkId);
+        if (epochLength == 0) revert UnknownNetwork(networkId);
+        if (msg.sender != networkOwner) revert NotNetworkOwner(networkId, msg.sender);
+        emissionHalving[networkId] = halvingEpochs;
+        emit EmissionHalvingSet(networkId, halvingEpochs);
+    }
+
+    /// @inheritdoc IVigilSettlement
+    function epochEmission(uint64 networkId, uint64 epoch) external view returns (uint256) {
+        (,,, uint128 budgetPerEpoch) = i_registry.epochParams(networkId);
+        uint32 halvingEpochs = emissionHalving[networkId];
+        if (halvingEpochs == 0) return budgetPerEpoch;
+        uint256 halvings = epoch / halvingEpochs;
+        return halvings > 255 ? 0 : uint256(budgetPerEpoch) >> halvings;
+    }
+
+    /// @inheritdoc IVigilSettlement
+    /// @dev Paused with `onReport`: the earnings come from the DON's word, like claims.
+    function withdrawOperatorEarnings(address to) external nonReentrant whenNotPaused {
+        if (to == address(0)) revert ZeroAddress();
+        uint256 amount = operatorEarnings[msg.sender];
+        if (amount == 0) revert NoOperatorEarnings(msg.sender);
+        operatorEarnings[msg.sender] = 0;
+        i_token.safeTransfer(to, amount);
+        emit OperatorEarningsWithdrawn(msg.sender, to, amount);
+    }
+
+    /// @inheritdoc IVigilSettlement
+    function sweepTreasury() external nonReentrant {
+        uint256 amount = treasuryAccrued;
+        if (amount == 0) revert ZeroAmount();
+        treasuryAccrued = 0;
+        address to = treasury;
+        i_token.safeTransfer(to, amount);
+        emit TreasurySwept(to, amount);
     }
 
     // ================================================================
@@ -382,12 +567,24 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     // ================================================================
 
     /// @inheritdoc IVigilSettlement
+    function commitEquivocation(bytes32 commitment) external {
+        // The first block is kept: a copy of someone's commit (same value, later block) must not push its
+        // reveal back. Repeating a commit is harmless, so it is not an error (a re-sent transaction).
+        if (s_equivocationCommits[commitment] != 0) return;
+        s_equivocationCommits[commitment] = block.number;
+        emit EquivocationCommitted(commitment, msg.sender, block.number);
+    }
+
+    /// @inheritdoc IVigilSettlement
     function slashEquivocation(
         ResultVote calldata voteA,
         bytes calldata signatureA,
         ResultVote calldata voteB,
-        bytes calldata signatureB
+        bytes calldata signatureB,
+        bytes32 salt
     ) external nonReentrant {
+        // The evidence is checked before the commitment, so a reporter can simulate this call before committing:
+        // `NoCommitment` then means the evidence itself holds.
         if (
             voteA.networkId != voteB.networkId || voteA.epoch != voteB.epoch
                 || (voteA.resultRoot == voteB.resultRoot
@@ -397,8 +594,34 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         address signerB = ECDSA.recover(resultVoteDigest(voteB), signatureB);
         if (signerA != signerB) revert SignerMismatch(signerA, signerB);
 
+        // Threat: a mempool watcher copying the reporter's transaction to take `reporterRewardBps` of the stake.
+        // - A copier of this reveal has no commitment of its own in an earlier block: the commitment names
+        //   msg.sender, so the reporter's does not match the copier's address (`NoCommitment`), and one the
+        //   copier makes after seeing the reveal lands in the reveal's block at the earliest
+        //   (`CommitmentTooRecent`) while the reporter's reveal is already in it.
+        // - A copier of the commit learns nothing (the salt hides the evidence) and cannot use it: it is bound to
+        //   the reporter's address; committing the same value again keeps the first block.
+        // - The one block between commit and reveal is negligible against the offender's escape route, the
+        //   registry's unbonding delay (`VigilRegistry.MIN_UNBONDING_DELAY`, 1 day, for any delay governance
+        //   sets; deployments use 7 days), which must exceed it. A reveal left pending for more than a block
+        //   gives a copier time to commit and reveal too: reporters reveal as soon as a later block exists.
+        bytes32 commitment = _equivocationCommitment(msg.sender, signatureA, signatureB, salt);
+        uint256 committedAt = s_equivocationCommits[commitment];
+        if (committedAt == 0) revert NoCommitment(msg.sender, commitment);
+        if (committedAt >= block.number) revert CommitmentTooRecent(commitment, committedAt, block.number);
+        delete s_equivocationCommits[commitment];
+
         uint256 amount = i_registry.slashOperator(signerA);
         if (amount == 0) revert NothingToSlash(signerA);
+        // Threat: an equivocating signer keeping the fee shares it earned by signing results. What it has not
+        // withdrawn goes to the treasury with its stake (what it withdrew before the evidence landed is gone: the
+        // stake, held through the unbonding delay, is the bond that answers for it).
+        uint256 forfeited = operatorEarnings[signerA];
+        if (forfeited != 0) {
+            delete operatorEarnings[signerA];
+            treasuryAccrued += forfeited;
+            emit OperatorEarningsForfeited(signerA, forfeited);
+        }
         uint256 reporterReward = amount * reporterRewardBps / MAX_BPS;
         if (reporterReward > 0) i_token.safeTransfer(msg.sender, reporterReward);
         if (amount > reporterReward) i_token.safeTransfer(treasury, amount - reporterReward);
@@ -412,6 +635,21 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     /// @inheritdoc IERC165
     function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
         return interfaceId == type(IReceiver).interfaceId || interfaceId == type(IERC165).interfaceId;
+    }
+
+    /// @inheritdoc IVigilSettlement
+    function equivocationCommitment(
+        address reporter,
+        bytes calldata signatureA,
+        bytes calldata signatureB,
+        bytes32 salt
+    ) external pure returns (bytes32) {
+        return _equivocationCommitment(reporter, signatureA, signatureB, salt);
+    }
+
+    /// @inheritdoc IVigilSettlement
+    function equivocationCommittedAt(bytes32 commitment) external view returns (uint256) {
+        return s_equivocationCommits[commitment];
     }
 
     /// @inheritdoc IVigilSettlement
@@ -504,6 +742,38 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     // ================================================================
     // Internal
     // ================================================================
+
+    /// `keccak256(abi.encode(reporter, keccak256(signatureA), keccak256(signatureB), salt))`: binds the reporter
+    /// (who alone can use it) and the evidence, and hides the evidence behind the salt until the reveal.
+    function _equivocationCommitment(
+        address reporter,
+        bytes calldata signatureA,
+        bytes calldata signatureB,
+        bytes32 salt
+    ) internal pure returns (bytes32) {
+        return keccak256(abi.encode(reporter, keccak256(signatureA), keccak256(signatureB), salt));
+    }
+
+    /// `keccak256(abi.encodePacked(observer_0, hash_0, observer_1, hash_1, ...))` (20 + 32 bytes per entry) over a
+    /// list strictly ascending by observer: what the nodes' `observationsCommitment` computes (observers sorted by
+    /// lowercase hex, the same order as by address value). Strictly ascending also rules out duplicates.
+    function _observationsHash(ObservationRef[] memory observations) internal pure returns (bytes32 h) {
+        uint256 n = observations.length;
+        bytes memory packed = new bytes(n * 52);
+        address previous;
+        for (uint256 i = 0; i < n; ++i) {
+            address observer = observations[i].observer;
+            if (i != 0 && observer <= previous) revert ObservationsNotAscending(i, observer);
+            previous = observer;
+            bytes32 hash = observations[i].hash;
+            assembly ("memory-safe") {
+                let p := add(add(packed, 0x20), mul(i, 52))
+                mstore(p, shl(96, observer))
+                mstore(add(p, 20), hash)
+            }
+        }
+        h = keccak256(packed);
+    }
 
     function _beacon(uint64 networkId) internal view returns (bytes32 b) {
         b = s_beacons[networkId];

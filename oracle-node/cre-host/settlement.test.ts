@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assignedOracles, type Signer } from "../../attestation/index";
 import { vigilSettlementAbi } from "../../contracts/index";
 import { computeEvidence, testKey } from "../../workflows/fraud-slashing/testEvidence";
+import { observationsCommitment } from "../agreement/index";
 import { getNetwork, getOperators, readEpochBeacon } from "../chain/index";
 import { bundleWorkflow } from "./bundle";
 import { startLocalDon } from "./localDon";
@@ -72,12 +73,18 @@ describe("Vigil workflows settle VigilSettlement through KeystoneForwarder", () 
         parseEther("1"),
       ]);
 
-    // Four node APIs; each node reads its own through the VIGIL_NODE_API_URL secret.
+    // Four node APIs; each node reads its own through the VIGIL_NODE_API_URL secret. The result lists the
+    // registered oracles' observations, which the contract checks against the commitment.
+    const observations = oracles.map((o, i) => ({
+      observer: o.signer,
+      hash: keccak256(toHex(`observation-${i}`)),
+    }));
     const result = {
       networkId: "1",
       epoch: "0",
       resultRoot,
-      observationsCommitment: keccak256("0x02"),
+      observationsCommitment: observationsCommitment(observations),
+      observations,
       deviceCount: 1,
       totalReward: parseEther("900").toString(),
       totalSlash: "0",

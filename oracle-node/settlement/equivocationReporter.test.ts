@@ -1,9 +1,18 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
-import { type Hex, keccak256, type LocalAccount, toHex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import {
+  createTestClient,
+  type Hex,
+  http,
+  keccak256,
+  type LocalAccount,
+  type PublicClient,
+  toHex,
+} from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  equivocationCommitment,
   resultVoteDomain,
   resultVoteTypes,
   vigilRegistryAbi,
@@ -27,7 +36,8 @@ let anvil: Anvil;
 let chain: Deployed;
 
 beforeAll(async () => {
-  anvil = await startAnvil();
+  // A block every second besides automine: the reveal needs a block after the commit's.
+  anvil = await startAnvil({ args: ["--block-time", "1", "--mixed-mining"] });
   chain = await deployChainFixture(anvil);
 });
 afterAll(async () => {
@@ -49,7 +59,52 @@ async function signedVoteBytes(signer: LocalAccount, networkId: bigint, epoch: b
   return new TextEncoder().encode(json);
 }
 
+async function registerOperator(address: Hex) {
+  await chain.registerOperator(address, peerIdFromPrivateKey(await generateKeyPair("Ed25519")).toString());
+}
+
+async function evidenceOf(
+  offender: LocalAccount,
+  networkId: bigint,
+  epoch: bigint,
+): Promise<EquivocationEvidence> {
+  return {
+    networkId,
+    epoch,
+    signer: offender.address,
+    kind: "result-vote",
+    first: await signedVoteBytes(offender, networkId, epoch, keccak256(toHex("a"))),
+    second: await signedVoteBytes(offender, networkId, epoch, keccak256(toHex("b"))),
+  };
+}
+
+async function stakeOf(client: PublicClient, signer: Hex) {
+  return (
+    await client.readContract({
+      address: chain.registry,
+      abi: vigilRegistryAbi,
+      functionName: "getOperator",
+      args: [signer],
+    })
+  ).stake;
+}
+
 describe("equivocation reporter against a real anvil", () => {
+  it("computes the commitment the contract expects", async () => {
+    const sigA = toHex("signature a");
+    const sigB = toHex("signature b");
+    const salt = keccak256(toHex("salt"));
+    const reporter = privateKeyToAccount(KEYS[0]!).address;
+    expect(
+      await chain.publicClient.readContract({
+        address: chain.settlement,
+        abi: vigilSettlementAbi,
+        functionName: "equivocationCommitment",
+        args: [reporter, sigA, sigB, salt],
+      }),
+    ).toBe(equivocationCommitment(reporter, sigA, sigB, salt));
+  });
+
   it("slashes an equivocating oracle once, from one node, and sends nothing for forged evidence", async () => {
     const client = createChainClient({
       rpcUrls: [anvil.rpcUrl],
@@ -58,11 +113,7 @@ describe("equivocation reporter against a real anvil", () => {
     });
     const logger = createLogger({ level: "silent" });
     const accounts = KEYS.map((k) => privateKeyToAccount(k));
-    for (const a of accounts)
-      await chain.registerOperator(
-        a.address,
-        peerIdFromPrivateKey(await generateKeyPair("Ed25519")).toString(),
-      );
+    for (const a of accounts) await registerOperator(a.address);
     const active = accounts.map((a) => a.address);
     // The offender is accounts[0]; the one reporter is the lowest address among the others.
     const offender = accounts[0]!;
@@ -79,24 +130,9 @@ describe("equivocation reporter against a real anvil", () => {
       });
     const networkId = 1n;
     const epoch = 7n;
-    const evidence: EquivocationEvidence = {
-      networkId,
-      epoch,
-      signer: offender.address,
-      kind: "result-vote",
-      first: await signedVoteBytes(offender, networkId, epoch, keccak256(toHex("a"))),
-      second: await signedVoteBytes(offender, networkId, epoch, keccak256(toHex("b"))),
-    };
+    const evidence = await evidenceOf(offender, networkId, epoch);
     const nonce = (a: LocalAccount) => client.getTransactionCount({ address: a.address });
-    const stake = async () =>
-      (
-        await client.readContract({
-          address: chain.registry,
-          abi: vigilRegistryAbi,
-          functionName: "getOperator",
-          args: [offender.address],
-        })
-      ).stake;
+    const stake = () => stakeOf(client, offender.address);
     expect(await stake()).toBeGreaterThan(0n);
 
     const reporter = reporterOf(reporterAcc!);
@@ -112,11 +148,21 @@ describe("equivocation reporter against a real anvil", () => {
     expect(await reporterOf(otherAcc!).report(evidence)).toBe("not-reporter");
     expect(await reporter.report(evidence)).toBe("sent");
     expect(await stake()).toBe(0n);
-    // Reported again (same node, or a restarted one): no second transaction.
+    // Reported again (same node, or a restarted one): no further transaction, not even a commit.
     expect(await reporter.report(evidence)).toBe("duplicate");
     expect(await reporterOf(reporterAcc!).report(evidence)).toBe("nothing-to-slash");
-    expect(await nonce(reporterAcc!)).toBe(1);
+    // One commit, one reveal.
+    expect(await nonce(reporterAcc!)).toBe(2);
     expect(await nonce(otherAcc!)).toBe(0);
+
+    const commits = await client.getContractEvents({
+      address: chain.settlement,
+      abi: vigilSettlementAbi,
+      eventName: "EquivocationCommitted",
+      fromBlock: 0n,
+    });
+    expect(commits).toHaveLength(1);
+    expect(commits[0]!.args.committer).toBe(reporterAcc!.address);
 
     const slashed = await client.getContractEvents({
       address: chain.settlement,
@@ -131,5 +177,49 @@ describe("equivocation reporter against a real anvil", () => {
       epoch,
       reporter: reporterAcc!.address,
     });
+    // The reveal came in a later block than the commit.
+    expect(slashed[0]!.blockNumber).toBeGreaterThan(commits[0]!.blockNumber);
+  });
+
+  it("gives up when no block follows the commit in time, then retries with a new commitment", async () => {
+    const client = createChainClient({
+      rpcUrls: [anvil.rpcUrl],
+      chainId: anvil.chainId,
+      pollingIntervalMs: 50,
+    });
+    const offender = privateKeyToAccount(generatePrivateKey());
+    await registerOperator(offender.address);
+    const reporterAcc = privateKeyToAccount(KEYS[0]!);
+    const reporter = createEquivocationReporter({
+      client,
+      account: reporterAcc,
+      settlement: chain.settlement,
+      activeOracles: () => [offender.address, reporterAcc.address],
+      logger: createLogger({ level: "silent" }),
+      // Above the 1 s block time, so the retry below gets its block; the stalled attempt waits this long.
+      revealTimeoutMs: 2_500,
+    });
+    const evidence = await evidenceOf(offender, 1n, 9n);
+    // Automine only: the commit is mined, and then no block comes.
+    const miner = createTestClient({ mode: "anvil", transport: http(anvil.rpcUrl) });
+    await miner.setIntervalMining({ interval: 0 });
+    await miner.setAutomine(true);
+    try {
+      expect(await reporter.report(evidence)).toBe("failed");
+    } finally {
+      await miner.setIntervalMining({ interval: 1 });
+    }
+    expect(await stakeOf(client, offender.address)).toBeGreaterThan(0n);
+    // The failed attempt left the evidence open: the next report commits afresh and slashes.
+    expect(await reporter.report(evidence)).toBe("sent");
+    expect(await stakeOf(client, offender.address)).toBe(0n);
+    const commits = await client.getContractEvents({
+      address: chain.settlement,
+      abi: vigilSettlementAbi,
+      eventName: "EquivocationCommitted",
+      args: { committer: reporterAcc.address },
+      fromBlock: 0n,
+    });
+    expect(new Set(commits.map((c) => c.args.commitment)).size).toBe(commits.length);
   });
 });

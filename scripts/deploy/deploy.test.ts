@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  concatHex,
   createPublicClient,
   createWalletClient,
   type Hex,
@@ -20,6 +21,7 @@ import {
   type Deployment,
   type DeviceLine,
   encodeEpochSettlementReport,
+  equivocationCommitment,
   genesisBeacon,
   keystoneForwarderAbi,
   lineProof,
@@ -66,6 +68,8 @@ describe("deployVigil", () => {
       workflows: [{ kind: 1, owner: workflowOwner, name: settleName }],
       network: { rewardBudgetPerEpoch: parseEther("1000"), stakePerDevice: 0n, epochLength: 1, k: 3 },
       mint: [{ to: deployer.address, amount: parseEther("10000") }],
+      fees: { feePerDeviceEpoch: parseEther("0.01"), burnBps: 2_000, operatorBps: 5_000 },
+      gasReimbursement: { vglPerEth: parseEther("3000"), maxGasPriceWei: 100n * 10n ** 9n },
       out: outFile,
     });
   });
@@ -98,6 +102,18 @@ describe("deployVigil", () => {
     // The deployer gave its temporary mint role back.
     const minter = await read<Hex>(deployment.token, vigilTokenAbi, "MINTER_ROLE");
     expect(await read(deployment.token, vigilTokenAbi, "hasRole", [minter, deployer.address])).toBe(false);
+    // The settlement burns the burn share of its fees; fees and reimbursement as passed.
+    const burner = await read<Hex>(deployment.token, vigilTokenAbi, "BURNER_ROLE");
+    expect(await read(deployment.token, vigilTokenAbi, "hasRole", [burner, deployment.settlement])).toBe(
+      true,
+    );
+    expect(await read(deployment.settlement, vigilSettlementAbi, "feePerDeviceEpoch")).toBe(
+      parseEther("0.01"),
+    );
+    expect(await read(deployment.settlement, vigilSettlementAbi, "feeBurnBps")).toBe(2_000);
+    expect(await read(deployment.settlement, vigilSettlementAbi, "feeOperatorBps")).toBe(5_000);
+    expect(await read(deployment.settlement, vigilSettlementAbi, "vglPerEth")).toBe(parseEther("3000"));
+    expect(await read(deployment.settlement, vigilSettlementAbi, "maxGasPriceWei")).toBe(100n * 10n ** 9n);
   });
 
   it("settles a TypeScript-built tree through the forwarder and pays a claim with its proof", async () => {
@@ -139,15 +155,26 @@ describe("deployVigil", () => {
     const tree = buildLinesTree(lines);
     const root = tree.root as Hex;
     const totalReward = lines.reduce((sum, l) => sum + l.reward, 0n);
+    // The observations the result came from, by observers that are not registered operators: their share
+    // of the fee goes to the treasury.
+    const observations = donSigners
+      .map((observer, i) => ({ observer, hash: keccak256(toHex(`observation-${i}`)) }))
+      .sort((a, b) => (a.observer.toLowerCase() < b.observer.toLowerCase() ? -1 : 1));
     const body = encodeEpochSettlementReport({
       networkId,
       epoch: 0n,
       resultRoot: root,
-      observationsCommitment: keccak256(toHex("observations")),
+      observationsCommitment: keccak256(concatHex(observations.flatMap((o) => [o.observer, o.hash]))),
       deviceCount: lines.length,
       totalReward,
       totalSlash: 0n,
       slashes: [],
+      observations,
+    });
+    const supplyBefore = await client.readContract({
+      address: deployment.token,
+      abi: vigilTokenAbi,
+      functionName: "totalSupply",
     });
     // Epoch 0 is 1 s long: let it end.
     await client.request({ method: "evm_increaseTime" as never, params: [5] as never });
@@ -186,6 +213,17 @@ describe("deployVigil", () => {
       });
     expect(await read("latestEpoch", [networkId])).toBe(0n);
     expect(await read("beacon", [networkId])).toBe(nextBeacon(genesisBeacon(networkId), root));
+    // Fee: 50 device-epochs at 0.01 VGL = 0.5 VGL; 20% burned, 50% to operators (none registered: treasury).
+    expect(
+      supplyBefore -
+        (await client.readContract({
+          address: deployment.token,
+          abi: vigilTokenAbi,
+          functionName: "totalSupply",
+        })),
+    ).toBe(parseEther("0.1"));
+    expect(await read("treasuryAccrued", [])).toBe(parseEther("0.4"));
+    expect(await read("budgetOf", [networkId])).toBe(parseEther("5000") - totalReward - parseEther("0.5"));
     const line = lines[17]!;
     const proof = lineProof(tree, line);
     expect(await read("verifyLine", [networkId, 0n, line, proof])).toBe(true);
@@ -267,12 +305,24 @@ describe("deployVigil", () => {
       functionName: "balanceOf",
       args: [deployer.address],
     });
+    // Commit, then reveal in a later block (automine: the next transaction is the next block).
+    const sigA = await signVote(voteA);
+    const sigB = await signVote(voteB);
+    const salt = keccak256(toHex("deploy-test salt"));
+    await wait(
+      await wallet.writeContract({
+        address: deployment.settlement,
+        abi: vigilSettlementAbi,
+        functionName: "commitEquivocation",
+        args: [equivocationCommitment(deployer.address, sigA, sigB, salt)],
+      }),
+    );
     await wait(
       await wallet.writeContract({
         address: deployment.settlement,
         abi: vigilSettlementAbi,
         functionName: "slashEquivocation",
-        args: [voteA, await signVote(voteA), voteB, await signVote(voteB)],
+        args: [voteA, sigA, voteB, sigB, salt],
       }),
     );
     const operator = await client.readContract({
@@ -336,10 +386,46 @@ describe("deployVigil input checks", () => {
       `1:${workflowOwner}:epoch-settlement`,
       "--workflow",
       `2:${workflowOwner}:0x66726175642d736c6173`,
+      "--fee-per-device-epoch",
+      "0.25",
+      "--fee-burn-bps",
+      "1000",
+      "--fee-operator-bps",
+      "6000",
+      "--vgl-per-eth",
+      "2500",
+      "--max-gas-price-gwei",
+      "1.5",
       "--out",
       out,
     ]);
     expect(loadDeployment(out)).toEqual(deployment);
+    const client = createPublicClient({ transport: http(anvil.rpcUrl), pollingInterval: 50 });
+    const setting = (functionName: string) =>
+      client.readContract({
+        address: deployment.settlement,
+        abi: vigilSettlementAbi,
+        functionName: functionName as never,
+      });
+    expect(await setting("feePerDeviceEpoch")).toBe(parseEther("0.25"));
+    expect(await setting("feeBurnBps")).toBe(1_000);
+    expect(await setting("feeOperatorBps")).toBe(6_000);
+    expect(await setting("vglPerEth")).toBe(parseEther("2500"));
+    expect(await setting("maxGasPriceWei")).toBe(1_500_000_000n);
+    await expect(
+      main([
+        "--rpc",
+        anvil.rpcUrl,
+        "--private-key",
+        DEPLOYER_KEY,
+        "--signers",
+        donSigners.join(","),
+        "--f",
+        "1",
+        "--vgl-per-eth",
+        "2500",
+      ]),
+    ).rejects.toThrow(/--max-gas-price-gwei/);
     await expect(main(["--rpc", anvil.rpcUrl])).rejects.toThrow();
     await expect(
       main([

@@ -24,6 +24,7 @@ import {
   http,
   isAddress,
   isHex,
+  parseGwei,
   sha256,
   stringToHex,
   toBytes,
@@ -42,6 +43,7 @@ import {
   parseUint8,
   parseUint32,
   parseUint64,
+  uintParser,
 } from "../lifecycle/parsers";
 import { deployGovernance, governanceOptionsSchema } from "./governance";
 
@@ -123,7 +125,37 @@ export const deployOptionsSchema = z
     network: networkParamsSchema.optional(),
     /** Reward tokens minted right after deployment (the deployer keeps the mint role only for this). */
     mint: z.array(z.object({ to: address, amount: z.bigint().positive() })).default([]),
-    /** Hands registry, settlement and forwarder to a new timelock + governor (scripts/deploy/governance.ts). */
+    /**
+     * The verification fee per verified device-epoch (VGL wei) and its split in basis points: burned, to
+     * operators, the rest to the treasury (docs/contracts.md, "Economics"). Absent: no fee.
+     */
+    fees: z
+      .object({
+        feePerDeviceEpoch: z
+          .bigint()
+          .nonnegative()
+          .max(2n ** 128n - 1n),
+        burnBps: z.number().int().min(0).max(10_000),
+        operatorBps: z.number().int().min(0).max(10_000),
+      })
+      .refine((f) => f.burnBps + f.operatorBps <= 10_000, {
+        message: "burnBps + operatorBps must be at most 10000",
+      })
+      .optional(),
+    /** The transmitter's gas reimbursement: VGL wei per ETH, and the gas price cap in wei. Absent: none. */
+    gasReimbursement: z
+      .object({
+        vglPerEth: z
+          .bigint()
+          .nonnegative()
+          .max(2n ** 128n - 1n),
+        maxGasPriceWei: z
+          .bigint()
+          .nonnegative()
+          .max(2n ** 64n - 1n),
+      })
+      .optional(),
+    /** Hands registry, settlement, forwarder and VGL's admin roles to a new timelock + governor (./governance.ts). */
     governance: governanceOptionsSchema.optional(),
     /** Where to write the deployment JSON. */
     out: z.string().optional(),
@@ -197,9 +229,27 @@ export async function deployVigil(options: DeployOptions): Promise<Deployment> {
   await send(forwarder, forwarderAbi, "setConfig", [o.donId, o.configVersion, o.f, o.signers]);
   const registry = await deploy("VigilRegistry.sol", [token, admin, o.unbondingDelay, o.minOperatorStake]);
   const settlement = await deploy("VigilSettlement.sol", [registry, forwarder, admin, o.reporterRewardBps]);
+  // The settlement burns the burn share of each fee from its own balance (`burn(uint256)` wants BURNER_ROLE).
+  // Granted whatever the fees, so governance can turn a burn share on later with `setFees` alone.
+  const burnerRole = (await publicClient.readContract({
+    address: token,
+    abi: tokenAbi,
+    functionName: "BURNER_ROLE",
+  })) as Hex;
+  await send(token, tokenAbi, "grantRole", [burnerRole, settlement]);
   await send(registry, registryAbi, "setSettlement", [settlement]);
   for (const w of o.workflows) {
     await send(settlement, settlementAbi, "setWorkflow", [w.kind, w.owner, w.name]);
+  }
+  // Economics are set by the deployer while it still owns the settlement; under --governance, later changes
+  // go through the timelock.
+  if (o.fees) {
+    const { feePerDeviceEpoch, burnBps, operatorBps } = o.fees;
+    await send(settlement, settlementAbi, "setFees", [feePerDeviceEpoch, burnBps, operatorBps]);
+  }
+  if (o.gasReimbursement) {
+    const { vglPerEth, maxGasPriceWei } = o.gasReimbursement;
+    await send(settlement, settlementAbi, "setGasReimbursement", [vglPerEth, maxGasPriceWei]);
   }
 
   let networkId: number | undefined;
@@ -261,6 +311,17 @@ function parseWorkflow(value: string, previous: { kind: number; owner: string; n
   return [...previous, { kind: Number(kind), owner, name: bytes }];
 }
 
+const parseBps = (value: string) => Number(uintParser(10_000n)(value));
+
+/** Parses a gas price in gwei (decimals allowed) to wei, at most a uint64. */
+function parseGasPriceGwei(value: string): bigint {
+  if (!/^\d+(\.\d{1,9})?$/.test(value))
+    throw new InvalidArgumentError(`expected a gas price in gwei like 30 or 0.5, got "${value}"`);
+  const wei = parseGwei(value);
+  if (wei >= 2n ** 64n) throw new InvalidArgumentError(`${value} gwei exceeds a uint64 of wei`);
+  return wei;
+}
+
 /** Parses `address:tokens` (tokens as `vigil network fund` takes them). */
 function parseMint(value: string, previous: { to: string; amount: bigint }[] = []) {
   const [to, amount, ...rest] = value.split(":");
@@ -289,6 +350,11 @@ interface DeployFlags {
   networkGenesisTime: GenesisTime;
   networkPolicy: number;
   networkK?: number;
+  feePerDeviceEpoch?: bigint;
+  feeBurnBps: number;
+  feeOperatorBps: number;
+  vglPerEth?: bigint;
+  maxGasPriceGwei?: bigint;
   governance?: boolean;
   votingDelay: number;
   votingPeriod: number;
@@ -358,7 +424,25 @@ function deployProgram(
     )
     .option("--network-policy <id>", "first network: challenge policy id", parseUint32, 0)
     .option("--network-k <n>", "first network: oracle nodes per device", parseUint8)
-    .option("--governance", "hand registry, settlement and forwarder to a new timelock and governor")
+    .option(
+      "--fee-per-device-epoch <tokens>",
+      "verification fee per verified device-epoch, paid from the network's budget",
+      parseTokenAmount,
+    )
+    .option("--fee-burn-bps <n>", "share of the fee burned", parseBps, 0)
+    .option(
+      "--fee-operator-bps <n>",
+      "share of the fee paid to oracle operators (the rest: treasury)",
+      parseBps,
+      0,
+    )
+    .option("--vgl-per-eth <tokens>", "VGL per ETH for the transmitter's gas reimbursement", parseTokenAmount)
+    .option(
+      "--max-gas-price-gwei <gwei>",
+      "gas price cap for the reimbursement (with --vgl-per-eth)",
+      parseGasPriceGwei,
+    )
+    .option("--governance", "hand registry, settlement, forwarder and VGL's admin to a timelock + governor")
     .option("--voting-delay <blocks>", "governance: blocks before a vote starts", parseUint32, 7_200)
     .option("--voting-period <blocks>", "governance: blocks a vote stays open", parseUint32, 50_400)
     .addOption(
@@ -384,6 +468,16 @@ function deployProgram(
           throw new DeployError(
             "INVALID_OPTIONS",
             "a first network needs all of --network-reward-budget, --network-stake-per-device, --network-epoch-length and --network-k",
+          );
+        if ((flags.vglPerEth === undefined) !== (flags.maxGasPriceGwei === undefined))
+          throw new DeployError(
+            "INVALID_OPTIONS",
+            "a gas reimbursement needs both --vgl-per-eth and --max-gas-price-gwei",
+          );
+        if (flags.feePerDeviceEpoch === undefined && (flags.feeBurnBps > 0 || flags.feeOperatorBps > 0))
+          throw new DeployError(
+            "INVALID_OPTIONS",
+            "--fee-burn-bps and --fee-operator-bps need --fee-per-device-epoch",
           );
         let genesisTime = "absolute" in flags.networkGenesisTime ? flags.networkGenesisTime.absolute : 0n;
         if ("afterLatestBlock" in flags.networkGenesisTime) {
@@ -414,6 +508,18 @@ function deployProgram(
                     challengePolicyId: flags.networkPolicy,
                     k: flags.networkK ?? 0,
                   },
+            fees:
+              flags.feePerDeviceEpoch === undefined
+                ? undefined
+                : {
+                    feePerDeviceEpoch: flags.feePerDeviceEpoch,
+                    burnBps: flags.feeBurnBps,
+                    operatorBps: flags.feeOperatorBps,
+                  },
+            gasReimbursement:
+              flags.vglPerEth === undefined || flags.maxGasPriceGwei === undefined
+                ? undefined
+                : { vglPerEth: flags.vglPerEth, maxGasPriceWei: flags.maxGasPriceGwei },
             governance: flags.governance
               ? {
                   votingDelay: flags.votingDelay,

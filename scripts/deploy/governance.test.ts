@@ -10,6 +10,7 @@ import {
   parseEther,
   toFunctionSelector,
   toHex,
+  zeroAddress,
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
@@ -94,6 +95,44 @@ describe("deployVigil with governance", () => {
         args: [await read("PROPOSER_ROLE"), d.governor],
       }),
     ).toBe(true);
+  });
+
+  it("leaves the deployer no role and no ownership anywhere: VGL's admin and CCIP admin are the timelock", async () => {
+    const client = createPublicClient({ transport: http(anvil.rpcUrl) });
+    const timelock = d.timelock as Address;
+    const has = (address: Address, abi: typeof vigilTokenAbi, role: Hex, account: Address) =>
+      client.readContract({ address, abi, functionName: "hasRole", args: [role, account] });
+    const tokenRole = (functionName: "DEFAULT_ADMIN_ROLE" | "MINTER_ROLE" | "BURNER_ROLE") =>
+      client.readContract({ address: d.token, abi: vigilTokenAbi, functionName });
+    for (const role of await Promise.all(
+      (["DEFAULT_ADMIN_ROLE", "MINTER_ROLE", "BURNER_ROLE"] as const).map(tokenRole),
+    ))
+      expect(await has(d.token, vigilTokenAbi, role, deployer.address)).toBe(false);
+    expect(await has(d.token, vigilTokenAbi, await tokenRole("DEFAULT_ADMIN_ROLE"), timelock)).toBe(true);
+    expect(
+      await client.readContract({ address: d.token, abi: vigilTokenAbi, functionName: "getCCIPAdmin" }),
+    ).toBe(timelock);
+    // OpenZeppelin's Ownable2Step: accepted, nothing left pending (the forwarder's pending owner is private;
+    // its owner() above changes only on acceptance).
+    for (const address of [d.registry, d.settlement])
+      expect(
+        await client.readContract({ address, abi: vigilRegistryAbi, functionName: "pendingOwner" }),
+      ).toBe(zeroAddress);
+    const timelockRoles = await Promise.all(
+      ["DEFAULT_ADMIN_ROLE", "PROPOSER_ROLE", "CANCELLER_ROLE"].map(
+        (functionName) =>
+          client.readContract({ address: timelock, abi: timelockAbi, functionName }) as Promise<Hex>,
+      ),
+    );
+    for (const role of timelockRoles)
+      expect(
+        await client.readContract({
+          address: timelock,
+          abi: timelockAbi,
+          functionName: "hasRole",
+          args: [role, deployer.address],
+        }),
+      ).toBe(false);
   });
 
   it("changes a parameter only by proposal, vote, queue and the delay", async () => {

@@ -1,11 +1,13 @@
 /**
  * Puts Vigil's contracts under governance: deploys OpenZeppelin's TimelockController and `VigilGovernor`
- * (votes from VigilToken), names the guardian that may pause, and hands the registry, the settlement and the
- * KeystoneForwarder to the timelock. Ownership is two-step, so the timelock must accept it itself: it is
- * deployed with a zero delay and the deployer as a temporary proposer, runs one batch (the three
- * `acceptOwnership` calls, then `updateDelay(timelockDelay)`), and the deployer then gives up every role. No
- * vote is needed at deployment, when nobody may hold delegated VGL yet; afterwards only a passed proposal
- * that waits out the delay changes anything (docs/contracts.md, "Governance").
+ * (votes from VigilToken), names the guardian that may pause, and hands every owner role the deployer holds
+ * to the timelock: registry, settlement and KeystoneForwarder ownership, VGL's DEFAULT_ADMIN_ROLE (who grants
+ * mint and burn) and its CCIP admin, and, when the bridge is set up, VGL's TokenAdminRegistry administrator,
+ * the token pools and the ClaimBridgeHook. Two-step transfers need the timelock to accept itself: it is
+ * deployed with a zero delay and the deployer as a temporary proposer, runs one batch (every
+ * `acceptOwnership` / `acceptAdminRole`, then `updateDelay(timelockDelay)`), and the deployer then gives up
+ * every role. No vote is needed at deployment, when nobody may hold delegated VGL yet; afterwards only a
+ * passed proposal that waits out the delay changes anything (docs/contracts.md, "Governance").
  */
 import {
   type Abi,
@@ -16,7 +18,9 @@ import {
   getAddress,
   type Hex,
   isAddress,
+  isAddressEqual,
   type PublicClient,
+  parseAbi,
   type Transport,
   type WalletClient,
   zeroAddress,
@@ -66,7 +70,28 @@ export interface GovernedContracts {
   registry: Address;
   settlement: Address;
   forwarder: Address;
+  /** VGL as a CCIP cross-chain token on this chain (`vigil bridge setup`, the devnet's lane), once set up. */
+  bridge?: {
+    /** Its VGL administrator (if the deployer) goes to the timelock. */
+    tokenAdminRegistry?: Address;
+    /** Chainlink token pools (Ownable2Step) the deployer owns. */
+    pools?: readonly Address[];
+    /** The ClaimBridgeHook (OpenZeppelin `Ownable`, one step). */
+    hook?: Address;
+  };
 }
+
+/** The ownership calls of Chainlink's and OpenZeppelin's contracts that the handover uses. */
+const handoverAbi = parseAbi([
+  "function transferOwnership(address newOwner)",
+  "function acceptOwnership()",
+  "function grantRole(bytes32 role, address account)",
+  "function renounceRole(bytes32 role, address account)",
+  "function setCCIPAdmin(address newAdmin)",
+  "function transferAdminRole(address localToken, address newAdmin)",
+  "function acceptAdminRole(address localToken)",
+  "function getTokenConfig(address token) view returns ((address administrator, address pendingAdministrator, address tokenPool))",
+]);
 
 export interface GovernanceDeployment {
   timelock: Address;
@@ -129,14 +154,42 @@ export async function deployGovernance(
   }
   await send(contracts.forwarder, forwarderAbi, "transferOwnership", [timelock]);
 
-  const accept = encodeFunctionData({ abi: registryAbi, functionName: "acceptOwnership" });
-  const targets = [contracts.registry, contracts.settlement, contracts.forwarder, timelock];
-  const calls = [
-    accept,
-    accept,
-    accept,
-    encodeFunctionData({ abi: timelockAbi, functionName: "updateDelay", args: [o.timelockDelay] }),
-  ];
+  const accept = encodeFunctionData({ abi: handoverAbi, functionName: "acceptOwnership" });
+  const targets: Address[] = [contracts.registry, contracts.settlement, contracts.forwarder];
+  const calls: Hex[] = [accept, accept, accept];
+
+  // VGL: the timelock becomes its admin (who grants mint and burn, e.g. to a new pool) and CCIP admin (who
+  // registers it in a TokenAdminRegistry); the deployer's admin role goes last. One step each.
+  const defaultAdmin = zeroHash; // AccessControl's DEFAULT_ADMIN_ROLE
+  await send(contracts.token, handoverAbi, "grantRole", [defaultAdmin, timelock]);
+  await send(contracts.token, handoverAbi, "setCCIPAdmin", [timelock]);
+  await send(contracts.token, handoverAbi, "renounceRole", [defaultAdmin, deployer]);
+
+  const bridge = contracts.bridge ?? {};
+  if (bridge.tokenAdminRegistry) {
+    const config = await publicClient.readContract({
+      address: bridge.tokenAdminRegistry,
+      abi: handoverAbi,
+      functionName: "getTokenConfig",
+      args: [contracts.token],
+    });
+    if (isAddressEqual(config.administrator, deployer)) {
+      await send(bridge.tokenAdminRegistry, handoverAbi, "transferAdminRole", [contracts.token, timelock]);
+      targets.push(bridge.tokenAdminRegistry);
+      calls.push(
+        encodeFunctionData({ abi: handoverAbi, functionName: "acceptAdminRole", args: [contracts.token] }),
+      );
+    }
+  }
+  for (const pool of bridge.pools ?? []) {
+    await send(pool, handoverAbi, "transferOwnership", [timelock]);
+    targets.push(pool);
+    calls.push(accept);
+  }
+  if (bridge.hook) await send(bridge.hook, handoverAbi, "transferOwnership", [timelock]);
+
+  targets.push(timelock);
+  calls.push(encodeFunctionData({ abi: timelockAbi, functionName: "updateDelay", args: [o.timelockDelay] }));
   const values = targets.map(() => 0n);
   await send(timelock, timelockAbi, "scheduleBatch", [targets, values, calls, zeroHash, zeroHash, 0n]);
   await send(timelock, timelockAbi, "executeBatch", [targets, values, calls, zeroHash, zeroHash]);

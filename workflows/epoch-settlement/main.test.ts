@@ -35,6 +35,10 @@ const result = {
   slashes: [
     { deviceId: `0x${"33".repeat(32)}`, amount: "5", reason: 2, evidenceHash: `0x${"44".repeat(32)}` },
   ],
+  observations: [
+    { observer: `0x${"0b".repeat(20)}`, hash: `0x${"55".repeat(32)}` },
+    { observer: `0x${"0a".repeat(20)}`, hash: `0x${"66".repeat(32)}` },
+  ],
   votes: [],
 };
 const b64 = (bytes: Uint8Array | string) =>
@@ -112,6 +116,10 @@ describe("epoch-settlement workflow", () => {
           slashes: [
             { deviceId: `0x${"33".repeat(32)}`, amount: 5n, reason: 2, evidenceHash: `0x${"44".repeat(32)}` },
           ],
+          observations: [
+            { observer: `0x${"0a".repeat(20)}`, hash: `0x${"66".repeat(32)}` },
+            { observer: `0x${"0b".repeat(20)}`, hash: `0x${"55".repeat(32)}` },
+          ],
         }),
       },
     ]);
@@ -145,6 +153,7 @@ describe("epoch-settlement workflow", () => {
         totalReward: 0n,
         totalSlash: 0n,
         slashes: [],
+        observations: [],
       }),
     ]);
   });

@@ -41,6 +41,7 @@ export const timeoutBody = (networkId: string, epoch: string): string =>
     totalReward: 0n,
     totalSlash: 0n,
     slashes: [],
+    observations: [],
   });
 
 /** The node API's `EpochResult` JSON (bigints as decimal strings). */
@@ -53,6 +54,8 @@ interface EpochResultJson {
   totalReward: string;
   totalSlash: string;
   slashes: { deviceId: Hex; amount: string; reason: number; evidenceHash: Hex }[];
+  /** The observations `observationsCommitment` hashes: the contract checks them and pays their observers. */
+  observations: { observer: Hex; hash: Hex }[];
 }
 
 /** What a node observes: the report body it would sign, or "" when its API has no result yet. */
@@ -83,6 +86,7 @@ export const fetchEpochBody = (
       reason: s.reason,
       evidenceHash: s.evidenceHash,
     })),
+    observations: r.observations.map((o) => ({ observer: o.observer, hash: o.hash })),
   });
 };
 

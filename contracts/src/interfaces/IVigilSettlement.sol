@@ -31,6 +31,16 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
         uint256 totalReward;
         uint256 totalSlash;
         DeviceSlash[] slashes;
+        /// The observations the result was computed from, strictly ascending by observer; they must hash to
+        /// `observationsCommitment`. Empty for a timeout (zero root).
+        ObservationRef[] observations;
+    }
+
+    /// @notice One observation used in an epoch result: its observer (an oracle signer) and the hash of its
+    /// signed bytes. `observationsCommitment = keccak256(abi.encodePacked(observer_0, hash_0, observer_1, ...))`.
+    struct ObservationRef {
+        address observer;
+        bytes32 hash;
     }
 
     /// @notice An oracle node's EIP-712 vote for an epoch result
@@ -101,6 +111,9 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
         address reporter,
         uint256 reporterReward
     );
+    /// @notice The first commitment of equivocation evidence `commitment`, in block `blockNumber` (see
+    /// `commitEquivocation`). `committer` is informative only: the commitment itself names its reporter.
+    event EquivocationCommitted(bytes32 indexed commitment, address indexed committer, uint256 blockNumber);
     event Claimed(
         uint64 indexed networkId,
         uint64 indexed epoch,
@@ -116,6 +129,35 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     event ForwarderSet(address indexed forwarder);
     event TreasurySet(address indexed treasury);
     event ReporterRewardBpsSet(uint16 bps);
+    /// @notice A network's emission schedule: the per-epoch emission halves every `halvingEpochs` epochs (0: flat).
+    event EmissionHalvingSet(uint64 indexed networkId, uint32 halvingEpochs);
+    event FeesSet(uint128 feePerDeviceEpoch, uint16 burnBps, uint16 operatorBps);
+    event GasReimbursementSet(uint128 vglPerEth, uint64 maxGasPriceWei);
+    /// @notice The verification fee of a settled epoch, taken from the network's budget. `shortfall` is what the
+    /// budget could not pay (`feePerDeviceEpoch * deviceCount - fee`); it is waived, never owed.
+    event FeeCharged(
+        uint64 indexed networkId,
+        uint64 indexed epoch,
+        uint256 fee,
+        uint256 burned,
+        uint256 toOperators,
+        uint256 toTreasury,
+        uint256 shortfall
+    );
+    /// @notice The operator share of an epoch's fee: `reimbursement` to the transmitter (zero address when it is
+    /// not an active signer), then `perObserver` to each of the `paidObservers` active observers listed.
+    event OperatorsPaid(
+        uint64 indexed networkId,
+        uint64 indexed epoch,
+        address indexed transmitter,
+        uint256 reimbursement,
+        uint256 perObserver,
+        uint256 paidObservers
+    );
+    event OperatorEarningsWithdrawn(address indexed signer, address indexed to, uint256 amount);
+    /// @notice An equivocating signer's unwithdrawn fee shares, moved to the treasury when it is slashed.
+    event OperatorEarningsForfeited(address indexed signer, uint256 amount);
+    event TreasurySwept(address indexed treasury, uint256 amount);
 
     error UnauthorizedForwarder(address caller);
     error UnauthorizedWorkflow(uint8 kind, address owner, bytes10 name);
@@ -142,7 +184,21 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     error VotesNotConflicting();
     error SignerMismatch(address signerA, address signerB);
     error NothingToSlash(address signer);
+    /// @notice `slashEquivocation` by `reporter` without a prior `commitEquivocation` of `commitment`.
+    error NoCommitment(address reporter, bytes32 commitment);
+    /// @notice `slashEquivocation` in the block of its commitment (`committedAt`) or earlier; reveal in a later one.
+    error CommitmentTooRecent(bytes32 commitment, uint256 committedAt, uint256 blockNumber);
     error InvalidBps(uint256 bps);
+    /// @notice `setFees` with `burnBps + operatorBps` above 10,000.
+    error InvalidFeeSplit(uint256 burnBps, uint256 operatorBps);
+    /// @notice `setFees` with a burn share while this contract cannot burn the token (no `BURNER_ROLE`): every
+    /// settlement would revert on the burn.
+    error CannotBurn(address token);
+    /// @notice The observation list is not strictly ascending by observer at `index` (unsorted or duplicate).
+    error ObservationsNotAscending(uint256 index, address observer);
+    /// @notice The observation list does not hash to the settlement's `observationsCommitment`.
+    error ObservationsMismatch(bytes32 commitment, bytes32 computed);
+    error NoOperatorEarnings(address signer);
 
     // Reports arrive through `IReceiver.onReport(metadata, report)`, called by the forwarder only; `metadata`
     // is the forwarder's `workflow_cid(32) | workflow_name(10) | workflow_owner(20) | report_id(2)`.
@@ -182,15 +238,37 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
         bytes calldata data
     ) external returns (bytes32 ref);
 
+    // ----- economics -----
+
+    /// @notice Sets the emission schedule of a network (network owner only): see `epochEmission`.
+    function setEmissionHalving(uint64 networkId, uint32 halvingEpochs) external;
+
+    /// @notice Pays the caller's (an oracle signer's) accrued operator earnings to `to`.
+    function withdrawOperatorEarnings(address to) external;
+
+    /// @notice Sends the accrued treasury share of fees to `treasury`. Anyone may call.
+    function sweepTreasury() external;
+
     // ----- oracle slashing -----
 
+    /// @notice First step of reporting an equivocation: records the block of the first commit of `commitment`
+    /// (a repeated commit of the same value keeps the first block). `commitment` must be
+    /// `equivocationCommitment(reporter, signatureA, signatureB, salt)`, that is
+    /// `keccak256(abi.encode(reporter, keccak256(signatureA), keccak256(signatureB), salt))`, with `reporter`
+    /// the account that will call `slashEquivocation` and `salt` a secret random value. Anyone may commit.
+    function commitEquivocation(bytes32 commitment) external;
+
     /// @notice Slashes the whole stake of the registered oracle signer that signed two different votes for one
-    /// (network, epoch); `reporterRewardBps` of it goes to the caller, the rest to the treasury.
+    /// (network, epoch); `reporterRewardBps` of it goes to the caller, the rest to the treasury. The caller must
+    /// have committed `equivocationCommitment(msg.sender, signatureA, signatureB, salt)` with
+    /// `commitEquivocation` in an earlier block (`NoCommitment`, `CommitmentTooRecent`), so that a copy of this
+    /// transaction seen in the mempool cannot take the reward.
     function slashEquivocation(
         ResultVote calldata voteA,
         bytes calldata signatureA,
         ResultVote calldata voteB,
-        bytes calldata signatureB
+        bytes calldata signatureB,
+        bytes32 salt
     ) external;
 
     // ----- views -----
@@ -214,6 +292,35 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     function isEvidenceApplied(bytes32 evidenceHash) external view returns (bool);
     /// @notice Whether the device was slashed for this epoch (by a kind 1 settlement or a kind 2 report).
     function isSlashed(uint64 networkId, uint64 epoch, bytes32 deviceId) external view returns (bool);
+    /// @notice The commitment `reporter` makes with `commitEquivocation` before revealing the evidence:
+    /// `keccak256(abi.encode(reporter, keccak256(signatureA), keccak256(signatureB), salt))`.
+    function equivocationCommitment(
+        address reporter,
+        bytes calldata signatureA,
+        bytes calldata signatureB,
+        bytes32 salt
+    ) external pure returns (bytes32);
+    /// @notice Block of the first `commitEquivocation` of `commitment`; zero if never committed (or used).
+    function equivocationCommittedAt(bytes32 commitment) external view returns (uint256);
+    /// @notice The emission of `epoch`: `rewardBudgetPerEpoch >> (epoch / halvingEpochs)` (0 past 255 halvings),
+    /// or `rewardBudgetPerEpoch` when the network set no halving. Nodes read it at the epoch's end block.
+    function epochEmission(uint64 networkId, uint64 epoch) external view returns (uint256);
+    /// @notice Epochs between two halvings of a network's emission; 0: flat.
+    function emissionHalving(uint64 networkId) external view returns (uint32);
+    /// @notice VGL (wei) charged per verified device-epoch; 0: no fee.
+    function feePerDeviceEpoch() external view returns (uint128);
+    /// @notice Share of the fee burned, in basis points.
+    function feeBurnBps() external view returns (uint16);
+    /// @notice Share of the fee paid to operators (transmitter reimbursement, then observers), in basis points.
+    function feeOperatorBps() external view returns (uint16);
+    /// @notice VGL (wei) per ETH used to reimburse the transmitter's gas; 0: no reimbursement.
+    function vglPerEth() external view returns (uint128);
+    /// @notice Cap on the gas price (wei) a reimbursement is computed with.
+    function maxGasPriceWei() external view returns (uint64);
+    /// @notice Accrued, unpaid VGL of an oracle signer.
+    function operatorEarnings(address signer) external view returns (uint256);
+    /// @notice Accrued treasury share of fees, not yet swept.
+    function treasuryAccrued() external view returns (uint256);
     /// @notice The EIP-712 digest a node signs for `vote`.
     function resultVoteDigest(ResultVote calldata vote) external view returns (bytes32);
     /// @notice The Merkle leaf of a line (double keccak of its ABI encoding, as `StandardMerkleTree`).

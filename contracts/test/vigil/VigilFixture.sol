@@ -187,11 +187,47 @@ abstract contract VigilFixture is Test {
         s.networkId = networkId;
         s.epoch = epoch;
         s.resultRoot = root;
-        s.observationsCommitment = keccak256(abi.encode("observations", epoch));
         s.deviceCount = 2;
         s.totalReward = totalReward;
         s.totalSlash = 0;
         s.slashes = new IVigilSettlement.DeviceSlash[](0);
+        // A certified result carries the observations it was computed from; a zero root (timeout) none.
+        if (root == bytes32(0)) {
+            s.observationsCommitment = keccak256(abi.encode("observations", epoch));
+            s.observations = new IVigilSettlement.ObservationRef[](0);
+        } else {
+            s.observations = _observations(epoch);
+            s.observationsCommitment = _observationsCommitment(s.observations);
+        }
+    }
+
+    /// Two observations by fixed (unregistered) observers, ascending by observer.
+    function _observations(uint64 epoch)
+        internal
+        pure
+        returns (IVigilSettlement.ObservationRef[] memory obs)
+    {
+        obs = new IVigilSettlement.ObservationRef[](2);
+        obs[0] = IVigilSettlement.ObservationRef(
+            address(0x0b5e01), keccak256(abi.encode("observation", epoch, 0))
+        );
+        obs[1] = IVigilSettlement.ObservationRef(
+            address(0x0b5e02), keccak256(abi.encode("observation", epoch, 1))
+        );
+    }
+
+    /// `keccak256(observer_0 | hash_0 | observer_1 | hash_1 | ...)`, built with `abi.encodePacked` step by step
+    /// (independently of the contract's assembly).
+    function _observationsCommitment(IVigilSettlement.ObservationRef[] memory obs)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes memory packed;
+        for (uint256 i = 0; i < obs.length; ++i) {
+            packed = abi.encodePacked(packed, obs[i].observer, obs[i].hash);
+        }
+        return keccak256(packed);
     }
 
     function _settleBody(IVigilSettlement.EpochSettlement memory s) internal pure returns (bytes memory) {

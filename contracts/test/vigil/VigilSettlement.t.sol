@@ -133,7 +133,7 @@ contract VigilSettlementTest is VigilFixture {
 
         IVigilFeed.EpochResult memory r = settlement.epochResult(networkId, 0);
         assertEq(r.resultRoot, root);
-        assertEq(r.observationsCommitment, keccak256(abi.encode("observations", uint64(0))));
+        assertEq(r.observationsCommitment, _observationsCommitment(_observations(0)));
         assertEq(r.totalReward, 500e18);
         assertEq(r.claimed, 0);
         assertEq(r.deviceCount, 2);
@@ -863,6 +863,23 @@ contract VigilSettlementTest is VigilFixture {
         return abi.encodePacked(r, s, v);
     }
 
+    /// Commits `reporter`'s commitment to the evidence, mines a block, then reveals as `reporter`.
+    function _commitAndSlash(
+        address reporter,
+        IVigilSettlement.ResultVote memory a,
+        bytes memory sigA,
+        IVigilSettlement.ResultVote memory b,
+        bytes memory sigB
+    ) internal {
+        bytes32 salt = keccak256(abi.encode("salt", reporter));
+        bytes32 reporterCommitment = settlement.equivocationCommitment(reporter, sigA, sigB, salt);
+        vm.prank(reporter);
+        settlement.commitEquivocation(reporterCommitment);
+        vm.roll(block.number + 1);
+        vm.prank(reporter);
+        settlement.slashEquivocation(a, sigA, b, sigB, salt);
+    }
+
     function test_ResultVoteDigestIsEIP712() public view {
         IVigilSettlement.ResultVote memory vote = _vote(bytes32(uint256(1)));
         bytes32 domain = keccak256(
@@ -900,10 +917,19 @@ contract VigilSettlementTest is VigilFixture {
         address reporter = makeAddr("reporter");
         bytes memory sigA = _signVote(key, a);
         bytes memory sigB = _signVote(key, b);
+        bytes32 salt = keccak256("salt");
+        bytes32 commitment = settlement.equivocationCommitment(reporter, sigA, sigB, salt);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.EquivocationCommitted(commitment, reporter, block.number);
+        vm.prank(reporter);
+        settlement.commitEquivocation(commitment);
+        assertEq(settlement.equivocationCommittedAt(commitment), block.number);
+        vm.roll(block.number + 1);
         vm.expectEmit(address(settlement));
         emit IVigilSettlement.OracleSlashed(signer, networkId, 4, 200e18, reporter, 100e18);
         vm.prank(reporter);
-        settlement.slashEquivocation(a, sigA, b, sigB);
+        settlement.slashEquivocation(a, sigA, b, sigB, salt);
+        assertEq(settlement.equivocationCommittedAt(commitment), 0);
         assertEq(token.balanceOf(reporter), 100e18);
         assertEq(token.balanceOf(treasury), 100e18);
         IVigilRegistry.Operator memory op = registry.getOperator(signer);
@@ -912,8 +938,184 @@ contract VigilSettlementTest is VigilFixture {
         assertFalse(registry.isActiveSigner(signer));
 
         // Nothing left: a second proof does not pay again.
+        vm.prank(reporter);
+        settlement.commitEquivocation(commitment);
+        vm.roll(block.number + 1);
         vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.NothingToSlash.selector, signer));
-        settlement.slashEquivocation(a, sigA, b, sigB);
+        vm.prank(reporter);
+        settlement.slashEquivocation(a, sigA, b, sigB, salt);
+    }
+
+    function test_CommitmentFormula() public view {
+        bytes memory sigA = hex"0102";
+        bytes memory sigB = hex"0304";
+        bytes32 salt = keccak256("salt");
+        assertEq(
+            settlement.equivocationCommitment(alice, sigA, sigB, salt),
+            keccak256(abi.encode(alice, keccak256(sigA), keccak256(sigB), salt))
+        );
+    }
+
+    function _equivocation(uint128 stake)
+        internal
+        returns (
+            address signer,
+            IVigilSettlement.ResultVote memory a,
+            bytes memory sigA,
+            IVigilSettlement.ResultVote memory b,
+            bytes memory sigB
+        )
+    {
+        uint256 key;
+        (signer, key) = makeAddrAndKey("oracle");
+        _registerOperator(signer, bob, stake);
+        a = _vote(bytes32(uint256(1)));
+        b = _vote(bytes32(uint256(2)));
+        sigA = _signVote(key, a);
+        sigB = _signVote(key, b);
+    }
+
+    function test_RevertIf_SlashEquivocationWithoutCommitment() public {
+        (
+            ,
+            IVigilSettlement.ResultVote memory a,
+            bytes memory sigA,
+            IVigilSettlement.ResultVote memory b,
+            bytes memory sigB
+        ) = _equivocation(200e18);
+        address reporter = makeAddr("reporter");
+        bytes32 salt = keccak256("salt");
+        bytes32 commitment = settlement.equivocationCommitment(reporter, sigA, sigB, salt);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.NoCommitment.selector, reporter, commitment));
+        vm.prank(reporter);
+        settlement.slashEquivocation(a, sigA, b, sigB, salt);
+    }
+
+    function test_RevertIf_SlashEquivocationInTheCommitBlock() public {
+        (
+            ,
+            IVigilSettlement.ResultVote memory a,
+            bytes memory sigA,
+            IVigilSettlement.ResultVote memory b,
+            bytes memory sigB
+        ) = _equivocation(200e18);
+        address reporter = makeAddr("reporter");
+        bytes32 salt = keccak256("salt");
+        bytes32 commitment = settlement.equivocationCommitment(reporter, sigA, sigB, salt);
+        vm.startPrank(reporter);
+        settlement.commitEquivocation(commitment);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IVigilSettlement.CommitmentTooRecent.selector, commitment, block.number, block.number
+            )
+        );
+        settlement.slashEquivocation(a, sigA, b, sigB, salt);
+        vm.stopPrank();
+    }
+
+    /// A commitment is bound to its committer: the same salt revealed by anyone else matches nothing.
+    function test_RevertIf_SlashEquivocationWithSomeoneElsesCommitment() public {
+        (
+            ,
+            IVigilSettlement.ResultVote memory a,
+            bytes memory sigA,
+            IVigilSettlement.ResultVote memory b,
+            bytes memory sigB
+        ) = _equivocation(200e18);
+        address reporter = makeAddr("reporter");
+        address copier = makeAddr("copier");
+        bytes32 salt = keccak256("salt");
+        bytes32 commitment = settlement.equivocationCommitment(reporter, sigA, sigB, salt);
+        vm.prank(reporter);
+        settlement.commitEquivocation(commitment);
+        // The copier also sends the very same commitment: it keeps the reporter's block and gives it nothing.
+        vm.roll(block.number + 1);
+        vm.prank(copier);
+        settlement.commitEquivocation(commitment);
+        assertEq(settlement.equivocationCommittedAt(commitment), block.number - 1);
+        vm.roll(block.number + 1);
+        bytes32 copierCommitment = settlement.equivocationCommitment(copier, sigA, sigB, salt);
+        vm.expectRevert(
+            abi.encodeWithSelector(IVigilSettlement.NoCommitment.selector, copier, copierCommitment)
+        );
+        vm.prank(copier);
+        settlement.slashEquivocation(a, sigA, b, sigB, salt);
+    }
+
+    /// A front-runner copying the reveal (same calldata, ahead of it in the block) gets nothing; the committer's
+    /// reveal then slashes and pays the committer.
+    function test_FrontRunnerCopyingTheRevealGetsNothing() public {
+        (
+            address signer,
+            IVigilSettlement.ResultVote memory a,
+            bytes memory sigA,
+            IVigilSettlement.ResultVote memory b,
+            bytes memory sigB
+        ) = _equivocation(200e18);
+        address reporter = makeAddr("reporter");
+        address copier = makeAddr("copier");
+        bytes32 salt = keccak256("salt");
+        bytes32 reporterCommitment = settlement.equivocationCommitment(reporter, sigA, sigB, salt);
+        vm.prank(reporter);
+        settlement.commitEquivocation(reporterCommitment);
+        vm.roll(block.number + 1);
+        // Seeing the reveal, the copier commits for itself and replays the reveal in the same block: too late.
+        bytes32 copierCommitment = settlement.equivocationCommitment(copier, sigA, sigB, salt);
+        vm.startPrank(copier);
+        settlement.commitEquivocation(copierCommitment);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IVigilSettlement.CommitmentTooRecent.selector, copierCommitment, block.number, block.number
+            )
+        );
+        settlement.slashEquivocation(a, sigA, b, sigB, salt);
+        vm.stopPrank();
+        vm.prank(reporter);
+        settlement.slashEquivocation(a, sigA, b, sigB, salt);
+        assertEq(token.balanceOf(copier), 0);
+        assertEq(token.balanceOf(reporter), 100e18);
+        assertEq(registry.getOperator(signer).stake, 0);
+        // In the next block the copier's own commitment is old enough, but nothing is left to take.
+        vm.roll(block.number + 1);
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.NothingToSlash.selector, signer));
+        vm.prank(copier);
+        settlement.slashEquivocation(a, sigA, b, sigB, salt);
+        assertEq(token.balanceOf(copier), 0);
+    }
+
+    /// Commit-reveal costs one block; even the shortest unbonding delay governance may set leaves it ample room:
+    /// an operator that equivocates and exits at once is still slashed by a reveal one block later.
+    function test_CommitRevealFitsTheShortestUnbonding() public {
+        uint64 shortest = registry.MIN_UNBONDING_DELAY();
+        vm.prank(admin);
+        registry.setUnbondingDelay(shortest);
+        (
+            address signer,
+            IVigilSettlement.ResultVote memory a,
+            bytes memory sigA,
+            IVigilSettlement.ResultVote memory b,
+            bytes memory sigB
+        ) = _equivocation(200e18);
+        vm.prank(bob);
+        registry.requestOperatorExit(signer);
+        bytes32 salt = keccak256("salt");
+        bytes32 aliceCommitment = settlement.equivocationCommitment(alice, sigA, sigB, salt);
+        vm.prank(alice);
+        settlement.commitEquivocation(aliceCommitment);
+        vm.roll(block.number + 1);
+        vm.warp(block.timestamp + 12 seconds);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IVigilRegistry.StillUnbonding.selector,
+                registry.getOperator(signer).exitAvailableAt,
+                uint64(block.timestamp)
+            )
+        );
+        registry.withdrawOperatorStake(signer);
+        vm.prank(alice);
+        settlement.slashEquivocation(a, sigA, b, sigB, salt);
+        assertEq(registry.getOperator(signer).stake, 0);
+        assertEq(token.balanceOf(alice), 100e18);
     }
 
     function test_SlashEquivocationOnCommitmentDifference() public {
@@ -922,7 +1124,7 @@ contract VigilSettlementTest is VigilFixture {
         IVigilSettlement.ResultVote memory a = _vote(bytes32(uint256(1)));
         IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(1)));
         b.observationsCommitment = keccak256("other");
-        settlement.slashEquivocation(a, _signVote(key, a), b, _signVote(key, b));
+        _commitAndSlash(alice, a, _signVote(key, a), b, _signVote(key, b));
         assertEq(registry.getOperator(signer).stake, 0);
     }
 
@@ -931,12 +1133,12 @@ contract VigilSettlementTest is VigilFixture {
         IVigilSettlement.ResultVote memory a = _vote(bytes32(uint256(1)));
         bytes memory sig = _signVote(key, a);
         vm.expectRevert(IVigilSettlement.VotesNotConflicting.selector);
-        settlement.slashEquivocation(a, sig, a, sig);
+        settlement.slashEquivocation(a, sig, a, sig, bytes32(0));
         IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(2)));
         b.epoch = 5;
         bytes memory sigB = _signVote(key, b);
         vm.expectRevert(IVigilSettlement.VotesNotConflicting.selector);
-        settlement.slashEquivocation(a, sig, b, sigB);
+        settlement.slashEquivocation(a, sig, b, sigB, bytes32(0));
     }
 
     function test_RevertIf_EquivocationSignersDiffer() public {
@@ -947,7 +1149,7 @@ contract VigilSettlementTest is VigilFixture {
         bytes memory sigA = _signVote(keyA, a);
         bytes memory sigB = _signVote(keyB, b);
         vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.SignerMismatch.selector, signerA, signerB));
-        settlement.slashEquivocation(a, sigA, b, sigB);
+        settlement.slashEquivocation(a, sigA, b, sigB, bytes32(0));
     }
 
     function test_RevertIf_EquivocationUnregisteredSigner() public {
@@ -956,15 +1158,21 @@ contract VigilSettlementTest is VigilFixture {
         IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(2)));
         bytes memory sigA = _signVote(key, a);
         bytes memory sigB = _signVote(key, b);
+        bytes32 salt = keccak256("salt");
+        bytes32 aliceCommitment = settlement.equivocationCommitment(alice, sigA, sigB, salt);
+        vm.prank(alice);
+        settlement.commitEquivocation(aliceCommitment);
+        vm.roll(block.number + 1);
         vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.NothingToSlash.selector, signer));
-        settlement.slashEquivocation(a, sigA, b, sigB);
+        vm.prank(alice);
+        settlement.slashEquivocation(a, sigA, b, sigB, salt);
     }
 
     function test_RevertIf_EquivocationBadSignature() public {
         IVigilSettlement.ResultVote memory a = _vote(bytes32(uint256(1)));
         IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(2)));
         vm.expectRevert(abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureLength.selector, 3));
-        settlement.slashEquivocation(a, hex"010203", b, hex"010203");
+        settlement.slashEquivocation(a, hex"010203", b, hex"010203", bytes32(0));
     }
 
     function test_SlashEquivocationWhileUnbonding() public {
@@ -974,7 +1182,7 @@ contract VigilSettlementTest is VigilFixture {
         registry.requestOperatorExit(signer);
         IVigilSettlement.ResultVote memory a = _vote(bytes32(uint256(1)));
         IVigilSettlement.ResultVote memory b = _vote(bytes32(uint256(2)));
-        settlement.slashEquivocation(a, _signVote(key, a), b, _signVote(key, b));
+        _commitAndSlash(alice, a, _signVote(key, a), b, _signVote(key, b));
         vm.warp(block.timestamp + UNBONDING);
         uint256 before = token.balanceOf(bob);
         registry.withdrawOperatorStake(signer);
@@ -994,8 +1202,7 @@ contract VigilSettlementTest is VigilFixture {
         uint256 treasuryBefore = token.balanceOf(treasury);
         bytes memory sigA = _signVote(key, a);
         bytes memory sigB = _signVote(key, b);
-        vm.prank(reporter);
-        settlement.slashEquivocation(a, sigA, b, sigB);
+        _commitAndSlash(reporter, a, sigA, b, sigB);
         assertEq(token.balanceOf(reporter), uint256(stake) * bps / 10_000);
         assertEq(token.balanceOf(reporter) + token.balanceOf(treasury) - treasuryBefore, stake);
     }
