@@ -7,29 +7,35 @@ import { Scalar } from "@scalar/hono-api-reference";
 import type { Context, Hono } from "hono";
 import { compress } from "hono/compress";
 import { streamSSE } from "hono/streaming";
-import type { Hex } from "viem";
+import { bytesToHex, type Hex } from "viem";
 import { toJSONSchema, type ZodError } from "zod";
 import { LINE_LEAF_TYPES } from "../../contracts/portable";
 import { FeedApiError, FeedErrorCode } from "./errors";
 import { defaultFeedAppOptions, type FeedAppOptions } from "./options";
 import { TokenBuckets } from "./rateLimit";
+import { readDeviceReliability } from "./readDeviceReliability";
+import { SLA_UPTIME_BPS } from "./reliability";
 import {
   DeviceHistoryPageJson,
   DeviceLineParams,
   DeviceLineProofJson,
   DevicePageJson,
   DeviceParams,
+  DeviceReliabilityJson,
   devicesQuery,
   EpochPageJson,
   EpochParams,
   EpochResultJson,
   ErrorJson,
+  EvidenceParams,
   EXPORT_FORMAT,
   ExportHeaderJson,
   ExportRowJson,
+  FraudEvidenceJson,
   NetworkParams,
   NetworksJson,
   pageQuery,
+  ReliabilityQuery,
   StreamQuery,
 } from "./schemas";
 import type { FeedSource } from "./source";
@@ -620,6 +626,102 @@ export function createFeedApp(source: FeedSource, options: Partial<FeedAppOption
         ...(cursor === undefined ? {} : { after: cursor as Hex }),
       });
       return c.json({ epoch: e.toString(), items: page.items, nextCursor: page.next }, 200);
+    },
+  );
+
+  app2.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/networks/{networkId}/epochs/{epoch}/evidence/{evidenceHash}",
+      summary: "A fraud evidence bundle by its hash: what a slash of the epoch was based on",
+      description:
+        "Keyed by `evidenceHash`, not by device: a node may hold several valid bundles against one device in an epoch (each assigned challenger signs its own), and the chain's `DeviceSlashApplied` names exactly one. Read that hash from the chain, fetch the bundle here, check that it hashes to it and re-verify it with the attestation library against the chain's assignment (the client's `getSlashEvidence`). A node keeps the bundles it verified itself (its own fraud verdicts, bundles from gossip, and those in the observations it computed a result from), at most 16 per device and epoch, for as long as it keeps the epoch.",
+      request: { params: EvidenceParams },
+      responses: {
+        200: {
+          description: "the bundle",
+          content: { "application/json": { schema: FraudEvidenceJson } },
+        },
+        404: {
+          description:
+            "`NETWORK_NOT_FOUND`, or `EVIDENCE_NOT_FOUND`: this node holds no bundle with that hash for the epoch (ask another node)",
+          content: { "application/json": { schema: ErrorJson } },
+        },
+        410: gone,
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { networkId, epoch, evidenceHash } = c.req.valid("param");
+      const [n, e] = [BigInt(networkId), BigInt(epoch)];
+      await requireNetwork(n);
+      const held = await source.getEvidence?.(n, e, evidenceHash.toLowerCase() as Hex);
+      if (!held) {
+        await refusePruned(n, e);
+        throw new FeedApiError(
+          FeedErrorCode.EvidenceNotFound,
+          `this node holds no evidence ${evidenceHash} for epoch ${epoch} of network ${networkId}`,
+        );
+      }
+      return c.json(
+        {
+          networkId: held.networkId.toString(),
+          epoch: held.epoch.toString(),
+          deviceId: held.deviceId,
+          evidenceHash: held.evidenceHash,
+          evidence: bytesToHex(held.bytes),
+        },
+        200,
+      );
+    },
+  );
+
+  app2.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/networks/{networkId}/devices/{deviceId}/reliability",
+      summary: "A device's reliability score over its network's last W settled epochs",
+      description:
+        "Computed from the device's history by `computeReliability` (oracle-node/feed/reliability.ts, exported by the client): over the window of the last W epochs up to the newest one this node saw settle, the epochs settled, the epochs with a line, the mean uptime over them, the epochs at or above the SLA uptime (9990 bps), the slashes, and `scoreBps`, the mean uptime over every epoch of the window with absent and timed-out epochs counting 0, and 0 if the device was slashed in the window. The client's `getDeviceReliability` recomputes it from lines proven against the chain's roots and rejects a figure that differs.",
+      request: { params: DeviceParams, query: ReliabilityQuery },
+      responses: {
+        200: {
+          description: "the device's reliability",
+          content: { "application/json": { schema: DeviceReliabilityJson } },
+        },
+        404: {
+          description:
+            "`NETWORK_NOT_FOUND`, or `EPOCH_NOT_FOUND`: no epoch of the network settled yet (a device without any line gets a score of 0, not a 404)",
+          content: { "application/json": { schema: ErrorJson } },
+        },
+        410: gone,
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { networkId, deviceId } = c.req.valid("param");
+      const { window } = c.req.valid("query");
+      const n = BigInt(networkId);
+      await requireNetwork(n);
+      const r = await readDeviceReliability(source, n, deviceId.toLowerCase() as Hex, window);
+      return c.json(
+        {
+          networkId,
+          deviceId: deviceId.toLowerCase(),
+          window: r.window,
+          fromEpoch: r.fromEpoch.toString(),
+          toEpoch: r.toEpoch.toString(),
+          epochs: r.epochs,
+          epochsSettled: r.epochsSettled,
+          epochsWithLine: r.epochsWithLine,
+          meanUptimeBps: r.meanUptimeBps,
+          epochsAtSla: r.epochsAtSla,
+          slaUptimeBps: SLA_UPTIME_BPS,
+          slashes: r.slashes,
+          scoreBps: r.scoreBps,
+        },
+        200,
+      );
     },
   );
 

@@ -7,6 +7,8 @@ export const FeedErrorCode = {
   /** The node deleted the epoch under its store retention; it existed, ask the chain or an archive. */
   EpochPruned: "EPOCH_PRUNED",
   DeviceNotFound: "DEVICE_NOT_FOUND",
+  /** The node holds no fraud evidence bundle with that hash for the epoch. */
+  EvidenceNotFound: "EVIDENCE_NOT_FOUND",
   RouteNotFound: "ROUTE_NOT_FOUND",
   RateLimited: "RATE_LIMITED",
   TooManyStreams: "TOO_MANY_STREAMS",
@@ -24,6 +26,7 @@ const STATUS: Record<FeedErrorCode, FeedErrorStatus> = {
   EPOCH_NOT_FOUND: 404,
   EPOCH_PRUNED: 410,
   DEVICE_NOT_FOUND: 404,
+  EVIDENCE_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   RATE_LIMITED: 429,
   TOO_MANY_STREAMS: 503,

@@ -7,10 +7,12 @@ import {
   type Hex,
   keccak256,
   type PrivateKeyAccount,
+  type PublicClient,
   toHex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { resultVoteDomain, resultVoteTypes } from "../../contracts/votes";
+import { observationsCommitment } from "../agreement/computeResult";
 import { createMemoryFeedSource, type MemoryFeedSource } from "./memorySource";
 import type {
   DeviceHistoryPage,
@@ -19,8 +21,27 @@ import type {
   EpochPage,
   EpochResult,
   FeedSource,
+  FraudEvidence,
   ResultVoteSignature,
 } from "./source";
+
+/**
+ * Observations of an epoch by `observers` (made-up hashes) with their commitment, as a result carries them:
+ * what the settlement contract checks before it accepts a result and pays the observers.
+ */
+export function observationsFor(
+  observers: readonly Address[],
+  networkId: bigint,
+  epoch: bigint,
+): { observations: { observer: Address; hash: Hex }[]; observationsCommitment: Hex } {
+  const observations = [...observers]
+    .sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0))
+    .map((observer) => ({
+      observer,
+      hash: keccak256(toHex(`observation.${networkId}.${epoch}.${observer}`)),
+    }));
+  return { observations, observationsCommitment: observationsCommitment(observations) };
+}
 
 /** Deterministic keys so failures reproduce; the seed keeps fixtures of different tests apart. */
 export function oracleKeys(count: number, seed = "vigil.feed.oracle"): Hex[] {
@@ -141,6 +162,8 @@ export interface Lie {
   result?: (r: EpochResult) => EpochResult | Promise<EpochResult>;
   epochs?: (page: EpochPage) => EpochPage | Promise<EpochPage>;
   history?: (page: DeviceHistoryPage) => DeviceHistoryPage | Promise<DeviceHistoryPage>;
+  /** Replaces a served evidence bundle (called only for a bundle the honest node holds). */
+  evidence?: (e: FraudEvidence) => FraudEvidence | Promise<FraudEvidence>;
 }
 
 /** A source serving what `honest` holds, altered by `lie`: served by the real feed app, it is a lying node. */
@@ -163,5 +186,80 @@ export function lyingSource(honest: FeedSource, lie: Lie): FeedSource {
       const page = await honest.getDeviceHistory(n, d, q);
       return lie.history ? lie.history(structuredClone(page)) : page;
     },
+    async getEvidence(n, e, h) {
+      const held = await honest.getEvidence?.(n, e, h);
+      return held && lie.evidence ? lie.evidence(structuredClone(held)) : held;
+    },
+  };
+}
+
+/**
+ * A network whose device histories exercise the reliability score (issue 19): epochs 0..5, where
+ * epoch 2 timed out (no result), epoch 5 is agreed but not settled, `steady` has a line in every
+ * epoch but 3, `slashed` was slashed in epoch 1. `chain` answers the settlement contract's reads
+ * (`nextEpoch` 5, each epoch's root, the zero root for the timeout) as a viem client would.
+ */
+export async function createReliabilityFixture() {
+  const networkId = 1n;
+  const ctx: VoteContext = { chainId: 31337, settlement: "0x00000000000000000000000000000000000000aa" };
+  const oracles = oracleAccounts(4);
+  const source = createMemoryFeedSource();
+  const steady = deviceId(0, "vigil.reliability");
+  const slashed = deviceId(1, "vigil.reliability");
+  const filler = deviceId(2, "vigil.reliability");
+  const owner = getAddress(`0x${"11".repeat(20)}`);
+  const line = (epoch: bigint, id: Hex, uptimeBps: number, slash = 0n): DeviceLine => ({
+    networkId,
+    epoch,
+    deviceId: id,
+    owner,
+    uptimeBps,
+    work: 100n,
+    reward: slash > 0n ? 0n : 10n,
+    slash,
+  });
+  const epochs: [bigint, DeviceLine[]][] = [
+    [0n, [line(0n, steady, 10_000), line(0n, slashed, 9000), line(0n, filler, 8000)]],
+    [1n, [line(1n, steady, 9990), line(1n, slashed, 0, 10n ** 18n), line(1n, filler, 8000)]],
+    [3n, [line(3n, slashed, 9000), line(3n, filler, 8000)]],
+    [4n, [line(4n, steady, 5000), line(4n, slashed, 9000), line(4n, filler, 8000)]],
+    [5n, [line(5n, steady, 10_000), line(5n, slashed, 10_000), line(5n, filler, 8000)]],
+  ];
+  const results = new Map<bigint, EpochResult>();
+  for (const [epoch, lines] of epochs) {
+    const result = source.publishEpoch({
+      networkId,
+      epoch,
+      observationsCommitment: keccak256(toHex(`reliability.${epoch}`)),
+      lines,
+      settled: epoch < 5n,
+    });
+    const votes = await Promise.all(oracles.slice(0, 3).map((o) => signResultVote(o, ctx, result)));
+    source.addVotes(networkId, epoch, votes);
+    results.set(epoch, result);
+  }
+  const nextEpoch = 5n;
+  const chain = {
+    async readContract({ functionName, args }: { functionName: string; args: readonly unknown[] }) {
+      if (functionName === "nextEpoch") return nextEpoch;
+      if (functionName === "epochResult") {
+        const epoch = args[1] as bigint;
+        if (epoch >= nextEpoch) throw new Error(`EpochNotSettled(${epoch})`);
+        return { resultRoot: results.get(epoch)?.resultRoot ?? `0x${"00".repeat(32)}` };
+      }
+      throw new Error(`unexpected read ${functionName}`);
+    },
+  };
+  return {
+    networkId,
+    ctx,
+    source,
+    signers: oracles.map((o) => o.address),
+    steady,
+    slashed,
+    filler,
+    results,
+    lines: new Map(epochs),
+    chain: chain as unknown as PublicClient,
   };
 }

@@ -22,10 +22,13 @@ export {
   type VerdictJournalOptions,
   type VerdictStream,
 } from "./verdictJournal";
+export { createMemoryWebhookQueue, type WebhookDelivery, type WebhookQueue } from "./webhookQueue";
 export {
   createWebhookSender,
   defaultWebhookOptions,
+  forgetUnconfiguredWebhookReceivers,
   type WebhookOptions,
   type WebhookSender,
+  webhookReceiverKey,
   webhookSignature,
 } from "./webhooks";

@@ -1,4 +1,4 @@
-import type { Hex } from "viem";
+import { type Address, type Hex, keccak256 } from "viem";
 import { buildLinesTreeNodes, treeNodeHex } from "../agreement/linesTree";
 import type {
   DeviceHistoryItem,
@@ -8,6 +8,7 @@ import type {
   EpochPageQuery,
   EpochResult,
   FeedSource,
+  FraudEvidence,
   ResultVoteSignature,
 } from "./source";
 import type { VerdictJournal } from "./verdictJournal";
@@ -18,6 +19,8 @@ export interface PublishedEpoch {
   observationsCommitment: Hex;
   lines: DeviceLine[];
   slashes?: DeviceSlash[];
+  /** The observations behind `observationsCommitment`; none when absent. */
+  observations?: { observer: Address; hash: Hex }[];
   votes?: ResultVoteSignature[];
   settled?: boolean;
   /**
@@ -43,6 +46,8 @@ export interface MemoryFeedSource extends FeedSource {
   addVotes(networkId: bigint, epoch: bigint, votes: ResultVoteSignature[]): void;
   /** Marks the epoch settled and tells stream subscribers. */
   markSettled(networkId: bigint, epoch: bigint): void;
+  /** Holds a fraud evidence bundle, served by its keccak256 (the caller verified it). */
+  addEvidence(evidence: Omit<FraudEvidence, "evidenceHash">): FraudEvidence;
 }
 
 /** Sibling hashes from a leaf up to the root in OpenZeppelin's array layout (children of i: 2i+1, 2i+2). */
@@ -62,6 +67,7 @@ export function buildTree(lines: readonly DeviceLine[]): { nodes: Hex[]; treeInd
 /** `verdicts`: the journal the stream serves (and `markSettled` publishes to); without it the stream is silent. */
 export function createMemoryFeedSource(options: { verdicts?: VerdictJournal } = {}): MemoryFeedSource {
   const networks = new Map<bigint, Map<bigint, StoredEpoch>>();
+  const evidence = new Map<string, FraudEvidence>();
 
   const epochsOf = (networkId: bigint) => networks.get(networkId) ?? new Map<bigint, StoredEpoch>();
   const sortedEpochs = (networkId: bigint, before?: bigint) =>
@@ -90,6 +96,7 @@ export function createMemoryFeedSource(options: { verdicts?: VerdictJournal } = 
         totalReward: input.lines.reduce((sum, l) => sum + l.reward, 0n),
         totalSlash: input.lines.reduce((sum, l) => sum + l.slash, 0n),
         slashes: input.slashes ?? [],
+        observations: input.observations ?? [],
         votes: input.votes ?? [],
         settled: input.settled ?? false,
       };
@@ -116,6 +123,7 @@ export function createMemoryFeedSource(options: { verdicts?: VerdictJournal } = 
           slashes: _s,
           votes: _v,
           observationsCommitment: _o,
+          observations: _obs,
           ...summary
         } = epochsOf(networkId).get(e)!.result;
         return summary;
@@ -171,6 +179,16 @@ export function createMemoryFeedSource(options: { verdicts?: VerdictJournal } = 
       return { items, next: ids.length > limit ? (ids[limit - 1] as Hex) : null };
     },
     ...(options.verdicts ? { verdicts: options.verdicts } : {}),
+    addEvidence(e) {
+      const held = { ...e, deviceId: e.deviceId.toLowerCase() as Hex, evidenceHash: keccak256(e.bytes) };
+      evidence.set(`${e.networkId}:${e.epoch}:${held.evidenceHash}`, held);
+      // A source holding a network's evidence serves that network, results or not yet.
+      if (!networks.has(e.networkId)) networks.set(e.networkId, new Map());
+      return held;
+    },
+    async getEvidence(networkId, epoch, evidenceHash) {
+      return evidence.get(`${networkId}:${epoch}:${evidenceHash.toLowerCase()}`);
+    },
     async listNetworks() {
       return [...networks.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     },

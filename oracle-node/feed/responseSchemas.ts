@@ -54,6 +54,8 @@ export const EpochResultJson = z
     ...ResultHeader,
     observationsCommitment: Bytes32,
     slashes: z.array(SlashJson),
+    /** What `observationsCommitment` hashes, ascending by observer; the settlement report carries it. */
+    observations: z.array(z.object({ observer: AddressString, hash: Bytes32 })),
     votes: z.array(VoteJson),
   })
   .meta({ id: "EpochResult" });
@@ -139,6 +141,77 @@ export const DevicePageJson = z
   })
   .meta({ id: "DevicePage" });
 
+export const DeviceReliabilityJson = z
+  .object({
+    networkId: Uint64String,
+    deviceId: Bytes32,
+    window: z.number().int().min(1).max(720).meta({ description: "W, the epochs asked for" }),
+    fromEpoch: Uint64String,
+    toEpoch: Uint64String.meta({ description: "the network's newest epoch this node saw settle" }),
+    epochs: z
+      .number()
+      .int()
+      .min(1)
+      .max(720)
+      .meta({ description: "epochs in the window: W, or fewer while the network is younger" }),
+    epochsSettled: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: "epochs of the window with a result (the rest timed out)" }),
+    epochsWithLine: z.number().int().min(0),
+    meanUptimeBps: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .nullable()
+      .meta({ description: "mean uptime over the epochs with a line (floor); null without any" }),
+    epochsAtSla: z.number().int().min(0).meta({ description: "epochs with uptime >= slaUptimeBps" }),
+    slaUptimeBps: z.number().int(),
+    slashes: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: "epochs of the window where the device was slashed" }),
+    scoreBps: z.number().int().min(0).max(10_000).meta({
+      description:
+        "mean uptime over every epoch of the window, absent and timed-out epochs counting 0 (floor); 0 if any slash in the window",
+    }),
+  })
+  .meta({
+    id: "DeviceReliability",
+    description:
+      "a device's reliability over its network's last W settled epochs, computed from its history (oracle-node/feed/reliability.ts; the client's getDeviceReliability recomputes it from proven lines)",
+  });
+
+/**
+ * Largest evidence bundle a node accepts: the agreement's `MAX_EVIDENCE_BYTES`
+ * (agreement/observationCodec.ts, not imported: it needs Node's Buffer and the client runs in browsers).
+ */
+export const MAX_EVIDENCE_BYTES = 64 * 1024;
+
+export const FraudEvidenceJson = z
+  .object({
+    networkId: Uint64String,
+    epoch: Uint64String,
+    deviceId: Bytes32.meta({ description: "the device the bundle's challenge names (the node's word)" }),
+    evidenceHash: Bytes32.meta({ description: "keccak256 of `evidence`: the `evidenceHash` of the slash" }),
+    evidence: z
+      .string()
+      .regex(/^0x([0-9a-fA-F]{2})+$/, "must be 0x followed by whole bytes in hex")
+      .max(2 + 2 * MAX_EVIDENCE_BYTES)
+      .meta({
+        description:
+          "the signed evidence bundle in the attestation library's canonical encoding (challenge, salt, commit, response, signed by the challenger)",
+      }),
+  })
+  .meta({
+    id: "FraudEvidence",
+    description:
+      "a fraud evidence bundle the node verified; check keccak256(evidence) against the slash's on-chain `evidenceHash` and re-verify it with the attestation library (the client's `getSlashEvidence` does both)",
+  });
+
 export const ErrorJson = z
   .object({
     error: z.object({
@@ -158,3 +231,5 @@ export type DeviceHistoryPageJson = z.infer<typeof DeviceHistoryPageJson>;
 export type ExportHeaderJson = z.infer<typeof ExportHeaderJson>;
 export type ExportRowJson = z.infer<typeof ExportRowJson>;
 export type DevicePageJson = z.infer<typeof DevicePageJson>;
+export type DeviceReliabilityJson = z.infer<typeof DeviceReliabilityJson>;
+export type FraudEvidenceJson = z.infer<typeof FraudEvidenceJson>;

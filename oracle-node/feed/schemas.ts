@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { RELIABILITY_WINDOW_DEFAULT, RELIABILITY_WINDOW_MAX } from "./reliability";
 import { Bytes32, Uint64String } from "./responseSchemas";
 
 // Response bodies live in responseSchemas.ts (plain zod, shared with the feed client); this file adds
@@ -20,6 +21,27 @@ const deviceIdParam = Bytes32.meta({
 });
 export const DeviceLineParams = EpochParams.extend({ deviceId: deviceIdParam });
 export const DeviceParams = NetworkParams.extend({ deviceId: deviceIdParam });
+export const EvidenceParams = EpochParams.extend({
+  evidenceHash: Bytes32.meta({
+    param: { name: "evidenceHash", in: "path" },
+    description: "keccak256 of the bundle: the `evidenceHash` of the slash (`DeviceSlashApplied` on chain)",
+    example: `0x${"cd".repeat(32)}`,
+  }),
+});
+
+export const ReliabilityQuery = z.object({
+  window: z.coerce
+    .number()
+    .int("window must be an integer")
+    .min(1)
+    .max(RELIABILITY_WINDOW_MAX)
+    .default(RELIABILITY_WINDOW_DEFAULT)
+    .openapi({
+      param: { name: "window", in: "query" },
+      description: `W: how many of the network's last settled epochs the score covers (1..${RELIABILITY_WINDOW_MAX})`,
+      example: RELIABILITY_WINDOW_DEFAULT,
+    }),
+});
 
 export function pageQuery(maxPageSize: number, defaultPageSize: number) {
   return z.object({

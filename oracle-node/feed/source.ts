@@ -41,6 +41,21 @@ export interface FeedSource {
    * Absent or undefined: nothing was pruned.
    */
   retention?(networkId: bigint): Promise<FeedRetention | undefined>;
+  /**
+   * A fraud evidence bundle the node verified, by its keccak256 (the `evidenceHash` a slash names on
+   * chain), or undefined if it does not hold it (`GET .../epochs/{epoch}/evidence/{evidenceHash}`).
+   */
+  getEvidence?(networkId: bigint, epoch: bigint, evidenceHash: Hex): Promise<FraudEvidence | undefined>;
+}
+
+/** A fraud evidence bundle in the attestation library's canonical encoding, as the node holds it. */
+export interface FraudEvidence {
+  networkId: bigint;
+  epoch: bigint;
+  deviceId: Hex;
+  /** keccak256 of `bytes`. */
+  evidenceHash: Hex;
+  bytes: Uint8Array;
 }
 
 export interface ExportedLine {
@@ -93,15 +108,16 @@ export interface ResultVoteSignature {
 
 /**
  * The agreed epoch result (agreement/types.ts, the one declaration) as the feed serves it: without its
- * lines (served one by one with proofs) and observation hashes, with the oracle votes over it.
+ * lines (served one by one with proofs), with the observations behind `observationsCommitment` (the
+ * settlement report carries them, and the contract pays operators by them) and the oracle votes over it.
  */
-export interface EpochResult extends Omit<AgreedEpochResult, "lines" | "observations"> {
+export interface EpochResult extends Omit<AgreedEpochResult, "lines"> {
   votes: ResultVoteSignature[];
   /** True once the settlement contract stored the root. */
   settled: boolean;
 }
 
-export type EpochSummary = Omit<EpochResult, "slashes" | "votes" | "observationsCommitment">;
+export type EpochSummary = Omit<EpochResult, "slashes" | "votes" | "observationsCommitment" | "observations">;
 
 export interface EpochPage {
   items: EpochSummary[];

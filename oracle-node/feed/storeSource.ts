@@ -82,6 +82,7 @@ export function createStoreFeedSource(store: Store, options: StoreFeedSourceOpti
       totalReward: r.totalReward,
       totalSlash: r.totalSlash,
       slashes: r.slashes,
+      observations: r.observations,
       votes: r.votes.map((v) => ({ signer: v.signer, signature: v.signature })),
       settled: settled(networkId, epoch),
     };
@@ -198,6 +199,9 @@ export function createStoreFeedSource(store: Store, options: StoreFeedSourceOpti
     async retention(networkId) {
       const h = store.horizon(networkId);
       return h && { prunedBefore: h.prunedBefore, retentionEpochs: h.retentionEpochs };
+    },
+    async getEvidence(networkId, epoch, evidenceHash) {
+      return store.getFraudEvidence(networkId, epoch, evidenceHash);
     },
   };
   const networks = options.networks;

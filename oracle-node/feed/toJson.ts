@@ -61,6 +61,7 @@ export function epochResultToJson(r: EpochResult) {
       reason: s.reason,
       evidenceHash: s.evidenceHash,
     })),
+    observations: r.observations.map((o) => ({ observer: o.observer, hash: o.hash })),
     votes: votesToJson(r.votes),
   };
 }

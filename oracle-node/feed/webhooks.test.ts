@@ -1,12 +1,17 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import { keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { afterEach, describe, expect, it } from "vitest";
-import { createMemoryRing, createVerdictJournal } from "./verdictJournal";
-import { createWebhookSender, type WebhookSender } from "./webhooks";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Store } from "../store/index";
+import { createMemoryRing, createVerdictJournal, storeRing } from "./verdictJournal";
+import { createWebhookSender, type WebhookSender, webhookReceiverKey } from "./webhooks";
 
 const secret = "a shared secret of some length";
 const oracle = privateKeyToAccount(keccak256(toHex("webhook-oracle")));
@@ -18,7 +23,7 @@ interface Received {
 }
 
 /** A receiver that checks the HMAC as docs/consumers.md tells one to; `status` decides its answers. */
-async function startReceiver(status: () => number) {
+async function startReceiver(status: () => number, port = 0) {
   const received: Received[] = [];
   let refused = 0;
   const server: Server = createServer((req, res) => {
@@ -42,7 +47,7 @@ async function startReceiver(status: () => number) {
       res.writeHead(code).end();
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   return { url, received, refused: () => refused, close: () => new Promise((r) => server.close(r)) };
 }
@@ -123,5 +128,130 @@ describe("webhooks", () => {
         return Number(/receiver="0"} (\d+)/.exec(text)?.[1] ?? 0);
       })
       .toBeGreaterThanOrEqual(7);
+  });
+});
+
+/** A port nothing listens on now, for a receiver that comes up later at the same URL. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe("webhooks on the node's store (survive a restart)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "vigil-webhooks-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  });
+
+  /** One node's webhook module over the SQLite file in `dir`: its store, journal and sender. */
+  function startNode(
+    urls: string[],
+    opts: { maxQueue?: number; warn?: (obj: object, msg: string) => void } = {},
+  ) {
+    const store = Store.open({ dataDir: dir });
+    const journal = createVerdictJournal(
+      { chainId: 31337, settlement },
+      { ring: storeRing(store), account: oracle },
+    );
+    const metrics = new Registry();
+    const sender = createWebhookSender(
+      {
+        urls,
+        secret,
+        backoffMs: 10,
+        maxBackoffMs: 40,
+        retries: 10_000,
+        ...(opts.maxQueue ? { maxQueue: opts.maxQueue } : {}),
+      },
+      {
+        stream: journal,
+        networks: [1n],
+        queue: store,
+        metrics,
+        // Only the (object, message) form is called; pino's overloads are not worth spelling out here.
+        logger: { warn: opts.warn ?? (() => {}), info: () => {} } as unknown as Pick<Logger, "warn" | "info">,
+      },
+    );
+    const close = async () => {
+      await journal.idle();
+      await sender.stop();
+      store.close();
+    };
+    cleanups.push(close);
+    const publish = (i: number) =>
+      journal.verdict(1n, 3n, {
+        deviceId: keccak256(toHex(`device-${i}`)),
+        kind: "latency",
+        outcome: "pass",
+        challengeId: keccak256(toHex(`challenge-${i}`)),
+      });
+    return { store, journal, sender, metrics, publish, close };
+  }
+
+  it("a receiver down while events queue gets every event exactly once, in order, after the node restarts", async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/hook`;
+    const key = webhookReceiverKey(url);
+    const first = startNode([url]);
+    for (let i = 0; i < 5; i++) first.publish(i);
+    await first.journal.idle();
+    // Written before the first attempt; the receiver is down, so attempts fail and are recorded.
+    expect(first.store.webhookReceivers()).toEqual([{ receiver: key, pending: 5, dropped: 0n }]);
+    await expect.poll(() => first.store.nextWebhookDelivery(key)?.attempts ?? 0).toBeGreaterThan(0);
+    await first.close();
+
+    const receiver = await startReceiver(() => 200, port);
+    cleanups.push(receiver.close);
+    const second = startNode([url]);
+    for (let i = 5; i < 7; i++) second.publish(i);
+    await second.journal.idle();
+    await expect.poll(() => receiver.received.length).toBe(7);
+    await second.sender.idle();
+    const ids = receiver.received.map((r) => r.headers["x-vigil-event-id"]);
+    expect(ids).toEqual(["3:1", "3:2", "3:3", "3:4", "3:5", "3:6", "3:7"]);
+    expect(receiver.received.map((r) => JSON.parse(r.body).seq)).toEqual(["1", "2", "3", "4", "5", "6", "7"]);
+    expect(second.store.webhookReceivers()).toEqual([]);
+    expect(receiver.refused()).toBe(0);
+  });
+
+  it("bounds each receiver's queue, dropping the oldest, and keeps the dropped count across a restart", async () => {
+    const url = `http://127.0.0.1:${await freePort()}/down`;
+    const key = webhookReceiverKey(url);
+    const first = startNode([url], { maxQueue: 2 });
+    for (let i = 0; i < 5; i++) first.publish(i);
+    await first.journal.idle();
+    expect(first.store.webhookReceivers()).toEqual([{ receiver: key, pending: 2, dropped: 3n }]);
+    expect(first.store.nextWebhookDelivery(key)?.eventId).toBe("3:4");
+    await first.close();
+
+    const second = startNode([url], { maxQueue: 2 });
+    const text = await second.metrics.getSingleMetricAsString("vigil_feed_webhook_dropped_total");
+    expect(text).toContain('vigil_feed_webhook_dropped_total{receiver="0"} 3');
+  });
+
+  it("deletes the queue of a receiver removed from the config at start, logging how many it held", async () => {
+    const gone = `http://127.0.0.1:${await freePort()}/gone`;
+    const first = startNode([gone]);
+    for (let i = 0; i < 3; i++) first.publish(i);
+    await first.journal.idle();
+    await first.close();
+
+    const receiver = await startReceiver(() => 200);
+    cleanups.push(receiver.close);
+    const warnings: { obj: object; msg: string }[] = [];
+    const second = startNode([receiver.url], { warn: (obj, msg) => warnings.push({ obj, msg }) });
+    expect(warnings).toContainEqual({
+      obj: expect.objectContaining({ receiver: webhookReceiverKey(gone).slice(0, 16), deliveries: 3 }),
+      msg: "webhook receiver no longer configured: its pending deliveries are deleted",
+    });
+    expect(second.store.webhookReceivers()).toEqual([]);
+    second.publish(9);
+    await second.journal.idle();
+    await expect.poll(() => receiver.received.length).toBe(1);
+    expect(receiver.received[0]!.headers["x-vigil-event-id"]).toBe("3:4");
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Address, bytesToHex, type Hex, hexToBytes } from "viem";
+import { type Address, bytesToHex, type Hex, hexToBytes, keccak256 } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
 import { type DeviceAgent, startDeviceAgent } from "../../attestation/agent/index";
 import { signPayloadRequest } from "../../attestation/agent/payloadRequest";
@@ -34,7 +34,7 @@ import {
   PeerAllowList,
   Validation,
 } from "../p2p/index";
-import { createIntake, type Intake, type IntakeNetwork } from "./createIntake";
+import { createIntake, type Intake, type IntakeModules, type IntakeNetwork } from "./createIntake";
 import { decodeChallengeGossip, encodeChallengeGossip } from "./gossipCodec";
 import { signerFromPeerKey } from "./signerFromPeerKey";
 
@@ -128,9 +128,10 @@ async function p2pPair(): Promise<{
 
 describe("intake: heartbeats, challenges, verdicts into the epoch ledger", () => {
   it("credits an honest device's uptime and work and proves a cheater's fraud", async () => {
+    const kept: Parameters<NonNullable<IntakeModules["onEvidence"]>>[0][] = [];
     const intake = createIntake(
       { networks: [network()], signer: keyFromLabel("node-a"), observer: OBSERVER, tickMs: 50 },
-      { logger, metrics: createNodeMetrics({ defaultMetrics: false }) },
+      { logger, metrics: createNodeMetrics({ defaultMetrics: false }), onEvidence: (e) => kept.push(e) },
     );
     stops.push(() => intake.stop());
     agent(intake.gateway(1n));
@@ -157,6 +158,14 @@ describe("intake: heartbeats, challenges, verdicts into the epoch ledger", () =>
     const proven = verifyEvidenceFast(bad.fraud!.evidence, { networkId: 1n, judges: "unchecked" });
     expect(proven.ok && proven.value.reason).toBe("computeWrongRow");
     expect(bad.fraud!.reason).toBe(1);
+    // The bundle is handed over to be kept for the feed, under its own epoch and hash.
+    expect(kept).toContainEqual({
+      networkId: 1n,
+      epoch: 0n,
+      deviceId: bytesToHex(cheater.publicKey),
+      evidenceHash: keccak256(bad.fraud!.evidence),
+      bytes: bad.fraud!.evidence,
+    });
 
     // Closing the epoch hands over the observation set and stops crediting that epoch.
     const closed = intake.closeEpoch(1n, 0n);
@@ -167,6 +176,7 @@ describe("intake: heartbeats, challenges, verdicts into the epoch ledger", () =>
   it("relays heartbeats over gossip without crediting another node's tickets, and shares fraud evidence", async () => {
     const { a, b, keys } = await p2pPair();
     const metricsB = createNodeMetrics({ defaultMetrics: false });
+    const keptByB: Hex[] = [];
     const intakes: Intake[] = [];
     for (const [i, p2p] of [a, b].entries()) {
       const intake = createIntake(
@@ -181,7 +191,12 @@ describe("intake: heartbeats, challenges, verdicts into the epoch ledger", () =>
           observer: OBSERVER,
           tickMs: 50,
         },
-        { logger, metrics: i === 1 ? metricsB : createNodeMetrics({ defaultMetrics: false }), p2p },
+        {
+          logger,
+          metrics: i === 1 ? metricsB : createNodeMetrics({ defaultMetrics: false }),
+          p2p,
+          ...(i === 1 ? { onEvidence: (e: { evidenceHash: Hex }) => keptByB.push(e.evidenceHash) } : {}),
+        },
       );
       stops.push(() => intake.stop());
       intakes.push(intake);
@@ -240,6 +255,9 @@ describe("intake: heartbeats, challenges, verdicts into the epoch ledger", () =>
     await a.publish(a.topic("challenges"), encodeChallengeGossip("evidence", assigned));
     await until(() => !!seenByB().get(target)?.fraud, "B to take the assigned oracle's evidence");
     expect(bytesToHex(seenByB().get(target)!.fraud!.evidence)).toBe(bytesToHex(assigned));
+    // Only evidence that passed the check is kept for the feed.
+    expect(keptByB).toContain(keccak256(assigned));
+    expect(keptByB).not.toContain(keccak256(stranger));
     const judges = intakes[1]!.evidenceJudges(1n);
     expect(verifyEvidenceFast(stranger, { networkId: 1n, judges })).toMatchObject({
       ok: false,

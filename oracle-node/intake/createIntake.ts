@@ -97,6 +97,18 @@ export interface IntakeModules {
    * node's live verdict stream. Called synchronously; it must not throw or wait.
    */
   onVerdict?: (networkId: bigint, epoch: bigint, verdict: Exclude<Verdict, { status: "rejected" }>) => void;
+  /**
+   * Told each fraud evidence bundle this node verified under the chain's assignment (its own fraud
+   * verdicts and bundles accepted from gossip), so the node can keep it for the feed's evidence
+   * route. Called synchronously; it must not throw or wait.
+   */
+  onEvidence?: (e: {
+    networkId: bigint;
+    epoch: bigint;
+    deviceId: Hex;
+    evidenceHash: Hex;
+    bytes: Uint8Array;
+  }) => void;
 }
 
 export interface Intake {
@@ -305,6 +317,15 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
         evidence: v.evidence,
         evidenceHash: bytesToHex(v.evidenceHash),
       });
+      // The bundle's own epoch (its challenge's), which the slash on chain names.
+      const bundle = decodeMessage(v.evidence);
+      modules.onEvidence?.({
+        networkId,
+        epoch: bundle.ok ? bundle.value.epoch : l.options.epoch,
+        deviceId,
+        evidenceHash: bytesToHex(v.evidenceHash),
+        bytes: v.evidence,
+      });
       log.warn({ networkId, deviceId, reason: v.reason, detail: v.detail }, "fraud proven");
       publish("challenges", encodeChallengeGossip("evidence", v.evidence));
     }
@@ -401,8 +422,17 @@ export function createIntake(opts: IntakeOptions, modules: IntakeModules): Intak
         if (!decoded.ok) return;
         const networkId = decoded.value.networkId;
         const proven = verifyEvidenceFast(g.message, { networkId, judges: evidenceJudges(networkId) });
+        if (!proven.ok) return;
+        // Kept even for a closed epoch: the slashing workflow may still apply it (the tap).
+        modules.onEvidence?.({
+          networkId,
+          epoch: proven.value.epoch,
+          deviceId: bytesToHex(proven.value.deviceId),
+          evidenceHash: bytesToHex(proven.value.evidenceHash),
+          bytes: g.message,
+        });
         // A closed epoch's ledger is gone: the bundle still reaches the slashing workflow (the tap).
-        if (!proven.ok || !isOpen(networkId, proven.value.epoch)) return;
+        if (!isOpen(networkId, proven.value.epoch)) return;
         ledger(proven.value.networkId, proven.value.epoch).fraud(bytesToHex(proven.value.deviceId), {
           reason: proven.value.reasonCode,
           evidence: g.message,

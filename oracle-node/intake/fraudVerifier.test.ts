@@ -78,6 +78,24 @@ describe("the result function's fraud check binds the judge", () => {
     expect(verify(ctx, deviceId, verdict(assigned[0]!, { beacon: keccak256(toHex("other")) }))).toBe(false);
   });
 
+  it("hands each bundle that proved fraud over to be kept, and no other", () => {
+    const kept: { epoch: bigint; deviceId: Hex; evidenceHash: Hex; bytes: Uint8Array }[] = [];
+    const keeping = createFraudVerifier(new Set([NET]), (e) => kept.push(e));
+    const good = verdict(assigned[0]!);
+    expect(keeping(ctx, deviceId, good)).toBe(true);
+    expect(keeping(ctx, deviceId, verdict(unassigned))).toBe(false);
+    expect(keeping(ctx, deviceId, { ...good, reason: 2 })).toBe(false);
+    expect(kept).toEqual([
+      {
+        networkId: NET,
+        epoch: EPOCH,
+        deviceId,
+        evidenceHash: keccak256(good.evidence),
+        bytes: good.evidence,
+      },
+    ]);
+  });
+
   it("ignores a network the node does not serve, and a verdict naming another reason or device", () => {
     expect(createFraudVerifier(new Set([NET + 1n]))(ctx, deviceId, verdict(assigned[0]!))).toBe(false);
     expect(verify(ctx, deviceId, { ...verdict(assigned[0]!), reason: 2 })).toBe(false);

@@ -35,7 +35,17 @@ export function judgesInContext(ctx: EpochContext, deviceId: Hex): EvidenceJudge
  * the device in that epoch. A bundle from any other key (a stranger, an oracle watching other
  * devices) or from another epoch slashes nothing, whoever relays it.
  */
-export function createFraudVerifier(served: ReadonlySet<bigint>): FraudEvidenceVerifier {
+export function createFraudVerifier(
+  served: ReadonlySet<bigint>,
+  /** Told each bundle that proved fraud, so the node can keep it for the feed's evidence route. */
+  onProven?: (e: {
+    networkId: bigint;
+    epoch: bigint;
+    deviceId: Hex;
+    evidenceHash: Hex;
+    bytes: Uint8Array;
+  }) => void,
+): FraudEvidenceVerifier {
   return (ctx, deviceId, verdict) => {
     const decoded = decodeMessage(verdict.evidence);
     if (!decoded.ok || !served.has(ctx.networkId)) return false;
@@ -44,10 +54,19 @@ export function createFraudVerifier(served: ReadonlySet<bigint>): FraudEvidenceV
       epoch: ctx.epoch,
       judges: () => judgesInContext(ctx, deviceId),
     });
-    return (
+    const valid =
       proven.ok &&
       proven.value.reasonCode === verdict.reason &&
-      `0x${Buffer.from(proven.value.deviceId).toString("hex")}` === deviceId.toLowerCase()
-    );
+      `0x${Buffer.from(proven.value.deviceId).toString("hex")}` === deviceId.toLowerCase();
+    // A result's slash names this bundle's hash: keep it even if the intake never saw it on gossip.
+    if (valid)
+      onProven?.({
+        networkId: ctx.networkId,
+        epoch: ctx.epoch,
+        deviceId: deviceId.toLowerCase() as Hex,
+        evidenceHash: `0x${Buffer.from(proven.value.evidenceHash).toString("hex")}`,
+        bytes: verdict.evidence,
+      });
+    return valid;
   };
 }

@@ -10,7 +10,7 @@ export {
   type StoreOptions,
 } from "./options";
 export { createRetention, type Retention } from "./retention";
-export { Store } from "./store";
+export { FRAUD_EVIDENCE_PER_DEVICE, Store } from "./store";
 export type {
   ConsensusState,
   EpochSummary,
@@ -20,6 +20,7 @@ export type {
   RetentionHorizon,
   SigningDecision,
   SigningKind,
+  StoredFraudEvidence,
   StoredObservation,
   StoredResult,
   StoreFileBytes,

@@ -107,4 +107,40 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX feed_events_by_network ON feed_events (network_id, seq);
   `,
+  // 4: webhook deliveries (issue 18), written before the first attempt and deleted on a 2xx, so a
+  // restart resumes them. `receiver` is the sha256 of the receiver's URL (a URL may carry a token).
+  // Bounded per receiver by `feed.webhooks.queue` (oldest dropped, counted in `webhook_receivers`).
+  `
+  CREATE TABLE webhook_deliveries (
+    receiver TEXT NOT NULL,
+    seq INTEGER NOT NULL,          -- the stream event's seq: one per node, so deliveries stay in order
+    event_id TEXT NOT NULL,        -- '<epoch>:<seq>', the x-vigil-event-id header
+    type TEXT NOT NULL,
+    body TEXT NOT NULL,            -- the signed event's JSON, exactly as posted
+    attempts INTEGER NOT NULL,     -- failed attempts so far
+    next_attempt_at INTEGER NOT NULL, -- unix ms
+    PRIMARY KEY (receiver, seq)
+  ) STRICT;
+  CREATE TABLE webhook_receivers (
+    receiver TEXT PRIMARY KEY,
+    dropped INTEGER NOT NULL       -- deliveries dropped unsent because the queue was full
+  ) STRICT;
+  `,
+  // 5: fraud evidence bundles (issue 18) this node verified (its own fraud verdicts, bundles accepted
+  // from gossip, those in the observations a result was computed from), kept by their keccak256 so
+  // the feed can serve the bundle an on-chain `DeviceSlashApplied` names. At most
+  // `FRAUD_EVIDENCE_PER_DEVICE` per device and epoch (the first ones), each at most
+  // `MAX_EVIDENCE_BYTES`; pruned with the epoch by retention.
+  `
+  CREATE TABLE fraud_evidence (
+    network_id INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    evidence_hash TEXT NOT NULL,   -- keccak256(bytes), lowercase: DeviceSlash.evidenceHash
+    device_id TEXT NOT NULL,       -- lowercase
+    bytes BLOB NOT NULL,           -- the bundle in the attestation library's canonical encoding
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (network_id, epoch, evidence_hash)
+  ) STRICT;
+  CREATE INDEX fraud_evidence_by_device ON fraud_evidence (network_id, epoch, device_id);
+  `,
 ];

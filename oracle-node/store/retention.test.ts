@@ -54,6 +54,7 @@ describe("Store.prune", () => {
       votes: 12,
       signing_decisions: 12,
       consensus_state: 3,
+      fraud_evidence: 0,
     });
     expect(pruned.total).toBe(102);
     expect(resultEpochs(s)).toEqual([3n, 4n, 5n]);

@@ -23,6 +23,7 @@ import type {
   RetentionHorizon,
   SigningDecision,
   SigningKind,
+  StoredFraudEvidence,
   StoredObservation,
   StoredResult,
   StoreFileBytes,
@@ -36,6 +37,16 @@ function int(v: bigint, what: string): bigint {
 }
 
 type Row = Record<string, SQLInputValue>;
+
+/** A pending webhook delivery (table `webhook_deliveries`); the feed's `WebhookQueue` reads these. */
+export interface StoredWebhookDelivery {
+  seq: bigint;
+  eventId: string;
+  type: string;
+  body: string;
+  attempts: number;
+  nextAttemptAt: number;
+}
 
 /**
  * The store holds what this operator signed and saw: readable by the operator alone. A data dir the
@@ -72,7 +83,16 @@ const PRUNED_TABLES: readonly PrunedTable[] = [
   "votes",
   "signing_decisions",
   "consensus_state",
+  "fraud_evidence",
 ];
+
+/**
+ * Fraud evidence bundles kept per device and epoch: each assigned challenger (k of them, 3 to 5 in
+ * practice) signs its own bundle per failed challenge, and the slash that lands on chain is one of the
+ * first agreed; 16 keeps every assigned oracle's first bundles while a device flooding fraud answers
+ * costs at most 16 × 64 KiB (`MAX_EVIDENCE_BYTES`) per epoch.
+ */
+export const FRAUD_EVIDENCE_PER_DEVICE = 16;
 
 /**
  * The node's SQLite database (node:sqlite, WAL). Agreement writes through it; the API and feed read
@@ -236,6 +256,31 @@ export class Store {
       validValue: (r.valid_value as string | null) ?? null,
       validView: Number(r.valid_view),
     };
+  }
+
+  // --- fraud evidence ------------------------------------------------------------------------------
+
+  /**
+   * Stores a fraud evidence bundle the caller verified (who judged it, under the chain's assignment);
+   * false if already held, its epoch is pruned, or the device has `FRAUD_EVIDENCE_PER_DEVICE` bundles
+   * in the epoch already (the first ones are kept).
+   */
+  saveFraudEvidence(e: StoredFraudEvidence): boolean {
+    if (this.isPruned(e.networkId, e.epoch)) return false;
+    const n = int(e.networkId, "networkId");
+    const epoch = int(e.epoch, "epoch");
+    const deviceId = e.deviceId.toLowerCase();
+    return this.tx(() => {
+      const { count } = this.stmt(
+        "SELECT COUNT(*) AS count FROM fraud_evidence WHERE network_id = ? AND epoch = ? AND device_id = ?",
+      ).get(n, epoch, deviceId) as { count: number | bigint };
+      if (Number(count) >= FRAUD_EVIDENCE_PER_DEVICE) return false;
+      const res = this.stmt(
+        `INSERT OR IGNORE INTO fraud_evidence (network_id, epoch, evidence_hash, device_id, bytes, received_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(n, epoch, e.evidenceHash.toLowerCase(), deviceId, e.bytes, Date.now());
+      return Number(res.changes) > 0;
+    });
   }
 
   // --- observations --------------------------------------------------------------------------------
@@ -445,6 +490,95 @@ export class Store {
     return rows;
   }
 
+  // --- webhook deliveries --------------------------------------------------------------------------
+
+  /**
+   * Queues one stream event for each receiver (one transaction), then drops each receiver's oldest
+   * deliveries beyond `maxQueue` and adds them to its dropped counter. Returns how many were dropped
+   * per receiver (only receivers that dropped any). Not fsynced: a crash loses at most the last
+   * events queued, which the receiver sees as a gap in `seq`.
+   */
+  enqueueWebhookDeliveries(
+    receivers: readonly string[],
+    d: { seq: bigint; eventId: string; type: string; body: string; nextAttemptAt: number },
+    maxQueue: number,
+  ): Map<string, number> {
+    if (!(maxQueue >= 1)) throw new RangeError(`webhook queue must hold at least 1 event, got ${maxQueue}`);
+    const dropped = new Map<string, number>();
+    this.tx(() => {
+      for (const receiver of receivers) {
+        this.stmt(
+          `INSERT OR IGNORE INTO webhook_deliveries (receiver, seq, event_id, type, body, attempts, next_attempt_at)
+           VALUES (?, ?, ?, ?, ?, 0, ?)`,
+        ).run(receiver, int(d.seq, "seq"), d.eventId, d.type, d.body, d.nextAttemptAt);
+        const res = this.stmt(
+          `DELETE FROM webhook_deliveries WHERE receiver = ?1 AND seq IN
+           (SELECT seq FROM webhook_deliveries WHERE receiver = ?1 ORDER BY seq DESC LIMIT -1 OFFSET ?2)`,
+        ).run(receiver, maxQueue);
+        const n = Number(res.changes);
+        if (n === 0) continue;
+        dropped.set(receiver, n);
+        this.stmt(
+          `INSERT INTO webhook_receivers (receiver, dropped) VALUES (?1, ?2)
+           ON CONFLICT (receiver) DO UPDATE SET dropped = dropped + ?2`,
+        ).run(receiver, n);
+      }
+    });
+    return dropped;
+  }
+
+  /** The receiver's oldest pending delivery (the next to send), or undefined when its queue is empty. */
+  nextWebhookDelivery(receiver: string): StoredWebhookDelivery | undefined {
+    const sql = "SELECT * FROM webhook_deliveries WHERE receiver = ? ORDER BY seq LIMIT 1";
+    const r = this.stmt(sql).get(receiver) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      seq: r.seq as bigint,
+      eventId: r.event_id as string,
+      type: r.type as string,
+      body: r.body as string,
+      attempts: Number(r.attempts),
+      nextAttemptAt: Number(r.next_attempt_at),
+    };
+  }
+
+  /** Records a failed attempt; false when the delivery is gone (dropped from a full queue meanwhile). */
+  webhookAttemptFailed(receiver: string, seq: bigint, attempts: number, nextAttemptAt: number): boolean {
+    const res = this.stmt(
+      "UPDATE webhook_deliveries SET attempts = ?, next_attempt_at = ? WHERE receiver = ? AND seq = ?",
+    ).run(attempts, nextAttemptAt, receiver, int(seq, "seq"));
+    return Number(res.changes) > 0;
+  }
+
+  /** Removes a delivery (accepted, refused, or out of retries). */
+  removeWebhookDelivery(receiver: string, seq: bigint): void {
+    this.stmt("DELETE FROM webhook_deliveries WHERE receiver = ? AND seq = ?").run(receiver, int(seq, "seq"));
+  }
+
+  /** Every receiver with pending deliveries or a dropped counter: how many wait, how many were dropped. */
+  webhookReceivers(): { receiver: string; pending: number; dropped: bigint }[] {
+    const rows = this.stmt(
+      `SELECT receiver, SUM(pending) AS pending, SUM(dropped) AS dropped FROM (
+         SELECT receiver, COUNT(*) AS pending, 0 AS dropped FROM webhook_deliveries GROUP BY receiver
+         UNION ALL SELECT receiver, 0, dropped FROM webhook_receivers)
+       GROUP BY receiver ORDER BY receiver`,
+    ).all() as Row[];
+    return rows.map((r) => ({
+      receiver: r.receiver as string,
+      pending: Number(r.pending),
+      dropped: BigInt(r.dropped as bigint),
+    }));
+  }
+
+  /** Deletes a receiver's queue and counter (it left the config); returns the deliveries deleted. */
+  forgetWebhookReceiver(receiver: string): number {
+    return this.tx(() => {
+      const res = this.stmt("DELETE FROM webhook_deliveries WHERE receiver = ?").run(receiver);
+      this.stmt("DELETE FROM webhook_receivers WHERE receiver = ?").run(receiver);
+      return Number(res.changes);
+    });
+  }
+
   // --- retention ---------------------------------------------------------------------------------
 
   /**
@@ -554,6 +688,21 @@ export class Store {
   }
 
   // --- read API (feed, HTTP API) -------------------------------------------------------------------
+
+  /** A fraud evidence bundle by its keccak256, or undefined if this node does not hold it. */
+  getFraudEvidence(networkId: bigint, epoch: bigint, evidenceHash: Hex): StoredFraudEvidence | undefined {
+    const r = this.stmt(
+      "SELECT * FROM fraud_evidence WHERE network_id = ? AND epoch = ? AND evidence_hash = ?",
+    ).get(int(networkId, "networkId"), int(epoch, "epoch"), evidenceHash.toLowerCase()) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      networkId,
+      epoch,
+      deviceId: r.device_id as Hex,
+      evidenceHash: r.evidence_hash as Hex,
+      bytes: new Uint8Array(r.bytes as Uint8Array),
+    };
+  }
 
   getEquivocations(filter: { networkId?: bigint; epoch?: bigint } = {}): EquivocationEvidence[] {
     const rows = this.stmt(

@@ -63,7 +63,18 @@ export type PrunedTable =
   | "lines"
   | "votes"
   | "signing_decisions"
-  | "consensus_state";
+  | "consensus_state"
+  | "fraud_evidence";
+
+/** A fraud evidence bundle this node verified (`Store.saveFraudEvidence`). */
+export interface StoredFraudEvidence {
+  networkId: bigint;
+  epoch: bigint;
+  deviceId: Hex;
+  /** keccak256 of `bytes`: the `evidenceHash` a slash names on chain. */
+  evidenceHash: Hex;
+  bytes: Uint8Array;
+}
 
 /** What one `Store.prune` removed. */
 export interface PruneResult {

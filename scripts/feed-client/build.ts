@@ -1,8 +1,9 @@
 // Builds the feed client as an installable package in dist/feed-client/ (`npm run build:feed-client`):
 // index.js, one ESM bundle of the client and the project code it uses (contracts/portable, the
 // response schemas), with its npm dependencies left as imports; types/, the declarations tsc emits for
-// the same files; package.json, the manifest oracle-node/feed/client/package.json. `npm run
-// pack:feed-client` packs that folder into dist/vigil-feed-client-<version>.tgz.
+// the same files; package.json, the manifest oracle-node/feed/client/package.json, with the package's
+// README.md and CHANGELOG.md beside it. `npm run pack:feed-client` packs that folder into
+// dist/vigil-feed-client-<version>.tgz.
 //
 // The client runs in browsers too: the build fails if anything it bundles imports a Node built-in.
 import { execFileSync } from "node:child_process";
@@ -135,7 +136,8 @@ export async function buildFeedClient(): Promise<{ dir: string; manifest: Manife
     throw new Error(`tsc could not emit the feed client's declarations:\n${out}`, { cause });
   }
   addDeclarationExtensions(join(FEED_CLIENT_OUT, "types"));
-  cpSync(join(CLIENT, "package.json"), join(FEED_CLIENT_OUT, "package.json"));
+  for (const file of ["package.json", "README.md", "CHANGELOG.md"])
+    cpSync(join(CLIENT, file), join(FEED_CLIENT_OUT, file));
   return { dir: FEED_CLIENT_OUT, manifest };
 }
 

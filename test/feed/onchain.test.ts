@@ -34,6 +34,7 @@ import {
 import {
   deviceId,
   generateLines,
+  observationsFor,
   oracleAccounts,
   oracleKeys,
   signResultVote,
@@ -98,7 +99,11 @@ beforeAll(async () => {
     const result = source.publishEpoch({
       networkId: 1n,
       epoch,
-      observationsCommitment: keccak256(toHex(`observations.${epoch}`)),
+      ...observationsFor(
+        oracles.map((o) => o.address),
+        1n,
+        epoch,
+      ),
       lines: generateLines(1n, epoch, 20, parseEther("500")),
     });
     source.addVotes(

@@ -35,6 +35,7 @@ import {
   deviceId,
   generateLines,
   lyingSource,
+  observationsFor,
   oracleAccounts,
   oracleKeys,
   signResultVote,
@@ -104,7 +105,11 @@ async function serveSettledFeed(): Promise<{ honest: string; liar: string }> {
   const result = source.publishEpoch({
     networkId: 1n,
     epoch: 0n,
-    observationsCommitment: keccak256(toHex("observations.0")),
+    ...observationsFor(
+      oracles.map((o) => o.address),
+      1n,
+      0n,
+    ),
     lines: generateLines(1n, 0n, 20, parseEther("500")),
   });
   source.addVotes(1n, 0n, await Promise.all(oracles.slice(0, 2).map((o) => signResultVote(o, ctx, result))));
@@ -237,10 +242,52 @@ afterAll(async () => {
   if (project) rmSync(project, { recursive: true, force: true });
 });
 
+/** Builds and packs the package once for the whole file. */
+let packed: Promise<{ manifest: Awaited<ReturnType<typeof buildFeedClient>>["manifest"]; tarball: string }>;
+const buildAndPack = () => {
+  packed ??= buildFeedClient().then(({ manifest }) => ({ manifest, tarball: packFeedClient() }));
+  return packed;
+};
+
 describe("@vigil/feed-client as a package", () => {
+  it("packs its README, its changelog for this version and its type declarations", async () => {
+    const { manifest, tarball } = await buildAndPack();
+    // What `npm pack` wrote, as a consumer's npm unpacks it.
+    const files = (await run("tar", ["-tzf", tarball])).stdout.trim().split("\n");
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "package/package.json",
+        "package/README.md",
+        "package/CHANGELOG.md",
+        "package/index.js",
+        "package/types/oracle-node/feed/client/index.d.ts",
+        "package/types/oracle-node/feed/client/createFeedClient.d.ts",
+        "package/types/oracle-node/feed/client/errors.d.ts",
+      ]),
+    );
+    // Nothing of the repository beyond the bundle and its declarations.
+    expect(
+      files.filter(
+        (f) =>
+          !/^package\/(types\/.*\.d\.ts|index\.js(\.map)?|package\.json|README\.md|CHANGELOG\.md)$/.test(f),
+      ),
+    ).toEqual([]);
+    const changelog = (await run("tar", ["-xzOf", tarball, "package/CHANGELOG.md"])).stdout;
+    expect(changelog).toContain(`## ${manifest.version}`);
+    const readme = (await run("tar", ["-xzOf", tarball, "package/README.md"])).stdout;
+    for (const section of [
+      "## Install",
+      "## Verify a line",
+      "## Stream verdicts",
+      "## Export an epoch",
+      "## Errors",
+    ])
+      expect(readme).toContain(section);
+    expect(readme).toContain(`vigil-feed-client-${manifest.version}.tgz`);
+  }, 120_000);
+
   it("installs from its tarball outside the repository and verifies a line against the settled root", async () => {
-    const [{ honest, liar }, { manifest }] = await Promise.all([serveSettledFeed(), buildFeedClient()]);
-    const tarball = packFeedClient();
+    const [{ honest, liar }, { manifest, tarball }] = await Promise.all([serveSettledFeed(), buildAndPack()]);
     const local = join(project, basename(tarball));
     writeFileSync(local, readFileSync(tarball));
     writeFileSync(
@@ -319,7 +366,12 @@ console.log(JSON.stringify({
     // Types: the package's declarations under Node's own ESM resolution, with DOM's fetch (no @types/node).
     writeFileSync(
       join(project, "check.ts"),
-      `import { createFeedClient, type FeedClientError, type OnChainDeviceLine } from "@vigil/feed-client";
+      `import {
+  createFeedClient,
+  type FeedClientError,
+  type OnChainDeviceLine,
+  type VerifiedSlashEvidence,
+} from "@vigil/feed-client";
 import type { Address, Hex } from "viem";
 
 const client = createFeedClient({
@@ -339,6 +391,19 @@ export async function reward(deviceId: Hex): Promise<bigint> {
   return verified.line.reward;
 }
 export const code = (e: FeedClientError): string => e.code;
+export async function evidence(deviceId: Hex): Promise<bigint> {
+  const proven: VerifiedSlashEvidence = await client.getSlashEvidence(1n, 0n, deviceId);
+  // The challenger's clock is its word only: typed apart, as bigints.
+  return proven.unverified.responseReceivedAtMs + proven.slash.amount;
+}
+export async function withheld(deviceId: Hex): Promise<bigint[]> {
+  const { entries } = await client.getDeviceHistoryRange(1n, deviceId, { fromEpoch: 0n, toEpoch: 9n });
+  return entries.flatMap((e) => {
+    // @ts-expect-error an absence carries no line
+    if (e.status === "absent") return [e.line.reward];
+    return e.status === "line" ? [e.line.reward] : [];
+  });
+}
 // @ts-expect-error an option the client does not have
 createFeedClient({ nodes: [], chainId: 1, settlement: "0x00", signers: [], retry: 1 });
 `,

@@ -39,15 +39,18 @@ import {
   ForeignSignerError,
   InvalidProofError,
   MissingEpochsError,
+  NotSettledOnChainError,
   SettledMismatchError,
   SlashMismatchError,
   TamperedLineError,
+  WithheldLineError,
 } from "../../oracle-node/feed/client/index";
 import {
   deviceId,
   generateLines,
   type Lie,
   lyingSource,
+  observationsFor,
   oracleAccounts,
   oracleKeys,
   signResultVote,
@@ -140,7 +143,11 @@ beforeAll(async () => {
     const result = source.publishEpoch({
       networkId: 1n,
       epoch,
-      observationsCommitment: keccak256(toHex(`observations.${epoch}`)),
+      ...observationsFor(
+        oracles.map((o) => o.address),
+        1n,
+        epoch,
+      ),
       lines: generateLines(1n, epoch, DEVICES, parseEther("500")),
       slashes: [slashOf(epoch)],
     });
@@ -315,6 +322,62 @@ describe("a hostile feed node against the chain", () => {
     expect(invalid.message).toContain("Merkle proof does not lead to the result root");
   });
 
+  it("accounts for every epoch of a history range: a withheld line is typed absent, or caught by export", async () => {
+    const honestRange = await client([honest]).getDeviceHistoryRange(1n, deviceId(4), {
+      fromEpoch: 0n,
+      toEpoch: 2n,
+    });
+    expect(honestRange.entries.map((e) => [e.epoch, e.status])).toEqual([
+      [2n, "line"],
+      [1n, "line"],
+      [0n, "line"],
+    ]);
+    // A node that drops epoch 1 from the history: the entry is there, typed as the node's word.
+    const dropping = await serveLie({
+      history: (page) => ({ ...page, items: page.items.filter((i) => i.line.epoch !== 1n) }),
+    });
+    const range = await client([dropping]).getDeviceHistoryRange(1n, deviceId(4), {
+      fromEpoch: 0n,
+      toEpoch: 2n,
+    });
+    expect(range.entries.map((e) => e.status)).toEqual(["line", "absent", "line"]);
+    expect(range.entries[1]).toEqual({
+      epoch: 1n,
+      status: "absent",
+      absenceProven: false,
+      unverified: { node: dropping },
+    });
+    // Proving absence exports the epoch against the chain's root: the line is there, so it was withheld.
+    const withheld = await rejection(
+      client([dropping]).getDeviceHistoryRange(1n, deviceId(4), {
+        fromEpoch: 1n,
+        toEpoch: 2n,
+        proveAbsence: true,
+      }),
+    );
+    expect(withheld).toBeInstanceOf(WithheldLineError);
+    expect(withheld.message).toContain(
+      `history of device ${deviceId(4)} leaves out its line in epoch 1 of network 1, which the epoch's verified export holds`,
+    );
+    // A device with no line at all: absence proven by the exports (each node allows 2 at once).
+    const stranger = `0x${"ee".repeat(32)}` as Hex;
+    const absent = await client([await serveLie({})]).getDeviceHistoryRange(1n, stranger, {
+      fromEpoch: 1n,
+      toEpoch: 2n,
+      proveAbsence: true,
+    });
+    expect(absent.entries).toEqual([
+      { epoch: 2n, status: "absent", absenceProven: true },
+      { epoch: 1n, status: "absent", absenceProven: true },
+    ]);
+    // The range must be settled on chain: epoch 3 is agreed but not settled.
+    expect(
+      await rejection(
+        client([honest]).getDeviceHistoryRange(1n, deviceId(4), { fromEpoch: 0n, toEpoch: 3n }),
+      ),
+    ).toBeInstanceOf(NotSettledOnChainError);
+  });
+
   it("rejects an epoch list that hides settled epochs", async () => {
     const hideNewest = await serveLie({
       epochs: (page) => ({ ...page, items: page.items.filter((i) => i.epoch !== 2n) }),
@@ -449,7 +512,11 @@ describe("the Chainlink Functions source against the chain", () => {
     const result = forged.publishEpoch({
       networkId: 1n,
       epoch: 0n,
-      observationsCommitment: keccak256(toHex("observations.0")),
+      observationsCommitment: observationsFor(
+        oracles.map((o) => o.address),
+        1n,
+        0n,
+      ).observationsCommitment,
       lines: generateLines(1n, 0n, DEVICES, parseEther("500")).map((l) => ({ ...l, reward: l.reward * 2n })),
     });
     forged.addVotes(1n, 0n, await Promise.all(oracles.slice(2).map((o) => signResultVote(o, ctx, result))));

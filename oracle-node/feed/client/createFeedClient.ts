@@ -1,4 +1,4 @@
-import type { Address, Hex, PublicClient } from "viem";
+import { type Address, type Hex, hexToBytes, type PublicClient } from "viem";
 import type { z } from "zod";
 import type { DeviceLine } from "../../../contracts/portable";
 import {
@@ -8,19 +8,28 @@ import {
   EpochResultJson,
   ExportHeaderJson,
   ExportRowJson,
+  FraudEvidenceJson,
 } from "../responseSchemas";
 import type { DeviceSlash, EpochResult, ResultVoteSignature } from "../source";
+import type { SignerRefreshOptions } from "./activeSigners";
 import {
   AllNodesFailedError,
+  EvidenceMismatchError,
   ExportMismatchError,
   FeedClientError,
   LineMismatchError,
   MalformedResponseError,
   NotSettledOnChainError,
   SettledMismatchError,
+  WithheldLineError,
 } from "./errors";
 import { fetchFeed } from "./fetchFeed";
 import { deviceLineFromJson, epochResultFromJson } from "./fromJson";
+import {
+  type DeviceReliabilityOptions,
+  getDeviceReliability,
+  type VerifiedDeviceReliability,
+} from "./getDeviceReliability";
 import { ndjsonLines } from "./ndjsonLines";
 import {
   readEpochResult,
@@ -30,11 +39,14 @@ import {
   verifyRootOnChain,
 } from "./onChain";
 import { openFeedStream } from "./openFeedStream";
+import { readEvidenceJudges } from "./readEvidenceJudges";
+import { readSlashOnChain } from "./readSlashOnChain";
 import { LinesRootBuilder, TreeShapeError } from "./rebuildLinesRoot";
 import { type StreamedVerdict, type StreamVerdictsOptions, streamVerdicts } from "./streamVerdicts";
 import { verifyEpochListOnChain } from "./verifyEpochListOnChain";
 import { verifyLineProof } from "./verifyLineProof";
 import { checkResultVotes } from "./verifyResultVotes";
+import { type VerifiedSlashEvidence, verifySlashEvidence } from "./verifySlashEvidence";
 import { verifySlashesOnChain } from "./verifySlashesOnChain";
 
 export interface FeedClientOptions {
@@ -48,6 +60,11 @@ export interface FeedClientOptions {
    * `publicClient`). Never taken from a node.
    */
   signers: readonly Address[] | { registry: Address };
+  /**
+   * The registry, for reading who was assigned to a device (`getSlashEvidence`); default the one in
+   * `signers`.
+   */
+  registry?: Address;
   /** Distinct registered signers required; default f + 1. */
   threshold?: number;
   /** Reject results carrying any vote by an unregistered signer (otherwise they are left out and listed). */
@@ -69,6 +86,11 @@ export interface FeedClientOptions {
   retries?: number;
   /** Delay before the first retry, in ms, doubling with each further one; default 250. */
   backoffMs?: number;
+  /**
+   * With `signers: { registry }`, how often a verdict stream may read the registry's list again
+   * (default at most once per 30 s, and a list older than 5 min is read again; `now` for tests).
+   */
+  signerRefresh?: Pick<SignerRefreshOptions, "minIntervalMs" | "maxAgeMs" | "now">;
   fetch?: typeof fetch;
 }
 
@@ -195,6 +217,66 @@ export type CheckedHistoryItem =
   | { epoch: bigint; settledOnChain: true; line: DeviceLine; leaf: Hex; proof: Hex[]; resultRoot: Hex }
   | (UnverifiedHistoryItem & { settledOnChain: false });
 
+/** The epochs of a device's history to account for, both ends included, all settled on chain. */
+export interface HistoryRangeOptions {
+  fromEpoch: bigint;
+  toEpoch: bigint;
+  /**
+   * For each epoch the node served no line for, export the epoch (`exportEpoch` with `onChain`,
+   * which rebuilds the stored root from every row) and check that the device has no row in it:
+   * absence proven, or `WithheldLineError`. One export per such epoch: nodes allow a burst of 2,
+   * then one a minute per client.
+   */
+  proveAbsence?: boolean;
+  signal?: AbortSignal;
+}
+
+/** One epoch of a device's history, accounted for against the chain. */
+export type DeviceHistoryEntry =
+  | {
+      epoch: bigint;
+      status: "line";
+      /** Proven against the root the settlement contract stored. */
+      line: DeviceLine;
+      leaf: Hex;
+      proof: Hex[];
+      resultRoot: Hex;
+    }
+  | {
+      epoch: bigint;
+      /** The chain settled the epoch as a timeout (zero root): no device has a line in it. */
+      status: "timeout";
+    }
+  | {
+      epoch: bigint;
+      /** The epoch's verified export holds no line of the device. */
+      status: "absent";
+      absenceProven: true;
+    }
+  | {
+      epoch: bigint;
+      /**
+       * The node served no line for the epoch. It may have none (the device was not registered, or
+       * watched by no one), or the node may have withheld it: a root proves what is in the tree, not
+       * what is not. Ask with `proveAbsence`, or ask another node for that epoch's line.
+       */
+      status: "absent";
+      absenceProven: false;
+      unverified: { node: string };
+    };
+
+export interface DeviceHistoryRange {
+  networkId: bigint;
+  deviceId: Hex;
+  /** The node whose history was accounted for. */
+  node: string;
+  /** One entry per epoch from `toEpoch` down to `fromEpoch`. */
+  entries: DeviceHistoryEntry[];
+}
+
+/** Epochs one `getDeviceHistoryRange` call accounts for at most: each costs a chain read. */
+export const MAX_HISTORY_RANGE = 1000n;
+
 export interface ExportOptions extends VerifyOptions {
   /**
    * Receives each line as it is read, before the root can be checked: stage the lines and act on
@@ -296,9 +378,46 @@ export interface FeedClient {
     page?: PageOptions & VerifyOptions,
   ): Promise<Page<UnverifiedHistoryItem | CheckedHistoryItem>>;
   /**
+   * A device's history over settled epochs `fromEpoch..toEpoch`, with one entry per epoch: a line
+   * proven against the stored root, a timeout the chain settled, or an absence (proven by export with
+   * `proveAbsence`, otherwise marked unverified: a node can withhold a line). `toEpoch` must be below
+   * the settlement contract's `nextEpoch` (`NotSettledOnChainError`). Needs `publicClient`.
+   */
+  getDeviceHistoryRange(
+    networkId: bigint,
+    deviceId: Hex,
+    range: HistoryRangeOptions,
+  ): Promise<DeviceHistoryRange>;
+  /**
+   * A device's reliability over its network's last `window` settled epochs (default 30), from the
+   * first node whose figure the client reproduces from that node's history checked on chain
+   * (`getDeviceHistoryRange`), with `computeReliability`; a figure that differs is
+   * `ReliabilityMismatchError`. `unprovenAbsentEpochs` lists the epochs counted 0 on the node's word
+   * (none with `proveAbsence`). Needs `publicClient`.
+   */
+  getDeviceReliability(
+    networkId: bigint,
+    deviceId: Hex,
+    options?: DeviceReliabilityOptions,
+  ): Promise<VerifiedDeviceReliability>;
+  /**
+   * The fraud evidence a device's slash in an epoch was based on: the `DeviceSlashApplied` event is
+   * read from the chain (`NotSlashedOnChainError` if none), the bundle with its `evidenceHash` is
+   * fetched from the nodes, must hash to it (`EvidenceMismatchError`) and must pass the attestation
+   * library's fraud verifier under the assignment read from the chain (`InvalidEvidenceError`).
+   * Needs `publicClient`, and an RPC that serves state at the epoch's start.
+   */
+  getSlashEvidence(
+    networkId: bigint,
+    epoch: bigint,
+    deviceId: Hex,
+    options?: { signal?: AbortSignal },
+  ): Promise<VerifiedSlashEvidence>;
+  /**
    * The first node's live verdict stream: every `verdict` and `settled` must be signed (EIP-712) by
-   * one of the registered signers (`signers`, read once per call), or `InvalidStreamEventError` is
-   * thrown. Provisional verdicts are one node's word: never pay on them.
+   * one of the registered signers (`signers`; from a registry, read when the stream opens and again,
+   * rate-limited by `signerRefresh`, when an event's signer is not in the list or the list is old),
+   * or `InvalidStreamEventError` is thrown. Provisional verdicts are one node's word: never pay on them.
    */
   streamVerdicts(
     networkId: bigint,
@@ -328,6 +447,16 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
       throw new TypeError("createFeedClient: reading signers from chain needs publicClient");
     signersPromise ??= readOracleSigners(options.publicClient, registry);
     return signersPromise;
+  };
+  // A stream reads the registry's list when it opens, and again when an event's signer is not in it.
+  const streamVerify = async (): Promise<StreamVerdictsOptions["verify"]> => {
+    const base = { chainId: options.chainId, settlement: options.settlement };
+    if (Array.isArray(options.signers)) return { ...base, signers: options.signers as readonly Address[] };
+    const { registry } = options.signers as { registry: Address };
+    const client = options.publicClient;
+    if (!client) throw new TypeError("createFeedClient: reading signers from chain needs publicClient");
+    const read = () => readOracleSigners(client, registry);
+    return { ...base, signers: await read(), refreshSigners: { read, registry, ...options.signerRefresh } };
   };
   const chainClient = () => {
     if (!options.publicClient) throw new TypeError("createFeedClient: on-chain checks need publicClient");
@@ -561,6 +690,122 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
     });
   }
 
+  async function getDeviceHistoryRange(
+    networkId: bigint,
+    deviceId: Hex,
+    range: HistoryRangeOptions,
+  ): Promise<DeviceHistoryRange> {
+    const { fromEpoch, toEpoch } = range;
+    if (fromEpoch < 0n || toEpoch < fromEpoch || toEpoch - fromEpoch >= MAX_HISTORY_RANGE)
+      throw new TypeError(
+        `getDeviceHistoryRange: need 0 <= fromEpoch <= toEpoch and at most ${MAX_HISTORY_RANGE} epochs (got ${fromEpoch}..${toEpoch})`,
+      );
+    const client = chainClient();
+    const next = await readNextEpoch(client, options.settlement, networkId);
+    if (toEpoch >= next) throw new NotSettledOnChainError(undefined, networkId, toEpoch);
+    // The chain's roots first: they decide each epoch's entry, whatever a node serves.
+    const roots = new Map<bigint, Hex>();
+    for (let e = toEpoch; e >= fromEpoch; e--)
+      roots.set(e, (await readEpochResult(client, options.settlement, networkId, e)).resultRoot);
+    return firstVerified(async (node) => {
+      const served = new Map<bigint, { line: DeviceLine; leaf: Hex; proof: Hex[] }>();
+      let cursor: bigint | null = toEpoch + 1n;
+      while (cursor !== null && cursor > fromEpoch) {
+        const json: z.infer<typeof DeviceHistoryPageJson> = await fetchFeed(
+          node,
+          `v1/networks/${networkId}/devices/${deviceId}/history${pageQuery({ cursor: String(cursor), limit: 100 })}`,
+          DeviceHistoryPageJson,
+          fetchOptions(range.signal),
+        );
+        let previous = cursor;
+        for (const i of json.items) {
+          const line = deviceLineFromJson(i.line);
+          checkLineIdentity(node, line, networkId, deviceId);
+          if (line.epoch >= previous)
+            throw new MalformedResponseError(node, `history epochs not strictly descending at ${line.epoch}`);
+          previous = line.epoch;
+          if (line.epoch >= fromEpoch)
+            served.set(line.epoch, { line, leaf: i.leaf as Hex, proof: i.proof as Hex[] });
+        }
+        const nextCursor: bigint | null = json.nextCursor === null ? null : BigInt(json.nextCursor);
+        if (nextCursor !== null && nextCursor >= cursor)
+          throw new MalformedResponseError(
+            node,
+            `history cursor ${nextCursor} does not move below ${cursor}`,
+          );
+        cursor = json.items.length === 0 ? null : nextCursor;
+      }
+      const entries: DeviceHistoryEntry[] = [];
+      for (let epoch = toEpoch; epoch >= fromEpoch; epoch--) {
+        const root = roots.get(epoch)!;
+        const item = served.get(epoch);
+        if (/^0x0{64}$/.test(root)) {
+          // A timed-out epoch has no lines: a served one cannot be proven against the zero root.
+          if (item) verifyLineProof(root, item, node);
+          entries.push({ epoch, status: "timeout" });
+        } else if (item) {
+          verifyLineProof(root, item, node);
+          entries.push({ epoch, status: "line", ...item, resultRoot: root });
+        } else if (range.proveAbsence) {
+          let withheld = false;
+          await exportEpoch(networkId, epoch, {
+            onChain: true,
+            ...(range.signal ? { signal: range.signal } : {}),
+            onLine: (l) => {
+              if (l.deviceId.toLowerCase() === deviceId.toLowerCase()) withheld = true;
+            },
+          });
+          if (withheld) throw new WithheldLineError(node, networkId, epoch, deviceId);
+          entries.push({ epoch, status: "absent", absenceProven: true });
+        } else entries.push({ epoch, status: "absent", absenceProven: false, unverified: { node } });
+      }
+      return { networkId, deviceId, node, entries };
+    });
+  }
+
+  async function getSlashEvidence(
+    networkId: bigint,
+    epoch: bigint,
+    deviceId: Hex,
+    verify: { signal?: AbortSignal } = {},
+  ): Promise<VerifiedSlashEvidence> {
+    const client = chainClient();
+    const registry =
+      options.registry ??
+      (Array.isArray(options.signers) ? undefined : (options.signers as { registry: Address }).registry);
+    if (!registry)
+      throw new TypeError(
+        "createFeedClient: getSlashEvidence needs the registry (`registry` or `signers.registry`)",
+      );
+    // The hash comes from the chain, never from a node: the bundle is fetched by it.
+    const slash = await readSlashOnChain(client, options.settlement, {
+      networkId,
+      epoch,
+      deviceId,
+      fromBlock,
+    });
+    const judges = await readEvidenceJudges(client, {
+      settlement: options.settlement,
+      registry,
+      networkId,
+      epoch,
+      deviceId: slash.deviceId,
+    });
+    return firstVerified(async (node) => {
+      const json = await fetchFeed(
+        node,
+        `v1/networks/${networkId}/epochs/${epoch}/evidence/${slash.evidenceHash}`,
+        FraudEvidenceJson,
+        fetchOptions(verify.signal),
+      );
+      if (BigInt(json.networkId) !== networkId)
+        throw new EvidenceMismatchError(node, "networkId", networkId, BigInt(json.networkId));
+      if (BigInt(json.epoch) !== epoch)
+        throw new EvidenceMismatchError(node, "epoch", epoch, BigInt(json.epoch));
+      return verifySlashEvidence(hexToBytes(json.evidence as Hex), slash, judges, node);
+    });
+  }
+
   async function exportEpoch(
     networkId: bigint,
     epoch: bigint,
@@ -677,11 +922,28 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
     getDeviceLine: getDeviceLine as FeedClient["getDeviceLine"],
     listEpochs: listEpochs as FeedClient["listEpochs"],
     getDeviceHistory: getDeviceHistory as FeedClient["getDeviceHistory"],
+    getDeviceHistoryRange,
+    getDeviceReliability: (networkId, deviceId, reliabilityOptions) =>
+      getDeviceReliability(
+        {
+          nodes: options.nodes,
+          publicClient: chainClient(),
+          settlement: options.settlement,
+          fetchOptions,
+          // The history of the node whose figure is checked, not of whichever node answers first.
+          historyRange: (node, n, d, range) =>
+            createFeedClient({ ...options, nodes: [node] }).getDeviceHistoryRange(n, d, range),
+        },
+        networkId,
+        deviceId,
+        reliabilityOptions,
+      ),
+    getSlashEvidence,
     async *streamVerdicts(networkId, streamOptions = {}) {
       yield* streamVerdicts(options.nodes[0]!, networkId, {
         ...streamOptions,
         ...(options.fetch ? { fetch: options.fetch } : {}),
-        verify: { chainId: options.chainId, settlement: options.settlement, signers: await signers() },
+        verify: await streamVerify(),
       });
     },
   };

@@ -19,6 +19,12 @@ export type FeedClientErrorCode =
   | "LINE_REJECTED_ON_CHAIN"
   | "EXPORT_MISMATCH"
   | "INVALID_EVENT"
+  | "SIGNERS_UNAVAILABLE"
+  | "RELIABILITY_MISMATCH"
+  | "NOT_SLASHED_ON_CHAIN"
+  | "EVIDENCE_MISMATCH"
+  | "INVALID_EVIDENCE"
+  | "LINE_WITHHELD"
   | "ALL_NODES_FAILED";
 
 /**
@@ -74,6 +80,18 @@ export class MalformedResponseError extends FeedClientError {
   override name = "MalformedResponseError";
   constructor(node: string, issues: string) {
     super("MALFORMED_RESPONSE", `malformed feed response: ${issues}`, { issues }, { node });
+  }
+}
+
+/**
+ * The active signer list could not be read again from the registry while checking a verdict stream
+ * event (`cause` is the chain client's error): the event is neither accepted nor rejected, the stream ends.
+ */
+export class SignersUnavailableError extends FeedClientError {
+  override name = "SignersUnavailableError";
+  constructor(registry: string | undefined, cause: unknown) {
+    const message = "could not read the active oracle signers from the registry";
+    super("SIGNERS_UNAVAILABLE", message, { registry }, { cause });
   }
 }
 
@@ -294,6 +312,100 @@ export class ExportMismatchError extends FeedClientError {
     details: Record<string, unknown> = {},
   ) {
     super("EXPORT_MISMATCH", `epoch export does not match its result: ${problem}`, details, { node });
+  }
+}
+
+/** The settlement contract emitted no `DeviceSlashApplied` for the device in the epoch: no evidence to ask for. */
+export class NotSlashedOnChainError extends FeedClientError {
+  override name = "NotSlashedOnChainError";
+  constructor(networkId: bigint, epoch: bigint, deviceId: Hex) {
+    super(
+      "NOT_SLASHED_ON_CHAIN",
+      `device ${deviceId} was not slashed in epoch ${epoch} of network ${networkId} on chain (no DeviceSlashApplied)`,
+      { networkId, epoch, deviceId },
+    );
+  }
+}
+
+/**
+ * A served evidence bundle is not the one the chain names: its bytes do not hash to the
+ * `evidenceHash` of the `DeviceSlashApplied` event, or the node labelled it with another hash,
+ * epoch or network. `field` says which.
+ */
+export class EvidenceMismatchError extends FeedClientError {
+  override name = "EvidenceMismatchError";
+  constructor(
+    node: string,
+    readonly field: "evidenceHash" | "networkId" | "epoch",
+    expected: unknown,
+    actual: unknown,
+  ) {
+    super(
+      "EVIDENCE_MISMATCH",
+      field === "evidenceHash"
+        ? `evidence bundle hashes to ${actual}, the on-chain slash names evidence ${expected}`
+        : `evidence bundle served for ${field} ${actual}, expected ${expected}`,
+      { field, expected, actual },
+      { node },
+    );
+  }
+}
+
+/**
+ * The bundle the chain names does not prove the slash: the attestation library's verifier refused it
+ * (`reason` is its error code: a bad signature, a challenger not assigned to the device under the
+ * epoch's beacon, a response that passes the challenge, ...), or it proves fraud by another device
+ * or in another epoch. The chain applied the slash all the same: f + 1 oracles signed it.
+ */
+export class InvalidEvidenceError extends FeedClientError {
+  override name = "InvalidEvidenceError";
+  constructor(
+    node: string | undefined,
+    readonly reason: string,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super("INVALID_EVIDENCE", `evidence bundle does not prove the slash: ${reason}: ${message}`, details, {
+      node,
+    });
+  }
+}
+
+/**
+ * A node's device history left out a line that the epoch's verified export holds: the node withheld
+ * it (`getDeviceHistoryRange` with `proveAbsence`).
+ */
+export class WithheldLineError extends FeedClientError {
+  override name = "WithheldLineError";
+  constructor(node: string, networkId: bigint, epoch: bigint, deviceId: Hex) {
+    super(
+      "LINE_WITHHELD",
+      `history of device ${deviceId} leaves out its line in epoch ${epoch} of network ${networkId}, which the epoch's verified export holds`,
+      { networkId, epoch, deviceId },
+      { node },
+    );
+  }
+}
+
+/**
+ * A node's reliability figure is not the one its verified history gives (`field`: the first figure
+ * that differs, `expected` recomputed by the client, `actual` served), or its window is not the one
+ * asked for, or ends more than the allowed lag before the chain's newest settled epoch.
+ */
+export class ReliabilityMismatchError extends FeedClientError {
+  override name = "ReliabilityMismatchError";
+  constructor(
+    node: string,
+    readonly field: string,
+    expected: unknown,
+    actual: unknown,
+  ) {
+    super(
+      "RELIABILITY_MISMATCH",
+      `reliability ${field} served as ${String(actual)}, the verified history gives ${String(expected)}`,
+      { field, expected, actual },
+      { node },
+    );
   }
 }
 

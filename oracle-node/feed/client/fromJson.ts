@@ -16,7 +16,9 @@ export function deviceLineFromJson(l: DeviceLineJson): DeviceLine {
   };
 }
 
-type ResultJson = Omit<EpochResultJson, "slashes"> & Partial<Pick<EpochResultJson, "slashes">>;
+/** A result as served with an epoch, or as the header of a line proof (without slashes and observations). */
+type ResultJson = Omit<EpochResultJson, "slashes" | "observations"> &
+  Partial<Pick<EpochResultJson, "slashes" | "observations">>;
 
 export function epochResultFromJson(r: ResultJson): EpochResult {
   return {
@@ -32,6 +34,10 @@ export function epochResultFromJson(r: ResultJson): EpochResult {
       amount: BigInt(s.amount),
       reason: s.reason,
       evidenceHash: s.evidenceHash as Hex,
+    })),
+    observations: (r.observations ?? []).map((o) => ({
+      observer: o.observer as Address,
+      hash: o.hash as Hex,
     })),
     votes: r.votes.map((v) => ({ signer: v.signer as Address, signature: v.signature as Hex })),
     settled: r.settled,

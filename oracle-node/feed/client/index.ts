@@ -2,14 +2,33 @@
 
 export type { DeviceLine } from "../../../contracts/portable";
 export {
+  computeReliability,
+  RELIABILITY_WINDOW_DEFAULT,
+  RELIABILITY_WINDOW_MAX,
+  type Reliability,
+  type ReliabilityEpoch,
+  reliabilityWindow,
+  SLA_UPTIME_BPS,
+} from "../reliability";
+export {
+  type ActiveSigners,
+  createActiveSigners,
+  defaultSignerRefresh,
+  type SignerRefreshOptions,
+} from "./activeSigners";
+export {
   type CheckedEpochSummary,
   type CheckedHistoryItem,
   createFeedClient,
+  type DeviceHistoryEntry,
+  type DeviceHistoryRange,
   type EpochExport,
   type EpochListPage,
   type ExportOptions,
   type FeedClient,
   type FeedClientOptions,
+  type HistoryRangeOptions,
+  MAX_HISTORY_RANGE,
   type OfflineDeviceLine,
   type OfflineEpochResult,
   type OfflineLineResult,
@@ -28,12 +47,23 @@ export {
 } from "./createFeedClient";
 export * from "./errors";
 export {
+  type DeviceReliabilityOptions,
+  getDeviceReliability,
+  type VerifiedDeviceReliability,
+} from "./getDeviceReliability";
+export {
   readEpochResult,
   readNextEpoch,
   readOracleSigners,
   verifyLineOnChain,
   verifyRootOnChain,
 } from "./onChain";
+export {
+  type EvidenceJudgesOnChain,
+  type ReadEvidenceJudgesParameters,
+  readEvidenceJudges,
+} from "./readEvidenceJudges";
+export { type ReadSlashOnChainParameters, readSlashOnChain, type SlashOnChain } from "./readSlashOnChain";
 export { LinesRootBuilder, lineLeafBytes, TreeShapeError } from "./rebuildLinesRoot";
 export {
   ProvisionalVerdictJson,
@@ -58,4 +88,5 @@ export {
   type VotedResult,
   verifyResultVotes,
 } from "./verifyResultVotes";
+export { type VerifiedSlashEvidence, verifySlashEvidence } from "./verifySlashEvidence";
 export { type VerifySlashesOnChainParameters, verifySlashesOnChain } from "./verifySlashesOnChain";

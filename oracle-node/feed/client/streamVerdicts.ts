@@ -1,10 +1,12 @@
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import type { z } from "zod";
+import { type ActiveSigners, createActiveSigners, type SignerRefreshOptions } from "./activeSigners";
 import {
   InvalidStreamEventError,
   MalformedResponseError,
   NodeResponseError,
   NodeUnreachableError,
+  SignersUnavailableError,
 } from "./errors";
 import {
   ProvisionalVerdictJson,
@@ -34,9 +36,12 @@ export interface StreamVerdictsOptions {
   /**
    * Checks each event's EIP-712 signature against the deployment (and, with `signers`, that the
    * signer is an active registered oracle); an event that fails throws `InvalidStreamEventError`.
-   * `false` skips the check (the events are then the node's unchecked word).
+   * With `refreshSigners`, the list is read again from the chain when an event's signer is not in it
+   * or it has grown old (rate-limited, see `SignerRefreshOptions`), so signers added or removed in the
+   * registry while the stream runs are accepted or rejected. `false` skips the check (the events are
+   * then the node's unchecked word).
    */
-  verify: VerifyStreamEventParameters | false;
+  verify: (VerifyStreamEventParameters & { refreshSigners?: SignerRefreshOptions }) | false;
   /**
    * Reconnects with `Last-Event-ID` when the connection drops or the node sends `overflow`, waiting
    * `backoffMs` (doubling, at most 30 s) between failed attempts, giving up after `retries` in a row.
@@ -60,13 +65,16 @@ export async function* streamVerdicts(
   const url = new URL(`v1/networks/${networkId}/verdicts/stream`, node.endsWith("/") ? node : `${node}/`);
   if (options.deviceId) url.searchParams.set("deviceId", options.deviceId);
   let lastEventId = options.lastEventId;
+  // One list for the whole stream, across reconnects, so the refresh rate limit holds for all of them.
+  const verify = options.verify || undefined;
+  const active = verify?.signers ? createActiveSigners(verify.signers, verify.refreshSigners) : undefined;
   const retries = options.reconnect?.retries ?? 5;
   let failures = 0;
   for (;;) {
     let ended: "closed" | "overflow" | "error" = "closed";
     let error: unknown;
     try {
-      for await (const item of readOnce(node, url, networkId, lastEventId, options)) {
+      for await (const item of readOnce(node, url, networkId, lastEventId, options, active)) {
         failures = 0;
         if (item.type === "verdict" || item.type === "settled") lastEventId = item.id;
         if (item.type === "overflow") ended = "overflow";
@@ -99,6 +107,7 @@ async function* readOnce(
   networkId: bigint,
   lastEventId: string | undefined,
   options: StreamVerdictsOptions,
+  active: ActiveSigners | undefined,
 ): AsyncGenerator<StreamedVerdict> {
   let response: Response;
   try {
@@ -146,8 +155,16 @@ async function* readOnce(
     )
       throw new InvalidStreamEventError(node, id, `device ${event.deviceId}, asked for ${options.deviceId}`);
     if (options.verify === false) return;
-    const problem = await streamEventProblem(event, options.verify);
+    const { chainId, settlement } = options.verify;
+    const problem = await streamEventProblem(event, { chainId, settlement });
     if (problem) throw new InvalidStreamEventError(node, id, problem);
+    // The signature recovers to `event.signer`: now whether that signer is active (maybe read again).
+    if (active && !(await active.isActive(event.signer as Address)))
+      throw new InvalidStreamEventError(
+        node,
+        id,
+        `signer ${event.signer} is not an active registered oracle`,
+      );
   };
   let lastSeq = -1n;
   try {
@@ -188,7 +205,12 @@ async function* readOnce(
     }
   } catch (cause) {
     if (options.signal?.aborted) return;
-    if (cause instanceof MalformedResponseError || cause instanceof InvalidStreamEventError) throw cause;
+    if (
+      cause instanceof MalformedResponseError ||
+      cause instanceof InvalidStreamEventError ||
+      cause instanceof SignersUnavailableError
+    )
+      throw cause;
     throw new NodeUnreachableError(node, cause);
   }
 }
