@@ -35,6 +35,7 @@ import {
   type NetworkInfo,
   type OperatorInfo,
   readEpochBeacon,
+  readEpochEmission,
   readEpochState,
   watchSettlements,
   withRetry,
@@ -48,6 +49,7 @@ import {
   createVerdictHub,
   createVerdictJournal,
   createWebhookSender,
+  forgetUnconfiguredWebhookReceivers,
   storeRing,
 } from "./feed/index";
 import { createGatewayAnnouncer, gatewayPublicUrls } from "./gateways/index";
@@ -70,7 +72,7 @@ import {
   startCreSettlement,
   tapFraudEvidence,
 } from "./settlement/index";
-import { createRetention, Store } from "./store/index";
+import { createRetention, Store, type StoredFraudEvidence } from "./store/index";
 
 export const NODE_VERSION = "0.1.0";
 
@@ -264,11 +266,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         );
       const webhooks = createWebhookSender(
         { urls: hooks.urls, secret, maxQueue: hooks.queue, retries: hooks.retries },
-        { stream: journal, networks: config.networks, logger: log, metrics: metrics.registry },
+        { stream: journal, networks: config.networks, queue: store, logger: log, metrics: metrics.registry },
       );
       closers.push({ name: "webhooks", close: () => webhooks.stop() });
       log.info({ receivers: hooks.urls.length }, "verdict stream webhooks on");
-    }
+    } else forgetUnconfiguredWebhookReceivers(store, [], log);
 
     // The same Ed25519 key is the libp2p identity and the challenger key that signs challenges and evidence.
     // A rotated key (`vigil node keys rotate-peer`) takes over once the registry holds its peer id.
@@ -482,6 +484,16 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         (err: unknown) => log.warn({ err, networkId }, "fraud slash failed"),
       );
     };
+    // Every bundle verified under the chain's assignment (intake: own verdicts and gossip; agreement: the
+    // observations a result is computed from), for the feed's evidence route: bounded per device and
+    // epoch, pruned with the epoch.
+    const keepEvidence = (e: StoredFraudEvidence) => {
+      if (store.saveFraudEvidence(e))
+        log.debug(
+          { networkId: e.networkId, epoch: e.epoch, deviceId: e.deviceId, evidenceHash: e.evidenceHash },
+          "fraud evidence kept",
+        );
+    };
     const intake = createIntake(
       {
         networks: config.networks.map((id) => {
@@ -518,11 +530,12 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
             challengeId: bytesToHex(v.challengeId),
             ...(v.status === "fraud" ? { evidenceHash: bytesToHex(v.evidenceHash) } : {}),
           }),
+        onEvidence: keepEvidence,
       },
     );
     closers.push({ name: "intake", close: () => intake.stop() });
 
-    const verifyFraud = createFraudVerifier(new Set(config.networks));
+    const verifyFraud = createFraudVerifier(new Set(config.networks), keepEvidence);
     // Gossip for other networks, for epochs off this node's clock, or naming another signer than its
     // sender's registered one is never stored.
     const agreement = createAgreement(
@@ -563,7 +576,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         epoch,
         chainId: config.chain.chainId,
         settlement,
-        budget: state.rewardBudgetPerEpoch,
+        budget: await readEpochEmission(client, settlement, networkId, epoch, state.blockNumber),
         k: state.k,
         oracles: state.operators.flatMap((o) => (o.peerId ? [{ signer: o.signer, peerId: o.peerId }] : [])),
         devices: state.devices.map((d) => ({

@@ -77,9 +77,9 @@ export const MIN_REWARDED = 0.99;
 
 /**
  * Per strategy, what the epoch paid against what each device's real contribution deserves, and
- * which targets failed. Fair share: `budget × fair(device) / Σ fair` over the devices with stake
- * at risk, where `fair` is the strategy's worth next to an honest device (`STRATEGY_INFO`); the
- * documented formula (`weight = work × uptime`) gives every honest device of one class the same
+ * which targets failed. Fair share: `budget × (q / N) × fair(device) / Σ fair` over the devices with
+ * stake at risk (`q / N`: the part of the budget the formula pays, docs/interfaces.md), where
+ * `fair` is the strategy's worth next to an honest device (`STRATEGY_INFO`); the documented formula (`weight = work × uptime`) gives every honest device of one class the same
  * weight, so that ratio is what it must pay. A reward counts for a device only if it goes to the
  * device's real owner.
  */
@@ -90,6 +90,11 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
   const inPlay = (d: ScoredDevice) => lineOf.has(key(d)) && !input.unstaked?.has(key(d));
   const fairOf = (d: ScoredDevice) => (inPlay(d) ? STRATEGY_INFO[d.strategy].fair(factors) : 0);
   const totalFair = input.devices.reduce((sum, d) => sum + fairOf(d), 0);
+  // The formula pays `budget × q / N` (docs/interfaces.md): N lines with stake at risk, q of them
+  // with weight > 0. What a device deserves is its worth's share of what the epoch pays.
+  const eligibleLines = input.lines.filter((l) => !input.unstaked?.has(l.deviceId.toLowerCase()));
+  const qualified = eligibleLines.filter((l) => l.slash === 0n && (l.work ?? 1n) * BigInt(l.uptimeBps) > 0n);
+  const paidFraction = eligibleLines.length > 0 ? qualified.length / eligibleLines.length : 0;
   const budget = Number(input.budget);
   const paidShare = (d: ScoredDevice) => {
     const line = lineOf.get(key(d));
@@ -127,7 +132,7 @@ export function scoreEpoch(input: ScoreboardInput): EpochScoreboard {
       const line = lineOf.get(key(d));
       const paidToOwner =
         line && line.owner.toLowerCase() === d.owner.toLowerCase() ? Number(line.reward) : 0;
-      const fairShare = totalFair > 0 ? fairOf(d) / totalFair : 0;
+      const fairShare = totalFair > 0 ? (paidFraction * fairOf(d)) / totalFair : 0;
       if (line && line.slash > 0n) slashed++;
       if (paidToOwner > 0) rewarded++;
       if (line && paidToOwner === 0) stolen += Number(line.reward);

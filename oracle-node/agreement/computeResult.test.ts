@@ -56,7 +56,9 @@ describe("computeResult", () => {
     expect(l2?.slash).toBe(50n); // C's fraud claim carries verifiable evidence
     expect(l3?.slash).toBe(50n);
     expect(result.slashes.map((s) => s.evidenceHash)).toEqual([keccak256(evidence), keccak256(evidence)]);
-    expect(l1?.reward).toBe(1_000n); // the only unslashed device takes the budget
+    // The only unslashed device of three eligible: the epoch pays a third of the budget (q/N), the
+    // two cheats' thirds stay in the network's budget instead of going to it.
+    expect(l1?.reward).toBe(333n);
     expect(result.totalSlash).toBe(100n);
     expect(result.observationsCommitment).toBe(
       observationsCommitment(used.map((u) => ({ observer: u.observation.observer, hash: u.hash }))),
@@ -90,12 +92,28 @@ describe("computeResult", () => {
       devices: ctx.devices.map((d, i) => (i === 1 ? { ...d, slashedInEpoch: 50n } : d)),
     };
     const { result } = await computeResult(caught, evenObservations(), verify);
+    // Device 2 had stake at risk (eligible) but does not qualify: 2 of 3 qualify, 1000 × 2/3 paid.
     expect(result.lines.map((l) => [l.reward, l.slash])).toEqual([
-      [500n, 0n],
+      [333n, 0n],
       [0n, 50n],
-      [500n, 0n],
+      [333n, 0n],
     ]);
     expect(result.slashes).toEqual([]);
+  });
+
+  it("pays q/N of the budget when few devices qualify, so a device gains nothing when others miss", async () => {
+    // Only device 1 is seen up: it gets a third of the budget, not all of it.
+    const lonely = [A, B, C].map((o) => obs(o, [10_000, 0, 0]));
+    const alone = await computeResult(ctx, lonely, verify);
+    expect(alone.result.lines.map((l) => l.reward)).toEqual([333n, 0n, 0n]);
+    expect(alone.result.totalReward).toBe(333n);
+    // With all three up at the same weight, it earns the same third.
+    const all = await computeResult(
+      ctx,
+      [A, B, C].map((o) => obs(o, [10_000, 10_000, 10_000])),
+      verify,
+    );
+    expect(all.result.lines.map((l) => l.reward)).toEqual([333n, 333n, 333n]);
   });
 
   it("rejects two observations by one observer", async () => {

@@ -175,10 +175,17 @@ export async function computeResult(
       slash: slash?.amount ?? slashedOnChain,
     });
   }
+  // The epoch pays `budget × qualified / eligible`, split by weight among the qualified; the rest
+  // stays in the network's budget (docs/protocol.md, "Result function"). Threat: with the whole
+  // budget always split, a device earned more whenever others missed, so knocking competitors
+  // offline (or an epoch where most devices failed) paid the survivors far above their work: one
+  // device was paid a 26-device budget alone. Now a device's pay does not grow when others drop out.
+  const eligible = devices.reduce((n, { dev }) => (dev.stake > 0n ? n + 1n : n), 0n);
+  const qualified = weights.reduce((n, w) => (w > 0n ? n + 1n : n), 0n);
   let totalReward = 0n;
   if (totalWeight > 0n)
     lines.forEach((l, i) => {
-      l.reward = (ctx.budget * weights[i]!) / totalWeight;
+      l.reward = (ctx.budget * qualified * weights[i]!) / (eligible * totalWeight);
       totalReward += l.reward;
     });
   const totalSlash = slashes.reduce((s, x) => s + x.amount, 0n);

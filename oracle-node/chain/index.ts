@@ -3,6 +3,7 @@ export { type EpochTiming, epochAt, epochEnd } from "./epochClock";
 export { ChainError, type ChainErrorCode } from "./errors";
 export { lastBlockBefore } from "./lastBlockBefore";
 export { genesisBeacon, readEpochBeacon } from "./readEpochBeacon";
+export { readEpochEmission } from "./readEpochEmission";
 export { type EpochChainState, readEpochState } from "./readEpochState";
 export {
   type DeviceInfo,
