@@ -10,10 +10,19 @@ import {
   type Hex,
   http,
   isAddress,
+  keccak256,
   type PublicClient,
+  parseAbi,
+  toHex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { readDonConfigs, setDonConfig } from "./setDonConfig";
+import { donConfigProposal, isTimelock } from "./donConfigProposal";
+import { readDonConfigs, readForwarderOwner, setDonConfig } from "./setDonConfig";
+
+const governorProposeAbi = parseAbi([
+  "function propose(address[] targets, uint256[] values, bytes[] calldatas, string description) returns (uint256)",
+  "function hashProposal(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) view returns (uint256)",
+]);
 
 /** Where the command writes and how it ends (the workflow CLI's io). */
 export interface DonCliIo {
@@ -41,13 +50,19 @@ interface ChainFlags {
   donId?: number;
 }
 
-/** The forwarder and DON id from the flags, else from the deployment file scripts/deploy wrote. */
-function target(flags: ChainFlags): { forwarder: Address; donId: number; fromBlock: bigint } {
+/** The forwarder and DON id (and governor) from the flags, else from the deployment file scripts/deploy wrote. */
+function target(flags: ChainFlags): {
+  forwarder: Address;
+  donId: number;
+  fromBlock: bigint;
+  governor?: Address;
+} {
   const file = flags.deployment
     ? (JSON.parse(readFileSync(flags.deployment, "utf8")) as {
         forwarder?: string;
         donId?: number;
         deployBlock?: number;
+        governor?: string;
       })
     : {};
   const forwarder = flags.forwarder ?? (file.forwarder ? address(file.forwarder) : undefined);
@@ -56,7 +71,12 @@ function target(flags: ChainFlags): { forwarder: Address; donId: number; fromBlo
     throw new InvalidArgumentError(
       "name the forwarder and DON id: --forwarder and --don-id, or --deployment",
     );
-  return { forwarder, donId, fromBlock: BigInt(file.deployBlock ?? 0) };
+  return {
+    forwarder,
+    donId,
+    fromBlock: BigInt(file.deployBlock ?? 0),
+    ...(file.governor ? { governor: address(file.governor) } : {}),
+  };
 }
 
 async function clientFor(
@@ -132,7 +152,21 @@ export function donCommand(io: DonCliIo): Command {
       "clear every older version, so reports signed under it stop being accepted (do this when removing a signer)",
       false,
     )
-    .option("--private-key-file <file>", "the forwarder owner's key file (or VIGIL_PRIVATE_KEY)")
+    .option(
+      "--private-key-file <file>",
+      "the forwarder owner's key file (or VIGIL_PRIVATE_KEY); under governance, the proposer's (--propose)",
+    )
+    .option(
+      "--governor <address>",
+      "under governance: the VigilGovernor (wins over --deployment's governor)",
+      address,
+    )
+    .option(
+      "--propose",
+      "under governance (the forwarder's owner is a timelock): submit the proposal to the governor instead of printing it",
+      false,
+    )
+    .option("--description <text>", "under governance: the proposal's description")
     .action(
       async (
         flags: ChainFlags & {
@@ -141,32 +175,96 @@ export function donCommand(io: DonCliIo): Command {
           configVersion: number | "next";
           clearPrevious: boolean;
           privateKeyFile?: string;
+          governor?: Address;
+          propose: boolean;
+          description?: string;
         },
       ) => {
         try {
           const t = target(flags);
-          const key = (
-            flags.privateKeyFile
-              ? readFileSync(flags.privateKeyFile, "utf8")
-              : (io.env.VIGIL_PRIVATE_KEY ?? "")
-          ).trim();
-          if (!/^0x[0-9a-fA-F]{64}$/.test(key))
-            throw new InvalidArgumentError(
-              "the forwarder owner's key: --private-key-file or VIGIL_PRIVATE_KEY (0x-prefixed 32-byte hex)",
-            );
+          const loadKey = (whose: string): Hex => {
+            const key = (
+              flags.privateKeyFile
+                ? readFileSync(flags.privateKeyFile, "utf8")
+                : (io.env.VIGIL_PRIVATE_KEY ?? "")
+            ).trim();
+            if (!/^0x[0-9a-fA-F]{64}$/.test(key))
+              throw new InvalidArgumentError(
+                `${whose} key: --private-key-file or VIGIL_PRIVATE_KEY (0x-prefixed 32-byte hex)`,
+              );
+            return key as Hex;
+          };
           const { client, chain } = await clientFor(flags.rpcUrl);
-          const wallet = createWalletClient({
-            chain,
-            transport: http(flags.rpcUrl),
-            account: privateKeyToAccount(key as Hex),
-          });
-          const result = await setDonConfig(client, wallet, {
+          const wallet = (key: Hex) =>
+            createWalletClient({ chain, transport: http(flags.rpcUrl), account: privateKeyToAccount(key) });
+          const request = {
             ...t,
             signers: flags.signers,
             f: flags.f,
             ...(flags.configVersion !== "next" && { configVersion: flags.configVersion }),
             clearPrevious: flags.clearPrevious,
-          });
+          };
+
+          // Under governance the forwarder's owner is the timelock: a transaction from any key would revert,
+          // so the change is a proposal, printed (or submitted with --propose) for the governor's vote.
+          const owner = await readForwarderOwner(client, t.forwarder);
+          if (await isTimelock(client, owner)) {
+            const governor = flags.governor ?? t.governor;
+            if (!governor)
+              throw new InvalidArgumentError(
+                `the forwarder's owner ${owner} is a timelock: name its governor (--governor, or --deployment with a governor)`,
+              );
+            const proposal = await donConfigProposal(client, {
+              ...request,
+              governor,
+              timelock: owner,
+              ...(flags.description !== undefined && { description: flags.description }),
+            });
+            const printed = {
+              governance: true,
+              forwarder: t.forwarder,
+              donId: t.donId,
+              f: flags.f,
+              ...proposal,
+              values: proposal.values.map(String),
+            };
+            if (!flags.propose) {
+              io.out(JSON.stringify(printed));
+              io.exit(0);
+              return;
+            }
+            const args = [
+              proposal.targets,
+              proposal.values,
+              proposal.calldatas,
+              proposal.description,
+            ] as const;
+            const hash = await wallet(loadKey("the proposer's")).writeContract({
+              address: governor,
+              abi: governorProposeAbi,
+              functionName: "propose",
+              args,
+              chain,
+            });
+            const receipt = await client.waitForTransactionReceipt({ hash });
+            if (receipt.status !== "success") throw new Error(`propose reverted in ${hash}`);
+            const proposalId = await client.readContract({
+              address: governor,
+              abi: governorProposeAbi,
+              functionName: "hashProposal",
+              args: [
+                proposal.targets,
+                proposal.values,
+                proposal.calldatas,
+                keccak256(toHex(proposal.description)),
+              ],
+            });
+            io.out(JSON.stringify({ ...printed, proposalId: String(proposalId), txHash: hash }));
+            io.exit(0);
+            return;
+          }
+
+          const result = await setDonConfig(client, wallet(loadKey("the forwarder owner's")), request);
           io.out(JSON.stringify({ forwarder: t.forwarder, donId: t.donId, f: flags.f, ...result }));
           io.exit(0);
         } catch (err) {

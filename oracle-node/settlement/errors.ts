@@ -8,7 +8,11 @@ export type SettlementErrorCode =
   /** The configured registry is not the one the settlement contract slashes through. */
   | "REGISTRY_MISMATCH"
   /** The fraud-slashing request is malformed. */
-  | "INVALID_EVIDENCE";
+  | "INVALID_EVIDENCE"
+  /** An equivocation commit (`commitEquivocation`) was mined but reverted. */
+  | "COMMIT_REVERTED"
+  /** No block after an equivocation commit's block came within the reporter's bound, so no reveal. */
+  | "REVEAL_TIMEOUT";
 
 /** Errors of the node's on-chain settlement wiring; `code` tells configuration from chain state. */
 export class SettlementError extends Error {

@@ -1,5 +1,6 @@
 export { configSetEvent } from "./configSetEvent";
 export { donCommand } from "./donCommand";
+export { type DonConfigProposal, donConfigProposal, isTimelock } from "./donConfigProposal";
 export {
   createEquivocationReporter,
   type EquivocationReporter,
@@ -13,7 +14,15 @@ export {
   type DonFollowerOptions,
 } from "./followDon";
 export { type DonConfigEntry, type DonMembership, resolveDon, sameDon } from "./resolveDon";
-export { readDonConfigs, type SetDonConfigResult, setDonConfig } from "./setDonConfig";
+export {
+  type DonConfigPlan,
+  type DonConfigRequest,
+  planDonConfig,
+  readDonConfigs,
+  readForwarderOwner,
+  type SetDonConfigResult,
+  setDonConfig,
+} from "./setDonConfig";
 export {
   createSettlementMonitor,
   type SettlementMonitor,
