@@ -57,10 +57,13 @@ export function createBackfillDriver(deps: {
   const retryLater = (networkId: bigint, epoch: bigint) => {
     const tried = tries.get(`${networkId}:${epoch}`) ?? 0;
     if (stopped || tried === 0 || tried >= MAX_TRIES) return;
-    const timer = setTimeout(() => {
-      retryTimers.delete(timer);
-      enqueue(networkId, epoch);
-    }, RETRY_BASE_MS * 2 ** (tried - 1));
+    const timer = setTimeout(
+      () => {
+        retryTimers.delete(timer);
+        enqueue(networkId, epoch);
+      },
+      RETRY_BASE_MS * 2 ** (tried - 1),
+    );
     timer.unref();
     retryTimers.add(timer);
   };

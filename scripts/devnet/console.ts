@@ -34,12 +34,19 @@ export function formatEvent(e: DevnetEvent): string | undefined {
         `slashed ${slashText}`,
         `${e.rejected} rejected`,
         e.settlementTx ? `settled ${short(e.settlementTx)} (${e.signatures ?? "?"} sigs)` : "NOT settled",
+        ...(e.economics
+          ? [
+              `emission ${formatToken(e.economics.emission)} (carried ${formatToken(e.economics.carried)}), fee ${formatToken(e.economics.fee)}: burned ${formatToken(e.economics.burned)}, operators ${formatToken(e.economics.toOperators)}, treasury ${formatToken(e.economics.toTreasury)}`,
+            ]
+          : []),
         `bridged ${formatToken(e.bridged)}`,
         ...(e.scoreboard
           ? [e.warmUp ? "warm-up (began before the fleet ran: not scored)" : verdictText(e.scoreboard)]
           : []),
       ].join(" | ");
     }
+    case "governance":
+      return `governance: ${e.step} proposal ${short(e.proposalId)} (${e.state}, block ${e.block}): ${e.detail}`;
     case "log":
       return e.level === "info" ? undefined : `${e.level}: ${e.message}`;
     default:

@@ -1,7 +1,17 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { type Address, type Hex, keccak256, parseEther, toHex } from "viem";
+import {
+  type Address,
+  createTestClient,
+  type Hex,
+  http,
+  keccak256,
+  parseEther,
+  parseGwei,
+  toHex,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { planFleet, writeFleetReplicas } from "../../attestation/agent/index";
 import type { Deployment } from "../../contracts";
@@ -16,6 +26,10 @@ import { type DevnetEvent, EventLog } from "./events";
 import { nodeEvidenceLookup } from "./evidence";
 import { startFleetProcess } from "./fleet";
 import { ALL_STRATEGIES, DEFENDED_STRATEGIES, planStrategies } from "./fleetPlan";
+import { handOverToGovernance } from "./governance/handOverToGovernance";
+import { reporterRewardProposal } from "./governance/reporterRewardProposal";
+import { runGovernanceDemo } from "./governance/runGovernanceDemo";
+import { summarizeGovernance } from "./governance/summarizeGovernance";
 import { startDevnetLane } from "./lane";
 import { type NodeKeys, prepareNodeKeys } from "./nodeKeys";
 import {
@@ -50,6 +64,14 @@ const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Sample DePIN network: 1,000 VGL per epoch shared by the fleet, 10 VGL stake per device. */
 export const SAMPLE_BUDGET = parseEther("1000");
 export const SAMPLE_STAKE = parseEther("10");
+/**
+ * The devnet's economics (docs/contracts.md, "Economics"): 1 VGL per verified device-epoch, 20%
+ * burned, 50% to the oracle operators (the transmitter's gas first, at 1,000 VGL per ETH and at most
+ * 10 gwei), 30% to the treasury; the emission halves every 20 epochs, so a long run shows the curve.
+ */
+export const SAMPLE_FEE = { feePerDeviceEpoch: parseEther("1"), burnBps: 2_000, operatorBps: 5_000 };
+export const SAMPLE_GAS_REIMBURSEMENT = { vglPerEth: parseEther("1000"), maxGasPriceWei: parseGwei("10") };
+export const SAMPLE_HALVING_EPOCHS = 20;
 /** The fleet's seed: its keys, and its storage client's secret (`fleetStorageSecret`). */
 const FLEET_SEED = "vigil-devnet";
 
@@ -222,7 +244,10 @@ export async function startDevnet(
           ],
           // One hour of unbonding: long enough to matter, short enough to try exits on a devnet.
           unbondingDelay: 3600n,
-          mint: [{ to: home.wallet.account.address, amount: tokensNeeded(options) }],
+          fees: SAMPLE_FEE,
+          gasReimbursement: SAMPLE_GAS_REIMBURSEMENT,
+          // As much again for the deployer's votes: it proposes and passes the governance demo alone.
+          mint: [{ to: home.wallet.account.address, amount: 2n * tokensNeeded(options) }],
           out: deploymentFile,
         }),
     );
@@ -263,6 +288,8 @@ export async function startDevnet(
         challengePolicyId: 1,
         k: Math.min(3, options.nodes),
         fundedEpochs: (options.epochs ?? 1_000) + 1,
+        feeReservePerEpoch: SAMPLE_FEE.feePerDeviceEpoch * BigInt(options.devices),
+        emissionHalvingEpochs: SAMPLE_HALVING_EPOCHS,
       });
     });
 
@@ -345,6 +372,19 @@ export async function startDevnet(
       addresses: { token: lane.remoteToken, router: lane.config.chains[1].router, hook: lane.hook },
     });
 
+    // Everything the devnet does as an owner (DON config, workflows, mints, the token's CCIP setup) is done:
+    // the timelock takes every owner role, and from here a change is a proposal (docs/devnet.md).
+    const governed: Deployment = await stage(
+      "governance",
+      "timelock + governor take registry, settlement, forwarder, VGL admin, CCIP admin, pool, claim hook",
+      async () => {
+        const withGovernance = await handOverToGovernance(home, deployment, lane);
+        writeFileSync(deploymentFile, `${JSON.stringify(withGovernance, null, 2)}\n`);
+        return withGovernance;
+      },
+    );
+    log.emit({ type: "deployment", chain: "home", addresses: deploymentAddresses(governed) });
+
     const nodesGenesis = genesis;
     const nodes = await stage("oracle-nodes", `${options.nodes} \`vigil node start\` processes`, async () => {
       const configured = await configureNodes({
@@ -426,24 +466,45 @@ export async function startDevnet(
     // Devices register and heartbeat within a few seconds of the fleet's start; an epoch that began
     // before then cannot pay them in full and is a warm-up epoch (settled and checked, not scored).
     const scoredFrom = Math.ceil(Date.now() / 1000) + FLEET_SETTLE_SECONDS;
+    // While the epochs settle, one proposal runs end to end (about 15 s: a few blocks and the timelock
+    // delay); a failed step or a parameter that did not change fails the run. It starts with epoch 0, a
+    // warm-up epoch (settled and checked, not scored), so its load never weighs on a scored epoch.
+    const governanceDemo = sleep(Math.max(0, nodesGenesis * 1000 - Date.now()), undefined, {
+      signal: abort.signal,
+    }).then(() =>
+      runGovernanceDemo({
+        log,
+        clients: {
+          public: home.public,
+          wallet: home.wallet,
+          test: createTestClient({ mode: "anvil", transport: http(chains.home.rpcUrl) }),
+        },
+        governor: governed.governor as Address,
+        proposal: reporterRewardProposal(governed.settlement, DEMO_REPORTER_REWARD_BPS),
+        signal: abort.signal,
+      }),
+    );
     const done: Promise<DevnetSummary> = Promise.race([
       failed,
-      runEpochs({
-        scoredFrom,
-        options,
-        log,
-        home,
-        deployment,
-        networkId,
-        fleet: fleetPlan,
-        nodes,
-        f,
-        signal: abort.signal,
-        lane,
-        remote,
-        ownerKey: (i) => deviceOwnerKey(ownerSeed, i),
-        genesisTime: nodesGenesis,
-      }),
+      Promise.all([
+        runEpochs({
+          scoredFrom,
+          options,
+          log,
+          home,
+          deployment: governed,
+          networkId,
+          fleet: fleetPlan,
+          nodes,
+          f,
+          signal: abort.signal,
+          lane,
+          remote,
+          ownerKey: (i) => deviceOwnerKey(ownerSeed, i),
+          genesisTime: nodesGenesis,
+        }),
+        governanceDemo,
+      ]).then(([summary]) => ({ ...summary, governance: summarizeGovernance(log.all()) })),
     ]).catch((error: unknown) => {
       const summary = summarize(log.all(), null);
       return { ...summary, ok: false, reason: error instanceof Error ? error.message : String(error) };
@@ -454,7 +515,7 @@ export async function startDevnet(
       log,
       chains,
       dashboardUrl: dashboard.url,
-      deployment,
+      deployment: governed,
       networkId,
       nodes,
       genesisTime: nodesGenesis,
@@ -480,6 +541,9 @@ async function servesGateway(nodes: readonly DevnetNode[], path: string): Promis
   return false;
 }
 
+/** The governance demo's new equivocation reporter share (the devnet deploys with the default 50%). */
+const DEMO_REPORTER_REWARD_BPS = 4_000;
+
 /** Seconds from the fleet's start until every device has registered and sent its first heartbeats. */
 const FLEET_SETTLE_SECONDS = 5;
 
@@ -488,7 +552,7 @@ function tokensNeeded(o: DevnetOptions): bigint {
   return (
     parseEther("100") * BigInt(o.nodes) +
     SAMPLE_STAKE * BigInt(o.devices) +
-    SAMPLE_BUDGET * BigInt((o.epochs ?? 1_000) + 1)
+    (SAMPLE_BUDGET + SAMPLE_FEE.feePerDeviceEpoch * BigInt(o.devices)) * BigInt((o.epochs ?? 1_000) + 1)
   );
 }
 

@@ -39,6 +39,20 @@ export type DevnetEventBody =
       settlementTx?: string;
       signatures?: number;
       totalReward: string;
+      /**
+       * The epoch's books from its settlement (docs/contracts.md, "Economics"), token units as decimal
+       * strings: emission split, emission carried (not paid: few devices qualified), the fee and its
+       * burned / operators / treasury split, and the transmitter's gas reimbursement.
+       */
+      economics?: {
+        emission: string;
+        carried: string;
+        fee: string;
+        burned: string;
+        toOperators: string;
+        toTreasury: string;
+        reimbursement: string;
+      };
       bridged: string;
       /** Lines whose reward differs from docs/interfaces.md's formula (0 when the nodes follow it). */
       rewardMismatches?: number;
@@ -76,6 +90,15 @@ export type DevnetEventBody =
       sourceTx: string;
       destTx?: string;
       status: "sent" | "delivered" | "failed";
+    }
+  | {
+      /** A step of the devnet's governance proposal (scripts/devnet/governance/runProposal.ts). */
+      type: "governance";
+      step: "proposed" | "voting" | "voted" | "succeeded" | "queued" | "executed" | "checked";
+      proposalId: string;
+      state: string;
+      block: number;
+      detail: string;
     }
   | { type: "log"; level: "info" | "warn" | "error"; message: string };
 

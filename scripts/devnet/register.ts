@@ -9,10 +9,10 @@ import {
   type Transport,
   type WalletClient,
 } from "viem";
-import { vigilRegistryAbi, vigilTokenAbi } from "../../contracts";
+import { vigilRegistryAbi, vigilSettlementAbi, vigilTokenAbi } from "../../contracts";
 import { depositBudget } from "../lifecycle/depositBudget";
 import { registerNetwork } from "../lifecycle/registerNetwork";
-import { sendAll as send } from "../lifecycle/send";
+import { sendAll as send, simulateAndSend } from "../lifecycle/send";
 
 // Registration primitives (send, registerNetwork, depositBudget) live in scripts/lifecycle/, shared
 // with the `vigil network|operator|device` commands; this file keeps the devnet's batches and minting.
@@ -27,6 +27,10 @@ export interface SampleNetworkParams {
   k: number;
   /** Epochs of budget deposited up front. */
   fundedEpochs: number;
+  /** Deposited on top of each funded epoch's emission: the verification fee the network pays. */
+  feeReservePerEpoch?: bigint;
+  /** The settlement's emission schedule: the budget per epoch halves every this many epochs (0: flat). */
+  emissionHalvingEpochs?: number;
 }
 
 export interface RegistrationTargets {
@@ -134,7 +138,14 @@ export async function registerSampleNetwork(
     challengePolicyId: p.challengePolicyId,
     k: p.k,
   });
-  const budget = p.rewardBudgetPerEpoch * BigInt(p.fundedEpochs);
+  if (p.emissionHalvingEpochs)
+    await simulateAndSend(client, wallet, {
+      address: t.settlement,
+      abi: vigilSettlementAbi,
+      functionName: "setEmissionHalving",
+      args: [networkId, p.emissionHalvingEpochs],
+    });
+  const budget = (p.rewardBudgetPerEpoch + (p.feeReservePerEpoch ?? 0n)) * BigInt(p.fundedEpochs);
   await ensureTokens(client, wallet, t.token, budget);
   if (budget > 0n) await depositBudget(client, wallet, t, networkId, budget);
   return networkId;

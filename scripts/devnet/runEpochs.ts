@@ -16,11 +16,11 @@ import { assertRewardFormula } from "./checks/assertRewardFormula";
 import { assertSettledRoot } from "./checks/assertSettledRoot";
 import { assertSignerQuorum } from "./checks/assertSignerQuorum";
 import { enforceCheck } from "./checks/enforceCheck";
-import { readEpochBudget } from "./checks/readEpochBudget";
+import { epochRewardInputs } from "./checks/epochRewardInputs";
 import { readReportSignatures } from "./checks/reportSignatures";
-import { unstakedDevices } from "./checks/unstakedDevices";
 import type { ChainClients } from "./clients";
 import { devnetClients } from "./clients";
+import { type EpochEconomics, readEpochEconomics } from "./epochs/readEpochEconomics";
 import { readAppliedSlashes, type SettledEpoch, waitForEpochSettled } from "./epochs/waitForEpochSettled";
 import { DevnetError } from "./errors";
 import type { EventLog } from "./events";
@@ -137,6 +137,8 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
   const agreeTimeoutMs = options.epochSeconds * 1_000 + 30_000;
   const settleTimeoutMs = options.epochSeconds * 1_000 + 30_000;
   let settlementBroken: string | undefined;
+  // Burned by verification fees over the run, from the settlements' `FeeCharged` logs.
+  let burned = 0n;
   const boards: EpochScoreboard[] = [];
   const slashedBefore = new Set<string>();
   const scored = m.fleet.map((d) => ({ deviceId: d.deviceIdHex, strategy: d.strategy, owner: d.ownerHex }));
@@ -172,11 +174,14 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
     }
 
     let reportSigners: Address[] = [];
+    let economics: EpochEconomics | undefined;
     if (settled) {
       const onChain = settled;
       await enforceCheck(log, () => assertSettledRoot(epoch, onChain.resultRoot, result.resultRoot));
       reportSigners = (await readReportSignatures(home.public, onChain.txHash)).signers;
       await enforceCheck(log, () => assertSignerQuorum(epoch, reportSigners, signers, m.f));
+      economics = await enforceCheck(log, () => readEpochEconomics(home.public, settlement, onChain));
+      burned += economics.burned;
     }
 
     const slashes = settled
@@ -226,11 +231,13 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
       });
     }
     const startTime = BigInt(m.genesisTime + Number(epoch) * options.epochSeconds);
-    const budget = await readEpochBudget(home.public, deployment.registry as Address, networkId);
-    const unstaked = await unstakedDevices(home.public, deployment.registry as Address, networkId, {
-      startTime,
-      endTime: startTime + BigInt(options.epochSeconds),
-    });
+    const { budget, unstaked } = await epochRewardInputs(
+      home.public,
+      { registry: deployment.registry as Address, settlement: deployment.settlement as Address },
+      networkId,
+      epoch,
+      { startTime, endTime: startTime + BigInt(options.epochSeconds) },
+    );
     await enforceCheck(log, () =>
       assertRewardFormula(
         epoch,
@@ -338,6 +345,19 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
       votes: result.verifiedSigners.length,
       ...(settled ? { settlementTx: settled.txHash, signatures: reportSigners.length } : {}),
       totalReward: String(result.unverified.totalReward),
+      ...(economics
+        ? {
+            economics: {
+              emission: String(economics.emission),
+              carried: String(economics.carried),
+              fee: String(economics.fee),
+              burned: String(economics.burned),
+              toOperators: String(economics.toOperators),
+              toTreasury: String(economics.toTreasury),
+              reimbursement: String(economics.reimbursement),
+            },
+          }
+        : {}),
       bridged: String(bridged),
       rewardMismatches: 0,
       scoreboard: board.rows,
@@ -356,7 +376,7 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
       );
     });
   }
-  return summarize(log.all(), supplyBefore === undefined ? null : await supplyCheck(m, supplyBefore));
+  return summarize(log.all(), supplyBefore === undefined ? null : await supplyCheck(m, supplyBefore, burned));
 }
 
 /** Reward tokens on both chains together: bridging burns at home and mints remote, so the sum stays. */
@@ -378,7 +398,12 @@ async function totalSupply(m: RunEpochsModules): Promise<{ home: bigint; remote:
   return { home, remote };
 }
 
-async function supplyCheck(m: RunEpochsModules, before: { home: bigint; remote: bigint }) {
+/**
+ * Supply across both chains: minted − burned. Bridging burns on one chain and mints on the other, so
+ * it moves supply and never changes it; the verification fee's burn (its `FeeCharged` logs) is the
+ * only thing that may lower it.
+ */
+async function supplyCheck(m: RunEpochsModules, before: { home: bigint; remote: bigint }, burned: bigint) {
   const after = await totalSupply(m);
   const delivered = m.log
     .all()
@@ -388,8 +413,10 @@ async function supplyCheck(m: RunEpochsModules, before: { home: bigint; remote: 
     before: String(before.home + before.remote),
     after: String(after.home + after.remote),
     bridgedOut: String(delivered),
+    burned: String(burned),
     conserved:
-      before.home + before.remote === after.home + after.remote && after.remote - before.remote === delivered,
+      before.home + before.remote - burned === after.home + after.remote &&
+      after.remote - before.remote === delivered,
   };
 }
 

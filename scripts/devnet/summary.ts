@@ -1,11 +1,14 @@
 import { type EpochScoreboard, scoreRun } from "../../attestation/fleet/scoreboard";
 import type { DevnetEvent } from "./events";
+import { type GovernanceSummary, summarizeGovernance } from "./governance/summarizeGovernance";
 
 export interface SupplyCheck {
   /** Reward tokens on the home chain plus the remote chain, before and after; equal when conserved. */
   before: string;
   after: string;
   bridgedOut: string;
+  /** Burned by verification fees over the run (the only way supply may drop). */
+  burned: string;
   conserved: boolean;
 }
 
@@ -23,6 +26,8 @@ export interface DevnetSummary {
   supplyCheck: SupplyCheck | null;
   /** Verdict-accuracy targets missed over the run, per epoch and strategy (docs/attestation.md). */
   verdictTargetsMissed: string[];
+  /** The governance proposal run during the epochs (propose → executed → read back), null if none ran. */
+  governance: GovernanceSummary | null;
   /** Stages that ran end to end, and those that could not yet (with why). */
   stages: Record<string, string>;
   reason?: string;
@@ -89,6 +94,7 @@ export function summarize(events: readonly DevnetEvent[], supplyCheck: SupplyChe
     bridgeTransfersSent: sent,
     supplyCheck,
     verdictTargetsMissed,
+    governance: summarizeGovernance(events),
     stages,
     ...(reasons.length ? { reason: reasons.join("; ") } : {}),
   };

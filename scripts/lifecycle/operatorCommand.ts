@@ -10,13 +10,14 @@ import {
   addOperatorStake,
   registerOperator,
   requestOperatorExit,
+  withdrawOperatorEarnings,
   withdrawOperatorStake,
 } from "./registerOperator";
 import { formatTokens } from "./tokens";
 
 const when = (unix: bigint) => new Date(Number(unix) * 1000).toISOString();
 
-/** `vigil operator register|stake|exit|withdraw|status`: an oracle operator on the registry. */
+/** `vigil operator register|stake|exit|withdraw|withdraw-earnings|status`: an oracle operator on the registry. */
 export function operatorCommand(io: CliIo = processIo): Command {
   const operator = new Command("operator").description(
     "register, stake, exit and inspect an oracle operator",
@@ -116,6 +117,25 @@ export function operatorCommand(io: CliIo = processIo): Command {
   );
 
   withChainFlags(
+    operator
+      .command("withdraw-earnings")
+      .description("send the paying account's fee earnings (it must be the node's signer) to an address")
+      .requiredOption("--to <address>", "who receives the earnings", parseAddress),
+    { signs: true },
+  ).action(
+    guarded(io, async (flags: ChainFlags & { to: Address }) => {
+      const { client, wallet, deployment } = await openSigningChain(flags, io);
+      const amount = await withdrawOperatorEarnings(client, wallet, deployment.settlement, flags.to);
+      report(
+        io,
+        flags.json ?? false,
+        { signer: wallet.account.address, to: flags.to, withdrawn: amount },
+        () => [`withdrew ${formatTokens(amount)} of ${wallet.account.address}'s fee earnings to ${flags.to}`],
+      );
+    }),
+  );
+
+  withChainFlags(
     signerFlag(
       operator
         .command("status")
@@ -138,7 +158,8 @@ export function operatorCommand(io: CliIo = processIo): Command {
         `  signer balance  ${formatEther(s.signerBalance)} ETH`,
         `  blocks ${s.fromBlock}..${s.toBlock}:`,
         `    slashes         ${s.slashes.length === 0 ? "none" : s.slashes.map((x) => `network ${x.networkId} epoch ${x.epoch}: ${formatTokens(x.amount)}`).join("; ")}`,
-        `    earnings        ${formatTokens(s.reporterRewards)} (operators are paid no per-epoch reward on chain; this is the reporter share of equivocation slashes)`,
+        `    reporter share  ${formatTokens(s.reporterRewards)} (of equivocation slashes it reported)`,
+        `  fee earnings    ${formatTokens(s.feeEarnings)} not yet withdrawn (vigil operator withdraw-earnings, sent by the signer)`,
         `    reports sent    ${s.reportsSent}, gas spent ${formatEther(s.gasSpentWei)} ETH`,
       ]);
     }),

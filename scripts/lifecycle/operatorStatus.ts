@@ -26,11 +26,16 @@ export interface OperatorStatus {
   /** `OracleSlashed` events naming this signer in the range. */
   slashes: { networkId: bigint; epoch: bigint; amount: bigint; blockNumber: bigint }[];
   /**
-   * Tokens the settlement contract paid this operator: VigilSettlement pays operators nothing per
-   * epoch (rewards go to device lines), so this is only the reporter share of equivocation slashes
-   * it reported (from its signer or owner account) in the range.
+   * The reporter share of equivocation slashes it reported (from its signer or owner account) in
+   * the range.
    */
   reporterRewards: bigint;
+  /**
+   * Its share of verification fees not yet withdrawn (`operatorEarnings(signer)`: per certified
+   * result it contributed an observation to, plus its transmissions' gas; docs/contracts.md,
+   * "Economics"). The signer withdraws it with `vigil operator withdraw-earnings`.
+   */
+  feeEarnings: bigint;
   /** Forwarder transactions sent from the signer that delivered a report (`ReportProcessed`), and their cost. */
   reportsSent: number;
   gasSpentWei: bigint;
@@ -49,7 +54,7 @@ export async function operatorStatus(
   signer: Address,
   lookback: bigint = DEFAULT_LOOKBACK_BLOCKS,
 ): Promise<OperatorStatus> {
-  const [op, latest, signerBalance] = await Promise.all([
+  const [op, latest, signerBalance, feeEarnings] = await Promise.all([
     client.readContract({
       address: t.registry,
       abi: vigilRegistryAbi,
@@ -58,6 +63,12 @@ export async function operatorStatus(
     }),
     client.getBlockNumber(),
     client.getBalance({ address: signer }),
+    client.readContract({
+      address: t.settlement,
+      abi: vigilSettlementAbi,
+      functionName: "operatorEarnings",
+      args: [signer],
+    }),
   ]);
   const floor = BigInt(t.deployBlock ?? 0);
   const fromBlock = latest - lookback > floor ? latest - lookback : floor;
@@ -122,6 +133,7 @@ export async function operatorStatus(
       blockNumber: e.blockNumber,
     })),
     reporterRewards,
+    feeEarnings,
     reportsSent,
     gasSpentWei,
   };

@@ -1,5 +1,5 @@
 import type { Address, Hex, PublicClient } from "viem";
-import { vigilRegistryAbi } from "../../contracts/index";
+import { vigilRegistryAbi, vigilSettlementAbi } from "../../contracts/index";
 import type { LifecycleWallet } from "./chainContext";
 import { LifecycleError } from "./errors";
 import { simulateAndSend } from "./send";
@@ -124,4 +124,29 @@ export async function withdrawOperatorStake(
     args: [signer],
   });
   return before.stake;
+}
+
+/**
+ * Sends the wallet account's fee earnings (`operatorEarnings`: the account must be the node's
+ * signer) to `to`; returns the amount. Simulated first: `NoOperatorEarnings` costs nothing.
+ */
+export async function withdrawOperatorEarnings(
+  client: PublicClient,
+  wallet: LifecycleWallet,
+  settlement: Address,
+  to: Address,
+): Promise<bigint> {
+  const owed = await client.readContract({
+    address: settlement,
+    abi: vigilSettlementAbi,
+    functionName: "operatorEarnings",
+    args: [wallet.account.address],
+  });
+  await simulateAndSend(client, wallet, {
+    address: settlement,
+    abi: vigilSettlementAbi,
+    functionName: "withdrawOperatorEarnings",
+    args: [to],
+  });
+  return owed;
 }

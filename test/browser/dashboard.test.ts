@@ -109,6 +109,16 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
     expect(await page.locator("[data-testid=epochs] tbody tr").count()).toBe(
       events.filter((e) => e.type === "epoch").length,
     );
+    // Each settled epoch's books: emission, fee and burn, as the settlement logged them.
+    for (const e of settled) {
+      if (e.type !== "epoch") continue;
+      expect(e.economics).toBeDefined();
+      const row = page.locator(`[data-testid=epochs] tbody tr[data-epoch="${e.epoch}"]`);
+      const tokens = (wei: string) => (Number(BigInt(wei) / 10n ** 15n) / 1000).toFixed(3);
+      expect(await row.locator(".economics-emission").textContent()).toBe(tokens(e.economics!.emission));
+      expect(await row.locator(".economics-fee").textContent()).toBe(tokens(e.economics!.fee));
+      expect(await row.locator(".economics-burned").textContent()).toBe(tokens(e.economics!.burned));
+    }
     // The uptime heatmap has a cell per device for each epoch with lines.
     const uptimeEpochs = new Set(events.flatMap((e) => (e.type === "uptime" ? [e.epoch] : [])));
     expect(await page.locator("[data-testid=heatmap] i").count()).toBe(uptimeEpochs.size * devices.size);

@@ -4,8 +4,8 @@ import { type Address, createPublicClient, http, isAddressEqual } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { vigilRegistryAbi, vigilSettlementAbi } from "../../contracts";
 import { createFeedClient } from "../../oracle-node/feed/client/index";
+import { epochRewardInputs } from "../../scripts/devnet/checks/epochRewardInputs";
 import { checkRewardFormula } from "../../scripts/devnet/checks/rewardFormula";
-import { unstakedDevices } from "../../scripts/devnet/checks/unstakedDevices";
 import { type DevnetHandle, SAMPLE_BUDGET, SAMPLE_STAKE, startDevnet } from "../../scripts/devnet/devnet";
 import type { DevnetEvent } from "../../scripts/devnet/events";
 import { DEFENDED_STRATEGIES } from "../../scripts/devnet/fleetPlan";
@@ -45,7 +45,10 @@ describe("devnet end to end", () => {
 
   it("brings every stage up in order, with no stage failed", () => {
     const stages = events("stage");
-    const ready = stages.filter((s) => s.status === "ready").map((s) => s.stage);
+    // The governance demo runs beside the epochs: its stage is checked with the summary below.
+    const ready = stages
+      .filter((s) => s.status === "ready" && s.stage !== "governance-demo")
+      .map((s) => s.stage);
     expect(ready).toEqual([
       "build-contracts",
       "chains",
@@ -55,6 +58,7 @@ describe("devnet end to end", () => {
       "network",
       "devices",
       "bridge-lane",
+      "governance",
       "oracle-nodes",
       "device-fleet",
     ]);
@@ -139,6 +143,25 @@ describe("devnet end to end", () => {
     expect(withPeers).toBe(NODES);
   });
 
+  it("runs a governance proposal end to end while the epochs settle, and reads the parameter back changed", async () => {
+    const summary = await devnet.done;
+    expect(summary.governance).toMatchObject({ step: "checked", state: "Executed" });
+    expect(summary.governance?.detail).toMatch(/^reporterRewardBps\(\) 5000 → 4000$/);
+    expect(summary.stages["governance-demo"]).toMatch(/^ready: proposal 0x[0-9a-f]+ executed at block \d+/);
+    const steps = events("governance").map((e) => e.step);
+    expect(steps).toEqual(["proposed", "voting", "voted", "succeeded", "queued", "executed", "checked"]);
+    // The timelock now owns the contracts the devnet deployed.
+    const d = devnet.deployment!;
+    expect(d.timelock).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    expect(
+      await client().readContract({
+        address: d.registry as Address,
+        abi: vigilRegistryAbi,
+        functionName: "owner",
+      }),
+    ).toBe(d.timelock);
+  });
+
   it("agrees on every epoch: f + 1 votes, rewards per the formula, cheaters slashed with evidence, no honest slash", async () => {
     const summary = await devnet.done;
     // A devnet that stopped early says why; show that rather than a bare count mismatch below. Verdict
@@ -183,18 +206,20 @@ describe("devnet end to end", () => {
             .then((l) => l.line),
         ),
       );
-      // The chain's budget, never one taken from the result under test.
-      const budget = SAMPLE_BUDGET;
+      // The chain's emission, never one taken from the result under test.
       const startTime = BigInt(devnet.genesisTime + e.epoch * devnet.options.epochSeconds);
-      const unstaked = await unstakedDevices(
+      const { budget, unstaked } = await epochRewardInputs(
         client(),
-        devnet.deployment!.registry as Address,
-        devnet.networkId!,
         {
-          startTime,
-          endTime: startTime + BigInt(devnet.options.epochSeconds),
+          registry: devnet.deployment!.registry as Address,
+          settlement: devnet.deployment!.settlement as Address,
         },
+        devnet.networkId!,
+        BigInt(e.epoch),
+        { startTime, endTime: startTime + BigInt(devnet.options.epochSeconds) },
       );
+      expect(budget).toBeGreaterThan(0n);
+      expect(budget).toBeLessThanOrEqual(SAMPLE_BUDGET);
       expect(checkRewardFormula(budget, lines, unstaked)).toEqual([]);
       expect(e.rewardMismatches).toBe(0);
       expect(lines.reduce((sum, l) => sum + l.reward, 0n)).toBe(BigInt(e.totalReward));

@@ -4,7 +4,7 @@ import { checkRewardFormula } from "./rewardFormula";
 
 /**
  * The agreed lines pay what docs/interfaces.md's formula gives for `budget`, which the caller reads
- * from the registry (`readEpochBudget`), never from the result under test: a result that paid nobody
+ * from the chain (`epochRewardInputs`), never from the result under test: a result that paid nobody
  * must not pass by making the expected budget 0 too.
  */
 export function assertRewardFormula(

@@ -20,8 +20,24 @@ describe("checkRewardFormula", () => {
     expect(checkRewardFormula(1000n, lines)).toEqual([]);
   });
 
-  it("gives a slashed device nothing and leaves it out of Σw", () => {
-    const lines = [line(1, 10n, 10_000, 1000n), line(2, 10n, 10_000, 0n, 5n)];
+  it("gives a slashed device nothing and keeps its share in the budget", () => {
+    // Eligible N = 2 (the slashed device had stake at risk), qualified q = 1: the epoch pays B/2.
+    const lines = [line(1, 10n, 10_000, 500n), line(2, 10n, 10_000, 0n, 5n)];
+    expect(checkRewardFormula(1000n, lines)).toEqual([]);
+    // The former rule (the whole budget to whoever qualified) is a mismatch now.
+    expect(checkRewardFormula(1000n, [line(1, 10n, 10_000, 1000n), line(2, 10n, 10_000, 0n, 5n)])).toEqual([
+      { deviceId: lines[0]!.deviceId, expected: 500n, actual: 1000n },
+    ]);
+  });
+
+  it("pays q/N of the budget when few devices qualify, split by weight", () => {
+    // 4 eligible, 2 qualify with weights 3:1: the epoch pays 1000 * 2/4 = 500, as 375 and 125.
+    const lines = [
+      line(1, 3n, 10_000, 375n),
+      line(2, 1n, 10_000, 125n),
+      line(3, 0n, 10_000, 0n),
+      line(4, 5n, 0, 0n),
+    ];
     expect(checkRewardFormula(1000n, lines)).toEqual([]);
   });
 

@@ -74,6 +74,13 @@ function apply(e) {
     case "verdicts":
       state.verdicts.set(e.epoch, e);
       break;
+    case "governance":
+      // The devnet's governance proposal, step by step, in the log panel (the pipeline shows its stage).
+      state.log.push(
+        `${new Date(e.time).toLocaleTimeString()} governance ${e.step} ${short(e.proposalId)} (${e.state}, block ${e.block}): ${e.detail}`,
+      );
+      if (state.log.length > 300) state.log.shift();
+      break;
     case "log":
       state.log.push(`${new Date(e.time).toLocaleTimeString()} ${e.level} ${e.message}`);
       if (state.log.length > 300) state.log.shift();
@@ -192,7 +199,11 @@ function render() {
         .map(([r, n]) => `${n} ${r}`)
         .join(", ");
       return `<tr data-epoch="${e.epoch}" class="${e.settlementTx ? "settled" : ""}"><td>${e.epoch}</td><td>${e.verified}</td><td class="ok">${e.rewarded}</td>
-      <td class="bad">${esc(slashed || "0")}</td><td>${e.rejected}</td><td>${fmtToken(e.totalReward)}</td><td>${fmtToken(e.bridged)}</td>
+      <td class="bad">${esc(slashed || "0")}</td><td>${e.rejected}</td>
+      <td class="economics-emission">${e.economics ? fmtToken(e.economics.emission) : ""}</td><td>${fmtToken(e.totalReward)}</td>
+      <td>${e.economics ? fmtToken(e.economics.carried) : ""}</td><td class="economics-fee">${e.economics ? fmtToken(e.economics.fee) : ""}</td>
+      <td class="economics-burned">${e.economics ? fmtToken(e.economics.burned) : ""}</td><td>${e.economics ? fmtToken(e.economics.toOperators) : ""}</td>
+      <td>${e.economics ? fmtToken(e.economics.toTreasury) : ""}</td><td>${fmtToken(e.bridged)}</td>
       <td>${e.votes ?? ""}</td><td>${e.signatures ?? ""}</td><td class="mono">${esc(short(e.resultRoot))}</td>
       <td class="mono ${e.settlementTx ? "ok" : "warn"}">${e.settlementTx ? esc(short(e.settlementTx)) : e.resultRoot ? "agreed, not settled" : "not settled"}</td></tr>`;
     })
