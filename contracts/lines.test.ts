@@ -85,6 +85,7 @@ describe("report bodies", () => {
       resultRoot: keccak256(toHex("root")),
       observationsCommitment: keccak256(toHex("obs")),
       deviceCount: 33,
+      qualifiedCount: 30,
       totalReward: 10n ** 18n,
       totalSlash: 5n,
       slashes: [
@@ -111,6 +112,7 @@ describe("report bodies", () => {
             { name: "resultRoot", type: "bytes32" },
             { name: "observationsCommitment", type: "bytes32" },
             { name: "deviceCount", type: "uint32" },
+            { name: "qualifiedCount", type: "uint32" },
             { name: "totalReward", type: "uint256" },
             { name: "totalSlash", type: "uint256" },
             {

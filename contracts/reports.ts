@@ -24,6 +24,8 @@ export interface EpochSettlement {
   resultRoot: Hex;
   observationsCommitment: Hex;
   deviceCount: number;
+  /** Devices that qualified (weight > 0 in the reward formula): the verification fee's basis. */
+  qualifiedCount: number;
   totalReward: bigint;
   totalSlash: bigint;
   slashes: readonly DeviceSlash[];
@@ -50,6 +52,7 @@ const epochSettlementParameter = {
     { name: "resultRoot", type: "bytes32" },
     { name: "observationsCommitment", type: "bytes32" },
     { name: "deviceCount", type: "uint32" },
+    { name: "qualifiedCount", type: "uint32" },
     { name: "totalReward", type: "uint256" },
     { name: "totalSlash", type: "uint256" },
     { name: "slashes", type: "tuple[]", components: deviceSlashComponents },

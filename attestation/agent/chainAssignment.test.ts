@@ -273,6 +273,7 @@ describe("chain assignment (real anvil)", () => {
         // No observations: the contract checks the commitment is keccak256 of the (empty) list.
         observationsCommitment: keccak256("0x"),
         deviceCount: 0,
+        qualifiedCount: 0,
         totalReward: 0n,
         totalSlash: 0n,
         slashes: [],

@@ -102,6 +102,7 @@ export const scenario: BenchScenario = {
           // No observations (no fee configured here): the commitment of an empty list.
           observationsCommitment: keccak256("0x"),
           deviceCount: count,
+          qualifiedCount: count,
           totalReward: BUDGET,
           totalSlash: 0n,
           slashes: [],

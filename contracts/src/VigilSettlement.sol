@@ -160,7 +160,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     /// `BURNER_ROLE`: without it every settlement would revert on the burn, so the role is checked here.
     function setFees(uint128 feePerDeviceEpoch_, uint16 burnBps, uint16 operatorBps) external onlyOwner {
         if (uint256(burnBps) + operatorBps > MAX_BPS) revert InvalidFeeSplit(burnBps, operatorBps);
-        if (burnBps != 0 && !IAccessControl(address(i_token)).hasRole(BURNER_ROLE, address(this))) {
+        if (burnBps != 0 && !_canBurn()) {
             revert CannotBurn(address(i_token));
         }
         feePerDeviceEpoch = feePerDeviceEpoch_;
@@ -227,16 +227,24 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     }
 
     function _settle(EpochSettlement memory s, uint256 gasAtEntry) internal {
-        uint128 budget = _checkSettlement(s);
-        // The verification fee, for a certified result only (not a timeout). Capped by what the budget holds after
-        // the reward, never reverting for lack of it: a network that cannot pay its fee must not stall its own
-        // settlement, and its devices' rewards come first. The shortfall is waived.
+        (uint128 budget, uint128 budgetPerEpoch) = _checkSettlement(s);
         uint256 budgetAfterReward = budget - s.totalReward;
         uint256 feeDue;
         uint256 fee;
-        if (s.resultRoot != bytes32(0)) {
-            feeDue = uint256(feePerDeviceEpoch) * s.deviceCount;
-            fee = feeDue < budgetAfterReward ? feeDue : budgetAfterReward;
+        if (s.resultRoot != bytes32(0) && feePerDeviceEpoch != 0) {
+            // The verification fee, for a certified result only (not a timeout), per *qualified* device: devices
+            // that did verified work. Threat: charging per listed device let anyone register idle devices (stake
+            // returned after unbonding) and turn a network's budget into fees; the count is the DON's word, so it
+            // is also capped by the devices the registry ever registered in the network.
+            uint256 basis = s.qualifiedCount < s.deviceCount ? s.qualifiedCount : s.deviceCount;
+            uint256 registered = i_registry.getNetwork(s.networkId).deviceCount;
+            if (basis > registered) basis = registered;
+            feeDue = uint256(feePerDeviceEpoch) * basis;
+            // Rewards come first: the fee takes only what the budget holds beyond the next epoch's largest reward,
+            // and never reverts for lack of it (a network that cannot pay its fee must not stall its own
+            // settlement, nor its next one). The shortfall is waived.
+            uint256 available = budgetAfterReward > budgetPerEpoch ? budgetAfterReward - budgetPerEpoch : 0;
+            fee = feeDue < available ? feeDue : available;
         }
 
         // The reward is funded now: it leaves the budget and can only be claimed.
@@ -271,8 +279,9 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         if (feeDue != 0) _chargeFee(s, feeDue, fee, gasAtEntry);
     }
 
-    /// The checks of a kind 1 report (and its timeout event); returns the network's budget before it.
-    function _checkSettlement(EpochSettlement memory s) internal returns (uint128) {
+    /// The checks of a kind 1 report (and its timeout event); returns the network's budget before it and its
+    /// budget per epoch.
+    function _checkSettlement(EpochSettlement memory s) internal returns (uint128, uint128) {
         (, uint64 genesisTime, uint32 epochLength, uint128 budgetPerEpoch) =
             i_registry.epochParams(s.networkId);
         if (epochLength == 0) revert UnknownNetwork(s.networkId);
@@ -290,8 +299,9 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
             // forge-lint: disable-next-line(block-timestamp)
             if (block.timestamp < timeoutAt) revert EpochNotTimedOut(s.networkId, s.epoch, timeoutAt);
             if (
-                s.deviceCount != 0 || s.totalReward != 0 || s.totalSlash != 0 || s.slashes.length != 0
-                    || s.observationsCommitment != bytes32(0) || s.observations.length != 0
+                s.deviceCount != 0 || s.qualifiedCount != 0 || s.totalReward != 0 || s.totalSlash != 0
+                    || s.slashes.length != 0 || s.observationsCommitment != bytes32(0)
+                    || s.observations.length != 0
             ) revert TimeoutNotEmpty(s.networkId, s.epoch);
             emit EpochTimedOut(s.networkId, s.epoch);
         } else {
@@ -312,7 +322,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         if (s.totalReward > ledger.budget) {
             revert InsufficientBudget(s.networkId, s.totalReward, ledger.budget);
         }
-        return ledger.budget;
+        return (ledger.budget, budgetPerEpoch);
     }
 
     /// Splits an epoch's fee (already out of the budget): burned, operator share, treasury; the burn last.
@@ -320,6 +330,13 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         uint256 burned = fee * feeBurnBps / MAX_BPS;
         uint256 toOperators = fee * feeOperatorBps / MAX_BPS;
         uint256 toTreasury = fee - burned - toOperators;
+        // Threat: the burner role revoked after `setFees` checked it (a role reshuffle for a new pool). The burn
+        // would then revert every settlement of every network until a proposal restores it; the burn share goes
+        // to the treasury instead (the event says what was really burned).
+        if (burned != 0 && !_canBurn()) {
+            toTreasury += burned;
+            burned = 0;
+        }
         emit FeeCharged(s.networkId, s.epoch, fee, burned, toOperators, toTreasury, feeDue - fee);
         if (toOperators != 0) toTreasury += _payOperators(s, toOperators, gasAtEntry);
         if (toTreasury != 0) treasuryAccrued += toTreasury;
@@ -773,6 +790,11 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
             }
         }
         h = keccak256(packed);
+    }
+
+    /// Whether VGL lets this contract burn its own balance (`BurnMintERC20.burn` wants `BURNER_ROLE`).
+    function _canBurn() internal view returns (bool) {
+        return IAccessControl(address(i_token)).hasRole(BURNER_ROLE, address(this));
     }
 
     function _beacon(uint64 networkId) internal view returns (bytes32 b) {

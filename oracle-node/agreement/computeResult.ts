@@ -199,6 +199,7 @@ export async function computeResult(
       resultRoot: tree.root,
       observationsCommitment: observationsCommitment(obsList),
       deviceCount: lines.length,
+      qualifiedCount: Number(qualified),
       totalReward,
       totalSlash,
       slashes,

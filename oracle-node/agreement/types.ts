@@ -101,6 +101,8 @@ export interface EpochResult {
   resultRoot: Hex;
   observationsCommitment: Hex;
   deviceCount: number;
+  /** Devices with weight > 0 (docs/interfaces.md, "Reward formula"): the verification fee's basis. */
+  qualifiedCount: number;
   totalReward: bigint;
   totalSlash: bigint;
   slashes: DeviceSlash[];

@@ -9,6 +9,7 @@ import type { PublicClient } from "viem";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Store } from "../store/index";
 import { createBackfillDriver } from "./driver";
+import { BackfillError } from "./errors";
 import type { Backfill } from "./interface";
 
 const ROOT = `0x${"11".repeat(32)}` as const;
@@ -18,7 +19,9 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function setup(o: { zeroRoots?: bigint[]; failing?: Set<bigint>; pending?: Set<bigint> } = {}) {
+function setup(
+  o: { zeroRoots?: bigint[]; failing?: Set<bigint>; pending?: Set<bigint>; noPeers?: Set<bigint> } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "vigil-backfill-driver-"));
   dirs.push(dir);
   const store = Store.open({ dataDir: dir });
@@ -28,6 +31,8 @@ function setup(o: { zeroRoots?: bigint[]; failing?: Set<bigint>; pending?: Set<b
     async fill(networkId, epoch, settled) {
       asked.push(epoch);
       if (o.failing?.has(epoch)) throw new Error("no peer had it");
+      if (o.noPeers?.has(epoch))
+        throw new BackfillError("BACKFILL_UNAVAILABLE", "no oracle peer connected", { peers: {} });
       expect(settled.resultRoot).toBe(ROOT);
       filled.push(epoch);
       return { networkId, epoch, peerId: "p", observations: 3, votes: 3 };
@@ -90,19 +95,46 @@ describe("backfill driver", () => {
     store.close();
   });
 
-  it("tries a failed epoch again after a delay, without waiting for the next settlement", async () => {
+  it("asks again after 2 s, 4 s, … when no peer was connected, without using up its tries", async () => {
     vi.useFakeTimers();
     try {
-      const failing = new Set([3n]);
-      const { driver, asked, filled, store } = setup({ failing });
+      const noPeers = new Set([3n]);
+      const { driver, asked, filled, store } = setup({ noPeers });
       driver.catchUp(1n, 3n);
       await driver.idle();
       expect(asked.filter((e) => e === 3n)).toHaveLength(1);
-      // The peers answer now (a restarted node's connections have formed); no epoch settles.
-      failing.clear();
-      await vi.advanceTimersByTimeAsync(1_999);
-      expect(filled).not.toContain(3n);
-      await vi.advanceTimersByTimeAsync(1);
+      await vi.advanceTimersByTimeAsync(2_000);
+      await driver.idle();
+      await vi.advanceTimersByTimeAsync(4_000);
+      await driver.idle();
+      expect(asked.filter((e) => e === 3n)).toHaveLength(3);
+      // The peers have connected (a restarted node); no epoch settled in between.
+      noPeers.clear();
+      await vi.advanceTimersByTimeAsync(8_000);
+      await driver.idle();
+      expect(filled).toContain(3n);
+      driver.stop();
+      store.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("gives up timed retries after about a minute, and still has its three tries at later settlements", async () => {
+    vi.useFakeTimers();
+    try {
+      const noPeers = new Set([3n]);
+      const { driver, asked, filled, store } = setup({ noPeers });
+      driver.catchUp(1n, 3n);
+      await driver.idle();
+      for (let i = 0; i < 10; i++) {
+        await vi.advanceTimersByTimeAsync(64_000);
+        await driver.idle();
+      }
+      // The first attempt and 6 timed ones: then it waits for a settlement.
+      expect(asked.filter((e) => e === 3n)).toHaveLength(7);
+      noPeers.clear();
+      driver.settled(1n, 4n);
       await driver.idle();
       expect(filled).toContain(3n);
       driver.stop();
@@ -115,7 +147,7 @@ describe("backfill driver", () => {
   it("stops its retry timers when stopped", async () => {
     vi.useFakeTimers();
     try {
-      const { driver, asked, store } = setup({ failing: new Set([3n]) });
+      const { driver, asked, store } = setup({ noPeers: new Set([3n]) });
       driver.catchUp(1n, 3n);
       await driver.idle();
       driver.stop();

@@ -2,18 +2,21 @@ import type { Logger } from "pino";
 import type { Address, PublicClient } from "viem";
 import { vigilSettlementAbi } from "../../contracts/index";
 import type { Store } from "../store/index";
+import { BackfillError } from "./errors";
 import type { Backfill, SettledRoot } from "./interface";
 
 /** Settled epochs behind the chain's last one that a (re)started node looks at. */
 export const BACKFILL_WINDOW_EPOCHS = 16n;
-/** Tries per epoch (after a delay, or at a settlement this node sees) before it is left to the next restart. */
+/** Tries per epoch (one per settlement this node sees) before it is left to the next restart. */
 const MAX_TRIES = 3;
 /**
- * Delay before a failed epoch is tried again, doubled per try. A restarted node's first tries often
- * fail because its peer connections are still forming; waiting for the next settlement instead
- * leaves the hole open for a whole epoch (minutes to days on a real network).
+ * An attempt that found no oracle peer connected asked nobody: it does not use up a try, and is made
+ * again after 2 s, 4 s, … 32 s (about a minute in all) instead of waiting for the next settlement. A
+ * restarted node's peer connections take seconds to form; its catch-up at start used to spend a try
+ * on nobody and leave the hole open for an epoch (minutes to days on a real network).
  */
-const RETRY_BASE_MS = 2_000;
+const NO_PEER_RETRIES = 6;
+const NO_PEER_RETRY_BASE_MS = 2_000;
 
 export interface BackfillDriver {
   /** The chain settled an epoch: fill it in if this node has no certified result for it. */
@@ -54,19 +57,27 @@ export function createBackfillDriver(deps: {
   let draining: Promise<void> = Promise.resolve();
   let stopped = false;
   const retryTimers = new Set<NodeJS.Timeout>();
-  const retryLater = (networkId: bigint, epoch: bigint) => {
-    const tried = tries.get(`${networkId}:${epoch}`) ?? 0;
-    if (stopped || tried === 0 || tried >= MAX_TRIES) return;
+  /** Attempts per epoch that found no peer to ask. */
+  const noPeerRetries = new Map<string, number>();
+  const retryWhenPeersConnect = (networkId: bigint, epoch: bigint) => {
+    const key = `${networkId}:${epoch}`;
+    const done = noPeerRetries.get(key) ?? 0;
+    if (stopped || done >= NO_PEER_RETRIES) return;
+    noPeerRetries.set(key, done + 1);
     const timer = setTimeout(
       () => {
         retryTimers.delete(timer);
         enqueue(networkId, epoch);
       },
-      RETRY_BASE_MS * 2 ** (tried - 1),
+      NO_PEER_RETRY_BASE_MS * 2 ** done,
     );
     timer.unref();
     retryTimers.add(timer);
   };
+  const askedNobody = (err: unknown) =>
+    err instanceof BackfillError &&
+    err.code === "BACKFILL_UNAVAILABLE" &&
+    Object.keys((err.context.peers as Record<string, string> | undefined) ?? {}).length === 0;
 
   const needs = (networkId: bigint, epoch: bigint): boolean => {
     if (deps.store.getEpochResult(networkId, epoch)?.certified) return false;
@@ -108,6 +119,7 @@ export function createBackfillDriver(deps: {
     tries.set(key, (tries.get(key) ?? 0) + 1);
     await deps.backfill.fill(networkId, epoch, settled);
     tries.delete(key);
+    noPeerRetries.delete(key);
   };
 
   const drain = async () => {
@@ -117,11 +129,20 @@ export function createBackfillDriver(deps: {
       try {
         await one(networkId, epoch);
       } catch (err) {
-        log.warn(
-          { err, networkId, epoch, tries: tries.get(`${networkId}:${epoch}`) ?? 0 },
-          "could not fill in a missed epoch; tried again shortly and at the next settlement",
-        );
-        retryLater(networkId, epoch);
+        const key = `${networkId}:${epoch}`;
+        if (askedNobody(err)) {
+          // Not the epoch's fault: give the try back and ask again once peers had time to connect.
+          tries.set(key, (tries.get(key) ?? 1) - 1);
+          log.info(
+            { networkId, epoch },
+            "no oracle peer connected to fill in a missed epoch; retrying shortly",
+          );
+          retryWhenPeersConnect(networkId, epoch);
+        } else
+          log.warn(
+            { err, networkId, epoch, tries: tries.get(key) ?? 0 },
+            "could not fill in a missed epoch; retried at the next settlement",
+          );
       }
     }
   };
@@ -151,6 +172,7 @@ export function createBackfillDriver(deps: {
           if (e + BACKFILL_WINDOW_EPOCHS < epoch) {
             tries.delete(key);
             deferred.delete(key);
+            noPeerRetries.delete(key);
           } else enqueue(networkId, e);
         }
         enqueue(networkId, epoch);

@@ -118,13 +118,13 @@ describe("epoch state pinned to the block before the epoch's end (anvil)", () =>
     await test.setNextBlockTimestamp({ timestamp: T - 1n });
     await test.mine({ blocks: 1 });
     // A settlement one second after epoch 1 starts moves the beacon (VigilSettlement's
-    // s_beacons[networkId], storage slot 9; the check below fails if the slot is wrong).
+    // s_beacons[networkId], storage slot 14; the check below fails if the slot is wrong).
     const moved = keccak256(toHex("moved beacon"));
     await test.setNextBlockTimestamp({ timestamp: T + 101n });
     await test.mine({ blocks: 1 });
     await test.setStorageAt({
       address: chain.settlement,
-      index: keccak256(encodeAbiParameters([{ type: "uint64" }, { type: "uint256" }], [networkId, 9n])),
+      index: keccak256(encodeAbiParameters([{ type: "uint64" }, { type: "uint256" }], [networkId, 14n])),
       value: moved,
     });
     await test.mine({ blocks: 1 });

@@ -86,6 +86,7 @@ describe("Vigil workflows settle VigilSettlement through KeystoneForwarder", () 
       observationsCommitment: observationsCommitment(observations),
       observations,
       deviceCount: 1,
+      qualifiedCount: 1,
       totalReward: parseEther("900").toString(),
       totalSlash: "0",
       settled: false,

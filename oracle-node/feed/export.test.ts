@@ -43,6 +43,7 @@ beforeAll(async () => {
       resultRoot: tree.root as Hex,
       observationsCommitment: keccak256(toHex(`obs.${epoch}`)),
       deviceCount: lines.length,
+      qualifiedCount: lines.length,
       totalReward: lines.reduce((s, l) => s + l.reward, 0n),
       totalSlash: 0n,
       slashes: [],

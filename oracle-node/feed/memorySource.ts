@@ -21,6 +21,8 @@ export interface PublishedEpoch {
   slashes?: DeviceSlash[];
   /** The observations behind `observationsCommitment`; none when absent. */
   observations?: { observer: Address; hash: Hex }[];
+  /** Devices that qualified (weight > 0); when absent, the lines with a reward. */
+  qualifiedCount?: number;
   votes?: ResultVoteSignature[];
   settled?: boolean;
   /**
@@ -93,6 +95,7 @@ export function createMemoryFeedSource(options: { verdicts?: VerdictJournal } = 
         resultRoot: tree.nodes[0]!,
         observationsCommitment: input.observationsCommitment,
         deviceCount: input.lines.length,
+        qualifiedCount: input.qualifiedCount ?? input.lines.filter((l) => l.reward > 0n).length,
         totalReward: input.lines.reduce((sum, l) => sum + l.reward, 0n),
         totalSlash: input.lines.reduce((sum, l) => sum + l.slash, 0n),
         slashes: input.slashes ?? [],

@@ -42,6 +42,8 @@ const ResultHeader = {
   epoch: Uint64String,
   resultRoot: Bytes32,
   deviceCount: z.number().int(),
+  /** Devices that qualified (weight > 0): the verification fee's basis in the settlement report. */
+  qualifiedCount: z.number().int(),
   totalReward: UintString,
   totalSlash: UintString,
   settled: z.boolean(),

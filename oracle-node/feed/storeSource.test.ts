@@ -36,6 +36,7 @@ beforeAll(async () => {
       resultRoot: tree.root as `0x${string}`,
       observationsCommitment: keccak256(toHex(`obs.${epoch}`)),
       deviceCount: lines.length,
+      qualifiedCount: lines.length,
       totalReward: lines.reduce((s, l) => s + l.reward, 0n),
       totalSlash: lines.reduce((s, l) => s + l.slash, 0n),
       slashes: [],

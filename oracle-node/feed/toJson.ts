@@ -42,6 +42,7 @@ export function epochSummaryToJson(s: EpochSummary) {
     epoch: s.epoch.toString(),
     resultRoot: s.resultRoot,
     deviceCount: s.deviceCount,
+    qualifiedCount: s.qualifiedCount,
     totalReward: s.totalReward.toString(),
     totalSlash: s.totalSlash.toString(),
     settled: s.settled,

@@ -75,6 +75,7 @@ export async function createEpochWriter(opts: {
         resultRoot: tree.root,
         observationsCommitment: hex(e + 1, 32),
         deviceCount: lines.length,
+        qualifiedCount: lines.length,
         totalReward: lines.reduce((a, l) => a + l.reward, 0n),
         totalSlash: 0n,
         slashes: [],

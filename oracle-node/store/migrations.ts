@@ -143,4 +143,9 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX fraud_evidence_by_device ON fraud_evidence (network_id, epoch, device_id);
   `,
+  // 6: the number of devices that qualified in a result (weight > 0), the verification fee's basis
+  // in the settlement report (issue 19). Results stored before it read 0.
+  `
+  ALTER TABLE results ADD COLUMN qualified_count INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -103,6 +103,7 @@ describe("Store", () => {
       resultRoot: tree.root,
       observationsCommitment: `0x${"11".repeat(32)}`,
       deviceCount: lines.length,
+      qualifiedCount: lines.length,
       totalReward: lines.reduce((a, l) => a + l.reward, 0n),
       totalSlash: 0n,
       slashes: [],

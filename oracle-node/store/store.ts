@@ -330,14 +330,15 @@ export class Store {
       this.stmt("DELETE FROM lines WHERE network_id = ? AND epoch = ?").run(n, e);
       this.stmt(
         `INSERT OR REPLACE INTO results (network_id, epoch, result_root, observations_commitment, device_count,
-           total_reward, total_slash, slashes, observations, tree, certified, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+           qualified_count, total_reward, total_slash, slashes, observations, tree, certified, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
       ).run(
         n,
         e,
         result.resultRoot,
         result.observationsCommitment,
         result.deviceCount,
+        result.qualifiedCount,
         result.totalReward.toString(),
         result.totalSlash.toString(),
         JSON.stringify(result.slashes.map((s) => ({ ...s, amount: s.amount.toString() }))),
@@ -721,7 +722,7 @@ export class Store {
   /** Epochs of a network with a computed result, newest first. */
   listEpochs(networkId: bigint, opts: { limit?: number; before?: bigint } = {}): EpochSummary[] {
     const rows = this.stmt(
-      `SELECT network_id, epoch, result_root, observations_commitment, device_count, total_reward, total_slash, certified
+      `SELECT network_id, epoch, result_root, observations_commitment, device_count, qualified_count, total_reward, total_slash, certified
        FROM results WHERE network_id = ? AND (? IS NULL OR epoch < ?) ORDER BY epoch DESC LIMIT ?`,
     ).all(int(networkId, "networkId"), opts.before ?? null, opts.before ?? null, opts.limit ?? 100) as Row[];
     return rows.map(summary);
@@ -730,7 +731,7 @@ export class Store {
   /** The result of an epoch with every stored vote for it (votes for other results are not included). */
   getEpochResult(networkId: bigint, epoch: bigint): StoredResult | undefined {
     const r = this.stmt(
-      `SELECT network_id, epoch, result_root, observations_commitment, device_count, total_reward, total_slash,
+      `SELECT network_id, epoch, result_root, observations_commitment, device_count, qualified_count, total_reward, total_slash,
          certified, slashes, observations FROM results WHERE network_id = ? AND epoch = ?`,
     ).get(int(networkId, "networkId"), int(epoch, "epoch")) as Row | undefined;
     if (!r) return undefined;
@@ -813,6 +814,7 @@ function summary(r: Row): EpochSummary {
     resultRoot: r.result_root as Hex,
     observationsCommitment: r.observations_commitment as Hex,
     deviceCount: Number(r.device_count),
+    qualifiedCount: Number(r.qualified_count),
     totalReward: BigInt(r.total_reward as string),
     totalSlash: BigInt(r.total_slash as string),
     certified: Number(r.certified) === 1,

@@ -38,6 +38,7 @@ export interface EpochSummary {
   resultRoot: Hex;
   observationsCommitment: Hex;
   deviceCount: number;
+  qualifiedCount: number;
   totalReward: bigint;
   totalSlash: bigint;
   certified: boolean;

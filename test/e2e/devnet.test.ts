@@ -6,7 +6,13 @@ import { vigilRegistryAbi, vigilSettlementAbi } from "../../contracts";
 import { createFeedClient } from "../../oracle-node/feed/client/index";
 import { epochRewardInputs } from "../../scripts/devnet/checks/epochRewardInputs";
 import { checkRewardFormula } from "../../scripts/devnet/checks/rewardFormula";
-import { type DevnetHandle, SAMPLE_BUDGET, SAMPLE_STAKE, startDevnet } from "../../scripts/devnet/devnet";
+import {
+  type DevnetHandle,
+  SAMPLE_BUDGET,
+  SAMPLE_FEE,
+  SAMPLE_STAKE,
+  startDevnet,
+} from "../../scripts/devnet/devnet";
 import type { DevnetEvent } from "../../scripts/devnet/events";
 import { DEFENDED_STRATEGIES } from "../../scripts/devnet/fleetPlan";
 
@@ -98,7 +104,7 @@ describe("devnet end to end", () => {
         functionName: "budgetOf",
         args: [devnet.networkId!],
       }),
-    ).toBe(SAMPLE_BUDGET * BigInt(EPOCHS + 1));
+    ).toBe((SAMPLE_BUDGET + SAMPLE_FEE.feePerDeviceEpoch * BigInt(DEVICES)) * BigInt(EPOCHS + 1));
 
     const onChain = await client().readContract({
       address: d.registry as Address,
@@ -160,7 +166,8 @@ describe("devnet end to end", () => {
         functionName: "owner",
       }),
     ).toBe(d.timelock);
-  });
+    // The devnet's whole run: the epochs' test below waits on the same promise.
+  }, 420_000);
 
   it("agrees on every epoch: f + 1 votes, rewards per the formula, cheaters slashed with evidence, no honest slash", async () => {
     const summary = await devnet.done;
@@ -222,6 +229,17 @@ describe("devnet end to end", () => {
       expect(budget).toBeLessThanOrEqual(SAMPLE_BUDGET);
       expect(checkRewardFormula(budget, lines, unstaked)).toEqual([]);
       expect(e.rewardMismatches).toBe(0);
+      // The settlement's books (checked by the devnet against themselves): the emission is the flat budget
+      // within the first halving period, what it did not pay was carried, the fee was charged and split.
+      if (e.settlementTx) {
+        expect(e.economics).toBeDefined();
+        expect(BigInt(e.economics!.emission)).toBe(SAMPLE_BUDGET);
+        expect(BigInt(e.economics!.carried)).toBe(SAMPLE_BUDGET - BigInt(e.totalReward));
+        expect(BigInt(e.economics!.fee)).toBeGreaterThan(0n);
+        expect(BigInt(e.economics!.burned)).toBe(
+          (BigInt(e.economics!.fee) * BigInt(SAMPLE_FEE.burnBps)) / 10_000n,
+        );
+      }
       expect(lines.reduce((sum, l) => sum + l.reward, 0n)).toBe(BigInt(e.totalReward));
       for (const l of lines) {
         const strategy = strategyOf.get(l.deviceId.toLowerCase());

@@ -29,6 +29,7 @@ const result = {
   resultRoot: `0x${"11".repeat(32)}`,
   observationsCommitment: `0x${"22".repeat(32)}`,
   deviceCount: 5,
+  qualifiedCount: 4,
   totalReward: "1000000000000000000000",
   totalSlash: "5",
   settled: false,
@@ -111,6 +112,7 @@ describe("epoch-settlement workflow", () => {
           resultRoot: result.resultRoot as Hex,
           observationsCommitment: result.observationsCommitment as Hex,
           deviceCount: 5,
+          qualifiedCount: 4,
           totalReward: 10n ** 21n,
           totalSlash: 5n,
           slashes: [
@@ -150,6 +152,7 @@ describe("epoch-settlement workflow", () => {
         resultRoot: zeroHash,
         observationsCommitment: zeroHash,
         deviceCount: 0,
+        qualifiedCount: 0,
         totalReward: 0n,
         totalSlash: 0n,
         slashes: [],

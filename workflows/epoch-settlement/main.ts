@@ -38,6 +38,7 @@ export const timeoutBody = (networkId: string, epoch: string): string =>
     resultRoot: zeroHash,
     observationsCommitment: zeroHash,
     deviceCount: 0,
+    qualifiedCount: 0,
     totalReward: 0n,
     totalSlash: 0n,
     slashes: [],
@@ -51,6 +52,7 @@ interface EpochResultJson {
   resultRoot: Hex;
   observationsCommitment: Hex;
   deviceCount: number;
+  qualifiedCount: number;
   totalReward: string;
   totalSlash: string;
   slashes: { deviceId: Hex; amount: string; reason: number; evidenceHash: Hex }[];
@@ -78,6 +80,7 @@ export const fetchEpochBody = (
     resultRoot: r.resultRoot,
     observationsCommitment: r.observationsCommitment,
     deviceCount: r.deviceCount,
+    qualifiedCount: r.qualifiedCount,
     totalReward: BigInt(r.totalReward),
     totalSlash: BigInt(r.totalSlash),
     slashes: r.slashes.map((s) => ({

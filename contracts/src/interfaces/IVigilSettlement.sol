@@ -28,6 +28,8 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
         bytes32 resultRoot;
         bytes32 observationsCommitment;
         uint32 deviceCount;
+        /// Devices that qualified (verified work, no slash: `weight > 0` in the reward formula); the fee basis.
+        uint32 qualifiedCount;
         uint256 totalReward;
         uint256 totalSlash;
         DeviceSlash[] slashes;

@@ -35,6 +35,9 @@ contract SettlementEconomicsTest is VigilFixture {
             _registerOperator(o[i], o[i], MIN_OPERATOR_STAKE);
         }
         _registerOperator(transmitter, transmitter, MIN_OPERATOR_STAKE);
+        // The reports list 2 qualified devices; the fee counts at most the devices the network registered.
+        _registerDevice(keccak256("economics-device-0"), alice);
+        _registerDevice(keccak256("economics-device-1"), alice);
         // What the deploy script does: the settlement may burn its own VGL.
         bytes32 burnerRole = token.BURNER_ROLE();
         vm.prank(admin);
@@ -135,15 +138,66 @@ contract SettlementEconomicsTest is VigilFixture {
 
     function test_FeeCappedByBudgetRecordsShortfall() public {
         _setFees(FEE, BURN_BPS, OPERATOR_BPS);
-        // Leave 100.5e18: the reward (100e18) comes first, the fee gets what remains.
+        // Leave the reward (100e18), one epoch's budget for the next reward, and 0.5e18: the rewards come first,
+        // the fee gets what remains beyond them.
         uint256 budget = settlement.budgetOf(networkId);
         vm.prank(networkOwner);
-        settlement.withdrawBudget(networkId, budget - 100.5e18, networkOwner);
+        settlement.withdrawBudget(networkId, budget - 100e18 - BUDGET_PER_EPOCH - 0.5e18, networkOwner);
         vm.expectEmit(address(settlement));
         emit IVigilSettlement.FeeCharged(networkId, 0, 0.5e18, 0.1e18, 0.25e18, 0.15e18, 1.5e18);
         _settleCertified(0, 100e18);
-        assertEq(settlement.budgetOf(networkId), 0);
+        assertEq(settlement.budgetOf(networkId), BUDGET_PER_EPOCH);
         assertEq(settlement.nextEpoch(networkId), 1);
+    }
+
+    function test_FeeNeverTakesTheNextEpochsReward() public {
+        _setFees(FEE, BURN_BPS, OPERATOR_BPS);
+        // After the reward the budget holds less than one epoch's budget: no fee, the next reward is safe.
+        uint256 budget = settlement.budgetOf(networkId);
+        vm.prank(networkOwner);
+        settlement.withdrawBudget(networkId, budget - 100e18 - 999e18, networkOwner);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.FeeCharged(networkId, 0, 0, 0, 0, 0, 2e18);
+        _settleCertified(0, 100e18);
+        assertEq(settlement.budgetOf(networkId), 999e18);
+    }
+
+    function test_FeeCountsQualifiedDevicesOnly() public {
+        _setFees(FEE, BURN_BPS, OPERATOR_BPS);
+        // 2 devices listed, 1 qualified (did verified work): the fee is 1e18, not 2e18.
+        IVigilSettlement.EpochSettlement memory s = _certified(0, 100e18);
+        s.qualifiedCount = 1;
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.FeeCharged(networkId, 0, 1e18, 0.2e18, 0.5e18, 0.3e18, 0);
+        _warpPastEpoch(0);
+        _deliver(SETTLE_NAME, _settleBody(s));
+    }
+
+    function test_FeeBasisCappedByRegisteredDevices() public {
+        _setFees(FEE, BURN_BPS, OPERATOR_BPS);
+        // A quorum claiming 2^32 - 1 devices cannot turn the budget into fees: the network registered 2.
+        IVigilSettlement.EpochSettlement memory s = _certified(0, 100e18);
+        s.deviceCount = type(uint32).max;
+        s.qualifiedCount = type(uint32).max;
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.FeeCharged(networkId, 0, 2e18, 0.4e18, 1e18, 0.6e18, 0);
+        _warpPastEpoch(0);
+        _deliver(SETTLE_NAME, _settleBody(s));
+    }
+
+    function test_BurnShareGoesToTreasuryWhenTheBurnerRoleWasRevoked() public {
+        _setFees(FEE, BURN_BPS, OPERATOR_BPS);
+        bytes32 burnerRole = token.BURNER_ROLE();
+        vm.prank(admin);
+        token.revokeRole(burnerRole, address(settlement));
+        uint256 supply = token.totalSupply();
+        // Settles (no revert, no stall): 0 burned, the burn share (0.4e18) joins the treasury's 0.6e18.
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.FeeCharged(networkId, 0, 2e18, 0, 1e18, 1e18, 0);
+        _settleCertified(0, 100e18);
+        assertEq(settlement.nextEpoch(networkId), 1);
+        assertEq(token.totalSupply(), supply);
+        assertEq(settlement.treasuryAccrued(), 1e18);
     }
 
     function test_EmptyBudgetStillSettlesWithTheWholeFeeShort() public {
@@ -253,7 +307,9 @@ contract SettlementEconomicsTest is VigilFixture {
         _settleCertified(0, 0);
         uint256 charged = budgetLeft - settlement.budgetOf(networkId);
         uint256 burned = supply - token.totalSupply();
-        assertEq(charged, uint256(fee) * 2 < budgetLeft ? uint256(fee) * 2 : budgetLeft);
+        // Beyond one epoch's budget (kept for the next reward), at most the fee for the 2 qualified devices.
+        uint256 available = budgetLeft > BUDGET_PER_EPOCH ? budgetLeft - BUDGET_PER_EPOCH : 0;
+        assertEq(charged, uint256(fee) * 2 < available ? uint256(fee) * 2 : available);
         assertEq(burned, charged * burnBps / 10_000);
         assertEq(charged, burned + _totalEarnings() + settlement.treasuryAccrued());
         assertEq(token.balanceOf(address(settlement)), held - burned);

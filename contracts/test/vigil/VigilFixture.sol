@@ -188,6 +188,7 @@ abstract contract VigilFixture is Test {
         s.epoch = epoch;
         s.resultRoot = root;
         s.deviceCount = 2;
+        if (root != bytes32(0)) s.qualifiedCount = 2;
         s.totalReward = totalReward;
         s.totalSlash = 0;
         s.slashes = new IVigilSettlement.DeviceSlash[](0);

@@ -264,6 +264,7 @@ contract SettlementHandler is CommonBase, StdUtils {
         s.epoch = epoch;
         s.resultRoot = CommutativeTree.root(_leaves(epoch));
         s.deviceCount = uint32(LINES);
+        s.qualifiedCount = uint32(LINES); // every line has uptime and work
         (s.observations, s.observationsCommitment) = _observations(epoch);
     }
 
@@ -303,13 +304,18 @@ contract SettlementHandler is CommonBase, StdUtils {
         ghostFunded += s.totalReward;
     }
 
-    /// The fee the contract must have charged: `feePerDeviceEpoch` per device, capped by what the budget held
-    /// after the reward; `feeBurnBps` of it burned, the rest owed to operators or the treasury.
+    /// The fee the contract must have charged: `feePerDeviceEpoch` per qualified device (all four lines, at most
+    /// the devices the network registered), capped by what the budget held after the reward beyond one
+    /// epoch's budget (the next reward comes first); `feeBurnBps` of it burned, the rest owed to operators or
+    /// the treasury.
     function _checkFee(uint256 budgetAfterReward, uint256 supplyBefore, uint256 owedBefore, uint256 taken)
         internal
     {
-        uint256 feeDue = uint256(settlement.feePerDeviceEpoch()) * LINES;
-        uint256 fee = feeDue < budgetAfterReward ? feeDue : budgetAfterReward;
+        uint256 registered = registry.getNetwork(networkId).deviceCount;
+        uint256 feeDue = uint256(settlement.feePerDeviceEpoch()) * (LINES < registered ? LINES : registered);
+        uint256 reserve = registry.getNetwork(networkId).rewardBudgetPerEpoch;
+        uint256 available = budgetAfterReward > reserve ? budgetAfterReward - reserve : 0;
+        uint256 fee = feeDue < available ? feeDue : available;
         uint256 burned = supplyBefore - token.totalSupply();
         uint256 owed = earningsOwed() + settlement.treasuryAccrued() - owedBefore;
         if (burned != fee * settlement.feeBurnBps() / MAX_BPS || burned + owed != fee) feeMismatches += 1;

@@ -42,6 +42,7 @@ export const scenario: BenchScenario = {
       resultRoot: tree.nodes[0]!,
       observationsCommitment: `0x${"c0".repeat(32)}` as Hex,
       deviceCount: lines.length,
+      qualifiedCount: lines.length,
       totalReward: lines.reduce((s, l) => s + l.reward, 0n),
       totalSlash: 0n,
       slashes: [],

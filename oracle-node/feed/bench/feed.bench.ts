@@ -123,6 +123,7 @@ export const scenario: BenchScenario = {
       resultRoot: tree.nodes[0]!,
       observationsCommitment: `0x${"c0".repeat(32)}` as Hex,
       deviceCount: lines.length,
+      qualifiedCount: lines.length,
       totalReward: lines.reduce((s, l) => s + l.reward, 0n),
       totalSlash: lines.reduce((s, l) => s + l.slash, 0n),
       slashes: [],

@@ -27,6 +27,7 @@ export function epochResultFromJson(r: ResultJson): EpochResult {
     resultRoot: r.resultRoot as Hex,
     observationsCommitment: r.observationsCommitment as Hex,
     deviceCount: r.deviceCount,
+    qualifiedCount: r.qualifiedCount,
     totalReward: BigInt(r.totalReward),
     totalSlash: BigInt(r.totalSlash),
     slashes: (r.slashes ?? []).map((s) => ({
