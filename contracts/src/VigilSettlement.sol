@@ -58,6 +58,9 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     /// seen inside. A larger report pays more calldata than this counts; the first credit of an account (a fresh
     /// slot, ~20k) is not reimbursed; `maxGasPriceWei` and the operator share bound what any error costs.
     uint256 internal constant TRANSMIT_GAS_OVERHEAD = 99_000;
+    /// The priority fee (tip) a reimbursed transmission may carry above the block's base fee: 2 gwei, a generous
+    /// tip on Ethereum mainnet and its L2s, where a settlement needs no race to be included.
+    uint256 internal constant MAX_PRIORITY_FEE_WEI = 2 gwei;
 
     /// The part of a network's books that every settlement touches, packed into one slot.
     struct Ledger {
@@ -361,7 +364,11 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         // observers at most that share.
         if (rate != 0 && maxPrice != 0 && i_registry.isActiveSigner(tx.origin)) {
             transmitter = tx.origin;
+            // Threat: a transmitter that gets its priority fee back (a builder, a rebate) bidding at the cap. It is
+            // reimbursed at most the base fee plus `MAX_PRIORITY_FEE_WEI`, never what it bid above that.
             uint256 price = tx.gasprice < maxPrice ? tx.gasprice : maxPrice;
+            uint256 fair = block.basefee + MAX_PRIORITY_FEE_WEI;
+            if (price > fair) price = fair;
             reimbursement = (gasAtEntry - gasleft() + TRANSMIT_GAS_OVERHEAD) * price * rate / 1e18;
             if (reimbursement > toOperators) reimbursement = toOperators;
             operatorEarnings[transmitter] += reimbursement;

@@ -287,7 +287,9 @@ export async function startDevnet(
         genesisTime: BigInt(genesis),
         challengePolicyId: 1,
         k: Math.min(3, options.nodes),
-        fundedEpochs: (options.epochs ?? 1_000) + 1,
+        // Epochs 0..N settle; one more epoch's budget stays deposited: the fee takes only what the budget
+        // holds beyond the next epoch's largest reward.
+        fundedEpochs: (options.epochs ?? 1_000) + 2,
         feeReservePerEpoch: SAMPLE_FEE.feePerDeviceEpoch * BigInt(options.devices),
         emissionHalvingEpochs: SAMPLE_HALVING_EPOCHS,
       });
@@ -552,7 +554,7 @@ function tokensNeeded(o: DevnetOptions): bigint {
   return (
     parseEther("100") * BigInt(o.nodes) +
     SAMPLE_STAKE * BigInt(o.devices) +
-    (SAMPLE_BUDGET + SAMPLE_FEE.feePerDeviceEpoch * BigInt(o.devices)) * BigInt((o.epochs ?? 1_000) + 1)
+    (SAMPLE_BUDGET + SAMPLE_FEE.feePerDeviceEpoch * BigInt(o.devices)) * BigInt((o.epochs ?? 1_000) + 2)
   );
 }
 

@@ -104,7 +104,7 @@ describe("devnet end to end", () => {
         functionName: "budgetOf",
         args: [devnet.networkId!],
       }),
-    ).toBe((SAMPLE_BUDGET + SAMPLE_FEE.feePerDeviceEpoch * BigInt(DEVICES)) * BigInt(EPOCHS + 1));
+    ).toBe((SAMPLE_BUDGET + SAMPLE_FEE.feePerDeviceEpoch * BigInt(DEVICES)) * BigInt(EPOCHS + 2));
 
     const onChain = await client().readContract({
       address: d.registry as Address,

@@ -447,6 +447,23 @@ contract SettlementEconomicsTest is VigilFixture {
         assertEq(perObserver, (2e18 - reimbursement) / 4);
     }
 
+    function test_TransmitterReimbursedAtMostTheBaseFeePlusATip() public {
+        _setFees(FEE, 0, 10_000);
+        // 1 VGL wei per wei of gas cost, cap 100 gwei: a transmitter bidding 50 gwei over a 10 gwei base fee is
+        // reimbursed at 12 gwei (base fee + 2 gwei), the same gas reimbursed at 1 wei a gas otherwise.
+        vm.prank(admin);
+        settlement.setGasReimbursement(1e18, 100 gwei);
+        vm.fee(10 gwei);
+        vm.txGasPrice(50 gwei);
+        _warpPastEpoch(0);
+        vm.recordLogs();
+        _transmit(0, _certified(0, 100e18));
+        (uint256 reimbursement,) = _operatorsPaid(vm.getRecordedLogs());
+        assertEq(reimbursement % 12 gwei, 0, "priced at 12 gwei a gas");
+        assertGt(reimbursement / 12 gwei, 100_000);
+        assertLt(reimbursement / 12 gwei, 1_000_000);
+    }
+
     function test_TransmitterReimbursementCappedByOperatorShare() public {
         _setFees(FEE, 0, 1);
         // 2e18 * 1 bps = 2e14 to operators; the gas at 1 gwei and 1e24 VGL per ETH is far more.
