@@ -200,6 +200,9 @@ export async function createBackfill(
         .sort((a, b) => b.score - a.score)
         .slice(0, o.maxPeersPerEpoch);
       const failures: Record<string, string> = {};
+      // Answers that reached this node and failed a check (a peer lying or broken), as opposed to
+      // transport failures (a reset stream, EOF, a timeout): the driver retries the latter sooner.
+      let refusedAnswers = 0;
       for (const peer of peers) {
         try {
           const answer = await ask(peer.peerId, networkId, epoch);
@@ -211,7 +214,10 @@ export async function createBackfill(
         } catch (err) {
           const code = err instanceof BackfillError ? err.code : "BACKFILL_UNAVAILABLE";
           metrics?.answers.inc({ outcome: code });
-          failures[peer.peerId] = (err as Error).message;
+          if (err instanceof BackfillError) refusedAnswers++;
+          // libp2p rejects a read on a reset stream with the stream's Event, not an Error.
+          failures[peer.peerId] =
+            err instanceof Error ? err.message : err instanceof Event ? `stream ${err.type}` : String(err);
           log.warn({ err, networkId, epoch, peer: peer.peerId }, "a peer's backfill answer was refused");
         }
       }
@@ -219,7 +225,7 @@ export async function createBackfill(
       throw new BackfillError(
         "BACKFILL_UNAVAILABLE",
         peers.length ? "no peer's answer checked out" : "no oracle peer connected",
-        { networkId, epoch, peers: failures },
+        { networkId, epoch, peers: failures, refusedAnswers },
       );
     },
     async stop() {

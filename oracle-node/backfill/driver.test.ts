@@ -32,7 +32,10 @@ function setup(
       asked.push(epoch);
       if (o.failing?.has(epoch)) throw new Error("no peer had it");
       if (o.noPeers?.has(epoch))
-        throw new BackfillError("BACKFILL_UNAVAILABLE", "no oracle peer connected", { peers: {} });
+        throw new BackfillError("BACKFILL_UNAVAILABLE", "no peer's answer checked out", {
+          peers: { p: "stream reset" },
+          refusedAnswers: 0,
+        });
       expect(settled.resultRoot).toBe(ROOT);
       filled.push(epoch);
       return { networkId, epoch, peerId: "p", observations: 3, votes: 3 };
@@ -95,7 +98,7 @@ describe("backfill driver", () => {
     store.close();
   });
 
-  it("asks again after 2 s, 4 s, … when no peer was connected, without using up its tries", async () => {
+  it("asks again after 2 s, 4 s, … when no peer answered (none connected, streams reset), without using up its tries", async () => {
     vi.useFakeTimers();
     try {
       const noPeers = new Set([3n]);

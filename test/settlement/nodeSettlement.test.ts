@@ -573,14 +573,14 @@ describe("oracle nodes settle on chain through their CRE host", () => {
           expect(res.status).toBe(200);
           expect(((await res.json()) as { resultRoot: Hex }).resultRoot).toBe(expected);
         },
-        // A restarted node's peers reconnect in seconds, on a loaded machine in tens of seconds; the
-        // driver asks again at 2, 4, … 32 s meanwhile.
-        { timeout: 90_000, interval: 500 },
+        // A restarted node's backfill streams are reset for up to about a minute after it starts (seen on
+        // a loaded machine; cause not yet found: docs/operator.md); the driver asks again at 2, 4, … 64 s.
+        { timeout: 150_000, interval: 500 },
       );
     }
     const metricsText = await (await fetch(`${restarted.admin.url}/metrics`)).text();
     expect(metricsText).toMatch(/vigil_backfill_epochs_total\{outcome="filled"\} [1-9]/);
-  }, 200_000);
+  }, 320_000);
 
   it("a node outside the DON fails to start with cre.enabled, and otherwise runs and waits to be added", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vigil-settle-outsider-"));
