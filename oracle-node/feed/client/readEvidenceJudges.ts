@@ -1,6 +1,8 @@
 import { type Address, bytesToHex, type Hex, hexToBytes, type PublicClient } from "viem";
 import { assignedOracles, challengerKeyOfPeerId } from "../../../attestation/portable";
 import { genesisBeacon, vigilRegistryAbi, vigilSettlementAbi } from "../../../contracts/portable";
+// The nodes' own search (viem only, no Node built-ins): the client pins the block they pin.
+import { lastBlockBefore } from "../../chain/lastBlockBefore";
 
 /**
  * Who could judge a device in an epoch, read from the chain alone: the settlement's `beacon`, the
@@ -103,23 +105,4 @@ export async function readEvidenceJudges(
     challengers: assigned.flatMap((o) => (o.challengerKey ? [bytesToHex(o.challengerKey)] : [])),
     blockNumber: pinned,
   };
-}
-
-/**
- * The last block stamped before `timestamp` (null when even block 0 is not earlier): the same block
- * the nodes (`oracle-node/chain/lastBlockBefore.ts`) and the workflow pin an epoch's assignment to.
- */
-async function lastBlockBefore(client: PublicClient, timestamp: bigint): Promise<bigint | null> {
-  const timeOf = async (blockNumber: bigint) => (await client.getBlock({ blockNumber })).timestamp;
-  let hi = await client.getBlockNumber({ cacheTime: 0 });
-  if ((await timeOf(hi)) < timestamp) return hi;
-  if ((await timeOf(0n)) >= timestamp) return null;
-  let lo = 0n;
-  // Invariant: time(lo) < timestamp <= time(hi).
-  while (hi - lo > 1n) {
-    const mid = (lo + hi) / 2n;
-    if ((await timeOf(mid)) < timestamp) lo = mid;
-    else hi = mid;
-  }
-  return lo;
 }
