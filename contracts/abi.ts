@@ -1782,6 +1782,27 @@ export const vigilSettlementAbi = [
   },
   {
     type: "function",
+    name: "setUptimeSla",
+    inputs: [
+      { name: "networkId", type: "uint64", internalType: "uint64" },
+      {
+        name: "sla",
+        type: "tuple",
+        internalType: "struct IVigilSettlement.UptimeSla",
+        components: [
+          { name: "windowEpochs", type: "uint32", internalType: "uint32" },
+          { name: "bonusThresholdBps", type: "uint16", internalType: "uint16" },
+          { name: "bonusBps", type: "uint16", internalType: "uint16" },
+          { name: "penaltyThresholdBps", type: "uint16", internalType: "uint16" },
+          { name: "penaltyBps", type: "uint16", internalType: "uint16" },
+        ],
+      },
+    ],
+    outputs: [],
+    stateMutability: "nonpayable",
+  },
+  {
+    type: "function",
     name: "setWorkflow",
     inputs: [
       { name: "kind", type: "uint8", internalType: "uint8" },
@@ -1868,6 +1889,26 @@ export const vigilSettlementAbi = [
     stateMutability: "view",
   },
   { type: "function", name: "unpause", inputs: [], outputs: [], stateMutability: "nonpayable" },
+  {
+    type: "function",
+    name: "uptimeSla",
+    inputs: [{ name: "networkId", type: "uint64", internalType: "uint64" }],
+    outputs: [
+      {
+        name: "",
+        type: "tuple",
+        internalType: "struct IVigilSettlement.UptimeSla",
+        components: [
+          { name: "windowEpochs", type: "uint32", internalType: "uint32" },
+          { name: "bonusThresholdBps", type: "uint16", internalType: "uint16" },
+          { name: "bonusBps", type: "uint16", internalType: "uint16" },
+          { name: "penaltyThresholdBps", type: "uint16", internalType: "uint16" },
+          { name: "penaltyBps", type: "uint16", internalType: "uint16" },
+        ],
+      },
+    ],
+    stateMutability: "view",
+  },
   {
     type: "function",
     name: "verifyLine",
@@ -2200,6 +2241,27 @@ export const vigilSettlementAbi = [
   },
   {
     type: "event",
+    name: "UptimeSlaSet",
+    inputs: [
+      { name: "networkId", type: "uint64", indexed: true, internalType: "uint64" },
+      {
+        name: "sla",
+        type: "tuple",
+        indexed: false,
+        internalType: "struct IVigilSettlement.UptimeSla",
+        components: [
+          { name: "windowEpochs", type: "uint32", internalType: "uint32" },
+          { name: "bonusThresholdBps", type: "uint16", internalType: "uint16" },
+          { name: "bonusBps", type: "uint16", internalType: "uint16" },
+          { name: "penaltyThresholdBps", type: "uint16", internalType: "uint16" },
+          { name: "penaltyBps", type: "uint16", internalType: "uint16" },
+        ],
+      },
+    ],
+    anonymous: false,
+  },
+  {
+    type: "event",
     name: "WorkflowSet",
     inputs: [
       { name: "kind", type: "uint8", indexed: true, internalType: "uint8" },
@@ -2320,6 +2382,11 @@ export const vigilSettlementAbi = [
     ],
   },
   { type: "error", name: "InvalidShortString", inputs: [] },
+  {
+    type: "error",
+    name: "InvalidUptimeSla",
+    inputs: [{ name: "networkId", type: "uint64", internalType: "uint64" }],
+  },
   {
     type: "error",
     name: "LineMismatch",

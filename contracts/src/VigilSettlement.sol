@@ -92,6 +92,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     /// @inheritdoc IVigilSettlement
     mapping(uint64 networkId => uint32) public emissionHalving;
 
+    mapping(uint64 networkId => UptimeSla) internal s_uptimeSla;
     mapping(uint8 kind => Workflow) internal s_workflows;
     mapping(uint64 networkId => Ledger) internal s_ledgers;
     /// Beacon of the next epoch to settle; zero until the first settlement (then the genesis beacon applies).
@@ -445,9 +446,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
 
     /// @inheritdoc IVigilSettlement
     function withdrawBudget(uint64 networkId, uint256 amount, address to) external {
-        (address networkOwner,, uint32 epochLength,) = i_registry.epochParams(networkId);
-        if (epochLength == 0) revert UnknownNetwork(networkId);
-        if (msg.sender != networkOwner) revert NotNetworkOwner(networkId, msg.sender);
+        _onlyNetworkOwner(networkId);
         if (to == address(0)) revert ZeroAddress();
         if (amount == 0) revert ZeroAmount();
         uint128 budget = s_ledgers[networkId].budget;
@@ -466,11 +465,36 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
 
     /// @inheritdoc IVigilSettlement
     function setEmissionHalving(uint64 networkId, uint32 halvingEpochs) external {
+        _onlyNetworkOwner(networkId);
+        emissionHalving[networkId] = halvingEpochs;
+        emit EmissionHalvingSet(networkId, halvingEpochs);
+    }
+
+    /// @inheritdoc IVigilSettlement
+    /// @dev Like the halving, it binds the epochs whose end block comes after it: nodes read it pinned there.
+    function setUptimeSla(uint64 networkId, UptimeSla calldata sla) external {
+        _onlyNetworkOwner(networkId);
+        bool off = sla.windowEpochs == 0;
+        if (
+            (off
+                    && (sla.bonusThresholdBps | sla.bonusBps | sla.penaltyThresholdBps | sla.penaltyBps) != 0)
+                || (!off && (sla.windowEpochs < 2 || sla.windowEpochs > 10_000))
+                || sla.bonusThresholdBps > MAX_BPS || sla.bonusBps > MAX_BPS || sla.penaltyBps > MAX_BPS
+                || sla.penaltyThresholdBps > sla.bonusThresholdBps
+        ) revert InvalidUptimeSla(networkId);
+        s_uptimeSla[networkId] = sla;
+        emit UptimeSlaSet(networkId, sla);
+    }
+
+    /// @inheritdoc IVigilSettlement
+    function uptimeSla(uint64 networkId) external view returns (UptimeSla memory) {
+        return s_uptimeSla[networkId];
+    }
+
+    function _onlyNetworkOwner(uint64 networkId) internal view {
         (address networkOwner,, uint32 epochLength,) = i_registry.epochParams(networkId);
         if (epochLength == 0) revert UnknownNetwork(networkId);
         if (msg.sender != networkOwner) revert NotNetworkOwner(networkId, msg.sender);
-        emissionHalving[networkId] = halvingEpochs;
-        emit EmissionHalvingSet(networkId, halvingEpochs);
     }
 
     /// @inheritdoc IVigilSettlement

@@ -45,6 +45,18 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
         bytes32 hash;
     }
 
+    /// @notice A network's uptime SLA (docs/interfaces.md, "Uptime SLA"), applied by the nodes' result function over
+    /// the device's uptime across the epoch and the `windowEpochs - 1` latest epochs settled before it. At or above
+    /// `bonusThresholdBps` over a full window, a device earns its share of the bonus pool (`bonusBps` of the epoch's
+    /// emission); below `penaltyThresholdBps`, its base reward is cut by `penaltyBps`. `windowEpochs = 0`: no SLA.
+    struct UptimeSla {
+        uint32 windowEpochs;
+        uint16 bonusThresholdBps;
+        uint16 bonusBps;
+        uint16 penaltyThresholdBps;
+        uint16 penaltyBps;
+    }
+
     /// @notice An oracle node's EIP-712 vote for an epoch result
     /// (`ResultVote(uint64 networkId,uint64 epoch,bytes32 resultRoot,bytes32 observationsCommitment)`,
     /// domain name "Vigil", version "1", this contract as verifying contract).
@@ -133,6 +145,7 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     event ReporterRewardBpsSet(uint16 bps);
     /// @notice A network's emission schedule: the per-epoch emission halves every `halvingEpochs` epochs (0: flat).
     event EmissionHalvingSet(uint64 indexed networkId, uint32 halvingEpochs);
+    event UptimeSlaSet(uint64 indexed networkId, UptimeSla sla);
     event FeesSet(uint128 feePerDeviceEpoch, uint16 burnBps, uint16 operatorBps);
     event GasReimbursementSet(uint128 vglPerEth, uint64 maxGasPriceWei);
     /// @notice The verification fee of a settled epoch, taken from the network's budget. `shortfall` is what the
@@ -191,6 +204,7 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     /// @notice `slashEquivocation` in the block of its commitment (`committedAt`) or earlier; reveal in a later one.
     error CommitmentTooRecent(bytes32 commitment, uint256 committedAt, uint256 blockNumber);
     error InvalidBps(uint256 bps);
+    error InvalidUptimeSla(uint64 networkId);
     /// @notice `setFees` with `burnBps + operatorBps` above 10,000.
     error InvalidFeeSplit(uint256 burnBps, uint256 operatorBps);
     /// @notice `setFees` with a burn share while this contract cannot burn the token (no `BURNER_ROLE`): every
@@ -244,6 +258,11 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
 
     /// @notice Sets the emission schedule of a network (network owner only): see `epochEmission`.
     function setEmissionHalving(uint64 networkId, uint32 halvingEpochs) external;
+
+    /// @notice Sets the uptime SLA of a network (network owner only). Reverts `InvalidUptimeSla` unless
+    /// `windowEpochs` is 0 (off, every other field 0) or 2..10000, every bps field at most 10000 and
+    /// `penaltyThresholdBps <= bonusThresholdBps`.
+    function setUptimeSla(uint64 networkId, UptimeSla calldata sla) external;
 
     /// @notice Pays the caller's (an oracle signer's) accrued operator earnings to `to`.
     function withdrawOperatorEarnings(address to) external;
@@ -307,6 +326,8 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     /// @notice The emission of `epoch`: `rewardBudgetPerEpoch >> (epoch / halvingEpochs)` (0 past 255 halvings),
     /// or `rewardBudgetPerEpoch` when the network set no halving. Nodes read it at the epoch's end block.
     function epochEmission(uint64 networkId, uint64 epoch) external view returns (uint256);
+    /// @notice A network's uptime SLA; all zero when it set none. Nodes read it at the epoch's end block.
+    function uptimeSla(uint64 networkId) external view returns (UptimeSla memory);
     /// @notice Epochs between two halvings of a network's emission; 0: flat.
     function emissionHalving(uint64 networkId) external view returns (uint32);
     /// @notice VGL (wei) charged per verified device-epoch; 0: no fee.

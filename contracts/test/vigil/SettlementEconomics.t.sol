@@ -701,6 +701,72 @@ contract SettlementEconomicsTest is VigilFixture {
     }
 
     // ================================================================
+    // Uptime SLA
+    // ================================================================
+
+    function _sla(uint32 window, uint16 bonusAt, uint16 bonus, uint16 penaltyBelow, uint16 penalty)
+        internal
+        pure
+        returns (IVigilSettlement.UptimeSla memory)
+    {
+        return IVigilSettlement.UptimeSla(window, bonusAt, bonus, penaltyBelow, penalty);
+    }
+
+    function test_UptimeSlaIsOffByDefault() public view {
+        IVigilSettlement.UptimeSla memory sla = settlement.uptimeSla(networkId);
+        assertEq(sla.windowEpochs, 0);
+        assertEq(sla.bonusBps, 0);
+        assertEq(sla.penaltyBps, 0);
+    }
+
+    function test_SetUptimeSla() public {
+        IVigilSettlement.UptimeSla memory sla = _sla(720, 9990, 1000, 9500, 5000);
+        vm.expectEmit(address(settlement));
+        emit IVigilSettlement.UptimeSlaSet(networkId, sla);
+        vm.prank(networkOwner);
+        settlement.setUptimeSla(networkId, sla);
+        IVigilSettlement.UptimeSla memory read = settlement.uptimeSla(networkId);
+        assertEq(read.windowEpochs, 720);
+        assertEq(read.bonusThresholdBps, 9990);
+        assertEq(read.bonusBps, 1000);
+        assertEq(read.penaltyThresholdBps, 9500);
+        assertEq(read.penaltyBps, 5000);
+        // And off again.
+        vm.prank(networkOwner);
+        settlement.setUptimeSla(networkId, _sla(0, 0, 0, 0, 0));
+        assertEq(settlement.uptimeSla(networkId).windowEpochs, 0);
+    }
+
+    function test_RevertIf_SetUptimeSlaNotNetworkOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.NotNetworkOwner.selector, networkId, admin));
+        vm.prank(admin);
+        settlement.setUptimeSla(networkId, _sla(720, 9990, 1000, 9500, 5000));
+    }
+
+    function test_RevertIf_SetUptimeSlaUnknownNetwork() public {
+        vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.UnknownNetwork.selector, 99));
+        vm.prank(networkOwner);
+        settlement.setUptimeSla(99, _sla(720, 9990, 1000, 9500, 5000));
+    }
+
+    function test_RevertIf_SetUptimeSlaOutOfBounds() public {
+        IVigilSettlement.UptimeSla[7] memory bad = [
+            _sla(1, 9990, 1000, 9500, 5000), // a window of one epoch is no history
+            _sla(10_001, 9990, 1000, 9500, 5000), // longer than any store keeps by default
+            _sla(720, 10_001, 1000, 9500, 5000),
+            _sla(720, 9990, 10_001, 9500, 5000),
+            _sla(720, 9990, 1000, 9500, 10_001),
+            _sla(720, 9000, 1000, 9500, 5000), // penalised above the bonus threshold
+            _sla(0, 0, 1000, 0, 0) // off, yet a bonus share
+        ];
+        for (uint256 i = 0; i < bad.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(IVigilSettlement.InvalidUptimeSla.selector, networkId));
+            vm.prank(networkOwner);
+            settlement.setUptimeSla(networkId, bad[i]);
+        }
+    }
+
+    // ================================================================
     // Gas
     // ================================================================
 
