@@ -11,6 +11,7 @@ import {
   type EpochCertificate,
   type EpochContext,
   type ObservationSet,
+  uptimeHistory,
 } from "./agreement/index";
 import {
   ApiError,
@@ -37,6 +38,7 @@ import {
   readEpochBeacon,
   readEpochEmission,
   readEpochState,
+  readUptimeWindow,
   watchSettlements,
   withRetry,
 } from "./chain/index";
@@ -565,13 +567,38 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     // The result function's inputs come from the registry pinned at the last block before the
     // epoch's end, never from this node's latest refresh: nodes that refreshed on either side of a
     // mid-epoch slash would otherwise compute different results from the same observations.
-    const epochContext = async (networkId: bigint, epoch: bigint): Promise<EpochContext> => {
+    // Settled roots of the uptime SLA's window (final once settled): read once per process.
+    const settledRoots = new Map<string, Hex>();
+    // Backfill is built after the agreement: the history read asks it for what this node lacks.
+    let fetchMissing: (networkId: bigint, epochs: readonly bigint[]) => void = () => {};
+    const epochContext = async (
+      networkId: bigint,
+      epoch: bigint,
+      opts: { uptime: boolean } = { uptime: true },
+    ): Promise<EpochContext> => {
       const n = networkOf(networkId);
       const state = await readEpochState(client, registry, networkId, {
         startTime: n.genesisTime + epoch * BigInt(n.epochLength),
         endTime: epochEnd(n, epoch),
       });
+      // The uptime SLA's history: this node's stored lines of the window's settled epochs, each
+      // checked against the settled root. Missing ones are fetched; until then this node sits the
+      // epoch out (its peers need nothing from it to agree).
+      const window = opts.uptime
+        ? await readUptimeWindow(client, settlement, networkId, epoch, state.blockNumber, settledRoots)
+        : null;
+      let uptime: EpochContext["uptime"];
+      if (window) {
+        try {
+          uptime = { sla: window.sla, history: uptimeHistory(store, networkId, window) };
+        } catch (err) {
+          const missing = (err as { context?: { missing?: bigint[] } }).context?.missing;
+          if (missing) fetchMissing(networkId, missing);
+          throw err;
+        }
+      }
       return {
+        ...(uptime && { uptime }),
         networkId,
         epoch,
         chainId: config.chain.chainId,
@@ -680,7 +707,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     const backfill = await createBackfill({
       p2p,
       store,
-      epochContext,
+      // Without the SLA's history: a settled epoch's rewards are proven by its root (createBackfill).
+      epochContext: (networkId, epoch) => epochContext(networkId, epoch, { uptime: false }),
       verifyFraud,
       isOracle: (peerId) => chainView.allowList.has(peerId),
       logger,
@@ -695,6 +723,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         epoch >= (nextToClose.get(networkId) ?? 0n) ? "pending" : running.get(`${networkId}:${epoch}`),
       logger,
     });
+    fetchMissing = (networkId, epochs) => {
+      for (const e of epochs) backfillDriver.fill(networkId, e);
+    };
     closers.push({
       name: "backfill",
       close: async () => {

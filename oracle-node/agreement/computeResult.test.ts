@@ -276,3 +276,114 @@ describe("computeResult: the median over a majority of a device's observers", ()
     expect(await lineOf([{ uptimeBps: 9_000, work: 7n }])).toMatchObject({ uptimeBps: 9_000, work: 7n });
   });
 });
+
+describe("computeResult: the uptime SLA", () => {
+  const sla = {
+    windowEpochs: 3,
+    bonusThresholdBps: 9_990,
+    bonusBps: 1_000,
+    penaltyThresholdBps: 9_000,
+    penaltyBps: 5_000,
+  };
+  /** Devices 1..3 at 10000, 10000 and 9500 this epoch; A, B and C agree. */
+  const used = () => [A, B, C].map((o) => obs(o, [10_000, 10_000, 9_500]));
+  const withHistory = (devices: [number, { sumBps: number; lines: number }][]) => ({
+    ...ctx,
+    uptime: {
+      sla,
+      history: { epochs: [2n, 3n], devices: new Map(devices.map(([i, h]) => [dev(i), h])) },
+    },
+  });
+
+  it("pays the bonus pool's share to a device at 99.9% over a full window, cuts one below 90%, and pays no more than the budget", async () => {
+    const { result, sla: outcome } = await computeResult(
+      withHistory([
+        [1, { sumBps: 20_000, lines: 2 }], // perfect, full window: bonus
+        [2, { sumBps: 10_000, lines: 1 }], // perfect but registered one epoch ago: no full window yet
+        [3, { sumBps: 15_000, lines: 2 }], // (15000 + 9500) / 3 = 8166 < 9000: penalised
+      ]),
+      used(),
+      verify,
+    );
+    // Weights 10000·10, 10000·10, 9500·10; q = N = 3. Base = 900 of the 1000 budget, pool = 100.
+    const share = (amount: bigint, w: bigint) => (amount * 3n * w) / (3n * 295_000n);
+    const [l1, l2, l3] = result.lines;
+    expect(l1!.reward).toBe(share(900n, 100_000n) + share(100n, 100_000n));
+    expect(l2!.reward).toBe(share(900n, 100_000n));
+    const base3 = share(900n, 95_000n);
+    expect(l3!.reward).toBe(base3 - (base3 * 5_000n) / 10_000n);
+    expect(outcome).toEqual({
+      bonused: 1,
+      bonusPaid: share(100n, 100_000n),
+      penalized: 1,
+      withheld: (base3 * 5_000n) / 10_000n,
+    });
+    expect(result.totalReward).toBe(l1!.reward + l2!.reward + l3!.reward);
+    expect(result.totalReward).toBeLessThanOrEqual(ctx.budget);
+  });
+
+  it("judges a device with no history on this epoch alone: no bonus, a penalty if it is below the threshold", async () => {
+    const { result } = await computeResult(
+      withHistory([]),
+      [A, B, C].map((o) => obs(o, [10_000, 10_000, 8_000])),
+      verify,
+    );
+    const plain = await computeResult(
+      ctx,
+      [A, B, C].map((o) => obs(o, [10_000, 10_000, 8_000])),
+      verify,
+    );
+    const base = (r: bigint) => (r * 9_000n) / 10_000n; // 900 of 1000 is the base budget
+    expect(result.lines[0]!.reward).toBe((1_000n * 900n * 3n * 100_000n) / (3n * 280_000n * 1_000n));
+    expect(result.lines[2]!.reward).toBeLessThan(base(plain.result.lines[2]!.reward));
+  });
+
+  it("is the plain formula when the network has no SLA (window 0), whatever the history says", async () => {
+    const off = { ...withHistory([[1, { sumBps: 20_000, lines: 2 }]]) };
+    off.uptime = { ...off.uptime, sla: { ...sla, windowEpochs: 0 } };
+    const a = await computeResult(off, used(), verify);
+    const b = await computeResult(ctx, used(), verify);
+    expect(a.result.resultRoot).toBe(b.result.resultRoot);
+    expect(a.sla).toEqual({ bonused: 0, bonusPaid: 0n, penalized: 0, withheld: 0n });
+  });
+
+  it("never pays a slashed device a bonus, however perfect its history", async () => {
+    const { result, sla: outcome } = await computeResult(
+      withHistory([[2, { sumBps: 20_000, lines: 2 }]]),
+      [
+        obs(A, [10_000, 10_000, 9_500], 2),
+        obs(B, [10_000, 10_000, 9_500], 2),
+        obs(C, [10_000, 10_000, 9_500]),
+      ],
+      verify,
+    );
+    expect(result.lines[1]!.slash).toBe(50n);
+    expect(result.lines[1]!.reward).toBe(0n);
+    expect(outcome.bonused).toBe(0);
+  });
+
+  it("keeps the total within the budget for any history and uptimes", async () => {
+    const hist = fc.record({
+      sumBps: fc.integer({ min: 0, max: 20_000 }),
+      lines: fc.integer({ min: 0, max: 2 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 3, maxLength: 3 }),
+        fc.array(hist, { minLength: 3, maxLength: 3 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        async (ups, hs, bonusBps) => {
+          const c = withHistory(hs.map((h, i) => [i + 1, h]));
+          c.uptime = { ...c.uptime, sla: { ...sla, bonusBps } };
+          const { result } = await computeResult(
+            c,
+            [A, B, C].map((o) => obs(o, ups)),
+            verify,
+          );
+          expect(result.totalReward).toBeLessThanOrEqual(ctx.budget);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -9,6 +9,7 @@ import type {
   FraudEvidenceVerifier,
   FraudVerdict,
   ObservationSet,
+  UptimeSla,
 } from "./types";
 
 export interface UsedObservation {
@@ -19,6 +20,17 @@ export interface UsedObservation {
 export interface ComputedResult {
   result: EpochResult;
   tree: LinesTreeNodes;
+  /** What the uptime SLA did this epoch (not part of the root: the lines' rewards carry it). */
+  sla: SlaOutcome;
+}
+
+export interface SlaOutcome {
+  /** Devices paid their share of the bonus pool, and what that came to. */
+  bonused: number;
+  bonusPaid: bigint;
+  /** Devices whose base reward was cut, and by how much in all (it stays in the network's budget). */
+  penalized: number;
+  withheld: bigint;
 }
 
 /** keccak256 over (observer address || observation hash) for each observation used, sorted by observer. */
@@ -38,6 +50,28 @@ const U64_MAX = (1n << 64n) - 1n;
 function lowerMedian<T extends Uint16Array | BigUint64Array>(values: T): T[number] {
   values.sort();
   return values[Math.floor((values.length - 1) / 2)]!;
+}
+
+const BPS = 10_000n;
+
+/**
+ * A device's standing under the SLA: its mean uptime over this epoch and its lines in the history
+ * (`(Σ history + this epoch) / (lines + 1)`, compared exactly in integers). The bonus needs a full
+ * window, a line in each of the `windowEpochs - 1` history epochs; the penalty needs none, so a new
+ * device is judged on what it has.
+ */
+export function judgeUptime(
+  sla: UptimeSla,
+  history: { sumBps: number; lines: number } | undefined,
+  uptimeBps: number,
+): { bonus: boolean; penalized: boolean } {
+  const lines = history?.lines ?? 0;
+  const total = (history?.sumBps ?? 0) + uptimeBps;
+  const count = lines + 1;
+  return {
+    bonus: lines >= sla.windowEpochs - 1 && total >= sla.bonusThresholdBps * count,
+    penalized: total < sla.penaltyThresholdBps * count,
+  };
 }
 
 /** Entries a device needs in S for its values to count: a majority of the observers assigned to it. */
@@ -182,10 +216,35 @@ export async function computeResult(
   // device was paid a 26-device budget alone. Now a device's pay does not grow when others drop out.
   const eligible = devices.reduce((n, { dev }) => (dev.stake > 0n ? n + 1n : n), 0n);
   const qualified = weights.reduce((n, w) => (w > 0n ? n + 1n : n), 0n);
+  const sla = ctx.uptime && ctx.uptime.sla.windowEpochs > 0 ? ctx.uptime : undefined;
+  // Uptime SLA (docs/interfaces.md, "Uptime SLA"): `bonusBps` of the budget is a bonus pool, shared
+  // by the same rule as the rest but only among devices at or above the bonus threshold over a full
+  // window; below the penalty threshold the base reward is cut and the cut stays in the budget.
+  // Threat: history is what a device cannot fake here: it is the settled lines (checked against the
+  // chain's roots by the caller), never an observer's or the device's word.
+  const pool = sla ? (ctx.budget * BigInt(sla.sla.bonusBps)) / BPS : 0n;
+  const base = ctx.budget - pool;
+  const outcome: SlaOutcome = { bonused: 0, bonusPaid: 0n, penalized: 0, withheld: 0n };
   let totalReward = 0n;
   if (totalWeight > 0n)
     lines.forEach((l, i) => {
-      l.reward = (ctx.budget * qualified * weights[i]!) / (eligible * totalWeight);
+      const share = (amount: bigint) => (amount * qualified * weights[i]!) / (eligible * totalWeight);
+      l.reward = share(base);
+      if (sla && weights[i]! > 0n) {
+        const judged = judgeUptime(sla.sla, sla.history.devices.get(l.deviceId), l.uptimeBps);
+        if (judged.penalized) {
+          const cut = (l.reward * BigInt(sla.sla.penaltyBps)) / BPS;
+          l.reward -= cut;
+          outcome.penalized++;
+          outcome.withheld += cut;
+        }
+        if (judged.bonus) {
+          const bonus = share(pool);
+          l.reward += bonus;
+          outcome.bonused++;
+          outcome.bonusPaid += bonus;
+        }
+      }
       totalReward += l.reward;
     });
   const totalSlash = slashes.reduce((s, x) => s + x.amount, 0n);
@@ -193,6 +252,7 @@ export async function computeResult(
   const obsList = ordered.map((u) => ({ observer: u.observation.observer, hash: u.hash }));
   return {
     tree,
+    sla: outcome,
     result: {
       networkId: ctx.networkId,
       epoch: ctx.epoch,

@@ -1,4 +1,10 @@
-export { type ComputedResult, computeResult, observationsCommitment } from "./computeResult";
+export {
+  type ComputedResult,
+  computeResult,
+  judgeUptime,
+  observationsCommitment,
+  type SlaOutcome,
+} from "./computeResult";
 export { createAgreement } from "./createAgreement";
 export { AgreementError, type AgreementErrorCode } from "./errors";
 export type { Agreement, AgreementModules } from "./interface";
@@ -23,4 +29,7 @@ export type {
   OracleInfo,
   ResultVote,
   SignedObservation,
+  UptimeHistory,
+  UptimeSla,
 } from "./types";
+export { uptimeHistory } from "./uptimeHistory";

@@ -63,6 +63,29 @@ export interface DeviceInfo {
   slashedInEpoch?: bigint;
 }
 
+/**
+ * A network's uptime SLA as the settlement holds it (`VigilSettlement.uptimeSla`, read at the epoch's
+ * end block): docs/interfaces.md, "Uptime SLA". `windowEpochs = 0`: no SLA.
+ */
+export interface UptimeSla {
+  windowEpochs: number;
+  bonusThresholdBps: number;
+  bonusBps: number;
+  penaltyThresholdBps: number;
+  penaltyBps: number;
+}
+
+/**
+ * The verified uptime history the SLA looks at: the lines of the settled epochs in the window before
+ * this one (`oracle-node/chain/readUptimeHistory.ts` says which and checks each against the chain).
+ */
+export interface UptimeHistory {
+  /** The settled epochs (with a result, not a timeout) the history covers. */
+  epochs: readonly bigint[];
+  /** deviceId (lowercase) -> the sum of its uptimeBps over those epochs and how many lines it had in them. */
+  devices: ReadonlyMap<string, { sumBps: number; lines: number }>;
+}
+
 /** Everything the deterministic result depends on besides the observations. Injected by the caller. */
 export interface EpochContext {
   networkId: bigint;
@@ -82,6 +105,8 @@ export interface EpochContext {
   beacon: Hex;
   /** deviceId (lowercase hex) -> the signer addresses assigned to observe it, under `beacon`. */
   assignment: ReadonlyMap<Hex, readonly Address[]>;
+  /** The network's uptime SLA and the history it is judged on; absent: no SLA (as `windowEpochs = 0`). */
+  uptime?: { sla: UptimeSla; history: UptimeHistory };
 }
 
 /** One Merkle leaf, in the order pinned by docs/interfaces.md (owned by contracts/lines.ts). */

@@ -105,6 +105,51 @@ describe("backfill of a missed epoch from peers", () => {
     ]);
   });
 
+  it("fills an epoch whose rewards the uptime SLA shaped without the history behind them: the peer's rewards, proven by the root", async () => {
+    net = await startTestNetwork({ n: 4 });
+    const plain = makeContext({ k: 3, devices: makeDevices(40) }, net.oracles);
+    // Half the devices have a perfect full window (bonus), the rest a poor one (penalty).
+    const ctx: EpochContext = {
+      ...plain,
+      uptime: {
+        sla: {
+          windowEpochs: 3,
+          bonusThresholdBps: 9_990,
+          bonusBps: 2_000,
+          penaltyThresholdBps: 9_000,
+          penaltyBps: 5_000,
+        },
+        history: {
+          epochs: [0n],
+          devices: new Map(
+            plain.devices.map((d, i) => [
+              d.deviceId.toLowerCase(),
+              { sumBps: i % 2 ? 20_000 : 8_000, lines: 2 },
+            ]),
+          ),
+        },
+      },
+    };
+    const certs = await Promise.all(
+      net.nodes.slice(0, 3).map((nd) => nd.agreement.runEpoch(ctx, observe(ctx, nd.account.address))),
+    );
+    const cert = certs[0]!;
+    for (const i of [0, 1, 2]) await backfillOn(i, net!.nodes[i]!.store, ctx);
+    const empty = freshStore("node3-no-history");
+    // The restarted node has no history: it recomputes with the plain formula, which differs.
+    const b = await backfillOn(3, empty, plain);
+    await b.fill(plain.networkId, plain.epoch, {
+      resultRoot: cert.result.resultRoot,
+      observationsCommitment: cert.result.observationsCommitment,
+    });
+    const stored = empty.getEpochResult(plain.networkId, plain.epoch)!;
+    expect(stored.resultRoot).toBe(cert.result.resultRoot);
+    expect(stored.totalReward).toBe(cert.result.totalReward);
+    expect(empty.getLines(plain.networkId, plain.epoch).map((l) => l.reward)).toEqual(
+      cert.result.lines.map((l) => l.reward),
+    );
+  });
+
   it("refuses answers that do not recompute to the chain's root, and a timed-out epoch, storing nothing", async () => {
     const { ctx, cert } = await certifiedWithoutNode3();
     for (const i of [0, 1, 2]) await backfillOn(i, net!.nodes[i]!.store, ctx);
@@ -176,9 +221,24 @@ describe("backfill of a missed epoch from peers", () => {
       `${hex.slice(0, 2 + 2 * byte)}${(Number.parseInt(hex.slice(2 + 2 * byte, 4 + 2 * byte), 16) ^ 0xff).toString(16).padStart(2, "0")}${hex.slice(4 + 2 * byte)}`;
     const tampered = used.map((u, i) => (i === 0 ? { ...u, envelope: flip(u.envelope, 50) } : u));
     lies.push(
-      () => answer({ ok: true, networkId: "7", epoch: String(ctx.epoch), observations: tampered, votes: [] }),
       () =>
-        answer({ ok: true, networkId: "7", epoch: String(ctx.epoch + 1n), observations: used, votes: [] }),
+        answer({
+          ok: true,
+          networkId: "7",
+          epoch: String(ctx.epoch),
+          observations: tampered,
+          votes: [],
+          rewards: [],
+        }),
+      () =>
+        answer({
+          ok: true,
+          networkId: "7",
+          epoch: String(ctx.epoch + 1n),
+          observations: used,
+          votes: [],
+          rewards: [],
+        }),
       () => "endless",
     );
     // The asking node trusts only the liar as an oracle here, so the liar's is the only answer.

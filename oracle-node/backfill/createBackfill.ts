@@ -3,6 +3,7 @@ import { lpStream } from "@libp2p/utils";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { computeResult } from "../agreement/computeResult";
+import { buildLinesTreeNodes } from "../agreement/linesTree";
 import { openObservations } from "../agreement/replayEpoch";
 import { recoverResultVoteSigner } from "../agreement/resultVote";
 import type { EpochContext, FraudEvidenceVerifier, ResultVote } from "../agreement/types";
@@ -125,7 +126,24 @@ export async function createBackfill(
         `the result function refused it: ${(err as Error).message}`,
       );
     });
-    const { result } = computed;
+    // The context carries no uptime history, so the recomputed rewards are the plain formula's; a
+    // network with an uptime SLA settled others. The peer's rewards are taken in their place only if
+    // the lines then hash to the root the chain settled: the root binds every line, so nothing the
+    // peer sends can change what is stored (and no history, nor the history of that history, is needed).
+    let { result, tree } = computed;
+    if (result.resultRoot !== settled.resultRoot && answer.rewards.length === result.lines.length) {
+      const lines = result.lines.map((l, i) => ({ ...l, reward: answer.rewards[i]! }));
+      const withRewards = buildLinesTreeNodes(lines);
+      if (withRewards.root === settled.resultRoot) {
+        tree = withRewards;
+        result = {
+          ...result,
+          lines,
+          resultRoot: withRewards.root,
+          totalReward: lines.reduce((sum, l) => sum + l.reward, 0n),
+        };
+      }
+    }
     if (
       result.resultRoot !== settled.resultRoot ||
       result.observationsCommitment !== settled.observationsCommitment
@@ -162,7 +180,7 @@ export async function createBackfill(
         bytes: u.bytes,
         envelope: answer.observations.find((x) => x.hash === u.hash)!.envelope,
       });
-    store.saveResult(result, computed.tree);
+    store.saveResult(result, tree);
     for (const v of votes) store.saveVote(v);
     // The chain settled this root with f+1 DON signatures over 2f+1 result votes: it is certified
     // whether or not this peer kept every vote.
@@ -245,5 +263,9 @@ function answerFor(store: Store, networkId: bigint, epoch: bigint): BackfillAnsw
     if (!row) return null;
     observations.push({ observer: ref.observer, hash: ref.hash, envelope: row.envelope });
   }
-  return { observations, votes: stored.votes };
+  return {
+    observations,
+    votes: stored.votes,
+    rewards: store.getLines(networkId, epoch).map((l) => l.reward),
+  };
 }

@@ -25,6 +25,8 @@ export interface BackfillDriver {
   settled(networkId: bigint, epoch: bigint): void;
   /** At start: look at the last `BACKFILL_WINDOW_EPOCHS` settled epochs up to `lastSettled`. */
   catchUp(networkId: bigint, lastSettled: bigint): void;
+  /** Something needs a settled epoch this node lacks (the uptime SLA's history): fill it in. */
+  fill(networkId: bigint, epoch: bigint): void;
   /** Resolves when the queue is empty (tests). */
   idle(): Promise<void>;
   stop(): void;
@@ -183,6 +185,9 @@ export function createBackfillDriver(deps: {
     catchUp(networkId, lastSettled) {
       const from = lastSettled >= BACKFILL_WINDOW_EPOCHS ? lastSettled - BACKFILL_WINDOW_EPOCHS + 1n : 0n;
       for (let e = from; e <= lastSettled; e++) enqueue(networkId, e);
+    },
+    fill(networkId, epoch) {
+      enqueue(networkId, epoch);
     },
     idle: () => draining,
     stop() {

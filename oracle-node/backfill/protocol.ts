@@ -17,6 +17,8 @@ const Request = z.strictObject({ networkId: uint, epoch: uint });
 
 /** At most this many observations and votes in one answer: one per oracle of a large network. */
 const MAX_ORACLES = 256;
+/** Rewards in one answer: one per device line. */
+const MAX_LINES = 1_000_000;
 
 const Answer = z.discriminatedUnion("ok", [
   z.strictObject({
@@ -36,6 +38,8 @@ const Answer = z.discriminatedUnion("ok", [
         }),
       )
       .max(MAX_ORACLES),
+    // The settled lines' rewards, in line (deviceId) order; the answer's size limit bounds the count.
+    rewards: z.array(uint).max(MAX_LINES),
   }),
   z.strictObject({ ok: z.literal(false), reason: z.string().max(200) }),
 ]);
@@ -48,6 +52,12 @@ export interface BackfillRequest {
 export interface BackfillAnswer {
   observations: { observer: Hex; hash: Hex; envelope: Uint8Array }[];
   votes: ResultVote[];
+  /**
+   * Each line's reward, in line order. The uptime SLA makes a reward depend on the settled history
+   * before the epoch; the asking node checks these against the settled root instead of needing that
+   * history (and that of the epochs before it) to recompute them.
+   */
+  rewards: bigint[];
 }
 
 const json = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
@@ -79,6 +89,7 @@ export function encodeAnswer(networkId: bigint, epoch: bigint, a: BackfillAnswer
       resultRoot: v.resultRoot,
       observationsCommitment: v.observationsCommitment,
     })),
+    rewards: a.rewards.map(String),
   });
 }
 
@@ -114,6 +125,7 @@ export function decodeAnswer(bytes: Uint8Array, want: BackfillRequest): Backfill
       resultRoot: v.resultRoot as Hex,
       observationsCommitment: v.observationsCommitment as Hex,
     })),
+    rewards: a.rewards.map(BigInt),
   };
 }
 

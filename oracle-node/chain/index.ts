@@ -21,6 +21,7 @@ export {
   type ReadAt,
   STATUS,
 } from "./reads";
+export { readUptimeWindow, type UptimeWindow } from "./readUptimeWindow";
 export { loadOrCreateSignerKey, loadSignerKey } from "./signerKey";
 export { type SettledEpoch, watchSettlements } from "./watchSettlements";
 export { type RetryOptions, withRetry } from "./withRetry";

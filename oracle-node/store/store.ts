@@ -798,6 +798,21 @@ export class Store {
     return rows.map((r) => ({ line: line(r), treeIndex: Number(r.tree_index) }));
   }
 
+  /**
+   * Per device, the sum of its uptimeBps and its number of lines over `epochs` of a network (the uptime
+   * SLA's history, docs/interfaces.md): one indexed aggregate, not every line in memory.
+   */
+  uptimeSums(networkId: bigint, epochs: readonly bigint[]): Map<string, { sumBps: number; lines: number }> {
+    const out = new Map<string, { sumBps: number; lines: number }>();
+    if (epochs.length === 0) return out;
+    const rows = this.stmt(
+      `SELECT device_id, SUM(uptime_bps) AS sum_bps, COUNT(*) AS n FROM lines
+       WHERE network_id = ? AND epoch IN (SELECT value FROM json_each(?)) GROUP BY device_id`,
+    ).all(int(networkId, "networkId"), JSON.stringify(epochs.map((e) => Number(int(e, "epoch"))))) as Row[];
+    for (const r of rows) out.set(r.device_id as string, { sumBps: Number(r.sum_bps), lines: Number(r.n) });
+    return out;
+  }
+
   /** A device's lines across epochs of a network, newest first. */
   getDeviceHistory(networkId: bigint, deviceId: Hex, opts: { limit?: number } = {}): DeviceLine[] {
     const rows = this.stmt(
