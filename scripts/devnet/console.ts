@@ -39,6 +39,11 @@ export function formatEvent(e: DevnetEvent): string | undefined {
               `emission ${formatToken(e.economics.emission)} (carried ${formatToken(e.economics.carried)}), fee ${formatToken(e.economics.fee)}: burned ${formatToken(e.economics.burned)}, operators ${formatToken(e.economics.toOperators)}, treasury ${formatToken(e.economics.toTreasury)}`,
             ]
           : []),
+        ...(e.uptimeSla
+          ? [
+              `uptime bonus ${formatToken(e.uptimeSla.bonusPaid)} to ${e.uptimeSla.bonused} devices (≥ ${pctBps(e.uptimeSla.bonusThresholdBps)} over ${e.uptimeSla.windowEpochs} epochs${e.uptimeSla.historyEpochs < e.uptimeSla.windowEpochs - 1 ? "; no full window yet" : ""}), ${e.uptimeSla.penalized} penalized (< ${pctBps(e.uptimeSla.penaltyThresholdBps)}: ${formatToken(e.uptimeSla.withheld)} withheld)`,
+            ]
+          : []),
         `bridged ${formatToken(e.bridged)}`,
         ...(e.scoreboard
           ? [e.warmUp ? "warm-up (began before the fleet ran: not scored)" : verdictText(e.scoreboard)]
@@ -53,6 +58,8 @@ export function formatEvent(e: DevnetEvent): string | undefined {
       return undefined;
   }
 }
+
+const pctBps = (bps: number) => `${(bps / 100).toFixed(bps % 100 ? 2 : 0)}%`;
 
 /** The epoch's verdicts in one phrase: honest devices paid, and the targets missed (docs/attestation.md). */
 function verdictText(rows: readonly StrategyScore[]): string {

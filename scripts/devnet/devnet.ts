@@ -72,6 +72,20 @@ export const SAMPLE_STAKE = parseEther("10");
 export const SAMPLE_FEE = { feePerDeviceEpoch: parseEther("1"), burnBps: 2_000, operatorBps: 5_000 };
 export const SAMPLE_GAS_REIMBURSEMENT = { vglPerEth: parseEther("1000"), maxGasPriceWei: parseGwei("10") };
 export const SAMPLE_HALVING_EPOCHS = 20;
+/**
+ * The sample network's uptime SLA (docs/interfaces.md, "Uptime SLA"). 99.9% as in production, over a
+ * window of 2 epochs (this epoch and the one settled before it) instead of 30 days' worth, so a run of
+ * three epochs shows devices earning the bonus. A 4% bonus pool: an honest device that missed it (one
+ * heartbeat lost in a warm-up epoch) stays within the 5% band its verdict target allows. The penalty
+ * (half the base reward below a 50% mean) hits devices that are away half the time, not one glitch.
+ */
+export const SAMPLE_UPTIME_SLA = {
+  windowEpochs: 2,
+  bonusThresholdBps: 9_990,
+  bonusBps: 400,
+  penaltyThresholdBps: 5_000,
+  penaltyBps: 5_000,
+};
 /** The fleet's seed: its keys, and its storage client's secret (`fleetStorageSecret`). */
 const FLEET_SEED = "vigil-devnet";
 
@@ -292,6 +306,7 @@ export async function startDevnet(
         fundedEpochs: (options.epochs ?? 1_000) + 2,
         feeReservePerEpoch: SAMPLE_FEE.feePerDeviceEpoch * BigInt(options.devices),
         emissionHalvingEpochs: SAMPLE_HALVING_EPOCHS,
+        uptimeSla: SAMPLE_UPTIME_SLA,
       });
     });
 

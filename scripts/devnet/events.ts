@@ -53,6 +53,21 @@ export type DevnetEventBody =
         toTreasury: string;
         reimbursement: string;
       };
+      /**
+       * The uptime SLA (docs/interfaces.md, "Uptime SLA") as the devnet's own reward check reckoned it:
+       * devices paid the bonus and what it came to, devices whose base reward was cut and by how much.
+       */
+      uptimeSla?: {
+        windowEpochs: number;
+        bonusThresholdBps: number;
+        penaltyThresholdBps: number;
+        /** Settled epochs the history covered (the bonus needs `windowEpochs - 1`). */
+        historyEpochs: number;
+        bonused: number;
+        bonusPaid: string;
+        penalized: number;
+        withheld: string;
+      };
       bridged: string;
       /** Lines whose reward differs from docs/interfaces.md's formula (0 when the nodes follow it). */
       rewardMismatches?: number;

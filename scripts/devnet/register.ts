@@ -31,6 +31,14 @@ export interface SampleNetworkParams {
   feeReservePerEpoch?: bigint;
   /** The settlement's emission schedule: the budget per epoch halves every this many epochs (0: flat). */
   emissionHalvingEpochs?: number;
+  /** The network's uptime SLA (`VigilSettlement.setUptimeSla`); none when absent. */
+  uptimeSla?: {
+    windowEpochs: number;
+    bonusThresholdBps: number;
+    bonusBps: number;
+    penaltyThresholdBps: number;
+    penaltyBps: number;
+  };
 }
 
 export interface RegistrationTargets {
@@ -144,6 +152,13 @@ export async function registerSampleNetwork(
       abi: vigilSettlementAbi,
       functionName: "setEmissionHalving",
       args: [networkId, p.emissionHalvingEpochs],
+    });
+  if (p.uptimeSla)
+    await simulateAndSend(client, wallet, {
+      address: t.settlement,
+      abi: vigilSettlementAbi,
+      functionName: "setUptimeSla",
+      args: [networkId, p.uptimeSla],
     });
   const budget = (p.rewardBudgetPerEpoch + (p.feeReservePerEpoch ?? 0n)) * BigInt(p.fundedEpochs);
   await ensureTokens(client, wallet, t.token, budget);

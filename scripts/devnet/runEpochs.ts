@@ -143,6 +143,20 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
   const slashedBefore = new Set<string>();
   const scored = m.fleet.map((d) => ({ deviceId: d.deviceIdHex, strategy: d.strategy, owner: d.ownerHex }));
   const sybilFarmSize = m.fleet.filter((d) => d.strategy === "sybilFarm").length || 1;
+  // Each epoch's lines as read and proven above, kept for the uptime SLA's history (bounded: the
+  // longest window the contract allows is 10 000 epochs; older ones are dropped).
+  const verifiedLines = new Map<bigint, DeviceLine[]>();
+  const readVerifiedLines = async (e: bigint): Promise<DeviceLine[]> => {
+    const out: DeviceLine[] = [];
+    for (const d of registered) {
+      const v = await feed.getDeviceLine(networkId, e, d.deviceIdHex, { onChain: true });
+      out.push(v.line);
+    }
+    verifiedLines.set(e, out);
+    return out;
+  };
+  let fullWindows = 0;
+  let bonusedTotal = 0;
   for (let epoch = first; last === undefined || epoch < last; epoch++) {
     let result: OfflineEpochResult;
     try {
@@ -231,21 +245,40 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
       });
     }
     const startTime = BigInt(m.genesisTime + Number(epoch) * options.epochSeconds);
-    const { budget, unstaked } = await epochRewardInputs(
+    verifiedLines.set(
+      epoch,
+      lines.map((l) => l.line),
+    );
+    for (const e of verifiedLines.keys()) if (e + 10_000n < epoch) verifiedLines.delete(e);
+    const { budget, unstaked, uptime } = await epochRewardInputs(
       home.public,
       { registry: deployment.registry as Address, settlement: deployment.settlement as Address },
       networkId,
       epoch,
       { startTime, endTime: startTime + BigInt(options.epochSeconds) },
     );
-    await enforceCheck(log, () =>
+    // The SLA's history: this run's own verified lines of the window's settled epochs (each proven
+    // against its settled root when read), fetched now for an epoch this run did not follow.
+    const slaInputs = uptime
+      ? {
+          sla: uptime.sla,
+          history: await Promise.all(
+            uptime.epochs.map(async ({ epoch: e }) => verifiedLines.get(e) ?? (await readVerifiedLines(e))),
+          ),
+        }
+      : undefined;
+    const slaSummary = await enforceCheck(log, () =>
       assertRewardFormula(
         epoch,
         budget,
         lines.map((l) => l.line),
         unstaked,
+        slaInputs,
       ),
     );
+    // A full window existed: honest devices at 100% uptime had every chance to earn the bonus.
+    if (uptime && uptime.epochs.length >= uptime.sla.windowEpochs - 1) fullWindows++;
+    bonusedTotal += slaSummary.bonused;
 
     // The verdicts, per strategy, against what each device's real contribution deserves (targets in
     // docs/attestation.md, "Fleet simulator and verdict accuracy"); the run fails on them at its end.
@@ -358,6 +391,20 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
             },
           }
         : {}),
+      ...(uptime
+        ? {
+            uptimeSla: {
+              windowEpochs: uptime.sla.windowEpochs,
+              bonusThresholdBps: uptime.sla.bonusThresholdBps,
+              penaltyThresholdBps: uptime.sla.penaltyThresholdBps,
+              historyEpochs: uptime.epochs.length,
+              bonused: slaSummary.bonused,
+              bonusPaid: String(slaSummary.bonusPaid),
+              penalized: slaSummary.penalized,
+              withheld: String(slaSummary.withheld),
+            },
+          }
+        : {}),
       bridged: String(bridged),
       rewardMismatches: 0,
       scoreboard: board.rows,
@@ -367,6 +414,13 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
   }
   await sleep(0);
   if (settlementBroken) throw new DevnetError("CHECK_FAILED", settlementBroken);
+  if (fullWindows > 0 && bonusedTotal === 0)
+    await enforceCheck(log, () => {
+      throw new DevnetError(
+        "CHECK_FAILED",
+        `no device earned the uptime bonus in ${fullWindows} epochs with a full window (honest devices at 100% uptime should)`,
+      );
+    });
   const missed = scoreRun(boards);
   if (missed.length) {
     await enforceCheck(log, () => {

@@ -118,6 +118,14 @@ describe.skipIf(!haveChromium)("devnet dashboard in headless Chromium", () => {
       expect(await row.locator(".economics-emission").textContent()).toBe(tokens(e.economics!.emission));
       expect(await row.locator(".economics-fee").textContent()).toBe(tokens(e.economics!.fee));
       expect(await row.locator(".economics-burned").textContent()).toBe(tokens(e.economics!.burned));
+      // The uptime SLA's bonus and penalty, as the devnet's reward check reckoned them.
+      expect(e.uptimeSla).toBeDefined();
+      expect(await row.locator(".uptime-bonus").textContent()).toBe(
+        `${tokens(e.uptimeSla!.bonusPaid)} (${e.uptimeSla!.bonused})`,
+      );
+      expect(await row.locator(".uptime-penalty").textContent()).toBe(
+        `${tokens(e.uptimeSla!.withheld)} (${e.uptimeSla!.penalized})`,
+      );
     }
     // The uptime heatmap has a cell per device for each epoch with lines.
     const uptimeEpochs = new Set(events.flatMap((e) => (e.type === "uptime" ? [e.epoch] : [])));

@@ -1,9 +1,10 @@
 import type { DeviceLine } from "../../../contracts";
 import { DevnetError } from "../errors";
-import { checkRewardFormula } from "./rewardFormula";
+import { checkRewardFormula, type SlaInputs, type SlaSummary } from "./rewardFormula";
 
 /**
- * The agreed lines pay what docs/interfaces.md's formula gives for `budget`, which the caller reads
+ * The agreed lines pay what docs/interfaces.md's formula (with the uptime SLA, when the network set
+ * one) gives for `budget`, which the caller reads
  * from the chain (`epochRewardInputs`), never from the result under test: a result that paid nobody
  * must not pass by making the expected budget 0 too.
  */
@@ -12,9 +13,10 @@ export function assertRewardFormula(
   budget: bigint,
   lines: readonly DeviceLine[],
   unstaked: ReadonlySet<string> = new Set(),
-): void {
-  const mismatches = checkRewardFormula(budget, lines, unstaked);
-  if (mismatches.length === 0) return;
+  sla?: SlaInputs,
+): SlaSummary {
+  const { mismatches, sla: summary } = checkRewardFormula(budget, lines, unstaked, sla);
+  if (mismatches.length === 0) return summary;
   const first = mismatches[0]!;
   throw new DevnetError(
     "CHECK_FAILED",

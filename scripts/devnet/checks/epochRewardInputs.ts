@@ -1,5 +1,10 @@
 import type { Address, PublicClient } from "viem";
-import { readEpochEmission, readEpochState } from "../../../oracle-node/chain/index";
+import {
+  readEpochEmission,
+  readEpochState,
+  readUptimeWindow,
+  type UptimeWindow,
+} from "../../../oracle-node/chain/index";
 
 export interface EpochRewardInputs {
   /** The epoch's emission (`epochEmission`), the budget the formula splits. */
@@ -10,6 +15,8 @@ export interface EpochRewardInputs {
    * counts them neither eligible nor qualified (docs/interfaces.md).
    */
   unstaked: Set<string>;
+  /** The uptime SLA and the settled epochs of its window, pinned as the nodes pin them; null: none. */
+  uptime: UptimeWindow | null;
 }
 
 /**
@@ -26,8 +33,10 @@ export async function epochRewardInputs(
 ): Promise<EpochRewardInputs> {
   const state = await readEpochState(client, contracts.registry, networkId, window);
   const budget = await readEpochEmission(client, contracts.settlement, networkId, epoch, state.blockNumber);
+  const uptime = await readUptimeWindow(client, contracts.settlement, networkId, epoch, state.blockNumber);
   return {
     budget,
+    uptime,
     unstaked: new Set(state.devices.filter((d) => d.stake === 0n).map((d) => d.deviceId.toLowerCase())),
   };
 }

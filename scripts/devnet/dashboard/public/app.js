@@ -203,7 +203,9 @@ function render() {
       <td class="economics-emission">${e.economics ? fmtToken(e.economics.emission) : ""}</td><td>${fmtToken(e.totalReward)}</td>
       <td>${e.economics ? fmtToken(e.economics.carried) : ""}</td><td class="economics-fee">${e.economics ? fmtToken(e.economics.fee) : ""}</td>
       <td class="economics-burned">${e.economics ? fmtToken(e.economics.burned) : ""}</td><td>${e.economics ? fmtToken(e.economics.toOperators) : ""}</td>
-      <td>${e.economics ? fmtToken(e.economics.toTreasury) : ""}</td><td>${fmtToken(e.bridged)}</td>
+      <td>${e.economics ? fmtToken(e.economics.toTreasury) : ""}</td>
+      <td class="uptime-bonus">${e.uptimeSla ? `${fmtToken(e.uptimeSla.bonusPaid)} (${e.uptimeSla.bonused})` : ""}</td>
+      <td class="uptime-penalty">${e.uptimeSla ? `${fmtToken(e.uptimeSla.withheld)} (${e.uptimeSla.penalized})` : ""}</td><td>${fmtToken(e.bridged)}</td>
       <td>${e.votes ?? ""}</td><td>${e.signatures ?? ""}</td><td class="mono">${esc(short(e.resultRoot))}</td>
       <td class="mono ${e.settlementTx ? "ok" : "warn"}">${e.settlementTx ? esc(short(e.settlementTx)) : e.resultRoot ? "agreed, not settled" : "not settled"}</td></tr>`;
     })
