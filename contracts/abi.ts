@@ -740,6 +740,23 @@ export const vigilRegistryAbi = [
   },
   {
     type: "function",
+    name: "probation",
+    inputs: [{ name: "deviceId", type: "bytes32", internalType: "bytes32" }],
+    outputs: [
+      { name: "releaseEpoch", type: "uint64", internalType: "uint64" },
+      { name: "slashed", type: "bool", internalType: "bool" },
+    ],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
+    name: "probationEpochs",
+    inputs: [{ name: "networkId", type: "uint64", internalType: "uint64" }],
+    outputs: [{ name: "", type: "uint32", internalType: "uint32" }],
+    stateMutability: "view",
+  },
+  {
+    type: "function",
     name: "registerDevice",
     inputs: [
       { name: "networkId", type: "uint64", internalType: "uint64" },
@@ -820,6 +837,16 @@ export const vigilRegistryAbi = [
     type: "function",
     name: "setMinOperatorStake",
     inputs: [{ name: "amount", type: "uint128", internalType: "uint128" }],
+    outputs: [],
+    stateMutability: "nonpayable",
+  },
+  {
+    type: "function",
+    name: "setProbationEpochs",
+    inputs: [
+      { name: "networkId", type: "uint64", internalType: "uint64" },
+      { name: "epochs", type: "uint32", internalType: "uint32" },
+    ],
     outputs: [],
     stateMutability: "nonpayable",
   },
@@ -1130,6 +1157,15 @@ export const vigilRegistryAbi = [
   },
   {
     type: "event",
+    name: "ProbationEpochsSet",
+    inputs: [
+      { name: "networkId", type: "uint64", indexed: true, internalType: "uint64" },
+      { name: "epochs", type: "uint32", indexed: false, internalType: "uint32" },
+    ],
+    anonymous: false,
+  },
+  {
+    type: "event",
     name: "SettlementSet",
     inputs: [{ name: "settlement", type: "address", indexed: true, internalType: "address" }],
     anonymous: false,
@@ -1259,6 +1295,14 @@ export const vigilRegistryAbi = [
     type: "error",
     name: "OwnableUnauthorizedAccount",
     inputs: [{ name: "account", type: "address", internalType: "address" }],
+  },
+  {
+    type: "error",
+    name: "ProbationTooLong",
+    inputs: [
+      { name: "epochs", type: "uint32", internalType: "uint32" },
+      { name: "maximum", type: "uint32", internalType: "uint32" },
+    ],
   },
   {
     type: "error",
@@ -2351,6 +2395,15 @@ export const vigilSettlementAbi = [
   { type: "error", name: "ExpectedPause", inputs: [] },
   {
     type: "error",
+    name: "InProbation",
+    inputs: [
+      { name: "networkId", type: "uint64", internalType: "uint64" },
+      { name: "deviceId", type: "bytes32", internalType: "bytes32" },
+      { name: "releaseEpoch", type: "uint64", internalType: "uint64" },
+    ],
+  },
+  {
+    type: "error",
     name: "InsufficientBudget",
     inputs: [
       { name: "networkId", type: "uint64", internalType: "uint64" },
@@ -2481,6 +2534,15 @@ export const vigilSettlementAbi = [
     inputs: [
       { name: "totalReward", type: "uint256", internalType: "uint256" },
       { name: "rewardBudgetPerEpoch", type: "uint256", internalType: "uint256" },
+    ],
+  },
+  {
+    type: "error",
+    name: "RewardForfeited",
+    inputs: [
+      { name: "networkId", type: "uint64", internalType: "uint64" },
+      { name: "epoch", type: "uint64", internalType: "uint64" },
+      { name: "deviceId", type: "bytes32", internalType: "bytes32" },
     ],
   },
   {

@@ -36,6 +36,8 @@ contract VigilRegistry is IVigilRegistry, GuardianPausable {
     /// longer epochs needs a longer delay, which the owner sets (deployments default to 7 days). The
     /// constructor takes any delay, so a test chain can deploy with 0.
     uint64 public constant MIN_UNBONDING_DELAY = 1 days;
+    /// Longest probation a network may set: rewards escrowed longer than this are a lock-up, not a probation.
+    uint32 internal constant MAX_PROBATION_EPOCHS = 10_000;
 
     IERC20 internal immutable i_token;
     address public settlement;
@@ -48,6 +50,8 @@ contract VigilRegistry is IVigilRegistry, GuardianPausable {
     mapping(bytes32 deviceId => Device) internal s_devices;
     mapping(bytes32 deviceId => StorageTarget) internal s_deviceStorage;
     mapping(address signer => Operator) internal s_operators;
+    /// @inheritdoc IVigilRegistry
+    mapping(uint64 networkId => uint32) public probationEpochs;
     address[] internal s_operatorSigners;
 
     modifier onlySettlement() {
@@ -158,6 +162,28 @@ contract VigilRegistry is IVigilRegistry, GuardianPausable {
         if (newOwner == address(0)) revert ZeroAddress();
         s_networks[networkId].owner = newOwner;
         emit NetworkOwnerTransferred(networkId, msg.sender, newOwner);
+    }
+
+    /// @inheritdoc IVigilRegistry
+    function setProbationEpochs(uint64 networkId, uint32 epochs) external onlyNetworkOwner(networkId) {
+        if (epochs > MAX_PROBATION_EPOCHS) revert ProbationTooLong(epochs, MAX_PROBATION_EPOCHS);
+        probationEpochs[networkId] = epochs;
+        emit ProbationEpochsSet(networkId, epochs);
+    }
+
+    /// @inheritdoc IVigilRegistry
+    /// @dev Threat: a fresh key farming rewards until its first slash and walking away with them. Its first epochs'
+    /// rewards wait until the probation has settled without a slash; a slash before its owner claims them forfeits
+    /// them (they stay in the settlement, never paid). An unknown device has release 0: nothing is escrowed.
+    function probation(bytes32 deviceId) external view returns (uint64 releaseEpoch, bool slashed) {
+        Device storage device = s_devices[deviceId];
+        uint32 epochs = probationEpochs[device.networkId];
+        if (epochs == 0 || device.status == Status.None) return (0, device.slashed != 0);
+        Network storage network = s_networks[device.networkId];
+        uint64 registeredEpoch = device.registeredAt <= network.genesisTime
+            ? 0
+            : (device.registeredAt - network.genesisTime) / network.epochLength;
+        return (registeredEpoch + epochs, device.slashed != 0);
     }
 
     // ================================================================

@@ -476,8 +476,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         _onlyNetworkOwner(networkId);
         bool off = sla.windowEpochs == 0;
         if (
-            (off
-                    && (sla.bonusThresholdBps | sla.bonusBps | sla.penaltyThresholdBps | sla.penaltyBps) != 0)
+            (off && (sla.bonusThresholdBps | sla.bonusBps | sla.penaltyThresholdBps | sla.penaltyBps) != 0)
                 || (!off && (sla.windowEpochs < 2 || sla.windowEpochs > 10_000))
                 || sla.bonusThresholdBps > MAX_BPS || sla.bonusBps > MAX_BPS || sla.penaltyBps > MAX_BPS
                 || sla.penaltyThresholdBps > sla.bonusThresholdBps
@@ -600,6 +599,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         if (!MerkleProof.verifyCalldata(proof, root, _lineLeaf(line))) {
             revert InvalidProof(networkId, epoch, line.deviceId);
         }
+        _checkProbation(networkId, epoch, line.deviceId);
         s_claimedEpochs[wordKey] = word | bit;
         // Defence in depth: even a wrong root signed by the DON cannot pay out more than the epoch funded.
         uint256 claimed = uint256(result.claimed) + amount;
@@ -824,6 +824,18 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     }
 
     /// Whether VGL lets this contract burn its own balance (`BurnMintERC20.burn` wants `BURNER_ROLE`).
+    /// Probation (the registry's `probation`): a new device's first epochs are escrowed until they have all settled,
+    /// and forfeited by a slash.
+    function _checkProbation(uint64 networkId, uint64 epoch, bytes32 deviceId) internal view {
+        (uint64 releaseEpoch, bool slashed) = i_registry.probation(deviceId);
+        if (epoch < releaseEpoch) {
+            if (slashed) revert RewardForfeited(networkId, epoch, deviceId);
+            if (s_ledgers[networkId].nextEpoch < releaseEpoch) {
+                revert InProbation(networkId, deviceId, releaseEpoch);
+            }
+        }
+    }
+
     function _canBurn() internal view returns (bool) {
         return IAccessControl(address(i_token)).hasRole(BURNER_ROLE, address(this));
     }

@@ -92,6 +92,8 @@ interface IVigilRegistry {
         uint32 challengePolicyId,
         uint8 k
     );
+    /// @notice A network's probation: rewards of a device's first `epochs` epochs are escrowed (see `probation`).
+    event ProbationEpochsSet(uint64 indexed networkId, uint32 epochs);
     event NetworkOwnerTransferred(
         uint64 indexed networkId, address indexed previousOwner, address indexed newOwner
     );
@@ -141,6 +143,7 @@ interface IVigilRegistry {
     error NotSettlement(address caller);
     error SettlementAlreadySet(address settlement);
     error UnbondingDelayTooShort(uint64 delay, uint64 minimum);
+    error ProbationTooLong(uint32 epochs, uint32 maximum);
 
     // ----- networks -----
 
@@ -248,4 +251,13 @@ interface IVigilRegistry {
         external
         view
         returns (address owner, uint64 genesisTime, uint32 epochLength, uint128 rewardBudgetPerEpoch);
+    /// @notice Sets a network's probation (network owner only; at most 10,000 epochs; 0: none). It applies to every
+    /// device of the network, registered before or after, from the next claim on.
+    function setProbationEpochs(uint64 networkId, uint32 epochs) external;
+    /// @notice Epochs of a network's probation; 0: none.
+    function probationEpochs(uint64 networkId) external view returns (uint32);
+    /// @notice A device's probation as the settlement applies it at claim time: rewards of epochs before
+    /// `releaseEpoch` (the epoch it registered in plus the network's `probationEpochs`) are escrowed until every
+    /// epoch before `releaseEpoch` has settled, and forfeited once `slashed` (any stake ever taken by a slash).
+    function probation(bytes32 deviceId) external view returns (uint64 releaseEpoch, bool slashed);
 }

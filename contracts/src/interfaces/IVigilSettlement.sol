@@ -205,6 +205,10 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     error CommitmentTooRecent(bytes32 commitment, uint256 committedAt, uint256 blockNumber);
     error InvalidBps(uint256 bps);
     error InvalidUptimeSla(uint64 networkId);
+    /// @notice The device's reward for this epoch is escrowed until every epoch before `releaseEpoch` has settled.
+    error InProbation(uint64 networkId, bytes32 deviceId, uint64 releaseEpoch);
+    /// @notice The device was slashed: its escrowed (probation) rewards are never paid.
+    error RewardForfeited(uint64 networkId, uint64 epoch, bytes32 deviceId);
     /// @notice `setFees` with `burnBps + operatorBps` above 10,000.
     error InvalidFeeSplit(uint256 burnBps, uint256 operatorBps);
     /// @notice `setFees` with a burn share while this contract cannot burn the token (no `BURNER_ROLE`): every
