@@ -113,6 +113,13 @@ contract SettlementHandler is CommonBase, StdUtils {
     uint256 public equivocationSlashes;
     uint256 public hookClaims;
     uint256 public exits;
+    /// Probation as the handler set it, each device's registration epoch (plus one; 0: not registered) and whether
+    /// a slash ever took its stake: the handler's own model of which rewards are escrowed.
+    uint32 public probation;
+    mapping(bytes32 deviceId => uint64) public registeredEpochPlusOne;
+    mapping(bytes32 deviceId => bool) public everSlashed;
+    uint256 public escrowBreaches;
+    uint256 public escrowedRefusals;
 
     struct Wiring {
         VigilSettlement settlement;
@@ -143,7 +150,8 @@ contract SettlementHandler is CommonBase, StdUtils {
         ghostDeposited = w.settlement.budgetOf(w.networkId);
         for (uint256 i = 0; i < LINES; ++i) {
             owners.push(address(uint160(0xA000 + i)));
-            devices.push(keccak256(abi.encode("inv-device", i)));
+            // Line 0 is a registrable (and slashable) device, so probation applies to its rewards.
+            devices.push(i == 0 ? slashableDevice(0) : keccak256(abi.encode("inv-device", i)));
         }
         for (uint256 i = 0; i < OPERATORS; ++i) {
             s_operatorKeys.push(uint256(keccak256(abi.encode("inv-oracle", i))) % (type(uint128).max - 1) + 1);
@@ -175,6 +183,7 @@ contract SettlementHandler is CommonBase, StdUtils {
     /// Records a device slash that took stake from `deviceId` for `epoch`.
     function _recordSlash(uint64 epoch, bytes32 deviceId, uint256 stakeBefore) internal {
         if (registry.getDevice(deviceId).stake == stakeBefore) return;
+        everSlashed[deviceId] = true;
         if (++appliedSlashes[keccak256(abi.encode(epoch, deviceId))] > 1) repeatedSlashes += 1;
     }
 
@@ -385,17 +394,37 @@ contract SettlementHandler is CommonBase, StdUtils {
         }
         bytes32[] memory proof = CommutativeTree.proof(_leaves(epoch), index);
         bytes32 key = keccak256(abi.encode(epoch, index));
-        // A first claim of a line with a reward must succeed; any other claim must fail.
+        // A first claim of a line with a reward must succeed unless probation escrows it; any other claim must fail.
         bool fresh = successfulClaims[key] == 0 && line.reward > 0;
-        if (fresh) freshClaims += 1;
+        bool escrowed = _escrowed(line.deviceId, epoch);
+        if (fresh && !escrowed) freshClaims += 1;
         bool ok = _claimVia(path % 3, epoch, line, proof, receiver);
         if (ok) {
+            if (escrowed) escrowBreaches += 1;
             successfulClaims[key] += 1;
             if (successfulClaims[key] > 1) doubleClaims += 1;
             ghostClaimed += line.reward;
+        } else if (fresh && escrowed) {
+            escrowedRefusals += 1;
         } else if (fresh) {
             failedFreshClaims += 1;
         }
+    }
+
+    /// Whether probation must refuse a claim of `deviceId`'s `epoch` reward: an epoch before the device's release
+    /// (registration epoch + probation) while it has not all settled, or at all once a slash took the device's stake.
+    function _escrowed(bytes32 deviceId, uint64 epoch) internal view returns (bool) {
+        uint64 registered = registeredEpochPlusOne[deviceId];
+        if (probation == 0 || registered == 0) return false;
+        uint64 release = registered - 1 + probation;
+        return epoch < release && (everSlashed[deviceId] || settledEpochs < release);
+    }
+
+    /// The network owner sets a probation of 0..3 epochs (it applies to every device, from the next claim on).
+    function setProbation(uint256 seed) external {
+        probation = uint32(seed % 4);
+        vm.prank(networkOwner);
+        registry.setProbationEpochs(networkId, probation);
     }
 
     /// One claim as the line's owner; `claimAndCall` must leave exactly the reward with the hook.
@@ -465,6 +494,9 @@ contract SettlementHandler is CommonBase, StdUtils {
         token.approve(address(registry), stake);
         registry.registerDevice(networkId, deviceId, owner);
         vm.stopPrank();
+        uint256 genesis = registry.getNetwork(networkId).genesisTime;
+        registeredEpochPlusOne[deviceId] =
+            uint64((block.timestamp <= genesis ? 0 : (block.timestamp - genesis) / epochLength) + 1);
         stakeAtRegistration[deviceId] = stake;
         ghostStaked += stake;
     }
@@ -680,7 +712,7 @@ contract VigilInvariantsTest is VigilFixture {
             })
         );
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](19);
+        bytes4[] memory selectors = new bytes4[](20);
         selectors[0] = SettlementHandler.settle.selector;
         selectors[1] = SettlementHandler.claim.selector;
         selectors[2] = SettlementHandler.registerDevice.selector;
@@ -701,6 +733,7 @@ contract VigilInvariantsTest is VigilFixture {
         // Weighted: settlements and claims are what the money flows through.
         selectors[17] = SettlementHandler.settle.selector;
         selectors[18] = SettlementHandler.claim.selector;
+        selectors[19] = SettlementHandler.setProbation.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -759,6 +792,11 @@ contract VigilInvariantsTest is VigilFixture {
         }
         assertEq(claimed, handler.ghostClaimed());
         assertEq(handler.overBudgetSettles(), 0);
+    }
+
+    /// Probation: no reward of a device's probation epochs is paid before they have all settled, nor after a slash.
+    function invariant_ProbationEscrowHolds() public view {
+        assertEq(handler.escrowBreaches(), 0);
     }
 
     function invariant_NoLineClaimedTwice() public view {
@@ -869,6 +907,28 @@ contract VigilInvariantsTest is VigilFixture {
         invariant_OperatorSlashGoesToReporterAndTreasury();
         invariant_OneSlashPerDeviceAndEpoch();
         invariant_OnlyForwarderWithWorkflowSettles();
+        invariant_ProbationEscrowHolds();
+    }
+
+    function test_HandlerEscrowsAndForfeitsProbationRewards() public {
+        uint256[4] memory rewards = [uint256(100e18), 50e18, 0, 25e18];
+        handler.registerOperator(0, 200e18);
+        handler.registerDevice(0); // line 0's device, registered in epoch 0
+        handler.setProbation(2);
+        handler.settle(rewards, 257, 1e18); // slashes device 1 twice (unregistered): never line 0's
+        handler.claim(0, 0, alice, 0);
+        assertEq(handler.escrowedRefusals(), 1, "escrowed while epoch 1 is unsettled");
+        handler.settle(rewards, 257, 1e18);
+        handler.claim(0, 0, alice, 0);
+        assertEq(handler.successfulClaims(keccak256(abi.encode(uint64(0), uint256(0)))), 1, "released");
+        // A slash of line 0's device forfeits what is still escrowed: epoch 1's line.
+        handler.fraudSlash(0, 1e18, false, 2); // epoch 2, the current one
+        assertTrue(handler.everSlashed(handler.slashableDevice(0)));
+        handler.claim(1, 0, alice, 0);
+        assertEq(handler.escrowedRefusals(), 2, "forfeited");
+        invariant_ProbationEscrowHolds();
+        invariant_ValidFirstClaimsArePaid();
+        invariant_SettlementHoldsItsBook();
     }
 
     function afterInvariant() external view {
