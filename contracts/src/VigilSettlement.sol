@@ -92,7 +92,6 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     /// @inheritdoc IVigilSettlement
     mapping(uint64 networkId => uint32) public emissionHalving;
 
-    mapping(uint64 networkId => UptimeSla) internal s_uptimeSla;
     mapping(uint8 kind => Workflow) internal s_workflows;
     mapping(uint64 networkId => Ledger) internal s_ledgers;
     /// Beacon of the next epoch to settle; zero until the first settlement (then the genesis beacon applies).
@@ -109,6 +108,8 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         s_slashed;
     /// Block of the first commit of each equivocation commitment (`commitEquivocation`); deleted when used.
     mapping(bytes32 commitment => uint256 blockNumber) internal s_equivocationCommits;
+    /// Each network's uptime SLA (`setUptimeSla`), applied by the nodes' result function, not here.
+    mapping(uint64 networkId => UptimeSla) internal s_uptimeSla;
 
     /// @param registry_ The registry whose stakes this contract slashes (it must name this contract its settlement).
     /// @param forwarder_ The `KeystoneForwarder` allowed to call `onReport`.
@@ -477,7 +478,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         bool off = sla.windowEpochs == 0;
         if (
             (off && (sla.bonusThresholdBps | sla.bonusBps | sla.penaltyThresholdBps | sla.penaltyBps) != 0)
-                || (!off && (sla.windowEpochs < 2 || sla.windowEpochs > 10_000))
+                || (!off && (sla.windowEpochs < 2 || sla.windowEpochs > 1000))
                 || sla.bonusThresholdBps > MAX_BPS || sla.bonusBps > MAX_BPS || sla.penaltyBps > MAX_BPS
                 || sla.penaltyThresholdBps > sla.bonusThresholdBps
         ) revert InvalidUptimeSla(networkId);

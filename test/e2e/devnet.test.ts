@@ -11,6 +11,7 @@ import {
   SAMPLE_BUDGET,
   SAMPLE_FEE,
   SAMPLE_STAKE,
+  SAMPLE_UPTIME_SLA,
   startDevnet,
 } from "../../scripts/devnet/devnet";
 import type { DevnetEvent } from "../../scripts/devnet/events";
@@ -205,17 +206,21 @@ describe("devnet end to end", () => {
     const registered = devices.filter((d) => d.strategy !== "sybil");
     const strategyOf = new Map(devices.map((d) => [d.deviceId.toLowerCase(), d.strategy]));
     const rewardedHonest = new Set<string>();
-    for (const e of epochs) {
-      const lines = await Promise.all(
+    const linesOf = (epoch: bigint) =>
+      Promise.all(
         registered.map((d) =>
-          feed
-            .getDeviceLine(devnet.networkId!, BigInt(e.epoch), d.deviceId as `0x${string}`)
-            .then((l) => l.line),
+          feed.getDeviceLine(devnet.networkId!, epoch, d.deviceId as `0x${string}`).then((l) => l.line),
         ),
       );
+    // Each epoch's proven lines: the uptime SLA's history for the epochs after it.
+    const proven = new Map<bigint, Awaited<ReturnType<typeof linesOf>>>();
+    let bonused = 0;
+    for (const e of epochs) {
+      const lines = await linesOf(BigInt(e.epoch));
+      proven.set(BigInt(e.epoch), lines);
       // The chain's emission, never one taken from the result under test.
       const startTime = BigInt(devnet.genesisTime + e.epoch * devnet.options.epochSeconds);
-      const { budget, unstaked } = await epochRewardInputs(
+      const { budget, unstaked, uptime } = await epochRewardInputs(
         client(),
         {
           registry: devnet.deployment!.registry as Address,
@@ -227,8 +232,21 @@ describe("devnet end to end", () => {
       );
       expect(budget).toBeGreaterThan(0n);
       expect(budget).toBeLessThanOrEqual(SAMPLE_BUDGET);
-      expect(checkRewardFormula(budget, lines, unstaked)).toEqual([]);
+      // The sample network's uptime SLA, judged on this test's own proven lines of the window's epochs.
+      expect(uptime?.sla).toEqual(SAMPLE_UPTIME_SLA);
+      const history = await Promise.all(
+        uptime!.epochs.map(async ({ epoch }) => proven.get(epoch) ?? (await linesOf(epoch))),
+      );
+      const check = checkRewardFormula(budget, lines, unstaked, { sla: uptime!.sla, history });
+      expect(check.mismatches).toEqual([]);
       expect(e.rewardMismatches).toBe(0);
+      expect(e.uptimeSla).toMatchObject({
+        bonused: check.sla.bonused,
+        bonusPaid: String(check.sla.bonusPaid),
+        penalized: check.sla.penalized,
+        withheld: String(check.sla.withheld),
+      });
+      bonused += check.sla.bonused;
       // The settlement's books (checked by the devnet against themselves): the emission is the flat budget
       // within the first halving period, what it did not pay was carried, the fee was charged and split.
       if (e.settlementTx) {
@@ -250,6 +268,8 @@ describe("devnet end to end", () => {
       }
     }
     expect(rewardedHonest.size).toBeGreaterThan(0);
+    // Devices at 100% uptime over the window earned the uptime bonus (the run had full windows).
+    expect(bonused).toBeGreaterThan(0);
 
     // Slashes: only cheaters whose own signature proves the fraud, each with its evidence hash.
     const slashes = events("slash");

@@ -264,8 +264,8 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     function setEmissionHalving(uint64 networkId, uint32 halvingEpochs) external;
 
     /// @notice Sets the uptime SLA of a network (network owner only). Reverts `InvalidUptimeSla` unless
-    /// `windowEpochs` is 0 (off, every other field 0) or 2..10000, every bps field at most 10000 and
-    /// `penaltyThresholdBps <= bonusThresholdBps`.
+    /// `windowEpochs` is 0 (off, every other field 0) or 2..1000 (a node's default store retention), every bps
+    /// field at most 10000 and `penaltyThresholdBps <= bonusThresholdBps`.
     function setUptimeSla(uint64 networkId, UptimeSla calldata sla) external;
 
     /// @notice Pays the caller's (an oracle signer's) accrued operator earnings to `to`.
