@@ -478,7 +478,7 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
         bool off = sla.windowEpochs == 0;
         if (
             (off && (sla.bonusThresholdBps | sla.bonusBps | sla.penaltyThresholdBps | sla.penaltyBps) != 0)
-                || (!off && (sla.windowEpochs < 2 || sla.windowEpochs > 1000))
+                || (!off && (sla.windowEpochs < 2 || sla.windowEpochs > 900))
                 || sla.bonusThresholdBps > MAX_BPS || sla.bonusBps > MAX_BPS || sla.penaltyBps > MAX_BPS
                 || sla.penaltyThresholdBps > sla.bonusThresholdBps
         ) revert InvalidUptimeSla(networkId);
@@ -825,13 +825,15 @@ contract VigilSettlement is IVigilSettlement, EIP712, GuardianPausable, Reentran
     }
 
     /// Whether VGL lets this contract burn its own balance (`BurnMintERC20.burn` wants `BURNER_ROLE`).
-    /// Probation (the registry's `probation`): a new device's first epochs are escrowed until they have all settled,
-    /// and forfeited by a slash.
+    /// Probation (the registry's `probation`): a new device's first epochs are escrowed until the epoch after them has
+    /// settled, and forfeited by a slash.
     function _checkProbation(uint64 networkId, uint64 epoch, bytes32 deviceId) internal view {
         (uint64 releaseEpoch, bool slashed) = i_registry.probation(deviceId);
         if (epoch < releaseEpoch) {
             if (slashed) revert RewardForfeited(networkId, epoch, deviceId);
-            if (s_ledgers[networkId].nextEpoch < releaseEpoch) {
+            // Until epoch `releaseEpoch` itself has settled: fraud evidence for the last probation epoch is admissible
+            // (kind 2) through the wall-clock epoch after it, which must be over first.
+            if (s_ledgers[networkId].nextEpoch <= releaseEpoch) {
                 revert InProbation(networkId, deviceId, releaseEpoch);
             }
         }

@@ -9,6 +9,8 @@ export const BACKFILL_PROTOCOL = "/vigil/backfill/1.0.0";
 export const MAX_REQUEST_BYTES = 256;
 
 const uint = z.string().regex(/^(0|[1-9]\d{0,19})$/, "must be a decimal unsigned integer");
+/** A token amount (uint256): up to 78 decimal digits; a reward of 100 VGL is already 21. */
+const uint256 = z.string().regex(/^(0|[1-9]\d{0,77})$/, "must be a decimal uint256");
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 32 bytes of hex");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address");
 const hex = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, "must be hex");
@@ -39,7 +41,9 @@ const Answer = z.discriminatedUnion("ok", [
       )
       .max(MAX_ORACLES),
     // The settled lines' rewards, in line (deviceId) order; the answer's size limit bounds the count.
-    rewards: z.array(uint).max(MAX_LINES),
+    // Optional: a peer without it (an older version) answers as before, and the SLA's rewards then
+    // fail the root check instead of the decode.
+    rewards: z.array(uint256).max(MAX_LINES).optional(),
   }),
   z.strictObject({ ok: z.literal(false), reason: z.string().max(200) }),
 ]);
@@ -125,7 +129,7 @@ export function decodeAnswer(bytes: Uint8Array, want: BackfillRequest): Backfill
       resultRoot: v.resultRoot as Hex,
       observationsCommitment: v.observationsCommitment as Hex,
     })),
-    rewards: a.rewards.map(BigInt),
+    rewards: (a.rewards ?? []).map(BigInt),
   };
 }
 

@@ -144,7 +144,7 @@ export async function runEpochs(m: RunEpochsModules): Promise<DevnetSummary> {
   const scored = m.fleet.map((d) => ({ deviceId: d.deviceIdHex, strategy: d.strategy, owner: d.ownerHex }));
   const sybilFarmSize = m.fleet.filter((d) => d.strategy === "sybilFarm").length || 1;
   // Each epoch's lines as read and proven above, kept for the uptime SLA's history (bounded: the
-  // longest window the contract allows is 1000 epochs; older ones are dropped).
+  // longest window the contract allows is 900 epochs; older ones are dropped).
   const verifiedLines = new Map<bigint, DeviceLine[]>();
   const readVerifiedLines = async (e: bigint): Promise<DeviceLine[]> => {
     const out: DeviceLine[] = [];

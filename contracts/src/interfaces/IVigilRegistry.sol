@@ -257,7 +257,8 @@ interface IVigilRegistry {
     /// @notice Epochs of a network's probation; 0: none.
     function probationEpochs(uint64 networkId) external view returns (uint32);
     /// @notice A device's probation as the settlement applies it at claim time: rewards of epochs before
-    /// `releaseEpoch` (the epoch it registered in plus the network's `probationEpochs`) are escrowed until every
-    /// epoch before `releaseEpoch` has settled, and forfeited once `slashed` (any stake ever taken by a slash).
+    /// `releaseEpoch` (the epoch it registered in plus the network's `probationEpochs`) are escrowed until epoch
+    /// `releaseEpoch` has settled (the last probation epoch's fraud evidence is admissible until it ends), and forfeited
+    /// once `slashed` (any stake ever taken by a slash).
     function probation(bytes32 deviceId) external view returns (uint64 releaseEpoch, bool slashed);
 }

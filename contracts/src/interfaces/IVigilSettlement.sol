@@ -205,7 +205,7 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     error CommitmentTooRecent(bytes32 commitment, uint256 committedAt, uint256 blockNumber);
     error InvalidBps(uint256 bps);
     error InvalidUptimeSla(uint64 networkId);
-    /// @notice The device's reward for this epoch is escrowed until every epoch before `releaseEpoch` has settled.
+    /// @notice The device's reward for this epoch is escrowed until epoch `releaseEpoch` has settled.
     error InProbation(uint64 networkId, bytes32 deviceId, uint64 releaseEpoch);
     /// @notice The device was slashed: its escrowed (probation) rewards are never paid.
     error RewardForfeited(uint64 networkId, uint64 epoch, bytes32 deviceId);
@@ -264,7 +264,7 @@ interface IVigilSettlement is IVigilFeed, IReceiver {
     function setEmissionHalving(uint64 networkId, uint32 halvingEpochs) external;
 
     /// @notice Sets the uptime SLA of a network (network owner only). Reverts `InvalidUptimeSla` unless
-    /// `windowEpochs` is 0 (off, every other field 0) or 2..1000 (a node's default store retention), every bps
+    /// `windowEpochs` is 0 (off, every other field 0) or 2..900 (within a node's default store retention of 1000), every bps
     /// field at most 10000 and `penaltyThresholdBps <= bonusThresholdBps`.
     function setUptimeSla(uint64 networkId, UptimeSla calldata sla) external;
 

@@ -43,7 +43,14 @@ contract SettlementProbationTest is VigilFixture {
         settlement.claim(networkId, 0, lines0[1], _proof(leaves0, 1));
 
         (IVigilFeed.DeviceLine[] memory lines1, bytes32[] memory leaves1) = _settleTwo(1, 30e18, 20e18);
-        // Epochs 0 and 1 settled clean: both released.
+        // Both probation epochs settled, but fraud evidence for epoch 1 is admissible until epoch 2 ends.
+        vm.expectRevert(
+            abi.encodeWithSelector(IVigilSettlement.InProbation.selector, networkId, DEVICE_A, uint64(2))
+        );
+        vm.prank(alice);
+        settlement.claim(networkId, 1, lines1[0], _proof(leaves1, 0));
+        _settleTwo(2, 1e18, 1e18);
+        // Epoch 2 settled: both released.
         vm.startPrank(alice);
         settlement.claim(networkId, 0, lines0[0], _proof(leaves0, 0));
         settlement.claim(networkId, 1, lines1[0], _proof(leaves1, 0));
@@ -54,6 +61,7 @@ contract SettlementProbationTest is VigilFixture {
     function test_AfterProbationPaidAtOnce() public {
         _settleTwo(0, 1e18, 1e18);
         _settleTwo(1, 1e18, 1e18);
+        // Epoch 2 is the first after probation: claimable as soon as it settles.
         (IVigilFeed.DeviceLine[] memory lines2, bytes32[] memory leaves2) = _settleTwo(2, 5e18, 1e18);
         vm.prank(alice);
         settlement.claim(networkId, 2, lines2[0], _proof(leaves2, 0));

@@ -412,12 +412,12 @@ contract SettlementHandler is CommonBase, StdUtils {
     }
 
     /// Whether probation must refuse a claim of `deviceId`'s `epoch` reward: an epoch before the device's release
-    /// (registration epoch + probation) while it has not all settled, or at all once a slash took the device's stake.
+    /// (registration epoch + probation) until epoch `release` has settled, or at all once a slash took its stake.
     function _escrowed(bytes32 deviceId, uint64 epoch) internal view returns (bool) {
         uint64 registered = registeredEpochPlusOne[deviceId];
         if (probation == 0 || registered == 0) return false;
         uint64 release = registered - 1 + probation;
-        return epoch < release && (everSlashed[deviceId] || settledEpochs < release);
+        return epoch < release && (everSlashed[deviceId] || settledEpochs <= release);
     }
 
     /// The network owner sets a probation of 0..3 epochs (it applies to every device, from the next claim on).
@@ -920,12 +920,15 @@ contract VigilInvariantsTest is VigilFixture {
         assertEq(handler.escrowedRefusals(), 1, "escrowed while epoch 1 is unsettled");
         handler.settle(rewards, 257, 1e18);
         handler.claim(0, 0, alice, 0);
+        assertEq(handler.escrowedRefusals(), 2, "escrowed until epoch 2 settled");
+        handler.settle(rewards, 257, 1e18);
+        handler.claim(0, 0, alice, 0);
         assertEq(handler.successfulClaims(keccak256(abi.encode(uint64(0), uint256(0)))), 1, "released");
         // A slash of line 0's device forfeits what is still escrowed: epoch 1's line.
-        handler.fraudSlash(0, 1e18, false, 2); // epoch 2, the current one
+        handler.fraudSlash(0, 1e18, false, 3); // epoch 3, the current one
         assertTrue(handler.everSlashed(handler.slashableDevice(0)));
         handler.claim(1, 0, alice, 0);
-        assertEq(handler.escrowedRefusals(), 2, "forfeited");
+        assertEq(handler.escrowedRefusals(), 3, "forfeited");
         invariant_ProbationEscrowHolds();
         invariant_ValidFirstClaimsArePaid();
         invariant_SettlementHoldsItsBook();

@@ -79,14 +79,16 @@ export function checkRewardFormula(
     let expected = share(budget - pool);
     if (on && w > 0n) {
       const p = past.get(line.deviceId.toLowerCase()) ?? { sum: 0, count: 0 };
-      const mean = (p.sum + line.uptimeBps) / (p.count + 1);
-      if (mean < on.sla.penaltyThresholdBps) {
+      // The mean against a threshold, exactly: Σ uptime against threshold × epochs.
+      const total = p.sum + line.uptimeBps;
+      const epochs = p.count + 1;
+      if (total < on.sla.penaltyThresholdBps * epochs) {
         const cut = (expected * BigInt(on.sla.penaltyBps)) / 10_000n;
         expected -= cut;
         summary.penalized++;
         summary.withheld += cut;
       }
-      if (p.count >= on.sla.windowEpochs - 1 && mean >= on.sla.bonusThresholdBps) {
+      if (p.count >= on.sla.windowEpochs - 1 && total >= on.sla.bonusThresholdBps * epochs) {
         expected += share(pool);
         summary.bonused++;
         summary.bonusPaid += share(pool);
