@@ -639,6 +639,17 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         baseDelayMs: 1_000,
         onRetry: (err, attempt) => {
           if (closing) return false;
+          // No uptime history yet: backfill is fetching it (often longer than these retries), and the
+          // backfill driver waits for this epoch's agreement to end before it fills anything after
+          // it. Retrying for half a minute per epoch starved the driver (seen: a node restarted on
+          // an empty disk never filled its missed epochs). Sit the epoch out at once instead.
+          if ((err as { code?: string }).code === "AGREEMENT_HISTORY_MISSING") {
+            log.info(
+              { networkId, epoch: e, err },
+              "sitting this epoch out: its uptime history is being filled in",
+            );
+            return false;
+          }
           log.warn({ err, networkId, epoch: e, attempt }, "reading the epoch's chain state failed; retrying");
         },
       })
